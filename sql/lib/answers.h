@@ -1,0 +1,73 @@
+// answers.h - what each Postfix map and the LMTP RCPT check answer
+//
+// All answers derive from one Resolver result (resolver.h), so the maps and
+// the Dovecot plugin cannot disagree. The maps, by the Postfix parameter
+// they serve:
+//
+//   domains     relay_domains           bare domain -> its kind, only if it
+//                                       is ours and active (never a default:
+//                                       any hit here means "relay for it")
+//   transport   transport_maps          address -> route of its mailbox or
+//                                       domain; "*" and bare domains: none
+//   recipients  relay_recipient_maps    address -> found iff deliverable
+//   aliases     virtual_alias_maps      address -> comma-separated targets
+//                                       when delivery goes elsewhere than
+//                                       the key (alias, alias domain,
+//                                       catch-all, IDN U-label key)
+//   senders     smtpd_sender_login_maps address -> logins allowed to use it
+//
+// Thread safety: functions use the Store they are given; one per thread.
+#ifndef RCPTDB_ANSWERS_H
+#define RCPTDB_ANSWERS_H
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "resolver.h"
+#include "status.h"
+#include "store.h"
+
+namespace rcptdb {
+
+enum class MapId { kDomains, kTransport, kRecipients, kAliases, kSenders };
+inline constexpr MapId kAllMaps[] = {MapId::kDomains, MapId::kTransport, MapId::kRecipients,
+                                     MapId::kAliases, MapId::kSenders};
+
+const char* MapName(MapId map);
+std::optional<MapId> ParseMapName(std::string_view name);
+
+struct MapAnswer {
+  enum class Kind { kFound, kNotFound, kTemporary };
+  Kind kind = Kind::kNotFound;
+  std::string value;  // kFound: never empty; kTemporary: the cause
+  std::string why;    // one line for logs and `rcptdb check`
+};
+
+// Answers key on map. Database trouble yields kTemporary, never kNotFound.
+MapAnswer AnswerMap(Store& store, MapId map, std::string_view key);
+
+// The same, from a resolution the caller already has (rcptdb check).
+MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
+                               const Result<Resolution>& res);
+
+// The LMTP plugin's reply to RCPT TO:<path>.
+struct RcptReply {
+  enum class Kind { kAccept, kReject, kDefer };
+  Kind kind = Kind::kReject;
+  int code = 550;                // SMTP code for kReject/kDefer
+  std::string enhanced;          // e.g. "5.1.1"
+  std::string text;              // reply text, without code
+  std::string rewrite;           // kAccept: deliver to this address instead
+                                 // of path (empty: keep path)
+};
+
+// Decides the RCPT reply for path. dovecot_delimiters is Dovecot's own
+// recipient_delimiter: a +detail is kept in the rewritten address only if
+// Dovecot will strip it, so that its userdb finds the mailbox.
+RcptReply DecideRcpt(const Result<Resolution>& res, std::string_view path,
+                     std::string_view dovecot_delimiters);
+
+}  // namespace rcptdb
+
+#endif

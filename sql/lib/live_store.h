@@ -1,0 +1,44 @@
+// live_store.h - a read-only Store that follows the file at a path
+//
+// Long-running readers (rcptdb-server threads, Dovecot lmtp processes) must
+// start without a database, survive it being locked or broken, and pick up
+// a file that appears or is replaced (a restored backup) without a restart.
+// LiveStore opens lazily, checks the file's identity (device, inode) before
+// each use, and reopens after a failure or a replacement.
+//
+// Thread safety: one LiveStore per thread, like Store.
+#ifndef RCPTDB_LIVE_STORE_H
+#define RCPTDB_LIVE_STORE_H
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "status.h"
+#include "store.h"
+
+namespace rcptdb {
+
+class LiveStore {
+ public:
+  explicit LiveStore(std::string path, int busy_timeout_ms = 1000)
+      : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
+
+  // Returns the open Store, (re)opening it if needed; Temporary on trouble.
+  Result<Store*> Get();
+  // Drops the connection after a temporary failure; Get() opens afresh.
+  void Invalidate() { store_.reset(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int busy_timeout_ms_;
+  std::unique_ptr<Store> store_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+};
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,30 @@
+// password.h - password hashes that Dovecot verifies
+//
+// Mailbox passwords are stored in Dovecot's "{SCHEME}hash" form so that
+// Dovecot's sql passdb reads the same column. The scheme is SHA512-CRYPT
+// (crypt(3) "$6$", salted, 5000 rounds), which every Dovecot 2.3 verifies.
+//
+// Thread safety: pure functions (crypt_r, per-call state).
+#ifndef RCPTDB_PASSWORD_H
+#define RCPTDB_PASSWORD_H
+
+#include <string>
+#include <string_view>
+
+#include "status.h"
+
+namespace rcptdb {
+
+// Returns "{SHA512-CRYPT}$6$salt$hash" for plain. Invalid if plain is empty,
+// longer than 1024 octets or holds a NUL.
+Result<std::string> HashPassword(std::string_view plain);
+
+// Returns true iff hashed is a well-formed "{SCHEME}value" string.
+bool IsSchemeHash(std::string_view hashed);
+
+// Returns true iff plain matches a {SHA512-CRYPT} or {CRYPT} hash.
+bool VerifyPassword(std::string_view plain, std::string_view hashed);
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,616 @@
+// NAME
+//   store - the SQLite recipient database
+// DESCRIPTION
+//   Every SQL statement of rcptdb is in this file, prepared once per
+//   connection and bound with parameters. Reads return Temporary on any
+//   SQLite trouble so that callers defer rather than bounce; writes map
+//   constraint violations to Invalid or Conflict with SQLite's message,
+//   which names the constraint (see sql/schema.sql).
+// SEE ALSO
+//   store.h, sql/schema.sql, sqlite3(1)
+#include "store.h"
+
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace rcptdb {
+namespace {
+
+const char kSchemaSql[] =
+#include "schema_sql.inc"
+    ;
+
+}  // namespace
+
+std::string DatabasePath(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("RCPTDB_DB");
+  if (env != nullptr && *env != '\0') return env;
+  return kDefaultDatabasePath;
+}
+
+const char* DomainKindName(DomainKind kind) {
+  switch (kind) {
+    case DomainKind::kHosted: return "hosted";
+    case DomainKind::kRelay: return "relay";
+    case DomainKind::kAlias: return "alias";
+  }
+  return "hosted";
+}
+
+std::optional<DomainKind> ParseDomainKind(std::string_view name) {
+  if (name == "hosted") return DomainKind::kHosted;
+  if (name == "relay") return DomainKind::kRelay;
+  if (name == "alias") return DomainKind::kAlias;
+  return std::nullopt;
+}
+
+// Statement - a prepared statement, reset and unbound after each use.
+class Store::Statement {
+ public:
+  Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Statement() { sqlite3_finalize(stmt_); }
+  sqlite3_stmt* get() { return stmt_; }
+  void Bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void BindOptional(int i, std::string_view v) {
+    if (v.empty())
+      sqlite3_bind_null(stmt_, i);
+    else
+      Bind(i, v);
+  }
+  void Bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  int Step() { return sqlite3_step(stmt_); }
+  std::string Text(int col) {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+namespace {
+
+// Resets a statement when the scope ends, whatever path leaves it.
+template <typename S>
+struct ResetOnExit {
+  S& s;
+  ~ResetOnExit() { s.Reset(); }
+};
+
+}  // namespace
+
+Store::Store(std::string path, sqlite3* db, bool read_only)
+    : path_(std::move(path)), db_(db), read_only_(read_only) {}
+
+Store::~Store() {
+  statements_.clear();
+  sqlite3_close_v2(db_);
+}
+
+Status Store::Error(const char* what) const {
+  return Status::Temporary(std::string("database ") + path_ + ": " + what + ": " +
+                           sqlite3_errmsg(db_));
+}
+
+Status Store::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return Status::Temporary("database " + path_ + ": " + msg);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Result<sqlite3*> OpenHandle(const std::string& path, int flags, int busy_timeout_ms) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return Status::Temporary("cannot open database " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode,
+                                           int busy_timeout_ms, bool allow_old_schema) {
+  // SQLite would create a missing file in read-write mode; a missing
+  // database is trouble to report, not an empty one to invent.
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return Status::Temporary("cannot open database " + path + ": no such file");
+  bool ro = mode == Mode::kReadOnly;
+  Result<sqlite3*> db = OpenHandle(path, ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                                   busy_timeout_ms);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<Store> store(new Store(path, *db, ro));
+  Status s = store->Exec(ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;"
+                            : "PRAGMA foreign_keys = ON;");
+  if (!s.ok()) return s;
+  Result<int> version = store->SchemaVersion();
+  if (!version.ok()) return version.status();
+  if (*version != kSchemaVersion && !(allow_old_schema && *version < kSchemaVersion)) {
+    std::string hint = *version < kSchemaVersion ? " (run rcptdb migrate)" : " (newer rcptdb?)";
+    if (*version == 0) hint = " (not an rcptdb database, or run rcptdb init)";
+    return Status::Temporary("database " + path + " has schema version " +
+                             std::to_string(*version) + ", this build knows " +
+                             std::to_string(kSchemaVersion) + hint);
+  }
+  return store;
+}
+
+Result<std::unique_ptr<Store>> Store::Create(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec))
+    return Status::Conflict("database " + path + " exists already");
+  Result<sqlite3*> db = OpenHandle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 2000);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<Store> store(new Store(path, *db, false));
+  Status s = store->Exec("PRAGMA foreign_keys = ON;");
+  if (s.ok()) s = store->Migrate();
+  if (!s.ok()) {
+    store.reset();
+    std::filesystem::remove(path, ec);
+    return s;
+  }
+  return store;
+}
+
+Result<int> Store::SchemaVersion() {
+  Statement& st = Prepare(0, "PRAGMA user_version");
+  ResetOnExit<Statement> r{st};
+  if (st.Step() != SQLITE_ROW) return Error("reading schema version");
+  return static_cast<int>(st.Int(0));
+}
+
+Status Store::Migrate() {
+  // Migration N turns schema version N-1 into N. Version 1 is schema.sql.
+  static const char* const kMigrations[] = {kSchemaSql};
+  Result<int> version = SchemaVersion();
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion)
+    return Status::Invalid("database " + path_ + " has schema version " +
+                           std::to_string(*version) + ", newer than this build's " +
+                           std::to_string(kSchemaVersion));
+  for (int v = *version; v < kSchemaVersion; ++v) {
+    // journal_mode cannot change inside a transaction; schema.sql sets it
+    // first and every later statement runs in one transaction.
+    if (v == 0) {
+      Status s = Exec("PRAGMA journal_mode = WAL;");
+      if (!s.ok()) return s;
+    }
+    Status s = Exec("BEGIN IMMEDIATE;");
+    if (!s.ok()) return s;
+    s = Exec(kMigrations[v]);
+    if (s.ok()) s = Exec("COMMIT;");
+    if (!s.ok()) {
+      Exec("ROLLBACK;");
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Store::Statement& Store::Prepare(int slot, const char* sql) {
+  if (statements_.size() <= static_cast<std::size_t>(slot)) statements_.resize(slot + 1);
+  if (!statements_[slot]) {
+    sqlite3_stmt* stmt = nullptr;
+    // A failed prepare leaves stmt null; Step() on it returns SQLITE_MISUSE,
+    // which every caller reports as database trouble.
+    sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    statements_[slot] = std::make_unique<Statement>(stmt);
+  }
+  return *statements_[slot];
+}
+
+// Slots for prepared statements; one per SQL text.
+enum Slot {
+  kSlotVersion = 0,
+  kSlotFindDomain,
+  kSlotFindMailbox,
+  kSlotFindAlias,
+  kSlotRelayRecipient,
+  kSlotSenderLogins,
+  kSlotAliasSourcesFor,
+  kSlotGetSetting,
+  kSlotListDomains,
+  kSlotEachMailbox,
+  kSlotListAliases,
+  kSlotListRelay,
+  kSlotListSenders,
+  kSlotInsertDomain,
+  kSlotUpdateDomain,
+  kSlotDeleteDomain,
+  kSlotInsertMailbox,
+  kSlotUpdateMailbox,
+  kSlotDeleteMailbox,
+  kSlotInsertAlias,
+  kSlotDeleteAliasOne,
+  kSlotDeleteAliasAll,
+  kSlotAliasActive,
+  kSlotInsertRelay,
+  kSlotDeleteRelay,
+  kSlotSetSender,
+  kSlotDeleteSender,
+  kSlotSetSetting,
+};
+
+#define DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
+
+static Domain RowToDomain(sqlite3_stmt* stmt) {
+  auto text = [stmt](int col) {
+    const unsigned char* p = sqlite3_column_text(stmt, col);
+    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+  };
+  Domain d;
+  d.name = text(0);
+  d.kind = ParseDomainKind(text(1)).value_or(DomainKind::kHosted);
+  d.active = sqlite3_column_int(stmt, 2) != 0;
+  d.transport = text(3);
+  d.target = text(4);
+  d.catchall = text(5);
+  return d;
+}
+
+Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
+  Statement& st = Prepare(kSlotFindDomain, "SELECT " DOMAIN_COLUMNS " FROM domains WHERE name = ?1");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<Domain>();
+  if (rc != SQLITE_ROW) return Error("looking up domain");
+  return std::optional<Domain>(RowToDomain(st.get()));
+}
+
+#define MAILBOX_COLUMNS "address, active, password, quota, transport"
+
+static Mailbox RowToMailbox(sqlite3_stmt* stmt) {
+  auto text = [stmt](int col) {
+    const unsigned char* p = sqlite3_column_text(stmt, col);
+    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+  };
+  Mailbox m;
+  m.address = text(0);
+  m.active = sqlite3_column_int(stmt, 1) != 0;
+  m.password = text(2);
+  m.quota = sqlite3_column_int64(stmt, 3);
+  m.transport = text(4);
+  return m;
+}
+
+Result<std::optional<Mailbox>> Store::FindMailbox(std::string_view address) {
+  Statement& st = Prepare(kSlotFindMailbox,
+                          "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE address = ?1");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, address);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<Mailbox>();
+  if (rc != SQLITE_ROW) return Error("looking up mailbox");
+  return std::optional<Mailbox>(RowToMailbox(st.get()));
+}
+
+Result<std::vector<AliasTarget>> Store::FindAlias(std::string_view source) {
+  Statement& st = Prepare(kSlotFindAlias,
+                          "SELECT source, target, active FROM aliases WHERE source = ?1 "
+                          "ORDER BY target");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, source);
+  std::vector<AliasTarget> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
+  if (rc != SQLITE_DONE) return Error("looking up alias");
+  return out;
+}
+
+Result<bool> Store::IsRelayRecipient(std::string_view address) {
+  Statement& st = Prepare(kSlotRelayRecipient,
+                          "SELECT 1 FROM relay_recipients WHERE address = ?1");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, address);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Error("looking up relay recipient");
+}
+
+Result<std::vector<SenderLogin>> Store::FindSenderLogins(std::string_view address) {
+  Statement& st = Prepare(kSlotSenderLogins,
+                          "SELECT address, login, allow FROM sender_logins WHERE address = ?1 "
+                          "ORDER BY login");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, address);
+  std::vector<SenderLogin> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
+  if (rc != SQLITE_DONE) return Error("looking up sender logins");
+  return out;
+}
+
+Result<std::vector<std::string>> Store::FindAliasSourcesFor(std::string_view target) {
+  Statement& st = Prepare(kSlotAliasSourcesFor,
+                          "SELECT source FROM aliases WHERE target = ?1 AND active = 1 "
+                          "ORDER BY source");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, target);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
+  if (rc != SQLITE_DONE) return Error("looking up alias sources");
+  return out;
+}
+
+Result<std::string> Store::GetSetting(std::string_view name) {
+  Statement& st = Prepare(kSlotGetSetting, "SELECT value FROM settings WHERE name = ?1");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return st.Text(0);
+  if (rc == SQLITE_DONE) return std::string();
+  return Error("reading settings");
+}
+
+Result<std::vector<Domain>> Store::ListDomains() {
+  Statement& st = Prepare(kSlotListDomains, "SELECT " DOMAIN_COLUMNS " FROM domains ORDER BY name");
+  ResetOnExit<Statement> r{st};
+  std::vector<Domain> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(RowToDomain(st.get()));
+  if (rc != SQLITE_DONE) return Error("listing domains");
+  return out;
+}
+
+Status Store::ForEachMailbox(std::string_view domain,
+                             const std::function<bool(const Mailbox&)>& fn) {
+  Statement& st = Prepare(kSlotEachMailbox,
+                          "SELECT " MAILBOX_COLUMNS " FROM mailboxes "
+                          "WHERE ?1 IS NULL OR domain = ?1 ORDER BY address");
+  ResetOnExit<Statement> r{st};
+  st.BindOptional(1, domain);
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW)
+    if (!fn(RowToMailbox(st.get()))) return Status::Ok();
+  if (rc != SQLITE_DONE) return Error("listing mailboxes");
+  return Status::Ok();
+}
+
+Result<std::vector<AliasTarget>> Store::ListAliases(std::string_view domain) {
+  Statement& st = Prepare(kSlotListAliases,
+                          "SELECT source, target, active FROM aliases "
+                          "WHERE ?1 IS NULL OR domain = ?1 ORDER BY source, target");
+  ResetOnExit<Statement> r{st};
+  st.BindOptional(1, domain);
+  std::vector<AliasTarget> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
+  if (rc != SQLITE_DONE) return Error("listing aliases");
+  return out;
+}
+
+Result<std::vector<std::string>> Store::ListRelayRecipients(std::string_view domain) {
+  Statement& st = Prepare(kSlotListRelay,
+                          "SELECT address FROM relay_recipients "
+                          "WHERE ?1 IS NULL OR domain = ?1 ORDER BY address");
+  ResetOnExit<Statement> r{st};
+  st.BindOptional(1, domain);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
+  if (rc != SQLITE_DONE) return Error("listing relay recipients");
+  return out;
+}
+
+Result<std::vector<SenderLogin>> Store::ListSenderLogins() {
+  Statement& st = Prepare(kSlotListSenders,
+                          "SELECT address, login, allow FROM sender_logins ORDER BY address, login");
+  ResetOnExit<Statement> r{st};
+  std::vector<SenderLogin> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
+  if (rc != SQLITE_DONE) return Error("listing sender logins");
+  return out;
+}
+
+// Runs one write statement. Constraint failures are the caller's input
+// being refused (Invalid/Conflict, SQLite's message names the rule);
+// anything else is database trouble (Temporary).
+Status Store::RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
+                       const std::vector<std::int64_t>& int_args, int* changes) {
+  if (read_only_) return Status::Invalid("database " + path_ + " is open read-only");
+  Statement& st = Prepare(slot, sql);
+  ResetOnExit<Statement> r{st};
+  int i = 1;
+  for (std::string_view a : text_args) st.BindOptional(i++, a);
+  for (std::int64_t a : int_args) st.Bind(i++, a);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) {
+    if (changes) *changes = sqlite3_changes(db_);
+    return Status::Ok();
+  }
+  std::string msg = sqlite3_errmsg(db_);
+  switch (rc) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return Status::Conflict("exists already");
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return Status::Invalid("refers to a domain that does not exist, or is still referenced");
+    default:
+      if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status::Invalid(msg);
+      return Error("writing");
+  }
+}
+
+Status Store::InsertDomain(const Domain& d) {
+  return RunWrite(kSlotInsertDomain,
+                  "INSERT INTO domains (name, kind, active, transport, target, catchall) "
+                  "VALUES (?1, ?2, ?6, ?3, ?4, ?5)",
+                  {d.name, DomainKindName(d.kind), d.transport, d.target, d.catchall},
+                  {d.active ? 1 : 0});
+}
+
+Status Store::UpdateDomain(const Domain& d) {
+  int changes = 0;
+  Status s = RunWrite(kSlotUpdateDomain,
+                      "UPDATE domains SET kind = ?2, transport = ?3, target = ?4, catchall = ?5, "
+                      "active = ?6 WHERE name = ?1",
+                      {d.name, DomainKindName(d.kind), d.transport, d.target, d.catchall},
+                      {d.active ? 1 : 0}, &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
+  return s;
+}
+
+Status Store::DeleteDomain(std::string_view name) {
+  int changes = 0;
+  Status s = RunWrite(kSlotDeleteDomain, "DELETE FROM domains WHERE name = ?1", {name}, {},
+                      &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
+  if (s.code() == Status::Code::kInvalid)
+    return Status::Conflict("an alias domain still points to it");
+  return s;
+}
+
+Status Store::InsertMailbox(const Mailbox& m) {
+  return RunWrite(kSlotInsertMailbox,
+                  "INSERT INTO mailboxes (address, password, transport, active, quota) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)",
+                  {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota});
+}
+
+Status Store::UpdateMailbox(const Mailbox& m) {
+  int changes = 0;
+  Status s = RunWrite(kSlotUpdateMailbox,
+                      "UPDATE mailboxes SET password = ?2, transport = ?3, active = ?4, "
+                      "quota = ?5 WHERE address = ?1",
+                      {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota},
+                      &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
+  return s;
+}
+
+Status Store::DeleteMailbox(std::string_view address) {
+  int changes = 0;
+  Status s = RunWrite(kSlotDeleteMailbox, "DELETE FROM mailboxes WHERE address = ?1", {address},
+                      {}, &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
+  return s;
+}
+
+Status Store::InsertAlias(std::string_view source, std::string_view target) {
+  return RunWrite(kSlotInsertAlias, "INSERT INTO aliases (source, target) VALUES (?1, ?2)",
+                  {source, target});
+}
+
+Status Store::DeleteAlias(std::string_view source, std::string_view target) {
+  int changes = 0;
+  Status s = target.empty()
+                 ? RunWrite(kSlotDeleteAliasAll, "DELETE FROM aliases WHERE source = ?1",
+                            {source}, {}, &changes)
+                 : RunWrite(kSlotDeleteAliasOne,
+                            "DELETE FROM aliases WHERE source = ?1 AND target = ?2",
+                            {source, target}, {}, &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
+  return s;
+}
+
+Status Store::SetAliasActive(std::string_view source, bool active) {
+  int changes = 0;
+  Status s = RunWrite(kSlotAliasActive, "UPDATE aliases SET active = ?2 WHERE source = ?1",
+                      {source}, {active ? 1 : 0}, &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
+  return s;
+}
+
+Status Store::InsertRelayRecipient(std::string_view address) {
+  return RunWrite(kSlotInsertRelay, "INSERT INTO relay_recipients (address) VALUES (?1)",
+                  {address});
+}
+
+Status Store::DeleteRelayRecipient(std::string_view address) {
+  int changes = 0;
+  Status s = RunWrite(kSlotDeleteRelay, "DELETE FROM relay_recipients WHERE address = ?1",
+                      {address}, {}, &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such relay recipient");
+  return s;
+}
+
+Status Store::SetSenderLogin(const SenderLogin& s) {
+  return RunWrite(kSlotSetSender,
+                  "INSERT INTO sender_logins (address, login, allow) VALUES (?1, ?2, ?3) "
+                  "ON CONFLICT (address, login) DO UPDATE SET allow = excluded.allow",
+                  {s.address, s.login}, {s.allow ? 1 : 0});
+}
+
+Status Store::DeleteSenderLogin(std::string_view address, std::string_view login) {
+  int changes = 0;
+  Status s = RunWrite(kSlotDeleteSender,
+                      "DELETE FROM sender_logins WHERE address = ?1 AND login = ?2",
+                      {address, login}, {}, &changes);
+  if (s.ok() && changes == 0) return Status::NotFound("no such sender login");
+  return s;
+}
+
+Status Store::SetSetting(std::string_view name, std::string_view value) {
+  // An empty delimiter set is a real value ("no details"), not NULL.
+  if (read_only_) return Status::Invalid("database " + path_ + " is open read-only");
+  Statement& st = Prepare(kSlotSetSetting,
+                          "INSERT INTO settings (name, value) VALUES (?1, ?2) "
+                          "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, name);
+  st.Bind(2, value);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return Status::Ok();
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status::Invalid(sqlite3_errmsg(db_));
+  return Error("writing settings");
+}
+
+Status Store::Begin() { return Exec("BEGIN IMMEDIATE;"); }
+Status Store::Commit() { return Exec("COMMIT;"); }
+void Store::Rollback() { Exec("ROLLBACK;"); }
+
+Status Store::BackupTo(const std::string& dest_path) {
+  std::error_code ec;
+  if (std::filesystem::exists(dest_path, ec))
+    return Status::Conflict("backup file " + dest_path + " exists already");
+  Result<sqlite3*> dest = OpenHandle(dest_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 2000);
+  if (!dest.ok()) return dest.status();
+  sqlite3_backup* b = sqlite3_backup_init(*dest, "main", db_, "main");
+  if (b == nullptr) {
+    Status s = Status::Temporary("backup to " + dest_path + ": " + sqlite3_errmsg(*dest));
+    sqlite3_close_v2(*dest);
+    return s;
+  }
+  // Copy in steps so that writers are not locked out for the whole copy.
+  int rc;
+  while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK || rc == SQLITE_BUSY ||
+         rc == SQLITE_LOCKED)
+    sqlite3_sleep(5);
+  sqlite3_backup_finish(b);
+  Status s = rc == SQLITE_DONE ? Status::Ok()
+                               : Status::Temporary("backup to " + dest_path + ": " +
+                                                   sqlite3_errstr(rc));
+  if (s.ok()) sqlite3_exec(*dest, "PRAGMA journal_mode = WAL;", nullptr, nullptr, nullptr);
+  sqlite3_close_v2(*dest);
+  if (!s.ok()) std::filesystem::remove(dest_path, ec);
+  return s;
+}
+
+}  // namespace rcptdb

@@ -1,0 +1,221 @@
+// store_test - the database: schema guards, versions, failures, backup
+#include "store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "fixture.h"
+#include "live_store.h"
+#include "password.h"
+#include "resolver.h"
+
+namespace rcptdb::test {
+namespace {
+
+// Runs SQL on a raw connection, as an admin with the sqlite3 shell would.
+int RawExec(const std::string& path, const std::string& sql, std::string* err = nullptr) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db, ("PRAGMA foreign_keys = ON;" + sql).c_str(), nullptr, nullptr, &msg);
+  if (err) *err = msg ? msg : "";
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  return rc;
+}
+
+TEST(Store, CreateSetsVersionAndWal) {
+  TempDatabase db;
+  Result<std::unique_ptr<Store>> s = Store::Create(db.path());
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(*(*s)->SchemaVersion(), kSchemaVersion);
+  EXPECT_EQ(*(*s)->GetSetting("delimiter"), "+");
+  EXPECT_FALSE(Store::Create(db.path()).ok()) << "init must not clobber a database";
+}
+
+TEST(Store, MissingFileIsTemporaryAndNotCreated) {
+  TempDatabase db;
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().temporary());
+  EXPECT_FALSE(std::filesystem::exists(db.path()));
+}
+
+TEST(Store, UnknownSchemaVersionIsRefused) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  ASSERT_EQ(RawExec(db.path(), "PRAGMA user_version = 99;"), SQLITE_OK);
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().temporary());
+  EXPECT_NE(s.status().message().find("schema version 99"), std::string::npos);
+}
+
+TEST(Store, NotADatabaseIsTemporary) {
+  TempDatabase db;
+  { FILE* f = fopen(db.path().c_str(), "w"); fputs("this is not sqlite, just text\n", f); fclose(f); }
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().temporary());
+}
+
+TEST(Store, ReadOnlyRefusesWrites) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE((*s)->InsertRelayRecipient("new@relay.example").ok());
+}
+
+// Plain SQL provisioning cannot store what the resolver would misread.
+TEST(Store, SchemaRejectsNonNormalisedValues) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  const char* bad[] = {
+      "INSERT INTO domains (name) VALUES ('Upper.example')",
+      "INSERT INTO domains (name) VALUES ('trailing.example.')",
+      "INSERT INTO domains (name) VALUES ('bad domain.example')",
+      "INSERT INTO domains (name) VALUES ('')",
+      "INSERT INTO domains (name, kind) VALUES ('x.example', 'open')",
+      "INSERT INTO domains (name, kind) VALUES ('y.example', 'alias')",
+      "INSERT INTO domains (name, kind, target) VALUES ('z.example', 'alias', 'example.net')",
+      "INSERT INTO domains (name, kind, target) VALUES ('w.example', 'alias', 'missing.example')",
+      "INSERT INTO mailboxes (address) VALUES ('Alice2@example.com')",
+      "INSERT INTO mailboxes (address) VALUES ('@example.com')",
+      "INSERT INTO mailboxes (address) VALUES ('two@at@example.com')",
+      "INSERT INTO mailboxes (address) VALUES ('x%y@example.com')",
+      "INSERT INTO mailboxes (address) VALUES ('sp ace@example.com')",
+      "INSERT INTO mailboxes (address) VALUES ('new@nowhere.test')",
+      "INSERT INTO mailboxes (address) VALUES ('new@example.net')",
+      "INSERT INTO mailboxes (address) VALUES ('new@relay.example')",
+      "INSERT INTO mailboxes (address) VALUES ('sales@example.com')",
+      "INSERT INTO mailboxes (address, password) VALUES ('p@example.com', 'plain')",
+      "INSERT INTO mailboxes (address, quota) VALUES ('q@example.com', -1)",
+      "INSERT INTO aliases (source, target) VALUES ('alice@example.com', 'bob@example.com')",
+      "INSERT INTO aliases (source, target) VALUES ('self@example.com', 'self@example.com')",
+      "INSERT INTO aliases (source, target) VALUES ('up@example.com', 'Bob@example.com')",
+      "INSERT INTO relay_recipients (address) VALUES ('x@example.com')",
+      "INSERT INTO settings (name, value) VALUES ('other', 'x')",
+      "UPDATE settings SET value = 'ab' WHERE name = 'delimiter'",
+      "DELETE FROM domains WHERE name = 'example.com'",
+  };
+  for (const char* sql : bad) {
+    std::string err;
+    EXPECT_NE(RawExec(db.path(), sql, &err), SQLITE_OK) << sql;
+  }
+  // And what is fine through plain SQL works.
+  std::string err;
+  EXPECT_EQ(RawExec(db.path(),
+                    "INSERT INTO mailboxes (address, password) VALUES "
+                    "('plain@example.com', '{SHA512-CRYPT}$6$abc$def')",
+                    &err),
+            SQLITE_OK)
+      << err;
+}
+
+TEST(Store, DeletingADomainRemovesItsRecipients) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadWrite);
+  ASSERT_TRUE(s.ok());
+  Must((*s)->DeleteDomain("example.org"));
+  EXPECT_FALSE(*(*s)->FindMailbox("real@example.org"));
+  EXPECT_TRUE((*s)->FindAlias("team@example.org")->empty());
+  // example.com is the target of the alias domain example.net.
+  Status st = (*s)->DeleteDomain("example.com");
+  EXPECT_EQ(st.code(), Status::Code::kConflict) << st.message();
+}
+
+TEST(Store, WritesRollBackUnlessCommitted) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadWrite);
+  ASSERT_TRUE(s.ok());
+  {
+    Transaction tx(**s);
+    Must(tx.Begin());
+    Must((*s)->InsertRelayRecipient("new@relay.example"));
+  }
+  EXPECT_FALSE(*(*s)->IsRelayRecipient("new@relay.example"));
+}
+
+// A writer holding an exclusive lock: readers get Temporary, not an answer.
+TEST(Store, LockedDatabaseIsTemporary) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  sqlite3* locker = nullptr;
+  ASSERT_EQ(sqlite3_open(db.path().c_str(), &locker), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(locker,
+                         "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;"
+                         "UPDATE settings SET value = value;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  LiveStore live(db.path(), 50);
+  Result<Store*> s = live.Get();
+  if (s.ok()) {
+    Resolver resolver(**s);
+    Result<Resolution> r = resolver.Resolve("alice@example.com");
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().temporary());
+  } else {
+    EXPECT_TRUE(s.status().temporary()) << s.status().message();
+  }
+  sqlite3_exec(locker, "COMMIT;", nullptr, nullptr, nullptr);
+  sqlite3_close(locker);
+  live.Invalidate();
+  Result<Store*> again = live.Get();
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(Resolver(**again).Resolve("alice@example.com").ok());
+}
+
+// A reader follows the file: missing, appearing, replaced by a backup.
+TEST(LiveStore, FollowsReplacedFile) {
+  TempDatabase db;
+  LiveStore live(db.path());
+  EXPECT_TRUE(live.Get().status().temporary());
+
+  CreateFilled(db.path());
+  Result<Store*> s = live.Get();
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(*(*s)->FindMailbox("alice@example.com"));
+
+  // Make a backup, change the live file, then restore by rename.
+  std::string backup = db.dir() + "/backup.sqlite";
+  Must((*s)->BackupTo(backup));
+  {
+    Result<std::unique_ptr<Store>> rw = Store::Open(db.path(), Store::Mode::kReadWrite);
+    ASSERT_TRUE(rw.ok());
+    Must((*rw)->DeleteMailbox("alice@example.com"));
+  }
+  s = live.Get();
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(*(*s)->FindMailbox("alice@example.com")) << "changes are seen at once";
+  std::filesystem::remove(db.path() + "-wal");
+  std::filesystem::remove(db.path() + "-shm");
+  std::filesystem::rename(backup, db.path());
+  s = live.Get();
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(*(*s)->FindMailbox("alice@example.com")) << "restored file is picked up";
+
+  std::filesystem::remove(db.path());
+  EXPECT_TRUE(live.Get().status().temporary());
+}
+
+TEST(Password, HashesDovecotCanVerify) {
+  Result<std::string> h = HashPassword("correct horse");
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->starts_with("{SHA512-CRYPT}$6$")) << *h;
+  EXPECT_TRUE(IsSchemeHash(*h));
+  EXPECT_TRUE(VerifyPassword("correct horse", *h));
+  EXPECT_FALSE(VerifyPassword("wrong horse", *h));
+  EXPECT_NE(*HashPassword("correct horse"), *h) << "salted";
+  EXPECT_FALSE(HashPassword("").ok());
+  EXPECT_FALSE(IsSchemeHash("plain"));
+  EXPECT_FALSE(IsSchemeHash("{SHA512-CRYPT}"));
+  EXPECT_FALSE(IsSchemeHash("{sha}x y"));
+}
+
+}  // namespace
+}  // namespace rcptdb::test
