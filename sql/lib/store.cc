@@ -48,22 +48,29 @@ std::optional<DomainKind> ParseDomainKind(std::string_view name) {
 }
 
 // Statement - a prepared statement, reset and unbound after each use.
+// A statement whose prepare failed (database locked, file broken) holds no
+// handle: every call is a no-op and Step() reports SQLITE_MISUSE, which the
+// callers turn into a temporary failure; Prepare() tries again next time.
 class Store::Statement {
  public:
-  Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
   ~Statement() { sqlite3_finalize(stmt_); }
+  bool valid() const { return stmt_ != nullptr; }
   sqlite3_stmt* get() { return stmt_; }
   void Bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    if (stmt_) sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
   void BindOptional(int i, std::string_view v) {
+    if (!stmt_) return;
     if (v.empty())
       sqlite3_bind_null(stmt_, i);
     else
       Bind(i, v);
   }
-  void Bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  int Step() { return sqlite3_step(stmt_); }
+  void Bind(int i, std::int64_t v) {
+    if (stmt_) sqlite3_bind_int64(stmt_, i, v);
+  }
+  int Step() { return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE; }
   std::string Text(int col) {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p),
@@ -72,6 +79,7 @@ class Store::Statement {
   }
   std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   void Reset() {
+    if (!stmt_) return;
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
@@ -212,11 +220,12 @@ Status Store::Migrate() {
 
 Store::Statement& Store::Prepare(int slot, const char* sql) {
   if (statements_.size() <= static_cast<std::size_t>(slot)) statements_.resize(slot + 1);
-  if (!statements_[slot]) {
+  if (!statements_[slot] || !statements_[slot]->valid()) {
     sqlite3_stmt* stmt = nullptr;
     // A failed prepare leaves stmt null; Step() on it returns SQLITE_MISUSE,
     // which every caller reports as database trouble.
-    sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
+      stmt = nullptr;
     statements_[slot] = std::make_unique<Statement>(stmt);
   }
   return *statements_[slot];
