@@ -1,0 +1,241 @@
+// NAME
+//   rcptdb-plugin - Dovecot LMTP plugin: answer RCPT as Postfix was told
+// SUMMARY
+//   protocol lmtp { mail_plugins = $mail_plugins rcptdb }
+//   plugin { rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite }
+// DESCRIPTION
+//   Dovecot's lmtp calls the client-created hook for every connection; the
+//   plugin overrides that client's cmd_rcpt. Each RCPT is resolved with
+//   librcptdb (through RcptCheck, rcpt_check.h) and then:
+//
+//     reject            550 with the enhanced code Postfix's map implied
+//     defer             451 4.3.0 (database trouble, never a bounce)
+//     accept, rewrite   the path becomes the mailbox address (alias, alias
+//                       domain, case, +detail Dovecot does not strip); the
+//                       original stays as ORCPT; then Dovecot's own RCPT
+//     accept            Dovecot's own RCPT (userdb lookup, quota check)
+//
+//   A reply goes to that one recipient only, so the other recipients of
+//   the transaction are delivered as usual.
+//
+//   One RcptCheck per process serves every connection: lmtp processes are
+//   reused, and the database is opened when the first client is created,
+//   while the process still runs as root, then reused.
+//
+//   No C++ exception leaves this file: Dovecot is C and would terminate.
+// DIAGNOSTICS
+//   Rejections are logged at info level with the resolver's reason,
+//   deferrals as errors with the database path and cause. A warning, once
+//   per process, when Dovecot's recipient_delimiter differs from the
+//   database's delimiter setting.
+// SEE ALSO
+//   rcptdb-plugin(7), rcpt_check.h, answers.h (DecideRcpt), Dovecot's
+//   src/lmtp/lmtp-commands.c (client_default_cmd_rcpt)
+// Dovecot's headers first, its config.h before anything: they test the
+// HAVE_* macros it defines against what the system headers declare.
+// Our build passes PACKAGE* on the command line; Dovecot's config.h
+// defines its own, which nothing here uses.
+#undef PACKAGE
+#undef PACKAGE_BUGREPORT
+#undef PACKAGE_NAME
+#undef PACKAGE_STRING
+#undef PACKAGE_TARNAME
+#undef PACKAGE_URL
+#undef PACKAGE_VERSION
+#undef VERSION
+extern "C" {
+#include "config.h"
+#include "lmtp-common.h"
+#include "module-context.h"
+#include "lmtp-recipient.h"
+#include "lda-settings.h"
+#include "mail-user.h"
+#include "smtp-address.h"
+#include "smtp-params.h"
+#include "smtp-server.h"
+
+// Dovecot finds these by name (module_dir_load); C linkage, and extern so
+// that the const objects are exported at all.
+extern const char *rcptdb_plugin_version;
+extern const char rcptdb_plugin_binary_dependency[];
+void rcptdb_plugin_init(struct module *module);
+void rcptdb_plugin_deinit(void);
+}
+
+#include <exception>
+#include <string>
+
+#include "rcpt_check.h"
+#include "store.h"
+
+const char *rcptdb_plugin_version = DOVECOT_ABI_VERSION;
+// An array, not a pointer: Dovecot reads the symbol's bytes as the name.
+const char rcptdb_plugin_binary_dependency[] = "lmtp";
+
+namespace {
+
+constexpr const char kDatabaseSetting[] = "rcptdb_database";
+
+// The per-client module context: Dovecot's vfuncs before ours.
+struct RcptdbClient {
+  union lmtp_module_context module_ctx;
+  struct lmtp_client_vfuncs super;
+};
+
+MODULE_CONTEXT_DEFINE_INIT(rcptdb_client_module, &lmtp_module_register);
+
+lmtp_client_created_func_t *next_hook_client_created = nullptr;
+
+// Per-process state, created with the first client and kept until deinit.
+rcptdb::RcptCheck *process_check = nullptr;
+bool delimiter_compared = false;
+
+RcptdbClient *ClientContext(struct client *client) {
+  return static_cast<RcptdbClient *>(MODULE_CONTEXT(client, rcptdb_client_module));
+}
+
+// Warns once per process if the two delimiter settings disagree: the
+// database decides what an address means, Dovecot only strips details.
+void CompareDelimitersOnce(struct event *event, const char *dovecot_delimiters) {
+  if (delimiter_compared || process_check == nullptr) return;
+  auto mismatch = process_check->DelimiterMismatch(dovecot_delimiters);
+  if (!mismatch.ok()) return;  // try again once the database is readable
+  delimiter_compared = true;
+  if (*mismatch) {
+    e_warning(event,
+              "rcptdb: Dovecot's recipient_delimiter \"%s\" differs from the delimiter "
+              "setting \"%s\" in %s; the database decides what an address means, so "
+              "set recipient_delimiter = %s",
+              dovecot_delimiters, (*mismatch)->c_str(), process_check->db_path().c_str(),
+              (*mismatch)->c_str());
+  }
+}
+
+// Makes sure the process has its RcptCheck for path, opened if possible.
+void PrepareProcessCheck(struct client *client) {
+  const char *path = mail_user_set_plugin_getenv(client->user_set, kDatabaseSetting);
+  if (path == nullptr || *path == '\0') path = rcptdb::kDefaultDatabasePath;
+  if (process_check != nullptr && process_check->db_path() == path) return;
+  delete process_check;
+  process_check = nullptr;
+  process_check = new rcptdb::RcptCheck(path);
+  delimiter_compared = false;
+  rcptdb::Status opened = process_check->Open();
+  if (!opened.ok()) {
+    e_warning(client->event, "rcptdb: %s (every RCPT is deferred until it opens)",
+              opened.message().c_str());
+  }
+  CompareDelimitersOnce(client->event, client->unexpanded_lda_set->recipient_delimiter);
+}
+
+// Replaces the recipient's path with address, keeping the original as
+// ORCPT. Returns false if address does not parse (then nothing changed).
+bool RewritePath(struct smtp_server_recipient *rcpt, const std::string &address) {
+  struct smtp_address *parsed = nullptr;
+  const char *error = nullptr;
+  if (smtp_address_parse_mailbox(rcpt->pool, address.c_str(),
+                                 static_cast<enum smtp_address_parse_flags>(0), &parsed,
+                                 &error) < 0) {
+    e_error(rcpt->event, "rcptdb: cannot use rewritten address <%s>: %s", address.c_str(),
+            error);
+    return false;
+  }
+  // An ORCPT from the client already names the original; keep it.
+  if (!smtp_params_rcpt_has_orcpt(&rcpt->params))
+    smtp_params_rcpt_set_orcpt(&rcpt->params, rcpt->pool, rcpt->path);
+  rcpt->path = parsed;
+  return true;
+}
+
+// Decides the recipient. Returns 1 to continue with Dovecot's own RCPT,
+// -1 when the recipient has been answered here.
+int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
+  const char *path = smtp_address_encode(rcpt->path);
+  if (process_check == nullptr) {
+    e_error(rcpt->event, "rcptdb: deferred <%s>: plugin has no database", path);
+    smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
+    return -1;
+  }
+  const char *delimiters = client->unexpanded_lda_set->recipient_delimiter;
+  CompareDelimitersOnce(client->event, delimiters);
+  rcptdb::RcptCheck::Outcome out = process_check->Check(path, delimiters);
+  const rcptdb::RcptReply &reply = out.reply;
+  std::string text = rcptdb::ReplyTextWithoutPath(reply, path);
+
+  switch (reply.kind) {
+    case rcptdb::RcptReply::Kind::kReject:
+      e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", path, reply.code,
+             reply.enhanced.c_str(), out.cause.c_str());
+      smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
+      return -1;
+    case rcptdb::RcptReply::Kind::kDefer:
+      e_error(rcpt->event, "rcptdb: deferred <%s>: %s", path, out.cause.c_str());
+      smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
+      return -1;
+    case rcptdb::RcptReply::Kind::kAccept:
+      break;
+  }
+  if (!reply.rewrite.empty()) {
+    if (!RewritePath(rcpt, reply.rewrite)) {
+      smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
+      return -1;
+    }
+    e_debug(rcpt->event, "rcptdb: <%s> is delivered to <%s>", path, reply.rewrite.c_str());
+  }
+  return 1;
+}
+
+int RcptdbCmdRcpt(struct client *client, struct smtp_server_cmd_ctx *cmd,
+                  struct lmtp_recipient *lrcpt) {
+  RcptdbClient *ctx = ClientContext(client);
+  int decided;
+  try {
+    decided = DecideRecipient(client, lrcpt->rcpt);
+  } catch (const std::exception &e) {
+    e_error(lrcpt->rcpt->event, "rcptdb: deferred <%s>: exception: %s",
+            smtp_address_encode(lrcpt->rcpt->path), e.what());
+    decided = -2;
+  } catch (...) {
+    e_error(lrcpt->rcpt->event, "rcptdb: deferred <%s>: unknown exception",
+            smtp_address_encode(lrcpt->rcpt->path));
+    decided = -2;
+  }
+  if (decided == -2) {
+    if (!smtp_server_recipient_is_replied(lrcpt->rcpt))
+      smtp_server_recipient_reply(lrcpt->rcpt, 451, "4.3.0",
+                                  "Temporary lookup failure, try again later");
+    return -1;
+  }
+  if (decided < 0) return -1;
+  return ctx->super.cmd_rcpt(client, cmd, lrcpt);
+}
+
+void RcptdbClientCreated(struct client **clientp) {
+  struct client *client = *clientp;
+  // Install the check first: if preparing the database fails below, every
+  // RCPT is deferred rather than delivered unchecked.
+  RcptdbClient *ctx = p_new(client->pool, RcptdbClient, 1);
+  ctx->super = client->v;
+  client->v.cmd_rcpt = RcptdbCmdRcpt;
+  MODULE_CONTEXT_SET(client, rcptdb_client_module, ctx);
+  try {
+    PrepareProcessCheck(client);
+  } catch (const std::exception &e) {
+    e_error(client->event, "rcptdb: cannot prepare database: %s", e.what());
+  } catch (...) {
+    e_error(client->event, "rcptdb: cannot prepare database: unknown exception");
+  }
+  if (next_hook_client_created != nullptr) next_hook_client_created(clientp);
+}
+
+}  // namespace
+
+void rcptdb_plugin_init(struct module *module ATTR_UNUSED) {
+  next_hook_client_created = lmtp_client_created_hook_set(RcptdbClientCreated);
+}
+
+void rcptdb_plugin_deinit(void) {
+  lmtp_client_created_hook_set(next_hook_client_created);
+  delete process_check;
+  process_check = nullptr;
+}
