@@ -1,0 +1,203 @@
+"""postfix_instance - a private Postfix for rcptdb's black-box tests and demo.
+
+PrivatePostfix writes its own config_directory, queue_directory and
+data_directory under a test directory, listens for SMTP on free loopback
+ports only, logs to a file (no syslog here), and is stopped with
+`postfix -c DIR stop` plus a kill of its master pid. It never reads or
+changes /etc/postfix or the system queue, and never binds port 25.
+
+The lookup tables point at rcptdb-server, over socketmap (all maps on one
+listener) or tcp_table (one listener per map):
+
+    relay_domains          = ...:domains
+    transport_maps         = ...:transport
+    relay_recipient_maps   = ...:recipients
+    virtual_alias_maps     = ...:aliases
+    virtual_alias_domains  =            (never query bare domains there)
+    smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+
+127.0.0.1 is NOT in mynetworks, so the SMTP client of the tests is an
+unauthenticated stranger and an open-relay test proves something.
+"""
+import os
+import signal
+import subprocess
+import time
+
+import harness
+
+MASTER_CF = """\
+# service type private unpriv chroot wakeup maxproc command
+{smtp_listen} inet n - n - - smtpd
+{verify_listen} inet n - n - - smtpd
+  -o smtpd_recipient_restrictions=reject_unverified_recipient
+  -o relay_recipient_maps=
+  -o smtpd_reject_unlisted_recipient=no
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+lmtp      unix  - - n - - lmtp
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
+def socketmap_tables(port):
+    """Postfix table names for rcptdb-server's socketmap listener."""
+    base = f"socketmap:inet:127.0.0.1:{port}:"
+    return {m: base + m for m in ("domains", "transport", "recipients", "aliases", "senders")}
+
+
+def tcp_tables(ports):
+    """Postfix table names for rcptdb-server's tcp_table listeners."""
+    return {m: f"tcp:127.0.0.1:{p}" for m, p in ports.items()}
+
+
+def main_cf(d, tables, extra=None):
+    """main.cf settings (a dict) for a private instance rooted at d."""
+    cf = {
+        "compatibility_level": "3.6",
+        "queue_directory": f"{d}/queue",
+        "data_directory": f"{d}/data",
+        "mail_owner": "postfix",
+        "setgid_group": "postdrop",
+        "myhostname": "mx.rcptdb.test",
+        "mydomain": "rcptdb.test",
+        "myorigin": "$myhostname",
+        "inet_interfaces": "127.0.0.1",
+        "inet_protocols": "ipv4",
+        "mydestination": "",
+        "local_recipient_maps": "",
+        "alias_maps": "",
+        "alias_database": "",
+        # Not loopback: the test client must be a stranger.
+        "mynetworks": "192.0.2.0/24",
+        "relay_domains": tables["domains"],
+        "transport_maps": tables["transport"],
+        "relay_recipient_maps": tables["recipients"],
+        "virtual_alias_maps": tables["aliases"],
+        "virtual_alias_domains": "",
+        "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
+        "smtpd_recipient_restrictions": "",
+        "unverified_recipient_reject_code": "550",
+        "address_verify_poll_delay": "1s",
+        "address_verify_poll_count": "8",
+        # Mail for anything not routed by the table stays queued, visibly.
+        "default_transport": "retry:outbound mail is disabled in this instance",
+        "relay_transport": "retry:no route from rcptdb for this relay recipient",
+        "local_transport": "error:local delivery is disabled",
+        "smtp_host_lookup": "native",
+        "lmtp_host_lookup": "native",
+        "biff": "no",
+        "smtputf8_enable": "yes",
+        "queue_run_delay": "2s",
+        "minimal_backoff_time": "2s",
+        "maximal_backoff_time": "4s",
+        "maillog_file": f"{d}/log/postfix.log",
+        "maillog_file_prefixes": f"{d}/log",
+        "smtpd_banner": "$myhostname ESMTP rcptdb-test",
+        "delay_warning_time": "0",
+        "notify_classes": "",
+    }
+    cf.update(extra or {})
+    return cf
+
+
+class PrivatePostfix:
+    """A Postfix instance in directory d, SMTP on free loopback ports."""
+
+    def __init__(self, d, tables, extra=None):
+        self.dir = d
+        self.config = os.path.join(d, "etc")
+        self.smtp_port = harness.free_port()
+        self.verify_port = harness.free_port()
+        for sub in ("etc", "queue", "data", "log"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        os.chmod(d, 0o755)
+        subprocess.run(["chown", "postfix", os.path.join(d, "data")], check=True)
+        with open(os.path.join(self.config, "main.cf"), "w") as f:
+            for k, v in main_cf(d, tables, extra).items():
+                f.write(f"{k} = {v}\n")
+        with open(os.path.join(self.config, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(smtp_listen=f"127.0.0.1:{self.smtp_port}",
+                                     verify_listen=f"127.0.0.1:{self.verify_port}"))
+        self.log = os.path.join(d, "log", "postfix.log")
+
+    def postconf(self, *args):
+        return harness.run(["postconf", "-c", self.config, *args]).stdout
+
+    def start(self):
+        # postfix check creates the queue's subdirectories with the right owners.
+        res = subprocess.run(["postfix", "-c", self.config, "check"], capture_output=True,
+                             text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"postfix check failed: {res.stdout}{res.stderr}{self.log_text()}")
+        res = subprocess.run(["postfix", "-c", self.config, "start"], capture_output=True,
+                             text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"postfix start failed: {res.stdout}{res.stderr}{self.log_text()}")
+        harness.wait_port(self.smtp_port)
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.dir, "queue", "pid", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        """Stops the instance; kills its master by pid if stop does not."""
+        pid = self.master_pid()
+        subprocess.run(["postfix", "-c", self.config, "stop"], capture_output=True)
+        if pid is None:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def flush(self):
+        subprocess.run(["postqueue", "-c", self.config, "-f"], capture_output=True)
+
+    def queue_ids(self):
+        """Queue ids of every message still in the queue."""
+        res = subprocess.run(["postqueue", "-c", self.config, "-j"], capture_output=True,
+                             text=True)
+        import json
+        return [json.loads(line)["queue_id"] for line in res.stdout.splitlines() if line.strip()]
+
+    def queue(self):
+        res = subprocess.run(["postqueue", "-c", self.config, "-j"], capture_output=True,
+                             text=True)
+        import json
+        return [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
