@@ -31,7 +31,12 @@ std::string CharSet(std::string_view chars) {
 // One line for the log saying why the resolver answered as it did.
 std::string Why(const Resolution& r) {
   std::string why = VerdictName(r.verdict);
-  if (!r.path.empty()) why += ": " + r.path.back();
+  if (!r.path.empty()) {
+    // Alias expansion indents its lines; the log wants just the words.
+    std::string_view last = r.path.back();
+    last.remove_prefix(std::min(last.find_first_not_of(' '), last.size()));
+    why += ": " + std::string(last);
+  }
   return why;
 }
 

@@ -1,0 +1,205 @@
+"""dovecot_instance - a private Dovecot (LMTP only) for black-box tests.
+
+PrivateDovecot writes a dovecot.conf into a test directory with its own
+base_dir, state_dir and instance_name, LMTP on a free loopback port, the
+sql passdb/userdb of sql/dovecot-sql.conf.ext (connect= rewritten to the
+test database), mdbox mail under the test directory owned by the mail
+user, and, if asked, the rcptdb plugin copied from the build into a
+private module directory (a rebuild cannot change a running instance).
+It runs `dovecot -F` in the foreground and is stopped by its pid.
+Nothing here reads or changes /etc/dovecot.
+
+The mail user is `mail` (uid 8 on Debian): present everywhere, so no
+system user has to be created; first_valid_uid/gid are lowered to it.
+"""
+import os
+import pwd
+import re
+import shutil
+import socket
+
+import harness
+
+SQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-sql.conf.ext")
+PLUGIN_SO = "lib90_rcptdb_plugin.so"
+MAIL_USER = "mail"
+
+DOVECOT_CONF = """\
+# Private Dovecot for rcptdb tests; see tests/blackbox/dovecot_instance.py
+base_dir = {d}/run
+state_dir = {d}/state
+instance_name = {instance}
+protocols = lmtp
+ssl = no
+listen = 127.0.0.1
+hostname = lmtp.rcptdb.test
+log_path = {d}/dovecot.log
+mail_location = mdbox:{d}/mail/%d/%n
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = {uid}
+first_valid_gid = {gid}
+mail_plugin_dir = {d}/modules
+{extra}
+passdb {{
+  driver = sql
+  args = {d}/dovecot-sql.conf.ext
+}}
+userdb {{
+  driver = sql
+  args = {d}/dovecot-sql.conf.ext
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  # Keep process reuse as in production: one lmtp serves many connections.
+  process_min_avail = {min_avail}
+}}
+protocol lmtp {{
+  mail_plugins = $mail_plugins {plugins}
+}}
+plugin {{
+  rcptdb_database = {plugin_db}
+}}
+"""
+
+
+def sql_conf(db_path):
+    """sql/dovecot-sql.conf.ext with connect= pointing at db_path."""
+    with open(SQL_CONF) as f:
+        text = f.read()
+    text, n = re.subn(r"(?m)^connect = .*$", f"connect = {db_path}", text)
+    if n != 1:
+        raise AssertionError(f"{SQL_CONF} has {n} connect lines, expected 1")
+    return text
+
+
+class PrivateDovecot:
+    """A Dovecot with LMTP on a free loopback port, all state under d."""
+
+    def __init__(self, d, db_path, plugin=True, plugin_db=None, extra=None, name="dovecot",
+                 min_avail=0):
+        """extra: more dovecot.conf settings, a dict (name -> value)."""
+        self.dir = d
+        self.name = name
+        self.db_path = db_path
+        self.port = harness.free_port()
+        self.conf = os.path.join(d, "dovecot.conf")
+        self.log = os.path.join(d, "dovecot.log")
+        self.process = None
+        mail = pwd.getpwnam(MAIL_USER)
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+        for sub in ("run", "state", "mail", "modules"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        os.chown(os.path.join(d, "mail"), mail.pw_uid, mail.pw_gid)
+        if plugin:
+            # Copy, not link: a rebuild must not swap code under a running lmtp.
+            shutil.copy(os.path.join(harness.PLUGIN_DIR, PLUGIN_SO),
+                        os.path.join(d, "modules", PLUGIN_SO))
+        with open(os.path.join(d, "dovecot-sql.conf.ext"), "w") as f:
+            f.write(sql_conf(db_path))
+        extra_lines = "\n".join(f"{k} = {v}" for k, v in (extra or {}).items())
+        with open(self.conf, "w") as f:
+            f.write(DOVECOT_CONF.format(
+                d=d, instance=f"rcptdb-{name}-{self.port}", uid=mail.pw_uid, gid=mail.pw_gid,
+                port=self.port, plugins="rcptdb" if plugin else "",
+                plugin_db=plugin_db or db_path, extra=extra_lines,
+                min_avail=min_avail))
+
+    def start(self, test):
+        """Starts dovecot -F as a process of test (a harness.BlackBoxTest)."""
+        self.process = test.start(["dovecot", "-F", "-c", self.conf], self.name)
+        try:
+            harness.wait_port(self.port)
+        except TimeoutError:
+            raise AssertionError(f"dovecot did not listen:\n{self.process.output()}\n"
+                                 f"{self.log_text()}")
+        return self
+
+    def stop(self):
+        if self.process is not None:
+            self.process.stop()
+
+    def doveadm(self, *args, check=True):
+        return harness.run(["doveadm", "-c", self.conf, *args], check=check)
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+class Lmtp:
+    """A minimal LMTP client that keeps every reply line (code, text).
+
+    smtplib.LMTP hides per-recipient replies after DATA; this one does
+    not, and sends addresses byte for byte as given.
+    """
+
+    def __init__(self, port, timeout=30):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.file = self.sock.makefile("rb")
+        self.greeting = self.reply()
+        self.command("LHLO client.rcptdb.test")
+
+    def close(self):
+        try:
+            self.sock.sendall(b"QUIT\r\n")
+            self.reply()
+        except OSError:
+            pass
+        self.file.close()
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, line):
+        data = line if isinstance(line, bytes) else line.encode("utf-8")
+        self.sock.sendall(data + b"\r\n")
+
+    def reply(self):
+        """Reads one (possibly multi-line) reply: (code, last line's text)."""
+        lines = []
+        while True:
+            line = self.file.readline()
+            if not line:
+                raise ConnectionError("LMTP server closed the connection")
+            line = line.decode("utf-8", "replace").rstrip("\r\n")
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                return int(line[:3]), "\n".join(l[4:] for l in lines)
+
+    def command(self, line):
+        self.send(line)
+        return self.reply()
+
+    def mail(self, sender="sender@elsewhere.test"):
+        return self.command(f"MAIL FROM:<{sender}>")
+
+    def rcpt(self, address):
+        data = address if isinstance(address, bytes) else address.encode("utf-8")
+        return self.command(b"RCPT TO:<" + data + b">")
+
+    def data(self, message, accepted):
+        """Sends DATA; returns one reply per accepted recipient."""
+        code, text = self.command("DATA")
+        if code != 354:
+            return [(code, text)] * accepted
+        body = message.replace("\r\n", "\n").rstrip("\n").replace("\n", "\r\n")
+        body = "\r\n".join("." + l if l.startswith(".") else l for l in body.split("\r\n"))
+        self.sock.sendall(body.encode("utf-8") + b"\r\n.\r\n")
+        return [self.reply() for _ in range(accepted)]
+
+
+def message(subject, to="someone@example.com", body="hello"):
+    return (f"From: sender@elsewhere.test\nTo: {to}\nSubject: {subject}\n"
+            f"Message-ID: <{subject}@rcptdb.test>\n\n{body}\n")

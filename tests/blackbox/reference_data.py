@@ -1,0 +1,279 @@
+"""reference_data - the unit tests' reference data, for black-box tests.
+
+A Python copy of tests/unit/fixture.h (Fill(): the reference database) and
+tests/unit/resolver_cases.h (kResolverCases: addresses and what they mean),
+provisioned with plain SQL, which is a supported interface (sql/schema.sql).
+Keep both in sync with the C++ originals; check_in_sync() (run by
+test_plugin.py) compares this copy with the headers and names what drifted.
+
+Mailboxes get a password here (fixture.h has none) so that Dovecot's passdb
+has something to verify: PASSWORD, hashed by `doveadm pw`.
+"""
+import ast
+import os
+import re
+import sqlite3
+import subprocess
+
+import harness
+
+SCHEMA = os.path.join(harness.SRC, "sql", "schema.sql")
+FIXTURE_H = os.path.join(harness.SRC, "tests", "unit", "fixture.h")
+CASES_H = os.path.join(harness.SRC, "tests", "unit", "resolver_cases.h")
+
+LMTP = "lmtp:inet:127.0.0.1:24"
+PASSWORD = "rcptdb-Secret-1"
+
+# (name, kind, transport, target, catchall, active)
+DOMAINS = [
+    ("example.com", "hosted", LMTP, None, None, 1),
+    ("example.org", "hosted", LMTP, None, "catchall@example.org", 1),
+    ("example.net", "alias", None, "example.com", None, 1),
+    ("relay.example", "relay", "smtp:[backup.example]", None, None, 1),
+    ("off.example", "hosted", None, None, None, 0),
+    ("broken.example", "alias", None, "off.example", None, 1),
+    ("xn--bcher-kva.example", "hosted", LMTP, None, None, 1),
+]
+
+# (address, active, transport)
+MAILBOXES = [
+    ("alice@example.com", 1, None),
+    ("bob@example.com", 1, None),
+    ("a_b@example.com", 1, None),
+    ("o'neil@example.com", 1, None),
+    ("catchall@example.org", 1, None),
+    ("real@example.org", 1, None),
+    ("user@xn--bcher-kva.example", 1, None),
+    ("x@off.example", 1, None),
+    ("carol@example.com", 0, None),
+    ("off@example.org", 0, None),
+    ("dave@example.com", 1, "lmtp:inet:127.0.0.2:24"),
+]
+
+# (source, target); PAUSED_ALIASES are set inactive afterwards.
+ALIASES = [
+    ("sales@example.com", "alice@example.com"),
+    ("sales@example.com", "bob@example.com"),
+    ("info@example.com", "alice@example.com"),
+    ("old@example.com", "carol@example.com"),
+    ("mixed@example.com", "carol@example.com"),
+    ("mixed@example.com", "bob@example.com"),
+    ("ext@example.com", "someone@elsewhere.test"),
+    ("nested@example.com", "sales@example.com"),
+    ("loop1@example.com", "loop2@example.com"),
+    ("loop2@example.com", "loop1@example.com"),
+    ("ghost@example.com", "nobody@example.com"),
+    ("paused@example.com", "alice@example.com"),
+    ("viadomain@example.com", "bob@example.net"),
+    ("team@example.org", "real@example.org"),
+    ("bounce@example.org", "off@example.org"),
+]
+PAUSED_ALIASES = ["paused@example.com"]
+
+RELAY_RECIPIENTS = ["listed@relay.example"]
+
+# kResolverCases: (input, verdict, delivered), in the header's order.
+CASES = [
+    # Mailboxes and normalisation.
+    ("alice@example.com", "mailbox", "alice@example.com"),
+    ("ALICE@EXAMPLE.COM", "mailbox", "alice@example.com"),
+    ("Alice@Example.Com.", "mailbox", "alice@example.com"),
+    ("  alice@example.com\t", "mailbox", "alice@example.com"),
+    ("\"alice\"@example.com", "mailbox", "alice@example.com"),
+    ("dave@example.com", "mailbox", "dave@example.com"),
+    ("o'neil@example.com", "mailbox", "o'neil@example.com"),
+    ("a_b@example.com", "mailbox", "a_b@example.com"),
+    # Recipient details (delimiter '+').
+    ("alice+news@example.com", "mailbox", "alice+news@example.com"),
+    ("Alice+News@Example.com", "mailbox", "alice+news@example.com"),
+    ("alice+@example.com", "mailbox", "alice+@example.com"),
+    ("alice+a+b@example.com", "mailbox", "alice+a+b@example.com"),
+    ("+alice@example.com", "unknown-recipient", ""),
+    ("alice-news@example.com", "unknown-recipient", ""),
+    ("dave+x@example.com", "mailbox", "dave+x@example.com"),
+    # Unknown and disabled recipients.
+    ("nobody@example.com", "unknown-recipient", ""),
+    ("carol@example.com", "disabled", ""),
+    ("CAROL@example.com", "disabled", ""),
+    ("carol+x@example.com", "disabled", ""),
+    # Aliases.
+    ("sales@example.com", "alias", "alice@example.com,bob@example.com"),
+    ("sales+q3@example.com", "alias", "alice@example.com,bob@example.com"),
+    ("SALES@example.com", "alias", "alice@example.com,bob@example.com"),
+    ("info@example.com", "alias", "alice@example.com"),
+    ("old@example.com", "disabled", ""),
+    ("mixed@example.com", "alias", "bob@example.com"),
+    ("ext@example.com", "alias", "someone@elsewhere.test"),
+    ("nested@example.com", "alias", "alice@example.com,bob@example.com"),
+    ("loop1@example.com", "unknown-recipient", ""),
+    ("ghost@example.com", "unknown-recipient", ""),
+    ("paused@example.com", "disabled", ""),
+    ("viadomain@example.com", "alias", "bob@example.com"),
+    # Alias domain example.net -> example.com.
+    ("alice@example.net", "mailbox", "alice@example.com"),
+    ("ALICE@EXAMPLE.NET", "mailbox", "alice@example.com"),
+    ("alice+tag@example.net", "mailbox", "alice+tag@example.com"),
+    ("nobody@example.net", "unknown-recipient", ""),
+    ("carol@example.net", "disabled", ""),
+    ("sales@example.net", "alias", "alice@example.com,bob@example.com"),
+    ("dave@example.net", "mailbox", "dave@example.com"),
+    # Catch-all example.org.
+    ("random@example.org", "alias", "catchall@example.org"),
+    ("Random+x@example.org", "alias", "catchall@example.org"),
+    ("real@example.org", "mailbox", "real@example.org"),
+    ("real+x@example.org", "mailbox", "real+x@example.org"),
+    ("team@example.org", "alias", "real@example.org"),
+    ("off@example.org", "disabled", ""),
+    ("off+x@example.org", "disabled", ""),
+    ("bounce@example.org", "disabled", ""),
+    ("catchall@example.org", "mailbox", "catchall@example.org"),
+    # Relay domain: listed recipients only.
+    ("listed@relay.example", "relay", "listed@relay.example"),
+    ("Listed@Relay.Example", "relay", "listed@relay.example"),
+    ("listed+x@relay.example", "relay", "listed+x@relay.example"),
+    ("other@relay.example", "unknown-recipient", ""),
+    # Domains that are not ours, or not active.
+    ("x@off.example", "unknown-domain", ""),
+    ("x@broken.example", "unknown-domain", ""),
+    ("alice@nowhere.test", "unknown-domain", ""),
+    ("alice@sub.example.com", "unknown-domain", ""),
+    ("alice@com", "unknown-domain", ""),
+    # IDN: U-labels become A-labels.
+    ("user@bücher.example", "mailbox", "user@xn--bcher-kva.example"),
+    ("USER@BÜCHER.EXAMPLE", "mailbox", "user@xn--bcher-kva.example"),
+    ("user@xn--bcher-kva.example", "mailbox", "user@xn--bcher-kva.example"),
+    ("user@XN--BCHER-KVA.example.", "mailbox", "user@xn--bcher-kva.example"),
+    # Malformed: never found, never temporary.
+    ("", "malformed", ""),
+    ("   ", "malformed", ""),
+    ("alice", "malformed", ""),
+    ("@example.com", "malformed", ""),
+    ("alice@", "malformed", ""),
+    ("alice@@example.com", "malformed", ""),
+    ("a@b@example.com", "malformed", ""),
+    ("alice@exa mple.com", "malformed", ""),
+    ("ali ce@example.com", "malformed", ""),
+    ("alice@.example.com", "malformed", ""),
+    ("alice@example..com", "malformed", ""),
+    ("alice@-example.com", "malformed", ""),
+    (".alice@example.com", "malformed", ""),
+    ("alice.@example.com", "malformed", ""),
+    ("al..ice@example.com", "malformed", ""),
+    ("jörg@example.com", "malformed", ""),
+    ("example.com", "malformed", ""),
+    ("*", "malformed", ""),
+    ("a" * 65 + "@example.com", "malformed", ""),
+    ("alice@" + "a" * 64 + ".com", "malformed", ""),
+    ("alice@exam\0ple.com", "malformed", ""),
+    ("<alice@example.com>", "malformed", ""),
+    # Routing tricks: never ours, even in a catch-all domain.
+    ("user%elsewhere.test@example.com", "malformed", ""),
+    ("user%elsewhere.test@example.org", "malformed", ""),
+    ("elsewhere.test!user@example.com", "malformed", ""),
+    ("\"user@elsewhere.test\"@example.com", "malformed", ""),
+    ("\"user@elsewhere.test\"@example.org", "malformed", ""),
+    ("@elsewhere.test:alice@example.com", "malformed", ""),
+    ("\"ali ce\"@example.com", "malformed", ""),
+    ("\"ali\\\"ce\"@example.com", "malformed", ""),
+    # Keys are data: SQL and pattern characters match only themselves.
+    ("a%b@example.com", "malformed", ""),
+    ("axb@example.com", "unknown-recipient", ""),
+    ("a_@example.com", "unknown-recipient", ""),
+    ("*@example.com", "unknown-recipient", ""),
+    ("'or'1'='1@example.com", "unknown-recipient", ""),
+    ("alice'--@example.com", "unknown-recipient", ""),
+    ("x');drop table mailboxes;--@example.com", "malformed", ""),
+    ("\\alice@example.com", "malformed", ""),
+    ("alice@example.com'", "malformed", ""),
+    ("alice@%", "malformed", ""),
+]
+
+
+def password_hash(password=PASSWORD):
+    """A {SHA512-CRYPT} hash of password, made by Dovecot itself."""
+    res = harness.run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", password])
+    return res.stdout.strip()
+
+
+def connect(path):
+    """A read-write connection with the foreign keys the schema relies on."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def create(path, password=None):
+    """Creates the reference database at path with plain SQL."""
+    password = password or password_hash()
+    db = connect(path)
+    with open(SCHEMA) as f:
+        db.executescript(f.read())
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("BEGIN")
+    for name, kind, transport, target, catchall, active in DOMAINS:
+        db.execute("INSERT INTO domains (name, kind, transport, target, catchall, active) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", (name, kind, transport, target, catchall, active))
+    for address, active, transport in MAILBOXES:
+        db.execute("INSERT INTO mailboxes (address, active, password, transport) "
+                   "VALUES (?, ?, ?, ?)", (address, active, password, transport))
+    for source, target in ALIASES:
+        db.execute("INSERT INTO aliases (source, target) VALUES (?, ?)", (source, target))
+    for source in PAUSED_ALIASES:
+        db.execute("UPDATE aliases SET active = 0 WHERE source = ?", (source,))
+    for address in RELAY_RECIPIENTS:
+        db.execute("INSERT INTO relay_recipients (address) VALUES (?)", (address,))
+    db.execute("COMMIT")
+    db.close()
+
+
+# --- drift detection ---------------------------------------------------------
+
+_CASE_ROW = re.compile(r'^\s*\{(.*),\s*V::k(\w+),\s*("(?:[^"\\]|\\.)*")')
+_VERDICTS = {"Malformed": "malformed", "UnknownDomain": "unknown-domain",
+             "UnknownRecipient": "unknown-recipient", "Disabled": "disabled",
+             "Mailbox": "mailbox", "Alias": "alias", "Relay": "relay"}
+
+
+def _c_string(literal):
+    """The value of a simple C string literal (the escapes the headers use)."""
+    return ast.literal_eval(literal)
+
+
+def check_in_sync():
+    """Returns a list of differences between this copy and the C++ headers."""
+    problems = []
+    with open(CASES_H, encoding="utf-8") as f:
+        rows = [m for m in map(_CASE_ROW.match, f) if m]
+    if len(rows) != len(CASES):
+        problems.append(f"resolver_cases.h has {len(rows)} rows, CASES has {len(CASES)}")
+    for i, (m, case) in enumerate(zip(rows, CASES)):
+        first, verdict, delivered = m.group(1).strip(), _VERDICTS[m.group(2)], m.group(3)
+        if verdict != case[1] or _c_string(delivered) != case[2]:
+            problems.append(f"row {i} ({case[0]!r}): header says {verdict} {delivered}")
+        if re.fullmatch(r'"(?:[^"\\]|\\.)*"', first) and _c_string(first) != case[0]:
+            problems.append(f"row {i}: header input {first}, CASES has {case[0]!r}")
+    with open(FIXTURE_H, encoding="utf-8") as f:
+        literals = set(_c_string(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', f.read()))
+    ours = set()
+    for row in DOMAINS + MAILBOXES + ALIASES:
+        ours.update(v for v in row if isinstance(v, str))
+    ours.update(PAUSED_ALIASES + RELAY_RECIPIENTS)
+    fixture_values = {s for s in literals
+                      if ("@" in s or "." in s or ":" in s) and not s.startswith("/") and not s.endswith(".h")}
+    for missing in sorted(fixture_values - ours):
+        problems.append(f"fixture.h value {missing!r} is not in reference_data.py")
+    return problems
+
+
+def postfix_key(address):
+    """True iff a Postfix map could be asked about address at all.
+
+    A key with a NUL byte or a line break cannot travel in either lookup
+    protocol, so Postfix never asks; everything else may arrive.
+    """
+    return "\0" not in address and "\n" not in address and "\r" not in address
+
+
+if __name__ == "__main__":
+    for p in check_in_sync():
+        print(p)
