@@ -1,0 +1,44 @@
+// command_line.h - rcptdb-server's command-line flags
+//
+//   rcptdb-server [-c FILE] [--db PATH] [--tcp-table MAP=ADDR:PORT]...
+//                 [--socketmap ADDR:PORT|unix:PATH]... [--allow CIDR]...
+//                 [--user USER] [--pid-file PATH] [--max-connections N]
+//                 [--threads N] [--busy-timeout MS] [-v] [--foreground]
+//                 [--check-config] [--help] [--version]
+//
+// Flags that name a setting become Setting overrides (server_config.h),
+// applied after the configuration file; a repeatable flag (--tcp-table,
+// --socketmap, --allow) collects its values into one list that replaces
+// the file's. Both "--flag value" and "--flag=value" are accepted.
+//
+// Thread safety: pure function.
+#ifndef RCPTDB_COMMAND_LINE_H
+#define RCPTDB_COMMAND_LINE_H
+
+#include <string>
+#include <vector>
+
+#include "server_config.h"
+#include "status.h"
+
+namespace rcptdb {
+
+struct CommandLine {
+  std::string config_file;          // -c FILE; "" = DefaultConfigFile()
+  bool config_file_given = false;   // -c was given (then the file must exist)
+  std::vector<Setting> overrides;   // settings named by flags, in order
+  bool foreground = false;          // --foreground: no fork, log to stderr
+  bool check_config = false;        // --check-config: print, validate, exit
+  bool help = false;                // --help
+  bool version = false;             // --version
+};
+
+// Parses argv without argv[0]; Invalid names the flag and the cause.
+Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
+
+// The usage text printed by --help and after a command-line error.
+const char* UsageText();
+
+}  // namespace rcptdb
+
+#endif

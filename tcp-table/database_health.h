@@ -1,0 +1,56 @@
+// database_health.h - log database trouble once per cause, and recovery
+//
+// When the database is locked, missing, corrupt or of the wrong schema
+// version, every lookup fails the same way; one log line per lookup would
+// bury the one line that matters. DatabaseHealth is shared by all worker
+// threads: Failed() logs only when the cause changes (a new cause, or the
+// first failure after a recovery), Succeeded() logs one recovery line with
+// the duration and the number of failed lookups. Causes are classified
+// (CauseOf) so that messages differing only in which query hit the lock
+// count as one cause.
+//
+// Thread safety: all methods from any thread. Succeeded() costs one relaxed
+// atomic load while the database is healthy; the lock is taken only while
+// it is in trouble.
+#ifndef RCPTDB_DATABASE_HEALTH_H
+#define RCPTDB_DATABASE_HEALTH_H
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace rcptdb {
+
+class DatabaseHealth {
+ public:
+  // Returns the class of a Store error message: "database missing",
+  // "database locked", "database corrupt", "wrong schema version",
+  // "cannot open database" or "database error".
+  static const char* CauseOf(std::string_view message);
+
+  // Records a failed lookup; context names the peer, map and key. Logs if
+  // the cause differs from the current one.
+  void Failed(std::string_view message, std::string_view context);
+  // Records a lookup that reached the database; logs the recovery if the
+  // database was in trouble.
+  void Succeeded() {
+    if (troubled_.load(std::memory_order_relaxed)) Recover();
+  }
+  // Returns true iff the last lookup of any thread failed.
+  bool troubled() const { return troubled_.load(std::memory_order_relaxed); }
+
+ private:
+  void Recover();
+  std::atomic<bool> troubled_{false};
+  std::mutex mutex_;
+  std::string cause_;  // the current cause; "" when healthy
+  std::chrono::steady_clock::time_point since_;
+  std::uint64_t failures_ = 0;
+};
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,106 @@
+// server.h - rcptdb-server's threads, listeners and signals
+//
+// The Server adopts the listening sockets bound at startup and runs:
+//   - the control thread (the caller of Run()): accepts connections on
+//     every listener, checks allow_networks and max_connections, hands each
+//     admitted connection to the next worker in turn, and handles signals;
+//   - one Worker thread per CPU (threads), each with its own event loop and
+//     database connection, serving the sessions it was handed.
+// Signals: SIGHUP reloads rcptdb.conf (database, busy timeout, logging,
+// allow_networks, max_connections; listeners, user and threads need a
+// restart), SIGUSR1 logs the statistics, SIGTERM and SIGINT drain: stop
+// accepting, cancel idle sessions, let replies being written finish, and
+// return within about one second.
+//
+// Thread safety: construct, Prepare() and Run() from the main thread.
+#ifndef RCPTDB_SERVER_H
+#define RCPTDB_SERVER_H
+
+#include <asio.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "answers.h"
+#include "listen_address.h"
+#include "server_config.h"
+#include "server_state.h"
+#include "worker.h"
+
+namespace rcptdb {
+
+// A listening descriptor bound at startup, and what it serves.
+struct BoundListener {
+  enum class Protocol { kTcpTable, kSocketmap };
+  Protocol protocol = Protocol::kSocketmap;
+  MapId map = MapId::kDomains;  // kTcpTable only
+  ListenAddress address;
+  int fd = -1;
+  // Returns e.g. "tcp_table domains 127.0.0.1:10041", for log lines.
+  std::string str() const;
+};
+
+class Server {
+ public:
+  using ConfigLoader = std::function<Result<ServerConfig>()>;
+
+  // loader re-reads the configuration on SIGHUP; fd_limit is the file
+  // descriptor limit, which caps max_connections. foreground keeps logging
+  // on stderr across reloads.
+  Server(ServerConfig config, ConfigLoader loader, std::vector<BoundListener> listeners,
+         std::size_t fd_limit, bool foreground);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Creates the workers and opens the database on each. Call before
+  // dropping privileges.
+  void Prepare();
+  // Serves until SIGTERM or SIGINT; returns the exit status (0).
+  int Run();
+
+ private:
+  using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+  using Endpoint = asio::generic::stream_protocol::endpoint;
+
+  asio::awaitable<void> Accept(std::size_t index);
+  asio::awaitable<void> HandleSignals();
+  bool Admit(const Endpoint& peer, const std::string& peer_name, const BoundListener& listener);
+  void StartSession(Worker& worker, Socket socket, const BoundListener& listener,
+                    std::string peer_name);
+  void Reload();
+  void Drain();
+  void Finish();
+  std::size_t ConnectionCap(std::size_t wanted) const;
+
+  ServerConfig config_;
+  ConfigLoader loader_;
+  std::vector<BoundListener> listeners_;
+  std::size_t fd_limit_;
+  bool foreground_;
+
+  asio::io_context control_{1};
+  asio::signal_set signals_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  std::unique_ptr<ServerState> state_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> workers_done_{0};
+  std::size_t next_worker_ = 0;
+  std::size_t max_connections_ = 0;
+
+  // Refusals over max_connections are logged once per burst.
+  bool refusing_ = false;
+  std::uint64_t refused_in_burst_ = 0;
+  // Refusals of peers outside allow_networks: at most one line a second.
+  std::chrono::steady_clock::time_point last_acl_log_{};
+  std::uint64_t acl_unlogged_ = 0;
+};
+
+}  // namespace rcptdb
+
+#endif

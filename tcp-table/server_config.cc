@@ -1,0 +1,291 @@
+// NAME
+//   server_config - defaults, rcptdb.conf and command-line settings
+// DESCRIPTION
+//   rcptdb.conf follows Postfix's main.cf syntax so that mail admins need
+//   learn nothing new: "name = value"; blank lines and lines whose first
+//   non-blank character is '#' are ignored; a line that starts with white
+//   space continues the previous logical line; a later setting of the same
+//   name wins. Lists (tcp_table, socketmap, allow_networks) are separated
+//   by commas and/or white space. Unknown names are errors, so that a typo
+//   cannot silently leave a default in force.
+// SEE ALSO
+//   server_config.h, rcptdb.conf(5), postconf(5)
+#include "server_config.h"
+
+#include <charconv>
+#include <cstring>
+#include <cerrno>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+#include "store.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+namespace rcptdb {
+
+std::string DefaultConfigFile() { return std::string(SYSCONFDIR) + "/rcptdb/rcptdb.conf"; }
+
+namespace {
+
+constexpr const char* kNames[] = {
+    "database", "tcp_table", "socketmap", "allow_networks", "user", "pid_file",
+    "max_connections", "threads", "busy_timeout", "syslog_facility", "syslog_name", "verbose"};
+
+bool KnownName(std::string_view name) {
+  for (const char* n : kNames)
+    if (name == n) return true;
+  return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits a list value at commas and white space, dropping empty items.
+std::vector<std::string> SplitList(std::string_view value) {
+  std::vector<std::string> items;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    std::size_t end = value.find_first_of(", \t\n\r", i);
+    if (end == std::string_view::npos) end = value.size();
+    if (end > i) items.emplace_back(value.substr(i, end - i));
+    i = end + 1;
+  }
+  return items;
+}
+
+Status Bad(const Setting& s, const std::string& why) {
+  return Status::Invalid(s.origin + ": " + s.name + " = " + s.value + ": " + why);
+}
+
+Result<long> ParseNumber(const Setting& s, long min, long max) {
+  long v = 0;
+  std::string_view t = Trim(s.value);
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < min || v > max)
+    return Bad(s, "expected a number from " + std::to_string(min) + " to " + std::to_string(max));
+  return v;
+}
+
+Result<bool> ParseBool(const Setting& s) {
+  std::string_view t = Trim(s.value);
+  if (t == "yes" || t == "true" || t == "1") return true;
+  if (t == "no" || t == "false" || t == "0") return false;
+  return Bad(s, "expected yes or no");
+}
+
+Status ApplyTcpTables(ServerConfig& config, const Setting& s) {
+  std::vector<TcpTableListener> listeners;
+  for (const std::string& item : SplitList(s.value)) {
+    std::size_t eq = item.find('=');
+    if (eq == std::string::npos) return Bad(s, "expected MAP=ADDRESS, got \"" + item + "\"");
+    std::optional<MapId> map = ParseMapName(item.substr(0, eq));
+    if (!map)
+      return Bad(s, "unknown map \"" + item.substr(0, eq) +
+                        "\" (domains, transport, recipients, aliases, senders)");
+    Result<ListenAddress> addr = ParseListenAddress(item.substr(eq + 1));
+    if (!addr.ok()) return Bad(s, addr.status().message());
+    listeners.push_back({*map, *addr});
+  }
+  config.tcp_tables = std::move(listeners);
+  return Status::Ok();
+}
+
+Status ApplySocketmaps(ServerConfig& config, const Setting& s) {
+  std::vector<ListenAddress> listeners;
+  for (const std::string& item : SplitList(s.value)) {
+    Result<ListenAddress> addr = ParseListenAddress(item);
+    if (!addr.ok()) return Bad(s, addr.status().message());
+    listeners.push_back(*addr);
+  }
+  config.socketmaps = std::move(listeners);
+  return Status::Ok();
+}
+
+Status ApplyFacility(ServerConfig& config, const Setting& s) {
+  static const std::set<std::string, std::less<>> kFacilities = {
+      "mail", "daemon", "user", "local0", "local1", "local2", "local3",
+      "local4", "local5", "local6", "local7"};
+  std::string_view t = Trim(s.value);
+  if (!kFacilities.contains(t)) return Bad(s, "expected mail, daemon, user or local0..local7");
+  config.syslog_facility = std::string(t);
+  return Status::Ok();
+}
+
+// Reads a whole (small) file; returns 0 or the errno of the failure.
+int ReadFile(const std::string& path, std::string& out) {
+  FILE* f = std::fopen(path.c_str(), "re");
+  if (f == nullptr) return errno;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    out.append(buf, n);
+    // A configuration file is small; refuse to slurp a wrong, huge one.
+    if (out.size() > (1u << 20)) {
+      std::fclose(f);
+      return EFBIG;
+    }
+  }
+  int err = std::ferror(f) ? EIO : 0;
+  std::fclose(f);
+  return err;
+}
+
+}  // namespace
+
+bool ServerConfig::SameListeners(const ServerConfig& other) const {
+  return tcp_tables == other.tcp_tables && socketmaps == other.socketmaps &&
+         user == other.user && threads == other.threads && pid_file == other.pid_file;
+}
+
+std::string ServerConfig::Dump() const {
+  std::ostringstream out;
+  out << "config_file = " << config_file << "\n";
+  out << "database = " << database << "\n";
+  out << "tcp_table =";
+  for (std::size_t i = 0; i < tcp_tables.size(); ++i)
+    out << (i ? ", " : " ") << MapName(tcp_tables[i].map) << "=" << tcp_tables[i].address.str();
+  out << "\nsocketmap =";
+  for (std::size_t i = 0; i < socketmaps.size(); ++i)
+    out << (i ? ", " : " ") << socketmaps[i].str();
+  out << "\nallow_networks = " << allow_networks.str() << "\n";
+  out << "user = " << user << "\n";
+  out << "pid_file = " << pid_file << "\n";
+  out << "max_connections = " << max_connections << "\n";
+  out << "threads = " << threads << "\n";
+  out << "busy_timeout = " << busy_timeout_ms << "\n";
+  out << "syslog_facility = " << syslog_facility << "\n";
+  out << "syslog_name = " << syslog_name << "\n";
+  out << "verbose = " << (verbose ? "yes" : "no") << "\n";
+  return out.str();
+}
+
+Result<std::vector<Setting>> ParseConfigText(std::string_view text, const std::string& origin) {
+  std::vector<Setting> settings;
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    std::string_view trimmed = Trim(line);
+    if (trimmed.empty() || trimmed.front() == '#') continue;
+    std::string where = origin + ":" + std::to_string(line_no);
+    if (line.front() == ' ' || line.front() == '\t') {
+      // Continuation of the previous logical line, as in main.cf.
+      if (settings.empty())
+        return Status::Invalid(where + ": continuation line without a setting before it");
+      settings.back().value += " ";
+      settings.back().value += trimmed;
+      continue;
+    }
+    std::size_t eq = trimmed.find('=');
+    if (eq == std::string_view::npos) return Status::Invalid(where + ": expected name = value");
+    std::string name(Trim(trimmed.substr(0, eq)));
+    if (!KnownName(name)) return Status::Invalid(where + ": unknown setting \"" + name + "\"");
+    settings.push_back({name, std::string(Trim(trimmed.substr(eq + 1))), where});
+  }
+  return settings;
+}
+
+Status ApplySetting(ServerConfig& config, const Setting& s) {
+  const std::string& n = s.name;
+  std::string value(Trim(s.value));
+  if (n == "database") {
+    if (value.empty()) return Bad(s, "empty path");
+    config.database = value;
+  } else if (n == "tcp_table") {
+    return ApplyTcpTables(config, s);
+  } else if (n == "socketmap") {
+    return ApplySocketmaps(config, s);
+  } else if (n == "allow_networks") {
+    Result<NetworkList> list = NetworkList::Parse(value);
+    if (!list.ok()) return Bad(s, list.status().message());
+    config.allow_networks = *list;
+  } else if (n == "user") {
+    config.user = value;
+  } else if (n == "pid_file") {
+    if (!value.empty() && value.front() != '/') return Bad(s, "pid file path must be absolute");
+    config.pid_file = value;
+  } else if (n == "max_connections") {
+    Result<long> v = ParseNumber(s, 1, 1000000);
+    if (!v.ok()) return v.status();
+    config.max_connections = static_cast<std::size_t>(*v);
+  } else if (n == "threads") {
+    Result<long> v = ParseNumber(s, 0, 256);
+    if (!v.ok()) return v.status();
+    config.threads = static_cast<unsigned>(*v);
+  } else if (n == "busy_timeout") {
+    Result<long> v = ParseNumber(s, 0, 60000);
+    if (!v.ok()) return v.status();
+    config.busy_timeout_ms = static_cast<int>(*v);
+  } else if (n == "syslog_facility") {
+    return ApplyFacility(config, s);
+  } else if (n == "syslog_name") {
+    if (value.empty() || value.find_first_of(" \t/") != std::string::npos)
+      return Bad(s, "expected a name without spaces or '/'");
+    config.syslog_name = value;
+  } else if (n == "verbose") {
+    Result<bool> v = ParseBool(s);
+    if (!v.ok()) return v.status();
+    config.verbose = *v;
+  } else {
+    return Status::Invalid(s.origin + ": unknown setting \"" + n + "\"");
+  }
+  return Status::Ok();
+}
+
+Status ValidateConfig(const ServerConfig& config) {
+  if (config.tcp_tables.empty() && config.socketmaps.empty())
+    return Status::Invalid("nothing to listen on: set tcp_table and/or socketmap");
+  std::set<std::string> seen;
+  std::vector<ListenAddress> all = config.socketmaps;
+  for (const TcpTableListener& t : config.tcp_tables) all.push_back(t.address);
+  for (const ListenAddress& a : all) {
+    if (!seen.insert(a.str()).second)
+      return Status::Invalid("listener " + a.str() + " is configured twice");
+    // Neither protocol authenticates: a reachable listener must be fenced.
+    if (!a.loopback() && config.allow_networks.empty())
+      return Status::Invalid("listener " + a.str() +
+                             " is not on a loopback address: set allow_networks to the "
+                             "client networks it may serve");
+  }
+  return Status::Ok();
+}
+
+Result<ServerConfig> LoadServerConfig(const std::string& file, bool file_given,
+                                      const std::vector<Setting>& overrides) {
+  ServerConfig config;
+  config.database = DatabasePath("");
+  std::string path = file.empty() ? DefaultConfigFile() : file;
+  std::string text;
+  int err = ReadFile(path, text);
+  if (err == 0) {
+    Result<std::vector<Setting>> settings = ParseConfigText(text, path);
+    if (!settings.ok()) return settings.status();
+    for (const Setting& s : *settings) {
+      Status st = ApplySetting(config, s);
+      if (!st.ok()) return st;
+    }
+    config.config_file = path;
+  } else if (file_given || err != ENOENT) {
+    return Status::Invalid("cannot read configuration file " + path + ": " + std::strerror(err));
+  }
+  for (const Setting& s : overrides) {
+    Status st = ApplySetting(config, s);
+    if (!st.ok()) return st;
+  }
+  Status st = ValidateConfig(config);
+  if (!st.ok()) return st;
+  return config;
+}
+
+}  // namespace rcptdb

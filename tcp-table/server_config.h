@@ -1,0 +1,87 @@
+// server_config.h - rcptdb-server's settings: defaults, rcptdb.conf, flags
+//
+// The server's settings say how it runs (where it listens, which database
+// file, how many threads), never what an address means: that lives in the
+// database (DESIGN.md). They come from three layers, later ones winning:
+// built-in defaults, the configuration file (rcptdb.conf(5): Postfix-style
+// "name = value" lines, '#' comment lines, a line that starts with white
+// space continues the previous one), and command-line flags (CommandLine,
+// command_line.h), which name the same settings. A list setting given on
+// the command line replaces the file's list; it does not extend it.
+//
+// Thread safety: plain values; the functions are pure except
+// LoadServerConfig, which reads the file.
+#ifndef RCPTDB_SERVER_CONFIG_H
+#define RCPTDB_SERVER_CONFIG_H
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "answers.h"
+#include "listen_address.h"
+#include "network_list.h"
+#include "status.h"
+
+namespace rcptdb {
+
+// The configuration file read unless -c names another.
+std::string DefaultConfigFile();
+
+// One "name = value" pair and where it came from ("rcptdb.conf:12",
+// "--db"), for error messages.
+struct Setting {
+  std::string name;
+  std::string value;
+  std::string origin;
+};
+
+struct TcpTableListener {
+  MapId map = MapId::kDomains;
+  ListenAddress address;
+  bool operator==(const TcpTableListener&) const = default;
+};
+
+struct ServerConfig {
+  std::string config_file;  // the file read, or "" if none existed
+  std::string database;     // database
+  std::vector<TcpTableListener> tcp_tables;  // tcp_table: MAP=ADDRESS, ...
+  std::vector<ListenAddress> socketmaps;     // socketmap: ADDRESS, ...
+  NetworkList allow_networks;                // allow_networks: CIDR, ...
+  std::string user;                          // user: "" keeps the uid
+  std::string pid_file;                      // pid_file: "" writes none
+  std::size_t max_connections = 4096;        // max_connections
+  unsigned threads = 0;                      // threads: 0 = one per CPU
+  int busy_timeout_ms = 500;                 // busy_timeout (milliseconds)
+  std::string syslog_facility = "mail";      // syslog_facility
+  std::string syslog_name = "rcptdb-server"; // syslog_name
+  bool verbose = false;                      // verbose: log every lookup
+
+  // Returns true iff both listen on the same listeners as the same user
+  // with the same threads: what a SIGHUP cannot change.
+  bool SameListeners(const ServerConfig& other) const;
+  // Returns the effective settings as rcptdb.conf lines (--check-config).
+  std::string Dump() const;
+};
+
+// Returns the settings in a configuration file's text; origin names the
+// file in error messages. Unknown names are refused (they are typos).
+Result<std::vector<Setting>> ParseConfigText(std::string_view text, const std::string& origin);
+
+// Applies one setting to config; Invalid names the origin and the cause.
+Status ApplySetting(ServerConfig& config, const Setting& setting);
+
+// Checks what no single setting can: at least one listener, no listener
+// twice, and a non-loopback listener only with allow_networks.
+Status ValidateConfig(const ServerConfig& config);
+
+// Builds the configuration: defaults, then file (if it is "" the default
+// file, which may be missing), then overrides; validated.
+Result<ServerConfig> LoadServerConfig(const std::string& file, bool file_given,
+                                      const std::vector<Setting>& overrides);
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,55 @@
+// server_state.h - what every thread of rcptdb-server shares
+//
+// ServerState holds the few things that are not per thread: the database
+// health (to log trouble once, not once per thread), one LookupStats per
+// worker (written by that worker only), the connection counters (written
+// by the accepting thread and by sessions ending) and the verbose switch
+// that SIGHUP may flip.
+//
+// Thread safety: the members are atomics or thread-safe types; the stats
+// vector is fixed at construction.
+#ifndef RCPTDB_SERVER_STATE_H
+#define RCPTDB_SERVER_STATE_H
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "database_health.h"
+#include "lookup_stats.h"
+
+namespace rcptdb {
+
+class ServerState {
+ public:
+  explicit ServerState(std::size_t workers) {
+    for (std::size_t i = 0; i < workers; ++i) stats_.push_back(std::make_unique<LookupStats>());
+  }
+
+  DatabaseHealth& health() { return health_; }
+  // REQUIRES: i < the worker count given at construction
+  LookupStats& stats(std::size_t i) { return *stats_[i]; }
+  // Returns the sum of every worker's counters and the connection counts.
+  StatsSnapshot Snapshot() const {
+    StatsSnapshot snap;
+    for (const auto& s : stats_) s->AddTo(snap);
+    snap.connections = connections.load(std::memory_order_relaxed);
+    snap.accepted = accepted.load(std::memory_order_relaxed);
+    snap.refused = refused.load(std::memory_order_relaxed);
+    return snap;
+  }
+
+  std::atomic<std::uint64_t> connections{0};  // open sessions
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<bool> verbose{false};
+
+ private:
+  DatabaseHealth health_;
+  std::vector<std::unique_ptr<LookupStats>> stats_;
+};
+
+}  // namespace rcptdb
+
+#endif

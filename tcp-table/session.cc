@@ -1,0 +1,100 @@
+// NAME
+//   session - read, answer, write: one connection's life
+// DESCRIPTION
+//   The loop: answer every complete request already received, write the
+//   replies (a non-blocking write first; waiting for writability only if
+//   the socket buffer is full), then wait until the socket is readable and
+//   read what is there. A read of 0 bytes is the client closing (a
+//   half-closed socket still gets the replies to what it sent). The
+//   session registers with its worker so that a drain can cancel it while
+//   it waits for a request, never while it writes a reply.
+// SEE ALSO
+//   session.h, responder.h, worker.h
+#include "session.h"
+
+#include "logger.h"
+
+namespace rcptdb {
+namespace {
+
+using asio::redirect_error;
+using asio::use_awaitable;
+
+// Keeps the worker's registry and the connection count right on every exit.
+class SessionScope {
+ public:
+  SessionScope(Worker& worker, Socket& socket) : worker_(worker), it_(worker.Register(&socket)) {}
+  ~SessionScope() {
+    worker_.Unregister(it_);
+    worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  void reading(bool on) { it_->reading = on; }
+
+ private:
+  Worker& worker_;
+  Worker::SessionList::iterator it_;
+};
+
+// Writes all of out; returns false on an error (the client is gone).
+asio::awaitable<bool> WriteAll(Socket& socket, const std::string& out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    asio::error_code ec;
+    done += socket.write_some(asio::buffer(out.data() + done, out.size() - done), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      co_await socket.async_wait(Socket::wait_write, redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+    } else if (ec) {
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder) {
+  SessionScope scope(worker, socket);
+  asio::error_code ec;
+  socket.non_blocking(true, ec);
+  std::string pending;  // received, not yet consumed
+  std::string out;
+  for (;;) {
+    for (;;) {
+      Responder::Step step = responder.Feed(pending, out);
+      pending.erase(0, step.consumed);
+      if (!out.empty()) {
+        if (!co_await WriteAll(socket, out)) co_return;
+        out.clear();
+      }
+      if (step.close) {
+        socket.shutdown(Socket::shutdown_both, ec);
+        co_return;
+      }
+      if (step.consumed == 0) break;
+    }
+    // Give back the memory a hostile client made us hold.
+    if (pending.capacity() > 4096 && pending.size() < 1024) pending.shrink_to_fit();
+    if (worker.draining()) co_return;
+    scope.reading(true);
+    co_await socket.async_wait(Socket::wait_read, redirect_error(use_awaitable, ec));
+    scope.reading(false);
+    if (ec) co_return;
+    std::span<char> buf = worker.scratch();
+    std::size_t n = socket.read_some(asio::buffer(buf.data(), buf.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    if (ec) co_return;  // EOF or reset
+    pending.append(buf.data(), n);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> RunSession(Worker& worker, Socket socket,
+                                 std::unique_ptr<Responder> responder, std::string peer) {
+  try {
+    co_await Serve(worker, socket, *responder);
+  } catch (const std::exception& e) {
+    LogError("{}: session ended by an internal error: {}", peer, e.what());
+  }
+}
+
+}  // namespace rcptdb

@@ -1,0 +1,97 @@
+// worker.h - one thread of rcptdb-server: event loop, database, sessions
+//
+// rcptdb-server runs one Worker per CPU. A Worker owns an Asio io_context
+// that runs on its own thread, a read-only LiveStore (SQLite connections
+// are cheap and must not be shared between threads), and the sessions the
+// accepting thread handed to it. A lookup runs on the worker's thread from
+// start to finish: SQLite answers from the page cache in microseconds, so
+// handing it to another thread would cost more than it saves.
+//
+// Drain(): sessions waiting for a request are cancelled at once; a session
+// writing a reply finishes the write and then ends; the loop returns when
+// the last session has ended.
+//
+// Thread safety: Lookup(), the session registry and scratch() belong to
+// the worker's thread. Post(), SetDatabase(), Drain() and Stop() may be
+// called from any thread. Warm() runs before the thread starts.
+#ifndef RCPTDB_WORKER_H
+#define RCPTDB_WORKER_H
+
+#include <asio.hpp>
+
+#include <array>
+#include <list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "answers.h"
+#include "live_store.h"
+#include "server_state.h"
+#include "status.h"
+
+namespace rcptdb {
+
+using Socket = asio::generic::stream_protocol::socket;
+
+// A session as the worker sees it, for Drain().
+struct SessionEntry {
+  Socket* socket = nullptr;
+  bool reading = false;  // waiting for the next request (safe to cancel)
+};
+
+class Worker {
+ public:
+  // index selects this worker's LookupStats in state.
+  Worker(ServerState& state, std::size_t index, std::string database, int busy_timeout_ms);
+  // Destroys the sessions still suspended (after Stop()) before the rest.
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  asio::io_context& context() { return *context_; }
+  ServerState& state() { return state_; }
+
+  // Opens the database now, so that it happens before privileges drop.
+  // Trouble is reported to the shared DatabaseHealth, not returned.
+  void Warm();
+  // Answers key on map; counts, times and (if verbose) logs it. peer is
+  // the client for log lines.
+  MapAnswer Lookup(MapId map, std::string_view key, std::string_view peer);
+
+  // Runs the event loop until drained or stopped.
+  void Run();
+  // Switches to another database file or busy timeout (SIGHUP).
+  void SetDatabase(std::string database, int busy_timeout_ms);
+  // Stops taking requests: see above.
+  void Drain();
+  // Ends the loop now, whatever runs.
+  void Stop() { context_->stop(); }
+
+  // Session registry (worker thread only).
+  using SessionList = std::list<SessionEntry>;
+  SessionList::iterator Register(Socket* socket);
+  void Unregister(SessionList::iterator it) { sessions_.erase(it); }
+  bool draining() const { return draining_; }
+  // A receive buffer shared by this thread's sessions: valid only until
+  // the session next suspends.
+  std::span<char> scratch() { return scratch_; }
+
+ private:
+  ServerState& state_;
+  LookupStats& stats_;
+  // A pointer, so that ~Worker can destroy suspended sessions (which
+  // unregister themselves) while the registry still exists.
+  std::unique_ptr<asio::io_context> context_ = std::make_unique<asio::io_context>(1);
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
+  std::unique_ptr<LiveStore> store_;
+  SessionList sessions_;
+  bool draining_ = false;
+  std::array<char, 16384> scratch_{};
+};
+
+}  // namespace rcptdb
+
+#endif
