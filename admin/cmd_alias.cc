@@ -1,0 +1,102 @@
+// NAME
+//   cmd_alias - rcptdb alias add, del, list, enable, disable; catchall
+// DESCRIPTION
+//   Aliases and catch-alls forward mail, so they are where loops come
+//   from. Every write that adds a forwarding step is followed, inside the
+//   same transaction, by a walk from the new target (alias_walk.h); a step
+//   that leads back is refused and the transaction rolled back.
+// SEE ALSO
+//   commands.h, provision.h, alias_walk.h, rcptdb(1) "alias", "catchall"
+#include "commands.h"
+#include "output.h"
+#include "provision.h"
+#include "store_words.h"
+#include "values.h"
+
+namespace rcptdb::admin {
+namespace {
+
+Outcome SetAliasActive(Cli& cli, bool active) {
+  return WriteTransaction(cli, [&cli, active](Store& store) {
+    Result<Address> source = ParseAddress(cli.args[0]);
+    if (!source.ok()) return source.status();
+    Status s = store.SetAliasActive(source->str(), active);
+    if (s.code() == Status::Code::kNotFound)
+      return Status::NotFound(source->str() + ": no such alias");
+    return Explain(s, source->str());
+  });
+}
+
+}  // namespace
+
+Outcome AliasAdd(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    Provisioner p(store);
+    std::vector<LoopEdge> edges;
+    for (std::size_t i = 1; i < cli.args.size(); ++i) {
+      Result<LoopEdge> edge = p.AddAliasTarget(cli.args[0], cli.args[i], std::nullopt);
+      if (!edge.ok()) return edge.status();
+      edges.push_back(std::move(*edge));
+    }
+    for (const LoopEdge& e : edges) {
+      Status s = p.CheckLoop(e);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  });
+}
+
+Outcome AliasDel(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    Result<Address> source = ParseAddress(cli.args[0]);
+    if (!source.ok()) return source.status();
+    std::string target;
+    if (cli.args.size() > 1) {
+      Result<Address> t = ParseAddress(cli.args[1]);
+      if (!t.ok()) return t.status();
+      target = t->str();
+    }
+    Status s = store.DeleteAlias(source->str(), target);
+    if (s.code() == Status::Code::kNotFound)
+      return Status::NotFound(source->str() + (target.empty() ? ": no such alias"
+                                                              : ": no alias to " + target));
+    return Explain(s, source->str());
+  });
+}
+
+Outcome AliasList(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  std::string domain;
+  if (!cli.args.empty()) {
+    Result<std::string> name = ParseDomainName(cli.args[0]);
+    if (!name.ok()) return name.status();
+    domain = *name;
+  }
+  Result<std::vector<AliasTarget>> rows = (*store)->ListAliases(domain);
+  if (!rows.ok()) return rows.status();
+  ListPrinter out(cli.json);
+  for (const AliasTarget& a : *rows) out.Add(cli.json ? AliasJson(a) : AliasRow(a));
+  out.Finish();
+  return Outcome();
+}
+
+Outcome AliasEnable(Cli& cli) { return SetAliasActive(cli, true); }
+Outcome AliasDisable(Cli& cli) { return SetAliasActive(cli, false); }
+
+Outcome CatchallSet(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    Provisioner p(store);
+    Result<std::optional<LoopEdge>> edge = p.SetCatchall(cli.args[0], cli.args[1]);
+    if (!edge.ok()) return edge.status();
+    return *edge ? p.CheckLoop(**edge) : Status::Ok();
+  });
+}
+
+Outcome CatchallUnset(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    return Provisioner(store).SetCatchall(cli.args[0], "").status();
+  });
+}
+
+}  // namespace rcptdb::admin

@@ -1,0 +1,92 @@
+// NAME
+//   cmd_database - rcptdb init, migrate, backup and config
+// DESCRIPTION
+//   Commands about the database file as a whole and its settings. Settings
+//   decide what an address means (the recipient delimiter), so they live
+//   in the database and every reader sees the same value on its next
+//   lookup; there is nothing to reload.
+// SEE ALSO
+//   commands.h, store.h (Create, Migrate, BackupTo), rcptdb(1)
+#include "commands.h"
+#include "json.h"
+#include "output.h"
+#include "provision.h"
+
+namespace rcptdb::admin {
+namespace {
+
+// The settings rcptdb knows, in listing order.
+constexpr std::string_view kSettings[] = {"delimiter"};
+
+Status CheckSettingName(std::string_view name) {
+  for (std::string_view known : kSettings)
+    if (name == known) return Status::Ok();
+  return Status::Invalid("setting " + std::string(name) + ": unknown (known: delimiter)");
+}
+
+}  // namespace
+
+Outcome Init(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = Store::Create(cli.db_path);
+  return store.status();
+}
+
+Outcome Migrate(Cli& cli) {
+  Result<std::unique_ptr<Store>> store =
+      Store::Open(cli.db_path, Store::Mode::kReadWrite, 10000, /*allow_old_schema=*/true);
+  if (!store.ok()) return store.status();
+  Result<int> before = (*store)->SchemaVersion();
+  if (!before.ok()) return before.status();
+  Status s = (*store)->Migrate();
+  if (!s.ok()) return s;
+  if (cli.json)
+    PrintLine(JsonObject().Int("from", *before).Int("to", kSchemaVersion).str());
+  else if (*before == kSchemaVersion)
+    PrintLine("schema version " + std::to_string(kSchemaVersion) + " is current");
+  else
+    PrintLine("schema version " + std::to_string(*before) + " -> " +
+              std::to_string(kSchemaVersion));
+  return Outcome();
+}
+
+Outcome Backup(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  return (*store)->BackupTo(cli.args[0]);
+}
+
+Outcome ConfigSet(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    return Provisioner(store).SetSetting(cli.args[0], cli.args[1]);
+  });
+}
+
+Outcome ConfigGet(Cli& cli) {
+  Status s = CheckSettingName(cli.args[0]);
+  if (!s.ok()) return s;
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  Result<std::string> value = (*store)->GetSetting(cli.args[0]);
+  if (!value.ok()) return value.status();
+  PrintLine(cli.json ? JsonObject().String("name", cli.args[0]).String("value", *value).str()
+                     : *value);
+  return Outcome();
+}
+
+Outcome ConfigList(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  JsonObject json;
+  for (std::string_view name : kSettings) {
+    Result<std::string> value = (*store)->GetSetting(name);
+    if (!value.ok()) return value.status();
+    if (cli.json)
+      json.String(name, *value);
+    else
+      PrintLine(std::string(name) + '\t' + *value);
+  }
+  if (cli.json) PrintLine(json.str());
+  return Outcome();
+}
+
+}  // namespace rcptdb::admin

@@ -1,0 +1,252 @@
+// NAME
+//   cmd_import - rcptdb import: load records in one transaction
+// DESCRIPTION
+//   Reads records (records.h) from a file or standard input and writes
+//   them through the same Provisioner as the single commands, so an
+//   imported mailbox is checked exactly like `rcptdb mailbox add`. The
+//   whole file is one transaction: the first bad record stops the import,
+//   names its line and value, and nothing is kept.
+//
+//   Alias and catch-all loop checks run after the last record: a catch-all
+//   may name a mailbox that appears later in the file. Their errors still
+//   name the line that added the forwarding step.
+//
+//   The format is CSV unless --format says otherwise or the first record
+//   line starts with '{' (JSON lines).
+// SEE ALSO
+//   records.h, provision.h, progress.h, rcptdb(1) IMPORT AND EXPORT FORMAT
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "commands.h"
+#include "json.h"
+#include "progress.h"
+#include "provision.h"
+#include "records.h"
+#include "store_words.h"
+#include "values.h"
+
+namespace rcptdb::admin {
+namespace {
+
+// Longer lines are not records; refuse them rather than buffer them.
+constexpr std::size_t kMaxLine = 64 * 1024;
+
+// Input - the lines of a file or of standard input.
+class Input {
+ public:
+  ~Input() {
+    if (file_ != nullptr && file_ != stdin) std::fclose(file_);
+    std::free(buf_);
+  }
+  Status Open(const std::string& name);
+  // Reads the next line without its line end; false at the end of input.
+  bool Next(std::string_view& line);
+  bool failed() const { return std::ferror(file_) != 0; }
+  std::uint64_t size() const { return size_; }
+  std::uint64_t read() const { return read_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::FILE* file_ = nullptr;
+  char* buf_ = nullptr;
+  std::size_t cap_ = 0;
+  std::uint64_t size_ = 0;
+  std::uint64_t read_ = 0;
+  std::string name_;
+};
+
+Status Input::Open(const std::string& name) {
+  name_ = name == "-" ? "stdin" : name;
+  file_ = name == "-" ? stdin : std::fopen(name.c_str(), "r");
+  if (file_ == nullptr) return Status::Invalid(name + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fileno(file_), &st) == 0 && S_ISREG(st.st_mode))
+    size_ = static_cast<std::uint64_t>(st.st_size);
+  return Status::Ok();
+}
+
+bool Input::Next(std::string_view& line) {
+  ssize_t n = getline(&buf_, &cap_, file_);
+  if (n < 0) return false;
+  read_ += static_cast<std::uint64_t>(n);
+  line = std::string_view(buf_, static_cast<std::size_t>(n));
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return true;
+}
+
+// Importer - applies decoded records and remembers what to check at the end.
+class Importer {
+ public:
+  explicit Importer(Store& store) : p_(store) {}
+  // Applies one record read from line number line.
+  Status Apply(const Record& r, std::size_t line);
+  // Runs the deferred loop checks; the error names the record's line.
+  Status CheckLoops(const std::string& input_name);
+  const std::map<RecordType, std::size_t>& counts() const { return counts_; }
+
+ private:
+  Status ApplyDomain(const Record& r, std::size_t line);
+  Status ApplyMailbox(const Record& r);
+  Status ApplyAlias(const Record& r, std::size_t line);
+
+  Provisioner p_;
+  std::vector<std::pair<std::size_t, LoopEdge>> loops_;
+  std::map<RecordType, std::size_t> counts_;
+};
+
+Status Importer::Apply(const Record& r, std::size_t line) {
+  Status s;
+  switch (r.type) {
+    case RecordType::kConfig: s = p_.SetSetting(r.Field(0), r.Field(1)); break;
+    case RecordType::kDomain: s = ApplyDomain(r, line); break;
+    case RecordType::kMailbox: s = ApplyMailbox(r); break;
+    case RecordType::kAlias: s = ApplyAlias(r, line); break;
+    case RecordType::kRelayRecipient: s = p_.AddRelayRecipient(r.Field(0)); break;
+    case RecordType::kSender: {
+      Result<bool> allow = ParseFlag(r.Field(2), true, "allow");
+      s = allow.ok() ? p_.SetSenderLogin(r.Field(0), r.Field(1), *allow) : allow.status();
+      break;
+    }
+  }
+  if (s.ok()) ++counts_[r.type];
+  return s;
+}
+
+Status Importer::ApplyDomain(const Record& r, std::size_t line) {
+  std::string kind_name = r.Field(1).empty() ? "hosted" : r.Field(1);
+  std::optional<DomainKind> kind = ParseDomainKind(kind_name);
+  if (!kind)
+    return Status::Invalid(r.Field(0) + ": kind " + kind_name + " must be hosted, relay or alias");
+  Result<bool> active = ParseFlag(r.Field(5), true, "active");
+  if (!active.ok()) return WithContext(active.status(), r.Field(0));
+  Domain d{r.Field(0), *kind, *active, r.Field(2), r.Field(3), r.Field(4)};
+  std::optional<LoopEdge> edge;
+  Status s = p_.AddDomain(std::move(d), &edge);
+  if (s.ok() && edge) loops_.emplace_back(line, std::move(*edge));
+  return s;
+}
+
+Status Importer::ApplyMailbox(const Record& r) {
+  Mailbox m;
+  m.address = r.Field(0);
+  m.password = r.Field(1);
+  if (!r.Field(2).empty()) {
+    Result<std::int64_t> quota = ParseQuota(r.Field(2));
+    if (!quota.ok()) return WithContext(quota.status(), r.Field(0));
+    m.quota = *quota;
+  }
+  m.transport = r.Field(3);
+  Result<bool> active = ParseFlag(r.Field(4), true, "active");
+  if (!active.ok()) return WithContext(active.status(), r.Field(0));
+  m.active = *active;
+  return p_.AddMailbox(std::move(m));
+}
+
+Status Importer::ApplyAlias(const Record& r, std::size_t line) {
+  Result<bool> active = ParseFlag(r.Field(2), true, "active");
+  if (!active.ok()) return WithContext(active.status(), r.Field(0));
+  Result<LoopEdge> edge = p_.AddAliasTarget(r.Field(0), r.Field(1), *active);
+  if (!edge.ok()) return edge.status();
+  loops_.emplace_back(line, std::move(*edge));
+  return Status::Ok();
+}
+
+Status Importer::CheckLoops(const std::string& input_name) {
+  for (const auto& [line, edge] : loops_) {
+    Status s = p_.CheckLoop(edge);
+    if (!s.ok()) return WithContext(s, input_name + " line " + std::to_string(line));
+  }
+  return Status::Ok();
+}
+
+// Picks the format: --format, else JSON iff the first record starts with '{'.
+Result<RecordFormat> DetectFormat(const Cli& cli, std::string_view first_line) {
+  if (std::optional<std::string> name = cli.Value("format")) {
+    std::optional<RecordFormat> f = ParseRecordFormat(*name);
+    if (!f) return Status::Invalid("--format " + *name + ": must be csv or json");
+    return *f;
+  }
+  std::size_t i = first_line.find_first_not_of(" \t");
+  return i != std::string_view::npos && first_line[i] == '{' ? RecordFormat::kJson
+                                                             : RecordFormat::kCsv;
+}
+
+// Reads and applies every line of in; the error names the line.
+Status ImportLines(const Cli& cli, Input& in, Importer& importer, Progress& progress) {
+  std::optional<RecordFormat> format;
+  std::string_view line;
+  std::size_t number = 0, records = 0;
+  while (in.Next(line)) {
+    ++number;
+    auto where = [&in, number] { return in.name() + " line " + std::to_string(number); };
+    if (line.size() > kMaxLine) return Status::Invalid(where() + ": line too long");
+    if (!format && line.find_first_not_of(" \t") != std::string_view::npos) {
+      Result<RecordFormat> f = DetectFormat(cli, line);
+      if (!f.ok()) return f.status();
+      format = *f;
+    }
+    if (!format) continue;
+    Result<std::optional<Record>> r = DecodeRecord(*format, line);
+    if (!r.ok()) return WithContext(r.status(), where());
+    if (!*r) continue;
+    Status s = importer.Apply(**r, number);
+    if (!s.ok()) return WithContext(s, where());
+    progress.Update(++records, in.read());
+  }
+  if (in.failed()) return Status::Invalid(in.name() + ": read error: " + std::strerror(errno));
+  return Status::Ok();
+}
+
+void PrintSummary(const Cli& cli, const std::map<RecordType, std::size_t>& counts) {
+  std::size_t total = 0;
+  JsonObject json;
+  std::string text;
+  for (const auto& [type, n] : counts) {
+    total += n;
+    json.Int(SpecOf(type).name, static_cast<std::int64_t>(n));
+    text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(SpecOf(type).name);
+  }
+  if (cli.json)
+    PrintLine(json.Int("total", static_cast<std::int64_t>(total)).str());
+  else
+    PrintLine("imported " + std::to_string(total) + " records" +
+              (text.empty() ? "" : " (" + text + ")"));
+}
+
+}  // namespace
+
+Outcome Import(Cli& cli) {
+  if (std::optional<std::string> f = cli.Value("format"); f && !ParseRecordFormat(*f))
+    return Outcome::Usage("--format " + *f + ": must be csv or json");
+  Input in;
+  Status s = in.Open(cli.args[0]);
+  if (!s.ok()) return s;
+  Result<std::unique_ptr<Store>> store = OpenForWriting(cli);
+  if (!store.ok()) return store.status();
+  Transaction tx(**store);
+  s = tx.Begin();
+  if (!s.ok()) return s;
+  Importer importer(**store);
+  Progress progress("importing", in.size());
+  s = ImportLines(cli, in, importer, progress);
+  if (s.ok()) {
+    progress.Phase("checking aliases for loops");
+    s = importer.CheckLoops(in.name());
+  }
+  if (s.ok()) {
+    progress.Phase("committing");
+    s = tx.Commit();
+  }
+  progress.Finish();
+  if (!s.ok()) return s;
+  PrintSummary(cli, importer.counts());
+  return Outcome();
+}
+
+}  // namespace rcptdb::admin

@@ -1,0 +1,210 @@
+// NAME
+//   cmd_mailbox - rcptdb mailbox add, del, show, list, enable, disable,
+//   passwd, quota, set
+// DESCRIPTION
+//   A mailbox is one Dovecot user and one accepted recipient. Commands
+//   that ask for a password check everything else first, so that a typo
+//   in the address does not cost the admin a prompt, and hold no write
+//   lock while a person types.
+// SEE ALSO
+//   commands.h, provision.h, password_input.h, rcptdb(1) "mailbox"
+#include "commands.h"
+#include "json.h"
+#include "output.h"
+#include "password_input.h"
+#include "provision.h"
+#include "store_words.h"
+#include "values.h"
+
+namespace rcptdb::admin {
+namespace {
+
+// Returns the existing mailbox named raw, or NotFound naming it.
+Result<Mailbox> LoadMailbox(Store& store, std::string_view raw) {
+  Result<Address> a = ParseAddress(raw);
+  if (!a.ok()) return a.status();
+  Result<std::optional<Mailbox>> m = store.FindMailbox(a->str());
+  if (!m.ok()) return m.status();
+  if (!*m) return Status::NotFound(a->str() + ": no such mailbox");
+  return **m;
+}
+
+// Loads the mailbox named by the first argument, lets edit change it and
+// writes it back, all in one transaction.
+Outcome EditMailbox(Cli& cli, const std::function<Status(Mailbox&)>& edit) {
+  return WriteTransaction(cli, [&cli, &edit](Store& store) {
+    Result<Mailbox> m = LoadMailbox(store, cli.args[0]);
+    if (!m.ok()) return m.status();
+    Status s = edit(*m);
+    if (!s.ok()) return s;
+    return Explain(store.UpdateMailbox(*m), m->address);
+  });
+}
+
+// Reads the password options into a hash ("" for --no-password).
+Result<std::string> PasswordFromOptions(const Cli& cli, const std::string& address,
+                                        bool* usage) {
+  if (Outcome o = cli.AtMostOneOf({"password-stdin", "password-hash", "no-password"}); !o.ok()) {
+    *usage = true;
+    return Status::Invalid(o.message());
+  }
+  return ObtainPasswordHash(cli, address, usage);
+}
+
+Outcome PasswordFailure(const Result<std::string>& hash, bool usage) {
+  return usage ? Outcome::Usage(hash.status().message()) : Outcome(hash.status());
+}
+
+}  // namespace
+
+Outcome MailboxAdd(Cli& cli) {
+  if (Outcome o = cli.AtMostOneOf({"password-stdin", "password-hash", "no-password"}); !o.ok())
+    return o;
+  Mailbox m;
+  m.address = cli.args[0];
+  if (std::optional<std::string> quota = cli.Value("quota")) {
+    Result<std::int64_t> bytes = ParseQuota(*quota);
+    if (!bytes.ok()) return bytes.status();
+    m.quota = *bytes;
+  }
+  m.transport = cli.Value("transport").value_or("");
+  {
+    Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+    if (!store.ok()) return store.status();
+    Status s = Provisioner(**store).CheckNewMailbox(m);
+    if (!s.ok()) return s;
+  }
+  bool usage = false;
+  Result<std::string> hash = PasswordFromOptions(cli, m.address, &usage);
+  if (!hash.ok()) return PasswordFailure(hash, usage);
+  m.password = *hash;
+  return WriteTransaction(cli, [&m](Store& store) { return Provisioner(store).AddMailbox(m); });
+}
+
+Outcome MailboxDel(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    Result<Mailbox> m = LoadMailbox(store, cli.args[0]);
+    if (!m.ok()) return m.status();
+    return Explain(store.DeleteMailbox(m->address), m->address);
+  });
+}
+
+Outcome MailboxShow(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  Result<Mailbox> m = LoadMailbox(**store, cli.args[0]);
+  if (!m.ok()) return m.status();
+  Result<std::vector<std::string>> aliases = (*store)->FindAliasSourcesFor(m->address);
+  if (!aliases.ok()) return aliases.status();
+  std::string scheme = PasswordScheme(m->password);
+  if (cli.json) {
+    PrintLine(JsonObject()
+                  .String("address", m->address)
+                  .Bool("active", m->active)
+                  .StringOrNull("password_scheme", scheme)
+                  .Int("quota", m->quota)
+                  .StringOrNull("transport", m->transport)
+                  .Raw("aliases", JsonStringArray(*aliases))
+                  .str());
+    return Outcome();
+  }
+  std::string alias_list;
+  for (const std::string& a : *aliases) alias_list += (alias_list.empty() ? "" : " ") + a;
+  PrintFields({{"address", m->address},
+               {"state", m->active ? "active" : "disabled"},
+               {"password", scheme.empty() ? "none" : "{" + scheme + "}"},
+               {"quota", m->quota == 0 ? "0 (no limit)"
+                                       : std::to_string(m->quota) + " (" + FormatQuota(m->quota) + ")"},
+               {"transport", m->transport.empty() ? "- (the domain's)" : m->transport},
+               {"aliases", alias_list.empty() ? "-" : alias_list}});
+  return Outcome();
+}
+
+Outcome MailboxList(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  std::string domain;
+  if (!cli.args.empty()) {
+    Result<std::string> name = ParseDomainName(cli.args[0]);
+    if (!name.ok()) return name.status();
+    Result<std::optional<Domain>> d = (*store)->FindDomain(*name);
+    if (!d.ok()) return d.status();
+    if (!*d) return Status::NotFound(*name + ": no such domain");
+    domain = *name;
+  }
+  ListPrinter out(cli.json);
+  Status s = (*store)->ForEachMailbox(domain, [&out](const Mailbox& m) {
+    out.Add(out.json() ? MailboxJson(m) : MailboxRow(m));
+    return true;
+  });
+  if (!s.ok()) return s;
+  out.Finish();
+  return Outcome();
+}
+
+Outcome MailboxEnable(Cli& cli) {
+  return EditMailbox(cli, [](Mailbox& m) {
+    m.active = true;
+    return Status::Ok();
+  });
+}
+
+Outcome MailboxDisable(Cli& cli) {
+  return EditMailbox(cli, [](Mailbox& m) {
+    m.active = false;
+    return Status::Ok();
+  });
+}
+
+Outcome MailboxPasswd(Cli& cli) {
+  std::string address;
+  {
+    Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+    if (!store.ok()) return store.status();
+    Result<Mailbox> m = LoadMailbox(**store, cli.args[0]);
+    if (!m.ok()) return m.status();
+    address = m->address;
+  }
+  bool usage = false;
+  Result<std::string> hash = PasswordFromOptions(cli, address, &usage);
+  if (!hash.ok()) return PasswordFailure(hash, usage);
+  return EditMailbox(cli, [&hash](Mailbox& m) {
+    m.password = *hash;
+    return Status::Ok();
+  });
+}
+
+Outcome MailboxQuota(Cli& cli) {
+  Result<std::int64_t> bytes = ParseQuota(cli.args[1]);
+  if (!bytes.ok()) return bytes.status();
+  return EditMailbox(cli, [&bytes](Mailbox& m) {
+    m.quota = *bytes;
+    return Status::Ok();
+  });
+}
+
+Outcome MailboxSet(Cli& cli) {
+  if (Outcome o = cli.AtMostOneOf({"transport", "no-transport"}); !o.ok()) return o;
+  if (!cli.Has("transport") && !cli.Has("no-transport") && !cli.Has("quota"))
+    return Outcome::Usage("nothing to set: give --transport, --no-transport or --quota");
+  std::optional<std::int64_t> quota;
+  if (std::optional<std::string> q = cli.Value("quota")) {
+    Result<std::int64_t> bytes = ParseQuota(*q);
+    if (!bytes.ok()) return bytes.status();
+    quota = *bytes;
+  }
+  std::optional<std::string> transport = cli.Value("transport");
+  if (transport) {
+    Status s = CheckTransport(*transport);
+    if (!s.ok()) return s;
+  }
+  bool clear = cli.Has("no-transport");
+  return EditMailbox(cli, [&](Mailbox& m) {
+    if (quota) m.quota = *quota;
+    if (transport) m.transport = *transport;
+    if (clear) m.transport.clear();
+    return Status::Ok();
+  });
+}
+
+}  // namespace rcptdb::admin

@@ -1,0 +1,90 @@
+// NAME
+//   cmd_relay_sender - rcptdb relay-recipient and sender commands
+// DESCRIPTION
+//   Relay recipients are the addresses a backup MX accepts for a relay
+//   domain. Sender rules refine who may send as an address
+//   (smtpd_sender_login_maps): a mailbox may send as itself and as the
+//   aliases that lead to it; "allow" adds a login, "deny" takes one away,
+//   "del" removes the rule and the default applies again.
+// SEE ALSO
+//   commands.h, provision.h, answers.h (the senders map), rcptdb(1)
+#include "commands.h"
+#include "json.h"
+#include "output.h"
+#include "provision.h"
+#include "store_words.h"
+#include "values.h"
+
+namespace rcptdb::admin {
+namespace {
+
+Outcome SetSender(Cli& cli, bool allow) {
+  return WriteTransaction(cli, [&cli, allow](Store& store) {
+    return Provisioner(store).SetSenderLogin(cli.args[0], cli.args[1], allow);
+  });
+}
+
+}  // namespace
+
+Outcome RelayRecipientAdd(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    return Provisioner(store).AddRelayRecipient(cli.args[0]);
+  });
+}
+
+Outcome RelayRecipientDel(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    Result<Address> a = ParseAddress(cli.args[0]);
+    if (!a.ok()) return a.status();
+    Status s = store.DeleteRelayRecipient(a->str());
+    if (s.code() == Status::Code::kNotFound)
+      return Status::NotFound(a->str() + ": no such relay recipient");
+    return Explain(s, a->str());
+  });
+}
+
+Outcome RelayRecipientList(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  std::string domain;
+  if (!cli.args.empty()) {
+    Result<std::string> name = ParseDomainName(cli.args[0]);
+    if (!name.ok()) return name.status();
+    domain = *name;
+  }
+  Result<std::vector<std::string>> rows = (*store)->ListRelayRecipients(domain);
+  if (!rows.ok()) return rows.status();
+  ListPrinter out(cli.json);
+  for (const std::string& a : *rows) out.Add(cli.json ? JsonQuote(a) : a);
+  out.Finish();
+  return Outcome();
+}
+
+Outcome SenderAllow(Cli& cli) { return SetSender(cli, true); }
+Outcome SenderDeny(Cli& cli) { return SetSender(cli, false); }
+
+Outcome SenderDel(Cli& cli) {
+  return WriteTransaction(cli, [&cli](Store& store) {
+    Result<Address> a = ParseAddress(cli.args[0]);
+    if (!a.ok()) return a.status();
+    Result<std::string> login = ParseLogin(cli.args[1]);
+    if (!login.ok()) return login.status();
+    Status s = store.DeleteSenderLogin(a->str(), *login);
+    if (s.code() == Status::Code::kNotFound)
+      return Status::NotFound(a->str() + ": no sender rule for login " + *login);
+    return Explain(s, a->str());
+  });
+}
+
+Outcome SenderList(Cli& cli) {
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  Result<std::vector<SenderLogin>> rows = (*store)->ListSenderLogins();
+  if (!rows.ok()) return rows.status();
+  ListPrinter out(cli.json);
+  for (const SenderLogin& s : *rows) out.Add(cli.json ? SenderJson(s) : SenderRow(s));
+  out.Finish();
+  return Outcome();
+}
+
+}  // namespace rcptdb::admin
