@@ -17,8 +17,9 @@ const char* DatabaseHealth::CauseOf(std::string_view m) {
   auto has = [m](std::string_view s) { return m.find(s) != std::string_view::npos; };
   if (has("no such file") || has("No such file")) return "database missing";
   if (has("locked") || has("busy")) return "database locked";
-  if (has("schema version")) return "wrong schema version";
+  // Before "schema version": reading the version of a damaged file fails.
   if (has("not a database") || has("malformed") || has("corrupt")) return "database corrupt";
+  if (has("schema version")) return "wrong schema version";
   if (has("cannot open") || has("unable to open") || has("Permission denied"))
     return "cannot open database";
   return "database error";
