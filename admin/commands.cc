@@ -110,6 +110,9 @@ void PrintUsage(std::FILE* to, std::string_view group) {
   if (group.empty())
     std::fputs("usage: rcptdb [--db PATH] [--json] COMMAND ARGS...\n"
                "Provision the rcptdb recipient database. Commands:\n", to);
+  else
+    std::fprintf(to, "usage: rcptdb [--db PATH] [--json] %s COMMAND ARGS...\n",
+                 std::string(group).c_str());
   for (const Command& c : Commands())
     if (group.empty() || c.group == group)
       std::fprintf(to, "  rcptdb %s%s%s\n", Words(c).c_str(), c.synopsis.empty() ? "" : " ",

@@ -26,7 +26,7 @@ termios g_saved_termios;
 
 // Restores the terminal, then dies of the signal as if unhandled.
 void RestoreAndDie(int sig) {
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -44,9 +44,9 @@ bool ReadLine(std::FILE* in, std::string& out) {
 }
 
 // Prompts on stderr and reads one line from the terminal with echo off.
+// Echo goes off before the prompt appears, so that nothing typed after the
+// prompt is echoed or discarded; typeahead from before it is flushed.
 Result<std::string> ReadHidden(const char* prompt) {
-  std::fputs(prompt, stderr);
-  std::fflush(stderr);
   if (tcgetattr(STDIN_FILENO, &g_saved_termios) != 0)
     return Status::Invalid(std::string("cannot read the terminal: ") + std::strerror(errno));
   termios quiet = g_saved_termios;
@@ -54,9 +54,11 @@ Result<std::string> ReadHidden(const char* prompt) {
   quiet.c_lflag |= ECHONL;
   auto old_handler = signal(SIGINT, RestoreAndDie);
   tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  std::fputs(prompt, stderr);
+  std::fflush(stderr);
   std::string line;
   bool ok = ReadLine(stdin, line);
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
   signal(SIGINT, old_handler);
   if (!ok) return Status::Invalid("no password read from the terminal");
   return line;
