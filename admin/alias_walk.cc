@@ -26,8 +26,7 @@ constexpr std::size_t kMaxNodes = 100000;
 // The forwarding graph as seen through one Store.
 class Graph {
  public:
-  Graph(Store& store, std::string delimiters)
-      : store_(store), delimiters_(std::move(delimiters)) {}
+  Graph(Store& store, std::string delimiters) : store_(store), delimiters_(std::move(delimiters)) {}
 
   // Appends the nodes that node forwards to.
   Status Next(const std::string& node, std::vector<std::string>& out);

@@ -58,8 +58,8 @@ Outcome AliasDel(Cli& cli) {
     }
     Status s = store.DeleteAlias(source->str(), target);
     if (s.code() == Status::Code::kNotFound)
-      return Status::NotFound(source->str() + (target.empty() ? ": no such alias"
-                                                              : ": no alias to " + target));
+      return Status::NotFound(source->str() +
+                              (target.empty() ? ": no such alias" : ": no alias to " + target));
     return Explain(s, source->str());
   });
 }

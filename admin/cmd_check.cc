@@ -58,9 +58,8 @@ Report Build(Store& store, const std::string& raw) {
   std::size_t at = r.key.rfind('@');
   r.domain_key = at == std::string::npos ? r.key : r.key.substr(at + 1);
   for (MapId map : kAllMaps)
-    r.maps.emplace_back(map, AnswerFromResolution(store, map,
-                                                  map == MapId::kDomains ? r.domain_key : r.key,
-                                                  r.res));
+    r.maps.emplace_back(map, AnswerFromResolution(
+                                 store, map, map == MapId::kDomains ? r.domain_key : r.key, r.res));
   r.lmtp = DecideRcpt(r.res, r.key, kDovecotDelimiter);
   return r;
 }

@@ -85,8 +85,9 @@ Outcome DomainAdd(Cli& cli) {
   if (alias && !cli.Has("target")) return Outcome::Usage("an alias domain needs --target DOMAIN");
   if (!alias && cli.Has("target")) return Outcome::Usage("--target applies to --kind alias only");
   if (alias && (cli.Has("transport") || cli.Has("nexthop")))
-    return Outcome::Usage("an alias domain takes no --transport or --nexthop "
-                          "(its mail follows the target domain)");
+    return Outcome::Usage(
+        "an alias domain takes no --transport or --nexthop "
+        "(its mail follows the target domain)");
   Result<std::string> transport = TransportOption(cli);
   if (!transport.ok()) return Outcome::Usage(transport.status().message());
   Domain d;

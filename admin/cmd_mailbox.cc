@@ -42,8 +42,7 @@ Outcome EditMailbox(Cli& cli, const std::function<Status(Mailbox&)>& edit) {
 }
 
 // Reads the password options into a hash ("" for --no-password).
-Result<std::string> PasswordFromOptions(const Cli& cli, const std::string& address,
-                                        bool* usage) {
+Result<std::string> PasswordFromOptions(const Cli& cli, const std::string& address, bool* usage) {
   if (Outcome o = cli.AtMostOneOf({"password-stdin", "password-hash", "no-password"}); !o.ok()) {
     *usage = true;
     return Status::Invalid(o.message());
@@ -110,13 +109,14 @@ Outcome MailboxShow(Cli& cli) {
   }
   std::string alias_list;
   for (const std::string& a : *aliases) alias_list += (alias_list.empty() ? "" : " ") + a;
-  PrintFields({{"address", m->address},
-               {"state", m->active ? "active" : "disabled"},
-               {"password", scheme.empty() ? "none" : "{" + scheme + "}"},
-               {"quota", m->quota == 0 ? "0 (no limit)"
-                                       : std::to_string(m->quota) + " (" + FormatQuota(m->quota) + ")"},
-               {"transport", m->transport.empty() ? "- (the domain's)" : m->transport},
-               {"aliases", alias_list.empty() ? "-" : alias_list}});
+  PrintFields(
+      {{"address", m->address},
+       {"state", m->active ? "active" : "disabled"},
+       {"password", scheme.empty() ? "none" : "{" + scheme + "}"},
+       {"quota", m->quota == 0 ? "0 (no limit)"
+                               : std::to_string(m->quota) + " (" + FormatQuota(m->quota) + ")"},
+       {"transport", m->transport.empty() ? "- (the domain's)" : m->transport},
+       {"aliases", alias_list.empty() ? "-" : alias_list}});
   return Outcome();
 }
 

@@ -27,9 +27,8 @@ Outcome SetSender(Cli& cli, bool allow) {
 }  // namespace
 
 Outcome RelayRecipientAdd(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    return Provisioner(store).AddRelayRecipient(cli.args[0]);
-  });
+  return WriteTransaction(
+      cli, [&cli](Store& store) { return Provisioner(store).AddRelayRecipient(cli.args[0]); });
 }
 
 Outcome RelayRecipientDel(Cli& cli) {

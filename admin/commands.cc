@@ -20,6 +20,8 @@ namespace {
 
 constexpr std::size_t kMany = std::numeric_limits<std::size_t>::max();
 
+// The tables below read better in columns than clang-format would make them.
+// clang-format off
 constexpr OptionSpec kOptions[] = {
     {"db", true},          {"json", false},           {"help", false},
     {"version", false},    {"kind", true},            {"transport", true},
@@ -27,6 +29,8 @@ constexpr OptionSpec kOptions[] = {
     {"password-stdin", false}, {"password-hash", true}, {"no-password", false},
     {"quota", true},       {"format", true},          {"force", false},
 };
+
+// clang-format on
 
 // Options every command accepts.
 constexpr std::string_view kGlobalOptions[] = {"db", "json", "help"};
@@ -41,6 +45,7 @@ struct Command {
   Outcome (*run)(Cli&);
 };
 
+// clang-format off
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
       {"init", "", "", 0, 0, {}, Init},
@@ -65,8 +70,9 @@ const std::vector<Command>& Commands() {
       {"mailbox", "enable", "ADDRESS", 1, 1, {}, MailboxEnable},
       {"mailbox", "disable", "ADDRESS", 1, 1, {}, MailboxDisable},
       {"mailbox", "list", "[DOMAIN]", 0, 1, {}, MailboxList},
-      {"mailbox", "passwd", "ADDRESS [--password-stdin | --password-hash HASH | --no-password]",
-       1, 1, {"password-stdin", "password-hash", "no-password"}, MailboxPasswd},
+      {"mailbox", "passwd",
+       "ADDRESS [--password-stdin | --password-hash HASH | --no-password]", 1, 1,
+       {"password-stdin", "password-hash", "no-password"}, MailboxPasswd},
       {"mailbox", "quota", "ADDRESS BYTES", 2, 2, {}, MailboxQuota},
       {"mailbox", "set", "ADDRESS [--transport T | --no-transport] [--quota BYTES]", 1, 1,
        {"transport", "no-transport", "quota"}, MailboxSet},
@@ -94,6 +100,7 @@ const std::vector<Command>& Commands() {
   };
   return kCommands;
 }
+// clang-format on
 
 std::string Words(const Command& c) {
   return c.verb.empty() ? std::string(c.group) : std::string(c.group) + " " + std::string(c.verb);
@@ -108,8 +115,10 @@ std::string UsageLine(const Command& c) {
 // Prints the usage of every command whose group is group (all if empty).
 void PrintUsage(std::FILE* to, std::string_view group) {
   if (group.empty())
-    std::fputs("usage: rcptdb [--db PATH] [--json] COMMAND ARGS...\n"
-               "Provision the rcptdb recipient database. Commands:\n", to);
+    std::fputs(
+        "usage: rcptdb [--db PATH] [--json] COMMAND ARGS...\n"
+        "Provision the rcptdb recipient database. Commands:\n",
+        to);
   else
     std::fprintf(to, "usage: rcptdb [--db PATH] [--json] %s COMMAND ARGS...\n",
                  std::string(group).c_str());
@@ -118,8 +127,10 @@ void PrintUsage(std::FILE* to, std::string_view group) {
       std::fprintf(to, "  rcptdb %s%s%s\n", Words(c).c_str(), c.synopsis.empty() ? "" : " ",
                    std::string(c.synopsis).c_str());
   if (group.empty())
-    std::fputs("Database: --db PATH, else $RCPTDB_DB, else /var/lib/rcptdb/rcptdb.sqlite.\n"
-               "See rcptdb(1).\n", to);
+    std::fputs(
+        "Database: --db PATH, else $RCPTDB_DB, else /var/lib/rcptdb/rcptdb.sqlite.\n"
+        "See rcptdb(1).\n",
+        to);
 }
 
 // Finds the command named by words; sets *used to the words it took.
@@ -179,7 +190,8 @@ int Dispatch(CommandLine line) {
   if (c == nullptr) {
     const std::string& first = line.words[0];
     if (!IsGroup(first)) return Report(Outcome::Usage("unknown command " + first), "", nullptr);
-    std::string why = line.words.size() > 1 ? "unknown command " + line.words[1] : "missing command";
+    std::string why =
+        line.words.size() > 1 ? "unknown command " + line.words[1] : "missing command";
     return Report(Outcome::Usage(why), first, nullptr);
   }
   Cli cli;

@@ -18,7 +18,11 @@ namespace {
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
 std::size_t Utf8Length(std::string_view s, std::size_t i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  std::size_t n = c < 0x80           ? 1
+                  : (c >> 5) == 0x6  ? 2
+                  : (c >> 4) == 0xe  ? 3
+                  : (c >> 3) == 0x1e ? 4
+                                     : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
@@ -178,7 +182,9 @@ bool Hex4(std::string_view text, std::size_t pos, unsigned& out) {
 Status JsonReader::Escape(std::string& out) {
   char e = pos_ < text_.size() ? text_[pos_++] : '\0';
   switch (e) {
-    case '"': case '\\': case '/': out += e; return Status::Ok();
+    case '"':
+    case '\\':
+    case '/': out += e; return Status::Ok();
     case 'b': out += '\b'; return Status::Ok();
     case 'f': out += '\f'; return Status::Ok();
     case 'n': out += '\n'; return Status::Ok();
@@ -223,7 +229,8 @@ Result<std::string> JsonReader::String() {
 // Reads a number, true, false or null.
 Result<JsonValue> JsonReader::Word() {
   std::size_t start = pos_;
-  while (pos_ < text_.size() && text_.substr(pos_, 1).find_first_of(",}] \t\r\n") == std::string_view::npos)
+  while (pos_ < text_.size() &&
+         text_.substr(pos_, 1).find_first_of(",}] \t\r\n") == std::string_view::npos)
     ++pos_;
   std::string word(text_.substr(start, pos_ - start));
   if (word == "true" || word == "false") return JsonValue{JsonValue::Kind::kBool, word};

@@ -58,7 +58,11 @@ std::string MailboxRow(const Mailbox& m) {
 }
 
 std::string AliasJson(const AliasTarget& a) {
-  return JsonObject().String("source", a.source).String("target", a.target).Bool("active", a.active).str();
+  return JsonObject()
+      .String("source", a.source)
+      .String("target", a.target)
+      .Bool("active", a.active)
+      .str();
 }
 
 std::string AliasRow(const AliasTarget& a) {
@@ -66,7 +70,11 @@ std::string AliasRow(const AliasTarget& a) {
 }
 
 std::string SenderJson(const SenderLogin& s) {
-  return JsonObject().String("address", s.address).String("login", s.login).Bool("allow", s.allow).str();
+  return JsonObject()
+      .String("address", s.address)
+      .String("login", s.login)
+      .Bool("allow", s.allow)
+      .str();
 }
 
 std::string SenderRow(const SenderLogin& s) {

@@ -108,8 +108,9 @@ Result<std::string> ObtainPasswordHash(const Cli& cli, std::string_view address,
     plain = Prompt(address);
   } else {
     *usage = true;
-    return Status::Invalid("no password given and standard input is not a terminal: use "
-                           "--password-stdin, --password-hash HASH or --no-password");
+    return Status::Invalid(
+        "no password given and standard input is not a terminal: use "
+        "--password-stdin, --password-hash HASH or --no-password");
   }
   if (!plain.ok()) return plain;
   if (plain->empty()) return Status::Invalid(std::string(address) + ": empty password");

@@ -158,9 +158,8 @@ Result<LoopEdge> Provisioner::AddAliasTarget(std::string_view source, std::strin
   // takes the flag of the targets already there.
   bool flag = rows->empty() ? active.value_or(true) : rows->front().active;
   if (active && *active != flag)
-    return Status::Invalid(s + ": all targets of an alias share one active flag; " + t +
-                           " has " + (*active ? "1" : "0") + ", earlier targets " +
-                           (flag ? "1" : "0"));
+    return Status::Invalid(s + ": all targets of an alias share one active flag; " + t + " has " +
+                           (*active ? "1" : "0") + ", earlier targets " + (flag ? "1" : "0"));
   Status st = store_.InsertAlias(s, t);
   if (st.code() == Status::Code::kConflict)
     return Status::Conflict(s + ": alias to " + t + " exists already");
@@ -206,8 +205,7 @@ Status Provisioner::AddRelayRecipient(std::string_view address) {
   return Explain(st, s);
 }
 
-Status Provisioner::SetSenderLogin(std::string_view address, std::string_view login,
-                                   bool allow) {
+Status Provisioner::SetSenderLogin(std::string_view address, std::string_view login, bool allow) {
   Result<Address> a = ParseAddress(address);
   if (!a.ok()) return a.status();
   Result<std::string> l = ParseLogin(login);

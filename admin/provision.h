@@ -80,8 +80,8 @@ class Provisioner {
   Status CheckLoop(const LoopEdge& edge);
 
  private:
-  Result<Domain> RequireDomain(const std::string& name, std::string_view value,
-                               DomainKind kind, std::string_view what);
+  Result<Domain> RequireDomain(const std::string& name, std::string_view value, DomainKind kind,
+                               std::string_view what);
   Status CheckDomainFields(Domain& d);
 
   Store& store_;

@@ -16,20 +16,22 @@ namespace {
 
 using K = FieldKind;
 constexpr FieldSpec kConfigFields[] = {{"name", K::kText}, {"value", K::kText}};
-constexpr FieldSpec kDomainFields[] = {{"name", K::kText},         {"kind", K::kText},
+constexpr FieldSpec kDomainFields[] = {{"name", K::kText},
+                                       {"kind", K::kText},
                                        {"transport", K::kOptionalText},
                                        {"target", K::kOptionalText},
-                                       {"catchall", K::kOptionalText}, {"active", K::kFlag}};
+                                       {"catchall", K::kOptionalText},
+                                       {"active", K::kFlag}};
 constexpr FieldSpec kMailboxFields[] = {{"address", K::kText},
                                         {"password", K::kOptionalText},
                                         {"quota", K::kInt},
                                         {"transport", K::kOptionalText},
                                         {"active", K::kFlag}};
-constexpr FieldSpec kAliasFields[] = {{"source", K::kText}, {"target", K::kText},
-                                      {"active", K::kFlag}};
+constexpr FieldSpec kAliasFields[] = {
+    {"source", K::kText}, {"target", K::kText}, {"active", K::kFlag}};
 constexpr FieldSpec kRelayFields[] = {{"address", K::kText}};
-constexpr FieldSpec kSenderFields[] = {{"address", K::kText}, {"login", K::kText},
-                                       {"allow", K::kFlag}};
+constexpr FieldSpec kSenderFields[] = {
+    {"address", K::kText}, {"login", K::kText}, {"allow", K::kFlag}};
 
 const RecordSpec kSpecs[] = {
     {RecordType::kConfig, "config", kConfigFields},
