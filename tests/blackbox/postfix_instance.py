@@ -6,19 +6,14 @@ ports only, logs to a file (no syslog here), and is stopped with
 `postfix -c DIR stop` plus a kill of its master pid. It never reads or
 changes /etc/postfix or the system queue, and never binds port 25.
 
-The lookup tables point at rcptdb-server, over socketmap (all maps on one
-listener) or tcp_table (one listener per map):
-
-    relay_domains          = ...:domains
-    transport_maps         = ...:transport
-    relay_recipient_maps   = ...:recipients
-    virtual_alias_maps     = ...:aliases
-    virtual_alias_domains  =            (never query bare domains there)
-    smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+The rcptdb settings come from the documented examples in doc/examples/
+(only rcptdb-server's address changed), so the documentation is what the
+tests run.
 
 127.0.0.1 is NOT in mynetworks, so the SMTP client of the tests is an
 unauthenticated stranger and an open-relay test proves something.
 """
+import json
 import os
 import signal
 import subprocess
@@ -29,10 +24,6 @@ import harness
 MASTER_CF = """\
 # service type private unpriv chroot wakeup maxproc command
 {smtp_listen} inet n - n - - smtpd
-{verify_listen} inet n - n - - smtpd
-  -o smtpd_recipient_restrictions=reject_unverified_recipient
-  -o relay_recipient_maps=
-  -o smtpd_reject_unlisted_recipient=no
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -58,19 +49,48 @@ postlog   unix-dgram n - n - 1 postlogd
 """
 
 
-def socketmap_tables(port):
-    """Postfix table names for rcptdb-server's socketmap listener."""
-    base = f"socketmap:inet:127.0.0.1:{port}:"
-    return {m: base + m for m in ("domains", "transport", "recipients", "aliases", "senders")}
+EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
+# The address rcptdb-server has in the documented examples.
+EXAMPLE_SERVER = "127.0.0.1:10027"
+# Installed paths in the examples, and where the tests find those files.
+EXAMPLE_FILES = {
+    "/etc/postfix/rcptdb-header-checks.regexp":
+        os.path.join(EXAMPLES, "postfix-header-checks.regexp"),
+}
 
 
-def tcp_tables(ports):
-    """Postfix table names for rcptdb-server's tcp_table listeners."""
-    return {m: f"tcp:127.0.0.1:{p}" for m, p in ports.items()}
+def read_main_cf(path):
+    """Parses a main.cf file into a dict (continuation lines joined)."""
+    settings = {}
+    name = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                name = None
+                continue
+            if line[0].isspace() and name:
+                settings[name] += " " + line.strip()
+                continue
+            name, _, value = line.partition("=")
+            name = name.strip()
+            settings[name] = value.strip()
+    return settings
 
 
-def main_cf(d, tables, extra=None):
-    """main.cf settings (a dict) for a private instance rooted at d."""
+def example_settings(example, server):
+    """The settings of doc/examples/EXAMPLE with rcptdb-server at server."""
+    settings = read_main_cf(os.path.join(EXAMPLES, example))
+    out = {}
+    for k, v in settings.items():
+        v = v.replace(EXAMPLE_SERVER, server)
+        for installed, here in EXAMPLE_FILES.items():
+            v = v.replace(installed, here)
+        out[k] = v
+    return out
+
+
+def main_cf(d, settings):
+    """main.cf for a private instance rooted at d: plumbing, then settings."""
     cf = {
         "compatibility_level": "3.6",
         "queue_directory": f"{d}/queue",
@@ -82,25 +102,14 @@ def main_cf(d, tables, extra=None):
         "myorigin": "$myhostname",
         "inet_interfaces": "127.0.0.1",
         "inet_protocols": "ipv4",
-        "mydestination": "",
-        "local_recipient_maps": "",
         "alias_maps": "",
         "alias_database": "",
         # Not loopback: the test client must be a stranger.
         "mynetworks": "192.0.2.0/24",
-        "relay_domains": tables["domains"],
-        "transport_maps": tables["transport"],
-        "relay_recipient_maps": tables["recipients"],
-        "virtual_alias_maps": tables["aliases"],
-        "virtual_alias_domains": "",
-        "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
-        "smtpd_recipient_restrictions": "",
-        "unverified_recipient_reject_code": "550",
         "address_verify_poll_delay": "1s",
-        "address_verify_poll_count": "8",
+        "address_verify_poll_count": "10",
         # Mail for anything not routed by the table stays queued, visibly.
         "default_transport": "retry:outbound mail is disabled in this instance",
-        "relay_transport": "retry:no route from rcptdb for this relay recipient",
         "local_transport": "error:local delivery is disabled",
         "smtp_host_lookup": "native",
         "lmtp_host_lookup": "native",
@@ -113,30 +122,31 @@ def main_cf(d, tables, extra=None):
         "maillog_file_prefixes": f"{d}/log",
         "smtpd_banner": "$myhostname ESMTP rcptdb-test",
         "delay_warning_time": "0",
-        "notify_classes": "",
     }
-    cf.update(extra or {})
+    cf.update(settings)
     return cf
 
 
 class PrivatePostfix:
-    """A Postfix instance in directory d, SMTP on free loopback ports."""
+    """A Postfix instance in directory d, SMTP on a free loopback port.
 
-    def __init__(self, d, tables, extra=None):
+    settings: main.cf settings, usually example_settings(...) of a
+    documented example, on top of the instance's own plumbing.
+    """
+
+    def __init__(self, d, settings):
         self.dir = d
         self.config = os.path.join(d, "etc")
         self.smtp_port = harness.free_port()
-        self.verify_port = harness.free_port()
         for sub in ("etc", "queue", "data", "log"):
             os.makedirs(os.path.join(d, sub), exist_ok=True)
         os.chmod(d, 0o755)
         subprocess.run(["chown", "postfix", os.path.join(d, "data")], check=True)
         with open(os.path.join(self.config, "main.cf"), "w") as f:
-            for k, v in main_cf(d, tables, extra).items():
+            for k, v in main_cf(d, settings).items():
                 f.write(f"{k} = {v}\n")
         with open(os.path.join(self.config, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(smtp_listen=f"127.0.0.1:{self.smtp_port}",
-                                     verify_listen=f"127.0.0.1:{self.verify_port}"))
+            f.write(MASTER_CF.format(smtp_listen=f"127.0.0.1:{self.smtp_port}"))
         self.log = os.path.join(d, "log", "postfix.log")
 
     def postconf(self, *args):
@@ -182,18 +192,14 @@ class PrivatePostfix:
     def flush(self):
         subprocess.run(["postqueue", "-c", self.config, "-f"], capture_output=True)
 
-    def queue_ids(self):
-        """Queue ids of every message still in the queue."""
-        res = subprocess.run(["postqueue", "-c", self.config, "-j"], capture_output=True,
-                             text=True)
-        import json
-        return [json.loads(line)["queue_id"] for line in res.stdout.splitlines() if line.strip()]
-
     def queue(self):
+        """Every message still in the queue, as postqueue -j describes it."""
         res = subprocess.run(["postqueue", "-c", self.config, "-j"], capture_output=True,
                              text=True)
-        import json
         return [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+
+    def delete_queue(self):
+        subprocess.run(["postsuper", "-c", self.config, "-d", "ALL"], capture_output=True)
 
     def log_text(self):
         try:

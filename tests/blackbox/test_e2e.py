@@ -1,0 +1,270 @@
+"""test_e2e - Postfix hands mail to Dovecot over LMTP, both on one database.
+
+One MailStack (mailstack.py) per test class: the sample database,
+rcptdb-server, two Dovecot mail stores with the plugin, and a private
+Postfix configured with the documented example (doc/examples). Every
+assertion is on real SMTP replies, the real queue and real mailbox
+contents read back with doveadm.
+"""
+import os
+import shutil
+import sqlite3
+import threading
+import time
+import unittest
+
+import harness
+from mailstack import MailStack, send, token, wait_for
+
+
+class StackTest(unittest.TestCase):
+    example = "postfix-main.cf"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = harness.open_tempdir("rcptdb-e2e-")
+        cls.stack = MailStack(cls.dir, cls.example)
+        if os.environ.get("RCPTDB_KEEP_TMP") != "1":
+            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.addClassCleanup(cls.stack.stop)
+        cls.stack.start_all()
+
+    def port(self):
+        return self.stack.postfix.smtp_port
+
+    def assertDelivered(self, rcpt, user, smtputf8=False):
+        subject = token()
+        replies, data = send(self.port(), [rcpt], subject, smtputf8=smtputf8)
+        self.assertEqual(replies[rcpt][0], 250, f"RCPT {rcpt}: {replies[rcpt]}")
+        self.assertEqual(data, 250, f"DATA for {rcpt}")
+        got = wait_for(lambda: subject in self.stack.subjects(user))
+        self.assertTrue(got, f"{rcpt}: nothing reached {user}\n{self.logs()}")
+        time.sleep(0.5)
+        self.assertEqual(self.stack.subjects(user).count(subject), 1, f"{rcpt}: duplicates")
+        return subject
+
+    def assertRefused(self, rcpt, code=550, smtputf8=False):
+        subject = token()
+        replies, data = send(self.port(), [rcpt], subject, smtputf8=smtputf8)
+        self.assertEqual(replies[rcpt][0], code, f"RCPT {rcpt}: {replies[rcpt]}")
+        self.assertIsNone(data, "no DATA after every RCPT was refused")
+        self.assertNotQueued(subject)
+        return replies[rcpt][1]
+
+    def assertNotQueued(self, subject):
+        """Nothing with this subject's Message-ID ever entered the queue."""
+        self.assertNotIn(f"message-id=<{subject}@client.test>", self.stack.postfix.log_text())
+
+    def logs(self):
+        return (self.stack.postfix.log_text()[-3000:] + "\n" +
+                self.stack.store_a.log_text()[-2000:])
+
+
+class DeliveredTest(StackTest):
+    def test_mailbox(self):
+        self.assertDelivered("alice@example.com", "alice@example.com")
+
+    def test_alias_with_local_target(self):
+        self.assertDelivered("info@example.com", "alice@example.com")
+
+    def test_alias_with_two_targets_reaches_both(self):
+        subject = token()
+        replies, data = send(self.port(), ["sales@example.com"], subject)
+        self.assertEqual(replies["sales@example.com"][0], 250)
+        for user in ("alice@example.com", "bob@example.com"):
+            self.assertTrue(wait_for(lambda: subject in self.stack.subjects(user)), user)
+
+    def test_alias_domain(self):
+        self.assertDelivered("bob@example.net", "bob@example.com")
+
+    def test_detail(self):
+        self.assertDelivered("alice+news@example.com", "alice@example.com")
+
+    def test_catch_all(self):
+        self.assertDelivered("anything@example.org", "postmaster@example.org")
+
+    def test_upper_case_recipient(self):
+        self.assertDelivered("Bob@EXAMPLE.com", "bob@example.com")
+
+    def test_idn_domain(self):
+        # One recipient: Postfix's Received: header would name the U-label
+        # (see doc/examples/postfix-header-checks.regexp).
+        self.assertDelivered("kontakt@bücher.example", "kontakt@xn--bcher-kva.example",
+                             smtputf8=True)
+        self.assertDelivered("Kontakt@BÜCHER.example", "kontakt@xn--bcher-kva.example",
+                             smtputf8=True)
+        self.assertDelivered("kontakt@xn--bcher-kva.example", "kontakt@xn--bcher-kva.example")
+
+    def test_per_mailbox_transport_reaches_the_second_store(self):
+        subject = self.assertDelivered("dave@example.com", "dave@example.com")
+        res = self.stack.store_a.doveadm("fetch", "-u", "dave@example.com", "hdr.subject",
+                                         "mailbox", "INBOX", check=False)
+        self.assertNotIn(subject, res.stdout, "dave's mail is only in store B")
+
+    def test_relay_recipient_is_accepted_for_the_next_hop(self):
+        subject = token()
+        replies, data = send(self.port(), ["listed@backup.example"], subject)
+        self.assertEqual(replies["listed@backup.example"][0], 250)
+        self.assertEqual(data, 250)
+        self.stack.postfix.delete_queue()
+
+
+class RefusedTest(StackTest):
+    def test_unknown_user_in_hosted_domain(self):
+        self.assertRefused("nobody@example.com")
+
+    def test_unknown_user_in_alias_domain(self):
+        self.assertRefused("nobody@example.net")
+
+    def test_disabled_mailbox(self):
+        self.assertRefused("carol@example.com")
+
+    def test_disabled_mailbox_behind_alias(self):
+        self.assertRefused("former@example.com")
+
+    def test_disabled_mailbox_through_alias_domain(self):
+        self.assertRefused("carol@example.net")
+
+    def test_unlisted_relay_recipient(self):
+        self.assertRefused("other@backup.example")
+
+    def test_good_and_bad_recipients_in_one_transaction(self):
+        subject = token()
+        replies, data = send(self.port(), ["nobody@example.com", "alice@example.com"], subject)
+        self.assertEqual(replies["nobody@example.com"][0], 550)
+        self.assertEqual(replies["alice@example.com"][0], 250)
+        self.assertEqual(data, 250)
+        self.assertTrue(wait_for(lambda: subject in self.stack.subjects("alice@example.com")))
+
+
+class OpenRelayTest(StackTest):
+    """An unauthenticated stranger must not reach anything but our users."""
+
+    def test_foreign_domain(self):
+        self.assertIn("Relay access denied", self.assertRefused("victim@foreign.test", 554))
+
+    def test_domain_that_only_appears_as_a_transport_route(self):
+        self.assertRefused("victim@mx2.backup.example", 554)
+
+    def test_subdomain_of_ours(self):
+        self.assertRefused("victim@sub.example.com", 554)
+
+    def test_routing_tricks(self):
+        for rcpt in ("victim%foreign.test@example.com", "foreign.test!victim@example.com",
+                     '"victim@foreign.test"@example.com', "@example.com:victim@foreign.test",
+                     "victim%foreign.test@example.org", '"victim@foreign.test"@example.org'):
+            subject = token()
+            replies, data = send(self.port(), [rcpt], subject)
+            code = replies[rcpt][0]
+            self.assertTrue(500 <= code < 600, f"{rcpt}: {replies[rcpt]}")
+            self.assertIsNone(data)
+            self.assertNotQueued(subject)
+        self.assertEqual(self.stack.postfix.queue(), [], "nothing was queued for relay")
+
+
+class LiveChangeTest(StackTest):
+    """rcptdb changes the very next SMTP transaction; nothing is reloaded."""
+
+    def test_add_disable_enable_delete(self):
+        db = self.stack.db
+        rcpt = "newcomer@example.com"
+        self.assertRefused(rcpt)
+        harness.rcptdb(db, "mailbox", "add", rcpt, "--no-password")
+        self.assertDelivered(rcpt, rcpt)
+        harness.rcptdb(db, "mailbox", "disable", rcpt)
+        self.assertRefused(rcpt)
+        harness.rcptdb(db, "mailbox", "enable", rcpt)
+        self.assertDelivered(rcpt, rcpt)
+        harness.rcptdb(db, "mailbox", "del", rcpt)
+        self.assertRefused(rcpt)
+
+
+class FaultTest(StackTest):
+    """Faults anywhere on the path: every accepted message arrives once."""
+
+    def stream(self, n, during, user="alice@example.com"):
+        """Sends n messages to user while during(i) acts; returns accepted subjects."""
+        accepted = []
+        for i in range(n):
+            during(i)
+            subject = token()
+            try:
+                replies, data = send(self.port(), [user], subject)
+            except (OSError, Exception):  # a dropped session is not acceptance
+                continue
+            if data == 250:
+                accepted.append(subject)
+            else:
+                code = list(replies.values())[0][0]
+                self.assertTrue(400 <= code < 500 or data is not None and 400 <= data < 500,
+                                f"a fault must defer, never bounce: {replies} {data}")
+        return accepted
+
+    def assertAllDeliveredOnce(self, accepted, user="alice@example.com"):
+        self.stack.postfix.flush()
+
+        def arrived():
+            got = self.stack.subjects(user)
+            return all(s in got for s in accepted)
+
+        if not wait_for(arrived, timeout=90, interval=1):
+            self.stack.postfix.flush()
+            wait_for(arrived, timeout=30, interval=1)
+        got = self.stack.subjects(user)
+        for s in accepted:
+            self.assertEqual(got.count(s), 1, f"{s} delivered {got.count(s)} times\n{self.logs()}")
+
+    def test_server_stopped_and_restarted_during_a_stream(self):
+        def during(i):
+            if i == 3:
+                self.stack.stop_server()
+            if i == 8:
+                self.stack.start_server()
+
+        accepted = self.stream(12, during)
+        self.assertGreaterEqual(len(accepted), 6, "mail flows before and after the outage")
+        self.assertAllDeliveredOnce(accepted)
+
+    def test_long_write_transaction(self):
+        # A provisioning run holding the write lock: WAL readers go on.
+        writer = sqlite3.connect(self.stack.db, isolation_level=None, timeout=5)
+        writer.execute("PRAGMA foreign_keys = ON")
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO mailboxes (address) VALUES ('pending@example.com')")
+        accepted = self.stream(4, lambda i: None)
+        self.assertEqual(len(accepted), 4)
+        self.assertRefused("pending@example.com")
+        writer.execute("COMMIT")
+        writer.close()
+        self.assertDelivered("pending@example.com", "pending@example.com")
+        self.assertAllDeliveredOnce(accepted)
+
+    def test_dovecot_down_and_back(self):
+        def during(i):
+            if i == 2:
+                self.stack.store_a.stop()
+                self.stack.processes.remove(self.stack.store_a.process)
+
+        accepted = self.stream(6, during)
+        self.assertEqual(len(accepted), 6, "Postfix queues while LMTP is down")
+        time.sleep(1)
+        self.stack.store_a.start(self.stack)
+        self.assertAllDeliveredOnce(accepted)
+
+
+class VerifyVariantTest(StackTest):
+    """reject_unverified_recipient: the probe reaches LMTP and the plugin."""
+
+    example = "postfix-main-verify.cf"
+
+    def test_known_delivered(self):
+        self.assertDelivered("alice@example.com", "alice@example.com")
+        self.assertDelivered("info@example.com", "alice@example.com")
+
+    def test_unknown_and_disabled_refused(self):
+        for rcpt in ("nobody@example.com", "carol@example.com", "nobody@example.net"):
+            self.assertRefused(rcpt)
+
+
+if __name__ == "__main__":
+    unittest.main()
