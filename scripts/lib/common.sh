@@ -47,11 +47,6 @@ ensure_packages() {
   [ -z "$missing" ] || die "still missing after install:$missing"
 }
 
-# The mail user that owns the private Dovecot's mail stores.
-ensure_vmail_user() {
-  id vmail >/dev/null 2>&1 && return 0
-  useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin vmail
-}
 
 # Builds in the source tree (configure only once, or when asked).
 build() {
