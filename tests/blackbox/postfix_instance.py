@@ -15,38 +15,13 @@ unauthenticated stranger and an open-relay test proves something.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 
 import harness
 
-MASTER_CF = """\
-# service type private unpriv chroot wakeup maxproc command
-{smtp_listen} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-lmtp      unix  - - n - - lmtp
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"""
 
 
 EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
@@ -86,6 +61,16 @@ def example_settings(example, server):
         for installed, here in EXAMPLE_FILES.items():
             v = v.replace(installed, here)
         out[k] = v
+    return out
+
+
+def master_cf(smtp_listen):
+    """doc/examples/postfix-master.cf with smtpd listening on smtp_listen."""
+    with open(os.path.join(EXAMPLES, "postfix-master.cf")) as f:
+        text = f.read()
+    out, n = re.subn(r"(?m)^smtp(\s+inet\s)", smtp_listen + r"\1", text)
+    if n != 1:
+        raise AssertionError(f"postfix-master.cf has {n} 'smtp inet' lines, expected 1")
     return out
 
 
@@ -146,7 +131,7 @@ class PrivatePostfix:
             for k, v in main_cf(d, settings).items():
                 f.write(f"{k} = {v}\n")
         with open(os.path.join(self.config, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(smtp_listen=f"127.0.0.1:{self.smtp_port}"))
+            f.write(master_cf(f"127.0.0.1:{self.smtp_port}"))
         self.log = os.path.join(d, "log", "postfix.log")
 
     def postconf(self, *args):

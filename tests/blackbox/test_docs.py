@@ -1,0 +1,109 @@
+"""test_docs - the documentation's examples parse, the man pages render.
+
+The same-host examples in doc/examples/ are what test_e2e.py runs; this
+suite also checks the remote-host variant, which the black-box suite cannot
+run on one machine, with the programs' own parsers: postconf, rcptdb-server
+--check-config and doveconf. Man pages must render without warnings, and
+the README's quick start must be the two commands.
+"""
+import glob
+import os
+import re
+import subprocess
+import unittest
+
+import harness
+from postfix_instance import EXAMPLES, example_settings, master_cf
+
+DOC = os.path.join(harness.SRC, "doc")
+
+
+class PostfixExamplesTest(harness.BlackBoxTest):
+    def postconf_warnings(self, settings):
+        cfdir = os.path.join(self.dir, "etc")
+        os.makedirs(cfdir, exist_ok=True)
+        with open(os.path.join(cfdir, "main.cf"), "w") as f:
+            f.write("compatibility_level = 3.6\n")
+            for k, v in settings.items():
+                f.write(f"{k} = {v}\n")
+        with open(os.path.join(cfdir, "master.cf"), "w") as f:
+            f.write(master_cf("127.0.0.1:2525"))
+        res = harness.run(["postconf", "-c", cfdir, "-n"], check=False)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return [l for l in res.stderr.splitlines() if "warning" in l]
+
+    def test_every_main_cf_example_is_known_to_postfix(self):
+        examples = glob.glob(os.path.join(EXAMPLES, "**", "postfix-main*.cf"), recursive=True)
+        self.assertGreaterEqual(len(examples), 3)
+        for path in examples:
+            rel = os.path.relpath(path, EXAMPLES)
+            settings = example_settings(rel, "127.0.0.1:10027")
+            self.assertIn("relay_domains", settings, rel)
+            self.assertEqual(settings.get("virtual_alias_domains"), "", rel)
+            self.assertIn("reject_unauth_destination", settings["smtpd_relay_restrictions"], rel)
+            self.assertEqual(self.postconf_warnings(settings), [], rel)
+
+    def test_header_checks_rule_drops_only_utf8_for_clauses(self):
+        table = "regexp:" + os.path.join(EXAMPLES, "postfix-header-checks.regexp")
+        utf8 = ("Received: from [127.0.0.1] (localhost [127.0.0.1])\n\tby mx (Postfix) with ESMTP"
+                " id 1\n\tfor <kontakt@bücher.example>; Wed, 25 Nov 2026 15:50:51 +0000")
+        res = harness.run(["postmap", "-q", utf8, table], check=False)
+        self.assertEqual(res.returncode, 0)
+        self.assertNotIn("for <", res.stdout)
+        self.assertIn("id 1; Wed", res.stdout)
+        ascii_only = "Received: from x by y with ESMTP id 2 for <a@example.com>; Wed"
+        self.assertEqual(harness.run(["postmap", "-q", ascii_only, table], check=False).returncode, 1)
+
+
+class ServerExamplesTest(unittest.TestCase):
+    def test_rcptdb_conf_examples_pass_check_config(self):
+        for path in (os.path.join(EXAMPLES, "rcptdb.conf"),
+                     os.path.join(EXAMPLES, "remote", "rcptdb.conf")):
+            res = harness.run([harness.SERVER, "-c", path, "--check-config"], check=False)
+            self.assertEqual(res.returncode, 0, f"{path}: {res.stdout}{res.stderr}")
+
+    def test_the_same_host_example_matches_postfix_main_cf(self):
+        with open(os.path.join(EXAMPLES, "rcptdb.conf")) as f:
+            self.assertRegex(f.read(), r"(?m)^socketmap = 127\.0\.0\.1:10027$")
+
+
+class DovecotExamplesTest(harness.BlackBoxTest):
+    def test_conf_d_snippets_parse(self):
+        for path in (os.path.join(EXAMPLES, "dovecot-rcptdb.conf"),
+                     os.path.join(EXAMPLES, "remote", "dovecot-rcptdb.conf")):
+            conf = os.path.join(self.dir, "dovecot.conf")
+            with open(conf, "w") as f:
+                f.write(f"protocols = lmtp\nssl = no\nbase_dir = {self.dir}/run\n"
+                        f"!include {path}\n")
+            res = harness.run(["doveconf", "-c", conf, "-n"], check=False)
+            self.assertEqual(res.returncode, 0, f"{path}: {res.stderr}")
+            self.assertIn("rcptdb", res.stdout)
+            self.assertNotIn("Warning", res.stderr, path)
+
+
+class ManPagesTest(unittest.TestCase):
+    def test_man_pages_exist_and_render_cleanly(self):
+        pages = sorted(glob.glob(os.path.join(DOC, "*.[1-8]")))
+        names = [os.path.basename(p) for p in pages]
+        for want in ("rcptdb.1", "rcptdb-server.8", "rcptdb.conf.5", "rcptdb-plugin.7"):
+            self.assertIn(want, names)
+        for page in pages:
+            self.assertGreater(os.path.getsize(page), 500, page)
+            res = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", page],
+                                 capture_output=True, text=True)
+            self.assertEqual(res.stderr.strip(), "", page)
+
+
+class ReadmeTest(unittest.TestCase):
+    def test_quick_start_is_the_two_commands(self):
+        with open(os.path.join(harness.SRC, "README.md")) as f:
+            text = f.read()
+        section = text.split("## Quick start", 1)[1].split("##", 1)[0]
+        block = re.search(r"```\n(.*?)```", section, re.S).group(1)
+        self.assertEqual(block.split(), ["scripts/demo", "scripts/check"])
+        for script in ("demo", "check"):
+            self.assertTrue(os.access(os.path.join(harness.SRC, "scripts", script), os.X_OK))
+
+
+if __name__ == "__main__":
+    unittest.main()
