@@ -11,6 +11,8 @@
 
 #include <cstdio>
 
+#include "values.h"
+
 namespace rcptdb::admin {
 
 Outcome Outcome::Usage(std::string message) {
@@ -61,6 +63,15 @@ Status WriteTransaction(const Cli& cli, const std::function<Status(Store&)>& bod
   s = body(**store);
   if (!s.ok()) return s;  // ~Transaction rolls back
   return tx.Commit();
+}
+
+Result<std::string> ExistingDomain(Store& store, std::string_view raw) {
+  Result<std::string> name = ParseDomainName(raw);
+  if (!name.ok()) return name.status();
+  Result<std::optional<Domain>> d = store.FindDomain(*name);
+  if (!d.ok()) return d.status();
+  if (!*d) return Status::NotFound(*name + ": no such domain");
+  return name;
 }
 
 void Print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }

@@ -73,6 +73,10 @@ Result<std::unique_ptr<Store>> OpenForWriting(const Cli& cli);
 // commits iff body succeeds; on failure nothing body did is kept.
 Status WriteTransaction(const Cli& cli, const std::function<Status(Store&)>& body);
 
+// Returns the normal form of raw if it names an existing domain; Invalid
+// or NotFound naming it otherwise. For listings limited to one domain.
+Result<std::string> ExistingDomain(Store& store, std::string_view raw);
+
 // Writes text to standard output (buffered); main() checks for errors.
 void Print(std::string_view text);
 // Writes text and a newline.

@@ -125,11 +125,8 @@ Outcome MailboxList(Cli& cli) {
   if (!store.ok()) return store.status();
   std::string domain;
   if (!cli.args.empty()) {
-    Result<std::string> name = ParseDomainName(cli.args[0]);
+    Result<std::string> name = ExistingDomain(**store, cli.args[0]);
     if (!name.ok()) return name.status();
-    Result<std::optional<Domain>> d = (*store)->FindDomain(*name);
-    if (!d.ok()) return d.status();
-    if (!*d) return Status::NotFound(*name + ": no such domain");
     domain = *name;
   }
   ListPrinter out(cli.json);

@@ -47,7 +47,7 @@ Outcome RelayRecipientList(Cli& cli) {
   if (!store.ok()) return store.status();
   std::string domain;
   if (!cli.args.empty()) {
-    Result<std::string> name = ParseDomainName(cli.args[0]);
+    Result<std::string> name = ExistingDomain(**store, cli.args[0]);
     if (!name.ok()) return name.status();
     domain = *name;
   }

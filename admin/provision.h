@@ -40,7 +40,8 @@ struct LoopEdge {
 
 class Provisioner {
  public:
-  // REQUIRES: store is open read-write and outlives the Provisioner.
+  // REQUIRES: store outlives the Provisioner, and is open read-write for
+  // anything but FindDomain() and CheckNewMailbox().
   explicit Provisioner(Store& store) : store_(store) {}
 
   // Returns the domain named name (normal form), cached; nullopt if none.

@@ -404,6 +404,7 @@ class AliasTest(CliTest):
         self.ok("alias", "del", "sales@example.com")
         self.assertNotIn("sales@", self.ok("alias", "list"))
         self.refused(1, "alias", "del", "sales@example.com", names="no such alias")
+        self.refused(1, "alias", "list", "nowhere.test", names="nowhere.test: no such domain")
         self.refused(1, "alias", "del", "team@example.com", "nobody@example.com",
                      names="no alias to nobody@example.com")
 
@@ -482,6 +483,7 @@ class RelaySenderConfigTest(CliTest):
         self.refused(1, "relay-recipient", "add", "second@relay.example", names="exists already")
         self.refused(1, "relay-recipient", "add", "x@example.com",
                      names="example.com is a hosted domain")
+        self.refused(1, "relay-recipient", "list", "nowhere.test", names="no such domain")
         self.ok("relay-recipient", "del", "second@relay.example")
         self.refused(1, "relay-recipient", "del", "second@relay.example",
                      names="no such relay recipient")
