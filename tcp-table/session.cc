@@ -3,14 +3,15 @@
 // DESCRIPTION
 //   The loop: answer every complete request already received, write the
 //   replies (a non-blocking write first; waiting for writability only if
-//   the socket buffer is full), then wait until the socket is readable and
-//   read what is there. A read of 0 bytes is the client closing (a
+//   the socket buffer is full), then read what arrives next. A read of 0 bytes is the client closing (a
 //   half-closed socket still gets the replies to what it sent). The
 //   session registers with its worker so that a drain can cancel it while
 //   it waits for a request, never while it writes a reply.
 // SEE ALSO
 //   session.h, responder.h, worker.h
 #include "session.h"
+
+#include <array>
 
 #include "logger.h"
 
@@ -55,6 +56,9 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
   SessionScope scope(worker, socket);
   asio::error_code ec;
   socket.non_blocking(true, ec);
+  // Requests are small and one is in flight at a time, so a small read
+  // buffer costs few reads; an idle connection holds only this.
+  std::array<char, 512> buf;
   std::string pending;  // received, not yet consumed
   std::string out;
   for (;;) {
@@ -75,13 +79,9 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
     if (pending.capacity() > 4096 && pending.size() < 1024) pending.shrink_to_fit();
     if (worker.draining()) co_return;
     scope.reading(true);
-    co_await socket.async_wait(Socket::wait_read, redirect_error(use_awaitable, ec));
+    std::size_t n = co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
     scope.reading(false);
-    if (ec) co_return;
-    std::span<char> buf = worker.scratch();
-    std::size_t n = socket.read_some(asio::buffer(buf.data(), buf.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-    if (ec) co_return;  // EOF or reset
+    if (ec) co_return;  // EOF, reset, or cancelled by a drain
     pending.append(buf.data(), n);
   }
 }

@@ -11,7 +11,7 @@
 // writing a reply finishes the write and then ends; the loop returns when
 // the last session has ended.
 //
-// Thread safety: Lookup(), the session registry and scratch() belong to
+// Thread safety: Lookup() and the session registry belong to
 // the worker's thread. Post(), SetDatabase(), Drain() and Stop() may be
 // called from any thread. Warm() runs before the thread starts.
 #ifndef RCPTDB_WORKER_H
@@ -23,7 +23,6 @@
 #include <list>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -75,9 +74,6 @@ class Worker {
   SessionList::iterator Register(Socket* socket);
   void Unregister(SessionList::iterator it) { sessions_.erase(it); }
   bool draining() const { return draining_; }
-  // A receive buffer shared by this thread's sessions: valid only until
-  // the session next suspends.
-  std::span<char> scratch() { return scratch_; }
 
  private:
   ServerState& state_;
@@ -89,7 +85,6 @@ class Worker {
   std::unique_ptr<LiveStore> store_;
   SessionList sessions_;
   bool draining_ = false;
-  std::array<char, 16384> scratch_{};
 };
 
 }  // namespace rcptdb
