@@ -40,6 +40,9 @@ mail_gid = {gid}
 first_valid_uid = {uid}
 first_valid_gid = {gid}
 mail_plugin_dir = {d}/modules
+# Every character a normalised local part may hold (sql/lib/address.cc),
+# else auth refuses o'neil@example.com although Postfix accepted it.
+auth_username_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@#$&'*+/=?^`{{|}}~"
 {extra}
 passdb {{
   driver = sql

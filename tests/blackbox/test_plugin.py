@@ -230,6 +230,139 @@ class PluginTest(harness.BlackBoxTest):
         self.assertEqual(reference_data.check_in_sync(), [])
 
 
+class ConsistencyTest(harness.BlackBoxTest):
+    """Dovecot answers every RCPT as Postfix was told, for the whole table.
+
+    For every address of the resolver's test table (reference_data.CASES,
+    kept in sync with tests/unit/resolver_cases.h), the Postfix view comes
+    from the real rcptdb-server through Postfix's own client (postmap -q
+    over socketmap), and the LMTP view from Dovecot with the plugin:
+
+      recipients map says found  ->  Postfix expands the address with the
+          aliases map (recursively, as virtual_alias_maps does) and routes
+          each result with the transport map; every result routed to lmtp:
+          must be accepted by LMTP (RCPT 250). Results routed elsewhere
+          (relay recipients: smtp:[backup.example]; foreign alias targets:
+          no route, Postfix's default transport) never reach LMTP, so the
+          test asserts their route is not lmtp instead of sending them.
+      recipients map says not found  ->  Postfix rejects at RCPT, and LMTP
+          must reject the address too (5xx, never 250 and never 4xx).
+
+    Keys with a NUL byte or a line break cannot be asked over either lookup
+    protocol; Postfix's smtpd refuses such an address before any lookup, so
+    they count as "not found" and LMTP must reject them as well.
+
+    Postfix's trivial-rewrite strips a source route (@a,@b:user@domain ->
+    user@domain) before any map sees the address, and so does Dovecot's
+    RCPT parser: the table's source-route case is looked up and sent in
+    that rewritten form, as it would be in production.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(os.access(harness.SERVER, os.X_OK),
+                        f"{harness.SERVER} is not built: run make first")
+        self.db = os.path.join(self.dir, "rcptdb.sqlite")
+        reference_data.create(self.db)
+        self.postfix_dir = os.path.join(self.dir, "postfix")
+        os.makedirs(self.postfix_dir)
+        with open(os.path.join(self.postfix_dir, "main.cf"), "w") as f:
+            f.write("compatibility_level = 3.6\nsmtputf8_enable = yes\n")
+        self.sm_port = harness.free_port()
+        self.start([harness.SERVER, "--foreground", "--db", self.db,
+                    "--socketmap", f"127.0.0.1:{self.sm_port}"], "rcptdb-server")
+        harness.wait_port(self.sm_port)
+        self.dovecot = PrivateDovecot(os.path.join(self.dir, "dovecot"), self.db).start(self)
+
+    def postmap(self, table, key):
+        """The value Postfix gets for key from table, or None if not found."""
+        res = harness.run(["postmap", "-c", self.postfix_dir, "-q", key,
+                           f"socketmap:inet:127.0.0.1:{self.sm_port}:{table}"], check=False)
+        self.assertNotIn("fatal", res.stderr, f"{table} {key!r}")
+        self.assertNotIn("warning", res.stderr, f"{table} {key!r}")
+        if res.returncode == 0:
+            return res.stdout.rstrip("\n")
+        self.assertEqual(res.returncode, 1, f"{table} {key!r}: {res.stderr}")
+        return None
+
+    def expand(self, address, depth=0):
+        """Postfix's virtual alias expansion of address: the final recipients."""
+        value = self.postmap("aliases", address)
+        if value is None or depth >= 10:
+            return [address]
+        out = []
+        for target in value.split(","):
+            # As in Postfix: an address that maps to itself is not expanded.
+            out += [target] if target == address else self.expand(target, depth + 1)
+        return out
+
+    @staticmethod
+    def trivial_rewrite(address):
+        """The address as Postfix's maps see it: without a source route."""
+        if address.startswith("@") and ":" in address:
+            return address[address.index(":") + 1:]
+        return address
+
+    def lmtp_reply(self, address):
+        with Lmtp(self.dovecot.port) as c:
+            self.assertEqual(c.mail()[0], 250)
+            try:
+                return c.rcpt(address)
+            except ConnectionError as e:
+                return 0, str(e)
+
+    def test_lmtp_agrees_with_postfix_for_every_table_address(self):
+        accepted = rejected = elsewhere = direct = 0
+        for address, verdict, _ in reference_data.CASES:
+            with self.subTest(address=address, verdict=verdict):
+                key = self.trivial_rewrite(address)
+                found = (reference_data.postfix_key(key)
+                         and self.postmap("recipients", key) is not None)
+                if not found:
+                    code, text = self.lmtp_reply(address)
+                    self.assertTrue(500 <= code < 600,
+                                    f"Postfix rejects {address!r}, LMTP said {code} {text}")
+                    rejected += 1
+                    continue
+                targets = self.expand(key)
+                local = []
+                for target in targets:
+                    route = self.postmap("transport", target) or ""
+                    if not route.startswith("lmtp:"):
+                        # Never sent to LMTP: relay or foreign (see above).
+                        self.assertIn(verdict, ("relay", "alias"), f"{target} via {route!r}")
+                        elsewhere += 1
+                        continue
+                    local.append(target)
+                    code, text = self.lmtp_reply(target)
+                    self.assertEqual(code, 250, f"Postfix accepts {address!r} as {target}, "
+                                                f"LMTP said {code} {text}")
+                    accepted += 1
+                # Unexpanded, as a client that skips virtual_alias_maps would
+                # send it: one local mailbox is accepted as is; fan-out and
+                # foreign targets are refused (Postfix's job); relay
+                # recipients are not this store's. Dovecot alone fails here.
+                code, text = self.lmtp_reply(key)
+                if code == 501:
+                    # Not even LMTP syntax (U-label, trailing dot, white
+                    # space): Postfix must rewrite it, and did (see above).
+                    self.assertIsNotNone(self.postmap("aliases", key), f"{key!r}: {text}")
+                elif len(targets) == 1 and local:
+                    self.assertEqual(code, 250, f"{key!r} unexpanded: {code} {text}")
+                elif verdict == "relay":
+                    self.assertEqual((code, text[:5]), (550, "5.1.2"), f"{key!r}: {text}")
+                else:
+                    self.assertEqual((code, text[:5]), (550, "5.3.0"), f"{key!r}: {text}")
+                direct += 1
+        print(f"\n  {accepted} LMTP accepts, {rejected} LMTP rejects, {elsewhere} not via LMTP, "
+              f"{direct} unexpanded", end=" ")
+        # The table has enough of each kind for the comparison to mean something.
+        self.assertGreaterEqual(accepted, 35)
+        self.assertGreaterEqual(rejected, 45)
+        self.assertGreaterEqual(elsewhere, 4)
+        self.assertGreaterEqual(direct, 35)
+
+
 class DelimiterMismatchTest(harness.BlackBoxTest):
     """Dovecot strips '-', the database says '+': the database decides."""
 
