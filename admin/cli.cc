@@ -24,11 +24,14 @@ Outcome Outcome::Usage(std::string message) {
 int Outcome::ExitCode() const {
   if (usage_) return kExitUsage;
   switch (status_.code()) {
-    case Status::Code::kOk: return 0;
-    case Status::Code::kTemporary: return kExitTemporary;
+    case Status::Code::kOk:
+      return 0;
+    case Status::Code::kTemporary:
+      return kExitTemporary;
     case Status::Code::kNotFound:
     case Status::Code::kInvalid:
-    case Status::Code::kConflict: return 1;
+    case Status::Code::kConflict:
+      return 1;
   }
   return 1;
 }

@@ -34,18 +34,24 @@ struct Report {
 
 const char* AnswerKind(MapAnswer::Kind k) {
   switch (k) {
-    case MapAnswer::Kind::kFound: return "found";
-    case MapAnswer::Kind::kNotFound: return "notfound";
-    case MapAnswer::Kind::kTemporary: return "temporary";
+    case MapAnswer::Kind::kFound:
+      return "found";
+    case MapAnswer::Kind::kNotFound:
+      return "notfound";
+    case MapAnswer::Kind::kTemporary:
+      return "temporary";
   }
   return "notfound";
 }
 
 const char* ReplyKind(RcptReply::Kind k) {
   switch (k) {
-    case RcptReply::Kind::kAccept: return "accept";
-    case RcptReply::Kind::kReject: return "reject";
-    case RcptReply::Kind::kDefer: return "defer";
+    case RcptReply::Kind::kAccept:
+      return "accept";
+    case RcptReply::Kind::kReject:
+      return "reject";
+    case RcptReply::Kind::kDefer:
+      return "defer";
   }
   return "reject";
 }
@@ -117,9 +123,15 @@ std::string MapLine(MapId map, const std::string& key, const MapAnswer& a) {
   std::string name = MapName(map);
   std::string line = "  " + name + std::string(12 - name.size(), ' ') + key + " -> ";
   switch (a.kind) {
-    case MapAnswer::Kind::kFound: line += "found " + a.value; break;
-    case MapAnswer::Kind::kNotFound: line += "not found"; break;
-    case MapAnswer::Kind::kTemporary: line += "temporary error"; break;
+    case MapAnswer::Kind::kFound:
+      line += "found " + a.value;
+      break;
+    case MapAnswer::Kind::kNotFound:
+      line += "not found";
+      break;
+    case MapAnswer::Kind::kTemporary:
+      line += "temporary error";
+      break;
   }
   return line + " (" + a.why + ")";
 }

@@ -103,11 +103,21 @@ class Importer {
 Status Importer::Apply(const Record& r, std::size_t line) {
   Status s;
   switch (r.type) {
-    case RecordType::kConfig: s = p_.SetSetting(r.Field(0), r.Field(1)); break;
-    case RecordType::kDomain: s = ApplyDomain(r, line); break;
-    case RecordType::kMailbox: s = ApplyMailbox(r); break;
-    case RecordType::kAlias: s = ApplyAlias(r, line); break;
-    case RecordType::kRelayRecipient: s = p_.AddRelayRecipient(r.Field(0)); break;
+    case RecordType::kConfig:
+      s = p_.SetSetting(r.Field(0), r.Field(1));
+      break;
+    case RecordType::kDomain:
+      s = ApplyDomain(r, line);
+      break;
+    case RecordType::kMailbox:
+      s = ApplyMailbox(r);
+      break;
+    case RecordType::kAlias:
+      s = ApplyAlias(r, line);
+      break;
+    case RecordType::kRelayRecipient:
+      s = p_.AddRelayRecipient(r.Field(0));
+      break;
     case RecordType::kSender: {
       Result<bool> allow = ParseFlag(r.Field(2), true, "allow");
       s = allow.ok() ? p_.SetSenderLogin(r.Field(0), r.Field(1), *allow) : allow.status();

@@ -184,14 +184,28 @@ Status JsonReader::Escape(std::string& out) {
   switch (e) {
     case '"':
     case '\\':
-    case '/': out += e; return Status::Ok();
-    case 'b': out += '\b'; return Status::Ok();
-    case 'f': out += '\f'; return Status::Ok();
-    case 'n': out += '\n'; return Status::Ok();
-    case 'r': out += '\r'; return Status::Ok();
-    case 't': out += '\t'; return Status::Ok();
-    case 'u': break;
-    default: return Fail("bad escape");
+    case '/':
+      out += e;
+      return Status::Ok();
+    case 'b':
+      out += '\b';
+      return Status::Ok();
+    case 'f':
+      out += '\f';
+      return Status::Ok();
+    case 'n':
+      out += '\n';
+      return Status::Ok();
+    case 'r':
+      out += '\r';
+      return Status::Ok();
+    case 't':
+      out += '\t';
+      return Status::Ok();
+    case 'u':
+      break;
+    default:
+      return Fail("bad escape");
   }
   unsigned cp = 0;
   if (!Hex4(text_, pos_, cp)) return Fail("bad \\u escape");

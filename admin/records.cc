@@ -171,10 +171,18 @@ std::string EncodeJson(const Record& r) {
   for (std::size_t i = 0; i < spec.fields.size(); ++i) {
     const std::string& v = r.Field(i);
     switch (spec.fields[i].kind) {
-      case K::kText: o.String(spec.fields[i].name, v); break;
-      case K::kOptionalText: o.StringOrNull(spec.fields[i].name, v); break;
-      case K::kInt: o.Raw(spec.fields[i].name, v.empty() ? "0" : v); break;
-      case K::kFlag: o.Bool(spec.fields[i].name, v != "0"); break;
+      case K::kText:
+        o.String(spec.fields[i].name, v);
+        break;
+      case K::kOptionalText:
+        o.StringOrNull(spec.fields[i].name, v);
+        break;
+      case K::kInt:
+        o.Raw(spec.fields[i].name, v.empty() ? "0" : v);
+        break;
+      case K::kFlag:
+        o.Bool(spec.fields[i].name, v != "0");
+        break;
     }
   }
   return o.str();
