@@ -68,13 +68,18 @@ Outcome Export(Cli& cli) {
   if (*format == RecordFormat::kCsv)
     PrintLine("# rcptdb export, schema version " + std::to_string(kSchemaVersion) +
               "; format: rcptdb(1) IMPORT AND EXPORT FORMAT");
-  Status s = ExportDomains(**store, *format);
+  // One snapshot for the whole export: a write landing between the
+  // statements must not leave an alias without its domain in the file.
+  Transaction snapshot(**store);
+  Status s = snapshot.BeginRead();
+  if (s.ok()) s = ExportDomains(**store, *format);
   if (s.ok())
     s = (*store)->ForEachMailbox("", [f = *format](const Mailbox& m) {
       PrintLine(EncodeRecord(f, MailboxRecord(m)));
       return true;
     });
   if (s.ok()) s = ExportRules(**store, *format);
+  if (s.ok()) s = snapshot.Commit();
   return s;
 }
 

@@ -592,6 +592,7 @@ Status Store::SetSetting(std::string_view name, std::string_view value) {
 }
 
 Status Store::Begin() { return Exec("BEGIN IMMEDIATE;"); }
+Status Store::BeginRead() { return Exec("BEGIN;"); }
 Status Store::Commit() { return Exec("COMMIT;"); }
 void Store::Rollback() { Exec("ROLLBACK;"); }
 

@@ -133,6 +133,9 @@ class Store {
 
   // Transactions: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
   Status Begin();
+  // A read snapshot (plain BEGIN): every read until Commit() sees one state
+  // of the file, also on a read-only connection. For export and backup.
+  Status BeginRead();
   Status Commit();
   void Rollback();
 
@@ -163,6 +166,11 @@ class Transaction {
   }
   Status Begin() {
     Status s = store_.Begin();
+    begun_ = s.ok();
+    return s;
+  }
+  Status BeginRead() {
+    Status s = store_.BeginRead();
     begun_ = s.ok();
     return s;
   }
