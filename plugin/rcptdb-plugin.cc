@@ -53,6 +53,7 @@ extern "C" {
 #include "smtp-address.h"
 #include "smtp-params.h"
 #include "smtp-server.h"
+#include "str-sanitize.h"
 
 // Dovecot finds these by name (module_dir_load); C linkage, and extern so
 // that the const objects are exported at all.
@@ -75,6 +76,7 @@ const char rcptdb_plugin_binary_dependency[] = "lmtp";
 namespace {
 
 constexpr const char kDatabaseSetting[] = "rcptdb_database";
+constexpr size_t kLogPathMax = 256;
 
 // The per-client module context: Dovecot's vfuncs before ours.
 struct RcptdbClient {
@@ -149,10 +151,14 @@ bool RewritePath(struct smtp_server_recipient *rcpt, const std::string &address)
 
 // Decides the recipient. Returns 1 to continue with Dovecot's own RCPT,
 // -1 when the recipient has been answered here.
+// The path as a log line may show it: bounded, no control characters.
+const char *LogPath(const char *path) { return str_sanitize(path, kLogPathMax); }
+
 int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
   const char *path = smtp_address_encode(rcpt->path);
+  const char *logged = LogPath(path);
   if (process_check == nullptr) {
-    e_error(rcpt->event, "rcptdb: deferred <%s>: plugin has no database", path);
+    e_error(rcpt->event, "rcptdb: deferred <%s>: plugin has no database", logged);
     smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
     return -1;
   }
@@ -164,12 +170,12 @@ int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
 
   switch (reply.kind) {
     case rcptdb::RcptReply::Kind::kReject:
-      e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", path, reply.code,
+      e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", logged, reply.code,
              reply.enhanced.c_str(), out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
       return -1;
     case rcptdb::RcptReply::Kind::kDefer:
-      e_error(rcpt->event, "rcptdb: deferred <%s>: %s", path, out.cause.c_str());
+      e_error(rcpt->event, "rcptdb: deferred <%s>: %s", logged, out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
       return -1;
     case rcptdb::RcptReply::Kind::kAccept:
@@ -180,7 +186,7 @@ int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
       smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
       return -1;
     }
-    e_debug(rcpt->event, "rcptdb: <%s> is delivered to <%s>", path, reply.rewrite.c_str());
+    e_debug(rcpt->event, "rcptdb: <%s> is delivered to <%s>", logged, reply.rewrite.c_str());
   }
   return 1;
 }
@@ -193,11 +199,11 @@ int RcptdbCmdRcpt(struct client *client, struct smtp_server_cmd_ctx *cmd,
     decided = DecideRecipient(client, lrcpt->rcpt);
   } catch (const std::exception &e) {
     e_error(lrcpt->rcpt->event, "rcptdb: deferred <%s>: exception: %s",
-            smtp_address_encode(lrcpt->rcpt->path), e.what());
+            LogPath(smtp_address_encode(lrcpt->rcpt->path)), e.what());
     decided = -2;
   } catch (...) {
     e_error(lrcpt->rcpt->event, "rcptdb: deferred <%s>: unknown exception",
-            smtp_address_encode(lrcpt->rcpt->path));
+            LogPath(smtp_address_encode(lrcpt->rcpt->path)));
     decided = -2;
   }
   if (decided == -2) {
