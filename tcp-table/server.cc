@@ -250,7 +250,10 @@ void Server::Reload() {
   if (!n.SameListeners(config_))
     LogWarning("reload: changes to tcp_table, socketmap, user, threads or pid_file take effect "
                "only after a restart");
-  if (!foreground_) Logger::ToSyslog(n.syslog_name, n.syslog_facility);
+  if (foreground_)
+    Logger::ToStderr(n.syslog_name);
+  else
+    Logger::ToSyslog(n.syslog_name, n.syslog_facility);
   if (n.database != config_.database || n.busy_timeout_ms != config_.busy_timeout_ms)
     for (auto& w : workers_) w->SetDatabase(n.database, n.busy_timeout_ms);
   state_->verbose = n.verbose;
