@@ -11,11 +11,21 @@
 //   records.h, cmd_import.cc, rcptdb(1) IMPORT AND EXPORT FORMAT
 #include "commands.h"
 #include "records.h"
+#include "store_words.h"
 
 namespace rcptdb::admin {
 namespace {
 
 std::string Flag(bool b) { return b ? "1" : "0"; }
+
+// Prints r as one line; refuses a value the format cannot carry (plain SQL
+// may store one), so that the file never reads back as something else.
+Status PrintRecord(RecordFormat f, const Record& r) {
+  Result<std::string> line = EncodeRecord(f, r);
+  if (!line.ok()) return WithContext(line.status(), r.Field(0));
+  PrintLine(*line);
+  return Status::Ok();
+}
 
 Record DomainRecord(const Domain& d) {
   return {RecordType::kDomain,
@@ -31,30 +41,31 @@ Record MailboxRecord(const Mailbox& m) {
 Status ExportDomains(Store& store, RecordFormat f) {
   Result<std::string> delimiter = store.GetSetting("delimiter");
   if (!delimiter.ok()) return delimiter.status();
-  PrintLine(EncodeRecord(f, {RecordType::kConfig, {"delimiter", *delimiter}}));
+  Status s = PrintRecord(f, {RecordType::kConfig, {"delimiter", *delimiter}});
   Result<std::vector<Domain>> domains = store.ListDomains();
   if (!domains.ok()) return domains.status();
   for (bool alias : {false, true})
     for (const Domain& d : *domains)
-      if ((d.kind == DomainKind::kAlias) == alias) PrintLine(EncodeRecord(f, DomainRecord(d)));
-  return Status::Ok();
+      if (s.ok() && (d.kind == DomainKind::kAlias) == alias) s = PrintRecord(f, DomainRecord(d));
+  return s;
 }
 
 // Writes aliases, relay recipients and sender rules.
 Status ExportRules(Store& store, RecordFormat f) {
   Result<std::vector<AliasTarget>> aliases = store.ListAliases("");
   if (!aliases.ok()) return aliases.status();
+  Status s;
   for (const AliasTarget& a : *aliases)
-    PrintLine(EncodeRecord(f, {RecordType::kAlias, {a.source, a.target, Flag(a.active)}}));
+    if (s.ok()) s = PrintRecord(f, {RecordType::kAlias, {a.source, a.target, Flag(a.active)}});
   Result<std::vector<std::string>> relay = store.ListRelayRecipients("");
   if (!relay.ok()) return relay.status();
   for (const std::string& a : *relay)
-    PrintLine(EncodeRecord(f, {RecordType::kRelayRecipient, {a}}));
+    if (s.ok()) s = PrintRecord(f, {RecordType::kRelayRecipient, {a}});
   Result<std::vector<SenderLogin>> senders = store.ListSenderLogins();
   if (!senders.ok()) return senders.status();
-  for (const SenderLogin& s : *senders)
-    PrintLine(EncodeRecord(f, {RecordType::kSender, {s.address, s.login, Flag(s.allow)}}));
-  return Status::Ok();
+  for (const SenderLogin& sl : *senders)
+    if (s.ok()) s = PrintRecord(f, {RecordType::kSender, {sl.address, sl.login, Flag(sl.allow)}});
+  return s;
 }
 
 }  // namespace
@@ -73,11 +84,13 @@ Outcome Export(Cli& cli) {
   Transaction snapshot(**store);
   Status s = snapshot.BeginRead();
   if (s.ok()) s = ExportDomains(**store, *format);
+  Status unfit;
   if (s.ok())
-    s = (*store)->ForEachMailbox("", [f = *format](const Mailbox& m) {
-      PrintLine(EncodeRecord(f, MailboxRecord(m)));
-      return true;
+    s = (*store)->ForEachMailbox("", [f = *format, &unfit](const Mailbox& m) {
+      unfit = PrintRecord(f, MailboxRecord(m));
+      return unfit.ok();
     });
+  if (s.ok()) s = unfit;
   if (s.ok()) s = ExportRules(**store, *format);
   if (s.ok()) s = snapshot.Commit();
   return s;

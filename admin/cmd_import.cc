@@ -33,19 +33,20 @@
 namespace rcptdb::admin {
 namespace {
 
-// Longer lines are not records; refuse them rather than buffer them.
-constexpr std::size_t kMaxLine = 64 * 1024;
+// What Input::Next found.
+enum class LineRead { kLine, kEnd, kTooLong };
 
-// Input - the lines of a file or of standard input.
+// Input - the lines of a file or of standard input, each bounded.
 class Input {
  public:
   ~Input() {
     if (file_ != nullptr && file_ != stdin) std::fclose(file_);
-    std::free(buf_);
   }
   Status Open(const std::string& name);
-  // Reads the next line without its line end; false at the end of input.
-  bool Next(std::string_view& line);
+  // Reads the next line without its line end (LF or CRLF) into line, valid
+  // until the next call. kTooLong as soon as a line exceeds kMaxRecordLine:
+  // the rest of it is never buffered.
+  LineRead Next(std::string_view& line);
   bool failed() const { return std::ferror(file_) != 0; }
   std::uint64_t size() const { return size_; }
   std::uint64_t read() const { return read_; }
@@ -53,8 +54,7 @@ class Input {
 
  private:
   std::FILE* file_ = nullptr;
-  char* buf_ = nullptr;
-  std::size_t cap_ = 0;
+  std::string line_;
   std::uint64_t size_ = 0;
   std::uint64_t read_ = 0;
   std::string name_;
@@ -70,14 +70,19 @@ Status Input::Open(const std::string& name) {
   return Status::Ok();
 }
 
-bool Input::Next(std::string_view& line) {
-  ssize_t n = getline(&buf_, &cap_, file_);
-  if (n < 0) return false;
-  read_ += static_cast<std::uint64_t>(n);
-  line = std::string_view(buf_, static_cast<std::size_t>(n));
-  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+LineRead Input::Next(std::string_view& line) {
+  line_.clear();
+  int c = 0;
+  // One byte more than a record may take, for the CR of a CRLF.
+  while ((c = getc_unlocked(file_)) != EOF && c != '\n') {
+    if (line_.size() > kMaxRecordLine) return LineRead::kTooLong;
+    line_ += static_cast<char>(c);
+  }
+  if (c == EOF && line_.empty()) return LineRead::kEnd;
+  read_ += line_.size() + (c == '\n' ? 1 : 0);
+  line = line_;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return true;
+  return LineRead::kLine;
 }
 
 // Importer - applies decoded records and remembers what to check at the end.
@@ -192,10 +197,13 @@ Status ImportLines(const Cli& cli, Input& in, Importer& importer, Progress& prog
   std::optional<RecordFormat> format;
   std::string_view line;
   std::size_t number = 0, records = 0;
-  while (in.Next(line)) {
+  LineRead got;
+  while ((got = in.Next(line)) != LineRead::kEnd) {
     ++number;
     auto where = [&in, number] { return in.name() + " line " + std::to_string(number); };
-    if (line.size() > kMaxLine) return Status::Invalid(where() + ": line too long");
+    if (got == LineRead::kTooLong)
+      return Status::Invalid(where() + ": line too long (a record takes at most " +
+                             std::to_string(kMaxRecordLine) + " bytes)");
     if (!format && line.find_first_not_of(" \t") != std::string_view::npos) {
       Result<RecordFormat> f = DetectFormat(cli, line);
       if (!f.ok()) return f.status();

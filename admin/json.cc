@@ -16,21 +16,65 @@ namespace rcptdb::admin {
 namespace {
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
+// Strict (RFC 3629 table 4), so that what the writer passes through is
+// what any JSON reader accepts.
 std::size_t Utf8Length(std::string_view s, std::size_t i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80           ? 1
-                  : (c >> 5) == 0x6  ? 2
-                  : (c >> 4) == 0xe  ? 3
-                  : (c >> 3) == 0x1e ? 4
-                                     : 0;
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                  : c >= 0xe0 && c <= 0xef ? 3
+                  : c >= 0xf0 && c <= 0xf4 ? 4
+                                           : 0;
   if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
+  // The second byte's range excludes overlong forms, surrogates and
+  // code points above U+10FFFF.
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c == 0xe0) lo = 0xa0;
+  if (c == 0xed) hi = 0x9f;
+  if (c == 0xf0) lo = 0x90;
+  if (c == 0xf4) hi = 0x8f;
+  unsigned char second = static_cast<unsigned char>(s[i + 1]);
+  if (second < lo || second > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
-  if (n == 2 && c < 0xc2) return 0;  // overlong
   return n;
 }
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Advances i over one or more digits; false if there is none.
+bool Digits(std::string_view s, std::size_t& i) {
+  std::size_t start = i;
+  while (i < s.size() && IsDigit(s[i])) ++i;
+  return i > start;
+}
+
 }  // namespace
+
+bool IsUtf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = Utf8Length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool IsJsonNumber(std::string_view s) {
+  std::size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0')
+    ++i;
+  else if (!Digits(s, i))
+    return false;
+  if (i < s.size() && s[i] == '.' && !Digits(s, ++i)) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!Digits(s, i)) return false;
+  }
+  return i == s.size();
+}
 
 std::string JsonQuote(std::string_view s) {
   std::string out = "\"";
@@ -218,6 +262,8 @@ Status JsonReader::Escape(std::string& out) {
     cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
   } else if (cp >= 0xdc00 && cp < 0xe000) {
     return Fail("unpaired surrogate");
+  } else if (cp == 0) {
+    return Fail("\\u0000 (a NUL byte) in a string");
   }
   AppendUtf8(out, cp);
   return Status::Ok();
@@ -227,15 +273,23 @@ Result<std::string> JsonReader::String() {
   if (!Eat('"')) return Fail("expected a string");
   std::string out;
   while (pos_ < text_.size()) {
-    char c = text_[pos_++];
-    if (c == '"') return out;
+    char c = text_[pos_];
+    if (c == '"') {
+      ++pos_;
+      return out;
+    }
     if (static_cast<unsigned char>(c) < 0x20) return Fail("control character in string");
-    if (c != '\\') {
-      out += c;
+    if (c == '\\') {
+      ++pos_;
+      Status s = Escape(out);
+      if (!s.ok()) return s;
       continue;
     }
-    Status s = Escape(out);
-    if (!s.ok()) return s;
+    // RFC 8259 text is UTF-8; anything else would not survive the writer.
+    std::size_t n = Utf8Length(text_, pos_);
+    if (n == 0) return Fail("invalid UTF-8 in string");
+    out.append(text_.substr(pos_, n));
+    pos_ += n;
   }
   return Fail("unterminated string");
 }
@@ -249,14 +303,7 @@ Result<JsonValue> JsonReader::Word() {
   std::string word(text_.substr(start, pos_ - start));
   if (word == "true" || word == "false") return JsonValue{JsonValue::Kind::kBool, word};
   if (word == "null") return JsonValue{JsonValue::Kind::kNull, ""};
-  bool number = !word.empty();
-  for (std::size_t i = 0; i < word.size(); ++i) {
-    char c = word[i];
-    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' ||
-          (c == '-' && (i == 0 || word[i - 1] == 'e' || word[i - 1] == 'E'))))
-      number = false;
-  }
-  if (!number) {
+  if (!IsJsonNumber(word)) {
     pos_ = start;
     return Fail("expected a value");
   }
@@ -280,6 +327,8 @@ Result<std::vector<std::pair<std::string, JsonValue>>> JsonReader::Object() {
     do {
       Result<std::string> key = String();
       if (!key.ok()) return key.status();
+      if (out.size() == kMaxJsonMembers)
+        return Fail("more than " + std::to_string(kMaxJsonMembers) + " members");
       for (const auto& kv : out)
         if (kv.first == *key) return Fail("duplicate key " + *key);
       if (!Eat(':')) return Fail("expected ':'");

@@ -11,6 +11,7 @@
 #ifndef RCPTDB_ADMIN_JSON_H
 #define RCPTDB_ADMIN_JSON_H
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,8 +22,15 @@
 
 namespace rcptdb::admin {
 
-// Returns s as a quoted JSON string.
+// Returns s as a quoted JSON string; bytes that are not UTF-8 become U+FFFD.
 std::string JsonQuote(std::string_view s);
+
+// Returns true iff s is valid UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF).
+bool IsUtf8(std::string_view s);
+
+// Returns true iff s is a JSON number literal (RFC 8259 grammar).
+bool IsJsonNumber(std::string_view s);
 
 // JsonObject - builds one compact JSON object, keys in insertion order.
 class JsonObject {
@@ -54,8 +62,16 @@ struct JsonValue {
   std::string text;  // string content, number literal, "true"/"false"
 };
 
+// At most this many members in an object ParseFlatObject reads; a record
+// has at most seven.
+inline constexpr std::size_t kMaxJsonMembers = 32;
+
 // Parses one flat JSON object (scalar values only, no nesting). Invalid,
-// naming the position, on anything else. Duplicate keys are refused.
+// naming the position, on anything else. Refused as well, because no
+// record can hold them and a C string would silently cut them short:
+// duplicate keys, more than kMaxJsonMembers members, \u0000, unpaired
+// surrogates and bytes that are not UTF-8. Number literals follow RFC 8259
+// exactly.
 Result<std::vector<std::pair<std::string, JsonValue>>> ParseFlatObject(std::string_view text);
 
 }  // namespace rcptdb::admin

@@ -5,6 +5,15 @@
 //   them for admins. Decoding checks shape only (known type, field count,
 //   JSON value kinds); values are checked by the importer, which names the
 //   line.
+//
+//   The input is untrusted (a file from anywhere), so the decoder bounds
+//   the line before it looks at it and refuses what no field can hold
+//   rather than passing it on: a NUL would be cut off by every C string
+//   consumer (Dovecot reads the password column as one), and a line break
+//   inside a CSV record would split it in two on the way back. The
+//   encoder refuses the same values, so that an export never writes a
+//   line the importer would read differently or not at all.
+//   tests/fuzz/fuzz_records.cc holds both sides to that.
 // SEE ALSO
 //   records.h, json.h, cmd_import.cc, cmd_export.cc, rcptdb(1)
 #include "records.h"
@@ -53,6 +62,11 @@ Status UnknownType(std::string_view name) {
                          " (known: config, domain, mailbox, alias, relay-recipient, sender)");
 }
 
+Status TooLong(std::size_t size) {
+  return Status::Invalid("line of " + std::to_string(size) + " bytes, longer than the " +
+                         std::to_string(kMaxRecordLine) + " a record may take");
+}
+
 // Splits one CSV line into fields; quoted fields may hold commas and "".
 Result<std::vector<std::string>> SplitCsv(std::string_view line) {
   std::vector<std::string> fields;
@@ -86,9 +100,20 @@ Result<std::vector<std::string>> SplitCsv(std::string_view line) {
   }
 }
 
+// Names the first byte of s that CSV cannot carry, or returns nullptr.
+const char* CsvUnfit(std::string_view s) {
+  for (char c : s) {
+    if (c == '\0') return "a NUL byte";
+    if (c == '\n' || c == '\r') return "a line break";
+  }
+  return nullptr;
+}
+
 Result<std::optional<Record>> DecodeCsv(std::string_view line) {
   std::size_t first = line.find_first_not_of(" \t");
   if (first == std::string_view::npos || line[first] == '#') return std::optional<Record>();
+  if (const char* what = CsvUnfit(line))
+    return Status::Invalid("CSV: " + std::string(what) + " in a record");
   Result<std::vector<std::string>> fields = SplitCsv(line);
   if (!fields.ok()) return fields.status();
   const RecordSpec* spec = SpecNamed(fields->front());
@@ -119,39 +144,55 @@ Result<std::string> FieldFromJson(const FieldSpec& field, const JsonValue& v) {
       if (v.kind != J::kString) return bad("a string or null");
       return v.text;
     case K::kInt:
-      if (v.kind != J::kNumber && v.kind != J::kString) return bad("a number");
+      // A string carries a size such as "512M"; null is "not given".
+      if (v.kind == J::kNull) return std::string();
+      if (v.kind != J::kNumber && v.kind != J::kString)
+        return bad("a number or a size string like \"512M\" (null: 0)");
       return v.text;
     case K::kFlag:
-      if (v.kind != J::kBool) return bad("true or false");
+      if (v.kind == J::kNull) return std::string();
+      if (v.kind != J::kBool) return bad("true or false (null: the default)");
       return std::string(v.text == "true" ? "1" : "0");
   }
   return bad("a value");
+}
+
+// Returns the spec the object's "type" names.
+Result<const RecordSpec*> JsonSpec(const std::vector<std::pair<std::string, JsonValue>>& object) {
+  for (const auto& [key, value] : object) {
+    if (key != "type") continue;
+    if (value.kind != JsonValue::Kind::kString) return Status::Invalid("\"type\" must be a string");
+    const RecordSpec* spec = SpecNamed(value.text);
+    if (spec == nullptr) return UnknownType(value.text);
+    return spec;
+  }
+  return Status::Invalid("JSON record has no \"type\"");
 }
 
 Result<std::optional<Record>> DecodeJson(std::string_view line) {
   if (line.find_first_not_of(" \t") == std::string_view::npos) return std::optional<Record>();
   auto object = ParseFlatObject(line);
   if (!object.ok()) return object.status();
-  const RecordSpec* spec = nullptr;
-  for (const auto& [key, value] : *object)
-    if (key == "type") spec = SpecNamed(value.text);
-  if (spec == nullptr) {
-    for (const auto& [key, value] : *object)
-      if (key == "type") return UnknownType(value.text);
-    return Status::Invalid("JSON record has no \"type\"");
-  }
-  Record r{spec->type, std::vector<std::string>(spec->fields.size())};
+  Result<const RecordSpec*> spec = JsonSpec(*object);
+  if (!spec.ok()) return spec.status();
+  const RecordSpec& rs = **spec;
+  Record r{rs.type, std::vector<std::string>(rs.fields.size())};
   for (const auto& [key, value] : *object) {
     if (key == "type") continue;
     std::size_t i = 0;
-    while (i < spec->fields.size() && spec->fields[i].name != key) ++i;
-    if (i == spec->fields.size())
-      return Status::Invalid(std::string(spec->name) + " record has no field " + key);
-    Result<std::string> text = FieldFromJson(spec->fields[i], value);
+    while (i < rs.fields.size() && rs.fields[i].name != key) ++i;
+    if (i == rs.fields.size())
+      return Status::Invalid(std::string(rs.name) + " record has no field " + key);
+    Result<std::string> text = FieldFromJson(rs.fields[i], value);
     if (!text.ok()) return text.status();
     r.fields[i] = std::move(*text);
   }
   return std::optional<Record>(std::move(r));
+}
+
+Status Unfit(const RecordSpec& spec, std::size_t i, const std::string& why) {
+  return Status::Invalid(std::string(spec.name) + " record: field " +
+                         std::string(spec.fields[i].name) + " " + why);
 }
 
 std::string CsvField(const std::string& s) {
@@ -164,26 +205,53 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
-std::string EncodeJson(const Record& r) {
-  const RecordSpec& spec = SpecOf(r.type);
+Result<std::string> EncodeCsv(const RecordSpec& spec, const Record& r) {
+  std::string line(spec.name);
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    const std::string& v = r.Field(i);
+    if (const char* what = CsvUnfit(v))
+      return Unfit(spec, i, "holds " + std::string(what) + ", which CSV cannot carry (use JSON)");
+    line += ',';
+    line += CsvField(v);
+  }
+  return line;
+}
+
+// Adds field i of r to o in the JSON form of its kind.
+Status AddJsonField(JsonObject& o, const RecordSpec& spec, std::size_t i, const std::string& v) {
+  const FieldSpec& f = spec.fields[i];
+  if (v.find('\0') != std::string::npos) return Unfit(spec, i, "holds a NUL byte");
+  // JsonQuote would replace such bytes, and the value would come back changed.
+  if (!IsUtf8(v)) return Unfit(spec, i, "is not UTF-8, which JSON cannot carry (use CSV)");
+  switch (f.kind) {
+    case K::kText:
+      o.String(f.name, v);
+      break;
+    case K::kOptionalText:
+      o.StringOrNull(f.name, v);
+      break;
+    case K::kInt:
+      if (v.empty())
+        o.Raw(f.name, "null");
+      else if (IsJsonNumber(v))
+        o.Raw(f.name, v);
+      else
+        o.String(f.name, v);
+      break;
+    case K::kFlag:
+      if (!v.empty() && v != "0" && v != "1") return Unfit(spec, i, v + " is not 1 or 0");
+      o.Raw(f.name, v.empty() ? "null" : v == "1" ? "true" : "false");
+      break;
+  }
+  return Status::Ok();
+}
+
+Result<std::string> EncodeJson(const RecordSpec& spec, const Record& r) {
   JsonObject o;
   o.String("type", spec.name);
   for (std::size_t i = 0; i < spec.fields.size(); ++i) {
-    const std::string& v = r.Field(i);
-    switch (spec.fields[i].kind) {
-      case K::kText:
-        o.String(spec.fields[i].name, v);
-        break;
-      case K::kOptionalText:
-        o.StringOrNull(spec.fields[i].name, v);
-        break;
-      case K::kInt:
-        o.Raw(spec.fields[i].name, v.empty() ? "0" : v);
-        break;
-      case K::kFlag:
-        o.Bool(spec.fields[i].name, v != "0");
-        break;
-    }
+    Status s = AddJsonField(o, spec, i, r.Field(i));
+    if (!s.ok()) return s;
   }
   return o.str();
 }
@@ -208,16 +276,20 @@ std::optional<RecordFormat> ParseRecordFormat(std::string_view name) {
 }
 
 Result<std::optional<Record>> DecodeRecord(RecordFormat format, std::string_view line) {
+  if (line.size() > kMaxRecordLine) return TooLong(line.size());
   return format == RecordFormat::kCsv ? DecodeCsv(line) : DecodeJson(line);
 }
 
-std::string EncodeRecord(RecordFormat format, const Record& record) {
-  if (format == RecordFormat::kJson) return EncodeJson(record);
-  std::string line(SpecOf(record.type).name);
-  for (const std::string& f : record.fields) {
-    line += ',';
-    line += CsvField(f);
-  }
+Result<std::string> EncodeRecord(RecordFormat format, const Record& record) {
+  const RecordSpec& spec = SpecOf(record.type);
+  if (record.fields.size() > spec.fields.size())
+    return Status::Invalid(std::string(spec.name) + " record has " +
+                           std::to_string(record.fields.size()) + " fields, at most " +
+                           std::to_string(spec.fields.size()) + " expected");
+  Result<std::string> line =
+      format == RecordFormat::kCsv ? EncodeCsv(spec, record) : EncodeJson(spec, record);
+  if (line.ok() && line->size() > kMaxRecordLine)
+    return Status::Invalid(std::string(spec.name) + " record: " + TooLong(line->size()).message());
   return line;
 }
 

@@ -677,6 +677,76 @@ class ImportExportTest(CliTest):
         loop = self.write("loop.csv", "domain,l.example,hosted,,,nobody@l.example,1\n")
         self.refused(1, "import", loop, names="loop.csv line 1: l.example: catch-all target")
 
+    def test_import_never_buffers_an_overlong_line(self):
+        # Regression: getline() used to read the whole line before the
+        # length check. Now rcptdb stops reading right after the bound.
+        self.provision()
+        before = self.export()
+        proc = subprocess.Popen([harness.RCPTDB, "--db", self.db, "import", "-"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        chunk = b"x" * (1 << 20)
+        sent = 0
+        try:
+            proc.stdin.write(b"relay-recipient,a@relay.example\nconfig,delimiter,")
+            while sent < 256 * len(chunk):
+                proc.stdin.write(chunk)
+                sent += len(chunk)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        _, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn(b"stdin line 2: line too long (a record takes at most 65536 bytes)", err)
+        self.assertLess(sent, 64 * len(chunk), "rcptdb read on past the bound")
+        self.assertEqual(self.export(), before)
+
+    def test_longest_record_line_imports(self):
+        value = "{PLAIN}" + "p" * (65536 - len("mailbox,a@example.com,,0,,1") - 7)
+        line = f"mailbox,a@example.com,{value},0,,1"
+        self.assertEqual(len(line), 65536)
+        self.ok("domain", "add", HOSTED)
+        self.ok("import", self.write("long.csv", "# crlf\r\n" + line + "\r\n"))
+        self.assertEqual(self.mailbox_hash("a@example.com"), value)
+        self.refused(1, "import", self.write("longer.csv", line + "p\n"),
+                     names="longer.csv line 1: line of 65537 bytes")
+
+    def test_json_import_refuses_what_json_cannot_mean(self):
+        self.provision()
+        bad = {
+            b'{"type":"mailbox","address":"x@example.com","password":"{PLAIN}a\\u0000b"}\n':
+                "\\u0000 (a NUL byte)",
+            b'{"type":"mailbox","address":"x@example.com","password":"{PLAIN}\xe9"}\n':
+                "invalid UTF-8",
+            b'{"type":"mailbox","address":"x@example.com","quota":1e}\n': "expected a value",
+        }
+        for body, expect in bad.items():
+            path = os.path.join(self.dir, "bad.json")
+            with open(path, "wb") as f:
+                f.write(body)
+            self.refused(1, "import", path, names=expect)
+
+    def test_export_refuses_values_its_format_cannot_carry(self):
+        # Plain SQL may store a hash CSV cannot hold on one line, or bytes
+        # that are not UTF-8; the export stops rather than write a file that
+        # would import as something else.
+        self.provision()
+        con = sqlite3.connect(self.db)
+        con.execute("UPDATE mailboxes SET password = ? WHERE address = 'bob@example.com'",
+                    ("{PLAIN}a\nb",))
+        con.execute("UPDATE mailboxes SET password = CAST(? AS TEXT) "
+                    "WHERE address = 'real@example.org'", (b"{PLAIN}\xe9",))
+        con.commit()
+        con.close()
+        res = self.run_cli("export")
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("bob@example.com: mailbox record: field password holds a line break",
+                      res.stderr)
+        res = self.run_cli("export", "--format", "json")
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("real@example.org: mailbox record: field password is not UTF-8",
+                      res.stderr)
+
     def test_import_usage(self):
         self.refused(2, "import")
         self.refused(2, "import", "x.csv", "--format", "xml", names="xml")
