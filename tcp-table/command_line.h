@@ -24,13 +24,13 @@
 namespace rcptdb {
 
 struct CommandLine {
-  std::string config_file;          // -c FILE; "" = DefaultConfigFile()
-  bool config_file_given = false;   // -c was given (then the file must exist)
-  std::vector<Setting> overrides;   // settings named by flags, in order
-  bool foreground = false;          // --foreground: no fork, log to stderr
-  bool check_config = false;        // --check-config: print, validate, exit
-  bool help = false;                // --help
-  bool version = false;             // --version
+  std::string config_file;         // -c FILE; "" = DefaultConfigFile()
+  bool config_file_given = false;  // -c was given (then the file must exist)
+  std::vector<Setting> overrides;  // settings named by flags, in order
+  bool foreground = false;         // --foreground: no fork, log to stderr
+  bool check_config = false;       // --check-config: print, validate, exit
+  bool help = false;               // --help
+  bool version = false;            // --version
 };
 
 // Parses argv without argv[0]; Invalid names the flag and the cause.

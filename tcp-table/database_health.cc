@@ -36,17 +36,18 @@ void DatabaseHealth::Failed(std::string_view message, std::string_view context) 
   }
   cause_ = cause;
   troubled_.store(true, std::memory_order_relaxed);
-  LogWarning("{}: {}; answering temporary failures until it recovers (first: {})", cause,
-             message, context);
+  LogWarning("{}: {}; answering temporary failures until it recovers (first: {})", cause, message,
+             context);
 }
 
 void DatabaseHealth::Recover() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (cause_.empty()) return;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count();
-  LogInfo("database works again after {:.1f}s of trouble ({}); {} lookups were answered with a "
-          "temporary failure",
-          seconds, cause_, failures_);
+  LogInfo(
+      "database works again after {:.1f}s of trouble ({}); {} lookups were answered with a "
+      "temporary failure",
+      seconds, cause_, failures_);
   cause_.clear();
   failures_ = 0;
   troubled_.store(false, std::memory_order_relaxed);

@@ -44,7 +44,8 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   if (text.starts_with("unix:")) {
     a.kind = ListenAddress::Kind::kUnix;
     a.path = text.substr(5);
-    if (a.path.empty() || a.path.front() != '/') return Bad(text, "unix socket path must be absolute");
+    if (a.path.empty() || a.path.front() != '/')
+      return Bad(text, "unix socket path must be absolute");
     // sun_path holds 108 bytes including the terminating NUL.
     if (a.path.size() > 107) return Bad(text, "unix socket path is longer than 107 bytes");
     if (a.path.find('\0') != std::string::npos) return Bad(text, "NUL in path");
@@ -65,7 +66,8 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
     if (colon == std::string_view::npos) return Bad(text, "expected HOST:PORT or unix:PATH");
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return Bad(text, "write IPv6 hosts as [ADDR]:PORT");
+    if (host.find(':') != std::string_view::npos)
+      return Bad(text, "write IPv6 hosts as [ADDR]:PORT");
   }
   if (host.empty()) return Bad(text, "missing host (write 0.0.0.0 to mean every interface)");
   unsigned value = 0;

@@ -23,9 +23,9 @@ namespace rcptdb {
 struct ListenAddress {
   enum class Kind { kTcp, kUnix };
   Kind kind = Kind::kTcp;
-  std::string host;      // kTcp: numeric IPv4 or IPv6 literal, no brackets
+  std::string host;        // kTcp: numeric IPv4 or IPv6 literal, no brackets
   std::uint16_t port = 0;  // kTcp: 1..65535
-  std::string path;      // kUnix: absolute socket path
+  std::string path;        // kUnix: absolute socket path
 
   // Returns the canonical spelling: "127.0.0.1:10041", "[::1]:10041",
   // "unix:/path". Two addresses are the same listener iff these are equal.

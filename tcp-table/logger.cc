@@ -24,20 +24,28 @@ std::string g_ident = "rcptdb-server";
 
 const char* Prefix(LogLevel level) {
   switch (level) {
-    case LogLevel::kInfo: return "";
-    case LogLevel::kWarning: return "warning: ";
-    case LogLevel::kError: return "error: ";
-    case LogLevel::kFatal: return "fatal: ";
+    case LogLevel::kInfo:
+      return "";
+    case LogLevel::kWarning:
+      return "warning: ";
+    case LogLevel::kError:
+      return "error: ";
+    case LogLevel::kFatal:
+      return "fatal: ";
   }
   return "";
 }
 
 int Priority(LogLevel level) {
   switch (level) {
-    case LogLevel::kInfo: return LOG_INFO;
-    case LogLevel::kWarning: return LOG_WARNING;
-    case LogLevel::kError: return LOG_ERR;
-    case LogLevel::kFatal: return LOG_CRIT;
+    case LogLevel::kInfo:
+      return LOG_INFO;
+    case LogLevel::kWarning:
+      return LOG_WARNING;
+    case LogLevel::kError:
+      return LOG_ERR;
+    case LogLevel::kFatal:
+      return LOG_CRIT;
   }
   return LOG_INFO;
 }

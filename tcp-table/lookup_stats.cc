@@ -8,9 +8,9 @@
 //   lookup_stats.h, rcptdb-server(8) STATISTICS
 #include "lookup_stats.h"
 
-#include <bit>
-
 #include <fmt/format.h>
+
+#include <bit>
 
 namespace rcptdb {
 
@@ -18,9 +18,15 @@ void LookupStats::Record(MapId map, MapAnswer::Kind kind, std::chrono::nanosecon
   Counters& c = maps_[static_cast<std::size_t>(map)];
   Bump(c.lookups);
   switch (kind) {
-    case MapAnswer::Kind::kFound: Bump(c.found); break;
-    case MapAnswer::Kind::kNotFound: Bump(c.notfound); break;
-    case MapAnswer::Kind::kTemporary: Bump(c.temporary); break;
+    case MapAnswer::Kind::kFound:
+      Bump(c.found);
+      break;
+    case MapAnswer::Kind::kNotFound:
+      Bump(c.notfound);
+      break;
+    case MapAnswer::Kind::kTemporary:
+      Bump(c.temporary);
+      break;
   }
   auto us = static_cast<std::uint64_t>(elapsed.count() < 0 ? 0 : elapsed.count() / 1000);
   std::size_t bucket = static_cast<std::size_t>(std::bit_width(us));
@@ -54,7 +60,8 @@ std::uint64_t StatsSnapshot::LatencyQuantileUs(double q) const {
 }
 
 std::string StatsSnapshot::Format(std::optional<MapId> only) const {
-  std::string out = fmt::format("connections={} accepted={} refused={}", connections, accepted, refused);
+  std::string out =
+      fmt::format("connections={} accepted={} refused={}", connections, accepted, refused);
   for (MapId m : kAllMaps) {
     if (only && *only != m) continue;
     const MapCounts& c = maps[static_cast<std::size_t>(m)];

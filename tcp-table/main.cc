@@ -58,7 +58,8 @@ Result<std::vector<BoundListener>> BindListeners(const ServerConfig& config) {
 int Main(int argc, char** argv) {
   Result<CommandLine> cl = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
   if (!cl.ok()) {
-    std::fprintf(stderr, "rcptdb-server: fatal: %s\n%s", cl.status().message().c_str(), UsageText());
+    std::fprintf(stderr, "rcptdb-server: fatal: %s\n%s", cl.status().message().c_str(),
+                 UsageText());
     return 1;
   }
   if (cl->help) {

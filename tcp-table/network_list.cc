@@ -72,9 +72,11 @@ Result<NetworkList> NetworkList::Parse(std::string_view text) {
       addr = item.substr(0, slash);
       std::string_view p = std::string_view(item).substr(slash + 1);
       auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
-      if (ec != std::errc() || ptr != p.data() + p.size() || p.empty()) return bad("bad prefix length");
+      if (ec != std::errc() || ptr != p.data() + p.size() || p.empty())
+        return bad("bad prefix length");
     }
-    if (addr.size() > 2 && addr.front() == '[' && addr.back() == ']') addr = addr.substr(1, addr.size() - 2);
+    if (addr.size() > 2 && addr.front() == '[' && addr.back() == ']')
+      addr = addr.substr(1, addr.size() - 2);
     Block b{};
     in_addr v4;
     in6_addr v6;

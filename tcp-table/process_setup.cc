@@ -77,7 +77,8 @@ Status DropPrivileges(const std::string& user) {
   int rc = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
   if (rc != 0 || found == nullptr) return Status::Invalid("unknown user \"" + user + "\"");
   if (geteuid() == pw.pw_uid && getuid() == pw.pw_uid) return Status::Ok();
-  if (geteuid() != 0) return Status::Invalid("cannot become user " + user + ": not running as root");
+  if (geteuid() != 0)
+    return Status::Invalid("cannot become user " + user + ": not running as root");
   if (initgroups(pw.pw_name, pw.pw_gid) != 0) return Errno("initgroups " + user);
   if (setgid(pw.pw_gid) != 0) return Errno("setgid " + user);
   if (setuid(pw.pw_uid) != 0) return Errno("setuid " + user);

@@ -106,7 +106,8 @@ void Server::Prepare() {
   state_ = std::make_unique<ServerState>(config_.threads);
   state_->verbose = config_.verbose;
   for (std::size_t i = 0; i < config_.threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(*state_, i, config_.database, config_.busy_timeout_ms));
+    workers_.push_back(
+        std::make_unique<Worker>(*state_, i, config_.database, config_.busy_timeout_ms));
     workers_.back()->Warm();
   }
   for (const BoundListener& l : listeners_) {
@@ -172,9 +173,10 @@ bool Server::Admit(const Endpoint& peer, const std::string& name, const BoundLis
     state_->refused.fetch_add(1, std::memory_order_relaxed);
     auto now = std::chrono::steady_clock::now();
     if (now - last_acl_log_ >= std::chrono::seconds(1)) {
-      LogWarning("{}: connection to {} refused: client not in allow_networks ({} more refused "
-                 "since the last such line)",
-                 name, listener.str(), acl_unlogged_);
+      LogWarning(
+          "{}: connection to {} refused: client not in allow_networks ({} more refused "
+          "since the last such line)",
+          name, listener.str(), acl_unlogged_);
       last_acl_log_ = now;
       acl_unlogged_ = 0;
     } else {
@@ -185,9 +187,10 @@ bool Server::Admit(const Endpoint& peer, const std::string& name, const BoundLis
   if (state_->connections.load(std::memory_order_relaxed) >= max_connections_) {
     state_->refused.fetch_add(1, std::memory_order_relaxed);
     if (!refusing_)
-      LogWarning("{}: connection to {} refused: {} connections open, the max_connections limit; "
-                 "refusing until one closes (logged once per burst)",
-                 name, listener.str(), max_connections_);
+      LogWarning(
+          "{}: connection to {} refused: {} connections open, the max_connections limit; "
+          "refusing until one closes (logged once per burst)",
+          name, listener.str(), max_connections_);
     refusing_ = true;
     ++refused_in_burst_;
     return false;
@@ -248,8 +251,9 @@ void Server::Reload() {
   }
   ServerConfig& n = *next;
   if (!n.SameListeners(config_))
-    LogWarning("reload: changes to tcp_table, socketmap, user, threads or pid_file take effect "
-               "only after a restart");
+    LogWarning(
+        "reload: changes to tcp_table, socketmap, user, threads or pid_file take effect "
+        "only after a restart");
   if (foreground_)
     Logger::ToStderr(n.syslog_name);
   else
@@ -268,8 +272,8 @@ void Server::Reload() {
   config_ = std::move(n);
   LogInfo("reloaded configuration{}{}: database {}, max_connections {}, allow_networks {}",
           config_.config_file.empty() ? "" : " from ", config_.config_file, config_.database,
-          max_connections_, config_.allow_networks.empty() ? "(loopback only)"
-                                                           : config_.allow_networks.str());
+          max_connections_,
+          config_.allow_networks.empty() ? "(loopback only)" : config_.allow_networks.str());
 }
 
 void Server::Drain() {

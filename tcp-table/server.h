@@ -17,7 +17,6 @@
 #define RCPTDB_SERVER_H
 
 #include <asio.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>

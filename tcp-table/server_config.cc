@@ -12,10 +12,10 @@
 //   server_config.h, rcptdb.conf(5), postconf(5)
 #include "server_config.h"
 
-#include <charconv>
-#include <cstring>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <set>
 #include <sstream>
 
@@ -32,8 +32,8 @@ std::string DefaultConfigFile() { return std::string(SYSCONFDIR) + "/rcptdb/rcpt
 namespace {
 
 constexpr const char* kNames[] = {
-    "database", "tcp_table", "socketmap", "allow_networks", "user", "pid_file",
-    "max_connections", "threads", "busy_timeout", "syslog_facility", "syslog_name", "verbose"};
+    "database",        "tcp_table", "socketmap",    "allow_networks",  "user",        "pid_file",
+    "max_connections", "threads",   "busy_timeout", "syslog_facility", "syslog_name", "verbose"};
 
 bool KnownName(std::string_view name) {
   for (const char* n : kNames)
@@ -42,8 +42,10 @@ bool KnownName(std::string_view name) {
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -110,8 +112,8 @@ Status ApplySocketmaps(ServerConfig& config, const Setting& s) {
 
 Status ApplyFacility(ServerConfig& config, const Setting& s) {
   static const std::set<std::string, std::less<>> kFacilities = {
-      "mail", "daemon", "user", "local0", "local1", "local2", "local3",
-      "local4", "local5", "local6", "local7"};
+      "mail",   "daemon", "user",   "local0", "local1", "local2",
+      "local3", "local4", "local5", "local6", "local7"};
   std::string_view t = Trim(s.value);
   if (!kFacilities.contains(t)) return Bad(s, "expected mail, daemon, user or local0..local7");
   config.syslog_facility = std::string(t);
@@ -140,8 +142,8 @@ int ReadFile(const std::string& path, std::string& out) {
 }  // namespace
 
 bool ServerConfig::SameListeners(const ServerConfig& other) const {
-  return tcp_tables == other.tcp_tables && socketmaps == other.socketmaps &&
-         user == other.user && threads == other.threads && pid_file == other.pid_file;
+  return tcp_tables == other.tcp_tables && socketmaps == other.socketmaps && user == other.user &&
+         threads == other.threads && pid_file == other.pid_file;
 }
 
 std::string ServerConfig::Dump() const {

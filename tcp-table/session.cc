@@ -3,10 +3,10 @@
 // DESCRIPTION
 //   The loop: answer every complete request already received, write the
 //   replies (a non-blocking write first; waiting for writability only if
-//   the socket buffer is full), then read what arrives next. A read of 0 bytes is the client closing (a
-//   half-closed socket still gets the replies to what it sent). The
-//   session registers with its worker so that a drain can cancel it while
-//   it waits for a request, never while it writes a reply.
+//   the socket buffer is full), then read what arrives next. A read of 0 bytes is the client
+//   closing (a half-closed socket still gets the replies to what it sent). The session registers
+//   with its worker so that a drain can cancel it while it waits for a request, never while it
+//   writes a reply.
 // SEE ALSO
 //   session.h, responder.h, worker.h
 #include "session.h"
@@ -79,7 +79,8 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
     if (pending.capacity() > 4096 && pending.size() < 1024) pending.shrink_to_fit();
     if (worker.draining()) co_return;
     scope.reading(true);
-    std::size_t n = co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
+    std::size_t n =
+        co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
     scope.reading(false);
     if (ec) co_return;  // EOF, reset, or cancelled by a drain
     pending.append(buf.data(), n);

@@ -18,7 +18,6 @@
 #define RCPTDB_SESSION_H
 
 #include <asio.hpp>
-
 #include <memory>
 #include <string>
 

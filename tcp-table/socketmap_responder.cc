@@ -65,9 +65,10 @@ void SocketmapResponder::Answer(const std::string& map, const std::string& key, 
     case MapAnswer::Kind::kFound: {
       std::string reply = EncodeSocketmapReply(SocketmapReply::kOk, a.value);
       if (reply.find(":OK ") == std::string::npos)
-        LogWarning("{} map {} key {}: value of {} bytes does not fit a socketmap reply; "
-                   "answered TEMP",
-                   peer_, map, Printable(key), a.value.size());
+        LogWarning(
+            "{} map {} key {}: value of {} bytes does not fit a socketmap reply; "
+            "answered TEMP",
+            peer_, map, Printable(key), a.value.size());
       out += reply;
       return;
     }
@@ -75,9 +76,9 @@ void SocketmapResponder::Answer(const std::string& map, const std::string& key, 
       out += EncodeSocketmapReply(SocketmapReply::kNotFound, "");
       return;
     case MapAnswer::Kind::kTemporary:
-      out += EncodeSocketmapReply(SocketmapReply::kTemp,
-                                  std::string(DatabaseHealth::CauseOf(a.value)) +
-                                      ", try again later");
+      out +=
+          EncodeSocketmapReply(SocketmapReply::kTemp,
+                               std::string(DatabaseHealth::CauseOf(a.value)) + ", try again later");
       return;
   }
 }

@@ -56,9 +56,10 @@ void TcpTableResponder::Answer(std::string_view key, std::string& out) {
     case MapAnswer::Kind::kFound: {
       std::string reply = EncodeTcpTableReply(TcpTableReply::kFound, a.value);
       if (reply.front() != '2')
-        LogWarning("{} map {} key {}: value of {} bytes does not fit a tcp_table reply; "
-                   "answered 400",
-                   peer_, MapName(map_), Printable(key), a.value.size());
+        LogWarning(
+            "{} map {} key {}: value of {} bytes does not fit a tcp_table reply; "
+            "answered 400",
+            peer_, MapName(map_), Printable(key), a.value.size());
       out += reply;
       return;
     }
@@ -67,18 +68,19 @@ void TcpTableResponder::Answer(std::string_view key, std::string& out) {
       return;
     case MapAnswer::Kind::kTemporary:
       // The cause class only: paths and SQLite details stay in our log.
-      out += EncodeTcpTableReply(TcpTableReply::kTemporary,
-                                 std::string(DatabaseHealth::CauseOf(a.value)) +
-                                     ", try again later");
+      out +=
+          EncodeTcpTableReply(TcpTableReply::kTemporary,
+                              std::string(DatabaseHealth::CauseOf(a.value)) + ", try again later");
       return;
   }
 }
 
 void TcpTableResponder::Refuse(const char* cause, std::string_view line, std::string& out) {
   if (!warned_)
-    LogWarning("{} map {}: {}: \"{}\" (answered 500; further bad requests on this connection "
-               "are not logged)",
-               peer_, MapName(map_), cause, Printable(line, 60));
+    LogWarning(
+        "{} map {}: {}: \"{}\" (answered 500; further bad requests on this connection "
+        "are not logged)",
+        peer_, MapName(map_), cause, Printable(line, 60));
   warned_ = true;
   out += EncodeTcpTableReply(TcpTableReply::kNotFound, "not found");
 }

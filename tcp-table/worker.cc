@@ -61,8 +61,8 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   if (answer.kind == MapAnswer::Kind::kTemporary) {
     // Reopen on the next lookup: the file may be replaced or repaired.
     store_->Invalidate();
-    state_.health().Failed(answer.value, fmt::format("{} map {} key {}", peer, MapName(map),
-                                                     Printable(key)));
+    state_.health().Failed(answer.value,
+                           fmt::format("{} map {} key {}", peer, MapName(map), Printable(key)));
   } else {
     state_.health().Succeeded();
   }

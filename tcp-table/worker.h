@@ -17,9 +17,8 @@
 #ifndef RCPTDB_WORKER_H
 #define RCPTDB_WORKER_H
 
-#include <asio.hpp>
-
 #include <array>
+#include <asio.hpp>
 #include <list>
 #include <memory>
 #include <optional>

@@ -62,16 +62,26 @@ bool ParseOptions(int argc, char** argv, Options& o) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--host") o.host = v;
-    else if (k == "--port") o.port = std::atoi(v);
-    else if (k == "--connections") o.connections = std::atoi(v);
-    else if (k == "--seconds") o.seconds = std::atof(v);
-    else if (k == "--warmup") o.warmup = std::atof(v);
-    else if (k == "--mailboxes") o.mailboxes = std::atol(v);
-    else if (k == "--domain") o.domain = v;
-    else if (k == "--hit-ratio") o.hit_ratio = std::atof(v);
-    else if (k == "--seed") o.seed = static_cast<unsigned>(std::atol(v));
-    else return false;
+    if (k == "--host")
+      o.host = v;
+    else if (k == "--port")
+      o.port = std::atoi(v);
+    else if (k == "--connections")
+      o.connections = std::atoi(v);
+    else if (k == "--seconds")
+      o.seconds = std::atof(v);
+    else if (k == "--warmup")
+      o.warmup = std::atof(v);
+    else if (k == "--mailboxes")
+      o.mailboxes = std::atol(v);
+    else if (k == "--domain")
+      o.domain = v;
+    else if (k == "--hit-ratio")
+      o.hit_ratio = std::atof(v);
+    else if (k == "--seed")
+      o.seed = static_cast<unsigned>(std::atol(v));
+    else
+      return false;
   }
   return o.port > 0 && o.connections > 0 && o.seconds > 0;
 }
@@ -120,8 +130,9 @@ bool Send(Conn& c, Generator& gen) {
 int main(int argc, char** argv) {
   Options o;
   if (!ParseOptions(argc, argv, o)) {
-    std::fprintf(stderr, "usage: loadgen --port PORT [--host H] [--connections N] [--seconds S] "
-                         "[--warmup S] [--mailboxes M] [--domain D] [--hit-ratio R] [--seed N]\n");
+    std::fprintf(stderr,
+                 "usage: loadgen --port PORT [--host H] [--connections N] [--seconds S] "
+                 "[--warmup S] [--mailboxes M] [--domain D] [--hit-ratio R] [--seed N]\n");
     return 2;
   }
   Generator gen(o);
@@ -138,10 +149,10 @@ int main(int argc, char** argv) {
   samples.reserve(1 << 22);
   std::uint64_t found = 0, notfound = 0, other = 0, errors = 0;
   auto start = Clock::now();
-  auto measure_from = start + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(o.warmup));
-  auto end = measure_from + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(o.seconds));
+  auto measure_from =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
+  auto end = measure_from +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   for (Conn& c : conns)
     if (!Send(c, gen)) ++errors;
   std::vector<epoll_event> events(conns.size());
@@ -164,9 +175,12 @@ int main(int argc, char** argv) {
       if (lf == std::string::npos) continue;
       auto done = Clock::now();
       char code = c.in[0];
-      if (code == '2') ++found;
-      else if (code == '5') ++notfound;
-      else ++other;
+      if (code == '2')
+        ++found;
+      else if (code == '5')
+        ++notfound;
+      else
+        ++other;
       c.in.erase(0, lf + 1);
       if (measuring && c.sent >= measure_from)
         samples.push_back(static_cast<std::uint32_t>(
@@ -180,12 +194,13 @@ int main(int argc, char** argv) {
     std::size_t i = static_cast<std::size_t>(p * static_cast<double>(samples.size()));
     return samples[std::min(i, samples.size() - 1)];
   };
-  std::printf("connections=%d seconds=%.1f lookups=%zu rate=%.0f/s p50=%uus p99=%uus p999=%uus "
-              "found=%llu notfound=%llu other=%llu errors=%llu\n",
-              o.connections, o.seconds, samples.size(),
-              static_cast<double>(samples.size()) / o.seconds, q(0.5), q(0.99), q(0.999),
-              static_cast<unsigned long long>(found), static_cast<unsigned long long>(notfound),
-              static_cast<unsigned long long>(other), static_cast<unsigned long long>(errors));
+  std::printf(
+      "connections=%d seconds=%.1f lookups=%zu rate=%.0f/s p50=%uus p99=%uus p999=%uus "
+      "found=%llu notfound=%llu other=%llu errors=%llu\n",
+      o.connections, o.seconds, samples.size(), static_cast<double>(samples.size()) / o.seconds,
+      q(0.5), q(0.99), q(0.999), static_cast<unsigned long long>(found),
+      static_cast<unsigned long long>(notfound), static_cast<unsigned long long>(other),
+      static_cast<unsigned long long>(errors));
   for (Conn& c : conns) close(c.fd);
   return (other || errors) ? 1 : 0;
 }

@@ -92,8 +92,10 @@ int main(int argc, char** argv) {
   int port = 0;
   int threads = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--port") == 0) port = std::atoi(argv[i + 1]);
-    else if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--port") == 0)
+      port = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--threads") == 0)
+      threads = std::atoi(argv[i + 1]);
   }
   if (port <= 0 || threads <= 0) {
     std::fprintf(stderr, "usage: null_server --port PORT [--threads N]\n");

@@ -1,7 +1,9 @@
 // server_config_test.cc - rcptdb-server's configuration: addresses,
 // networks, rcptdb.conf, flags, and the small pure helpers beside them.
-#include <gtest/gtest.h>
+#include "server_config.h"
+
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -16,7 +18,6 @@
 #include "listen_address.h"
 #include "lookup_stats.h"
 #include "network_list.h"
-#include "server_config.h"
 
 namespace rcptdb {
 namespace {
@@ -49,10 +50,10 @@ TEST(ListenAddress, ParsesTheSpellingsAdminsWrite) {
 }
 
 TEST(ListenAddress, RefusesWhatWouldSurpriseAtBoot) {
-  for (const char* text : {"", "10041", ":10041", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
-                           "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:80x", "mail.example:25",
-                           "::1:25", "[::1]25", "[::1:25", "unix:", "unix:relative/path",
-                           "999.0.0.1:25"}) {
+  for (const char* text :
+       {"", "10041", ":10041", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+        "127.0.0.1:-1", "127.0.0.1:80x", "mail.example:25", "::1:25", "[::1]25", "[::1:25",
+        "unix:", "unix:relative/path", "999.0.0.1:25"}) {
     EXPECT_FALSE(ParseListenAddress(text).ok()) << text;
   }
   EXPECT_FALSE(ParseListenAddress("unix:/" + std::string(107, 'x')).ok());
@@ -82,7 +83,8 @@ bool In(const NetworkList& list, const sockaddr_storage& ss) {
 }
 
 TEST(NetworkList, MatchesIpv4Ipv6AndMappedPeers) {
-  Result<NetworkList> list = NetworkList::Parse("192.0.2.0/24, 10.1.2.3 2001:db8::/32,\t198.51.100.128/25");
+  Result<NetworkList> list =
+      NetworkList::Parse("192.0.2.0/24, 10.1.2.3 2001:db8::/32,\t198.51.100.128/25");
   ASSERT_TRUE(list.ok()) << list.status().message();
   EXPECT_TRUE(In(*list, V4("192.0.2.0")));
   EXPECT_TRUE(In(*list, V4("192.0.2.255")));
@@ -184,10 +186,10 @@ TEST(ConfigText, NamesTheLineOfEveryError) {
 
 TEST(ConfigSettings, RefuseBadValues) {
   const Setting bad[] = {
-      {"tcp_table", "stats=127.0.0.1:1", "x"},      // stats is socketmap-only
-      {"tcp_table", "users=127.0.0.1:1", "x"},      // no such map
-      {"tcp_table", "domains127.0.0.1:1", "x"},     // no '='
-      {"tcp_table", "domains=host:1", "x"},         // names are not resolved
+      {"tcp_table", "stats=127.0.0.1:1", "x"},   // stats is socketmap-only
+      {"tcp_table", "users=127.0.0.1:1", "x"},   // no such map
+      {"tcp_table", "domains127.0.0.1:1", "x"},  // no '='
+      {"tcp_table", "domains=host:1", "x"},      // names are not resolved
       {"socketmap", "127.0.0.1", "x"},
       {"allow_networks", "192.0.2.1/24", "x"},
       {"max_connections", "0", "x"},
@@ -229,9 +231,9 @@ TEST(ConfigValidate, NeedsListenersOnceEachAndFencesRemoteOnes) {
 
 TEST(CommandLine, MapsFlagsToSettings) {
   Result<CommandLine> cl = ParseCommandLine(
-      {"-c", "/etc/x.conf", "--db=/tmp/db", "--tcp-table", "domains=127.0.0.1:1",
-       "--socketmap", "127.0.0.1:3", "--tcp-table=recipients=127.0.0.1:2", "--foreground",
-       "--allow", "192.0.2.0/24", "--threads", "3", "-v", "--check-config"});
+      {"-c", "/etc/x.conf", "--db=/tmp/db", "--tcp-table", "domains=127.0.0.1:1", "--socketmap",
+       "127.0.0.1:3", "--tcp-table=recipients=127.0.0.1:2", "--foreground", "--allow",
+       "192.0.2.0/24", "--threads", "3", "-v", "--check-config"});
   ASSERT_TRUE(cl.ok()) << cl.status().message();
   EXPECT_EQ(cl->config_file, "/etc/x.conf");
   EXPECT_TRUE(cl->config_file_given);
@@ -249,9 +251,8 @@ TEST(CommandLine, MapsFlagsToSettings) {
 }
 
 TEST(CommandLine, RefusesUnknownAndIncompleteFlags) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--bogus"}, {"--db"}, {"-c"}, {"--foreground=yes"},
-                                             {"positional"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--bogus"}, {"--db"}, {"-c"}, {"--foreground=yes"}, {"positional"}}) {
     EXPECT_FALSE(ParseCommandLine(args).ok()) << args[0];
   }
 }
@@ -350,11 +351,13 @@ TEST(LookupStats, CountsPerMapAndBucketsLatency) {
 TEST(DatabaseHealth, ClassifiesStoreMessages) {
   EXPECT_STREQ(DatabaseHealth::CauseOf("cannot open database /x: No such file or directory"),
                "database missing");
-  EXPECT_STREQ(DatabaseHealth::CauseOf("cannot open database /x: no such file"), "database missing");
+  EXPECT_STREQ(DatabaseHealth::CauseOf("cannot open database /x: no such file"),
+               "database missing");
   EXPECT_STREQ(DatabaseHealth::CauseOf("database /x: looking up domain: database is locked"),
                "database locked");
-  EXPECT_STREQ(DatabaseHealth::CauseOf("database /x: reading schema version: file is not a database"),
-               "database corrupt");
+  EXPECT_STREQ(
+      DatabaseHealth::CauseOf("database /x: reading schema version: file is not a database"),
+      "database corrupt");
   EXPECT_STREQ(DatabaseHealth::CauseOf("database /x has schema version 7, this build knows 1"),
                "wrong schema version");
   EXPECT_STREQ(DatabaseHealth::CauseOf("something else"), "database error");

@@ -88,8 +88,9 @@ TEST_F(ResponderTest, TcpTableAnswersGarbageWith500AndGoesOn) {
   std::string in = std::string("put x\n") + "GET alice@example.com\n" + "get\n" + "get %zz\n" +
                    "get a%00b@example.com\n" + std::string("\x01\xff\x80 binary\n", 11) +
                    "get alice@example.com\n";
-  EXPECT_EQ(Feed(r, in), "500 not%20found\n500 not%20found\n500 not%20found\n500 not%20found\n"
-                         "500 not%20found\n500 not%20found\n200 mailbox\n");
+  EXPECT_EQ(Feed(r, in),
+            "500 not%20found\n500 not%20found\n500 not%20found\n500 not%20found\n"
+            "500 not%20found\n500 not%20found\n200 mailbox\n");
 }
 
 TEST_F(ResponderTest, TcpTableDiscardsAnOverlongLineAfterOne500) {
@@ -114,13 +115,12 @@ TEST_F(ResponderTest, SocketmapAnswersByMapName) {
                    EncodeNetstring("domains example.net") +
                    EncodeNetstring("transport dave@example.com") +
                    EncodeNetstring("recipients ali ce@example.com") +
-                   EncodeNetstring("users alice@example.com") +
-                   EncodeNetstring("nospace");
-  std::string expected = EncodeNetstring("OK mailbox") +
-                         EncodeNetstring("OK alice@example.com,bob@example.com") +
-                         EncodeNetstring("NOTFOUND ") + EncodeNetstring("OK alias") +
-                         EncodeNetstring("OK lmtp:inet:127.0.0.2:24") + EncodeNetstring("NOTFOUND ") +
-                         EncodeNetstring("PERM unknown map users") + EncodeNetstring("NOTFOUND ");
+                   EncodeNetstring("users alice@example.com") + EncodeNetstring("nospace");
+  std::string expected =
+      EncodeNetstring("OK mailbox") + EncodeNetstring("OK alice@example.com,bob@example.com") +
+      EncodeNetstring("NOTFOUND ") + EncodeNetstring("OK alias") +
+      EncodeNetstring("OK lmtp:inet:127.0.0.2:24") + EncodeNetstring("NOTFOUND ") +
+      EncodeNetstring("PERM unknown map users") + EncodeNetstring("NOTFOUND ");
   bool closed = false;
   EXPECT_EQ(Feed(r, in, &closed), expected);
   EXPECT_FALSE(closed);
@@ -155,7 +155,8 @@ TEST_F(ResponderTest, DatabaseTroubleIsTemporaryAndRecovers) {
   std::filesystem::rename(db_.path(), saved);
   TcpTableResponder tcp(worker_, MapId::kRecipients, "test");
   SocketmapResponder sm(worker_, "test");
-  EXPECT_EQ(Feed(tcp, "get alice@example.com\n"), "400 database%20missing,%20try%20again%20later\n");
+  EXPECT_EQ(Feed(tcp, "get alice@example.com\n"),
+            "400 database%20missing,%20try%20again%20later\n");
   EXPECT_EQ(Feed(sm, EncodeNetstring("recipients alice@example.com")),
             EncodeNetstring("TEMP database missing, try again later"));
   EXPECT_TRUE(state_.health().troubled());
