@@ -14,6 +14,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 namespace rcptdb {
 namespace {
@@ -124,7 +125,17 @@ Status Store::Exec(const char* sql) {
 
 namespace {
 
+// SQLite's memory statistics take a global mutex on every allocation,
+// shared by all threads; rcptdb reads none of them. This must run before
+// SQLite is first used; if the host process (Dovecot) already did, the
+// call fails harmlessly and the statistics stay on.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 Result<sqlite3*> OpenHandle(const std::string& path, int flags, int busy_timeout_ms) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -261,6 +272,10 @@ enum Slot {
   kSlotSetSender,
   kSlotDeleteSender,
   kSlotSetSetting,
+  kSlotBegin,
+  kSlotBeginRead,
+  kSlotCommit,
+  kSlotRollback,
 };
 
 #define DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
@@ -591,10 +606,20 @@ Status Store::SetSetting(std::string_view name, std::string_view value) {
   return Error("writing settings");
 }
 
-Status Store::Begin() { return Exec("BEGIN IMMEDIATE;"); }
-Status Store::BeginRead() { return Exec("BEGIN;"); }
-Status Store::Commit() { return Exec("COMMIT;"); }
-void Store::Rollback() { Exec("ROLLBACK;"); }
+// Transaction statements are prepared once like the rest: the server runs
+// one read snapshot per lookup, and parsing BEGIN and COMMIT each time
+// cost more than the lookup's own queries.
+Status Store::RunControl(int slot, const char* sql) {
+  Statement& st = Prepare(slot, sql);
+  ResetOnExit<Statement> r{st};
+  if (st.Step() != SQLITE_DONE) return Error(sql);
+  return Status::Ok();
+}
+
+Status Store::Begin() { return RunControl(kSlotBegin, "BEGIN IMMEDIATE"); }
+Status Store::BeginRead() { return RunControl(kSlotBeginRead, "BEGIN"); }
+Status Store::Commit() { return RunControl(kSlotCommit, "COMMIT"); }
+void Store::Rollback() { RunControl(kSlotRollback, "ROLLBACK"); }
 
 Status Store::BackupTo(const std::string& dest_path) {
   std::error_code ec;

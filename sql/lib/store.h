@@ -147,6 +147,7 @@ class Store {
   Store(std::string path, sqlite3* db, bool read_only);
   Statement& Prepare(int slot, const char* sql);
   Status Exec(const char* sql);
+  Status RunControl(int slot, const char* sql);
   Status Error(const char* what) const;
   Status RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
                   const std::vector<std::int64_t>& int_args = {}, int* changes = nullptr);
