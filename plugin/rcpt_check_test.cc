@@ -74,10 +74,10 @@ TEST_F(RcptCheckTest, EveryResolverCaseHasAVerdict) {
     RcptCheck::Outcome out = check.Check(c.input, "+");
     EXPECT_NE(out.reply.kind, Kind::kDefer) << "[" << c.input << "] " << out.cause;
     bool accepted = out.reply.kind == Kind::kAccept;
-    bool one_mailbox = c.verdict == Verdict::kMailbox ||
-                       (c.verdict == Verdict::kAlias &&
-                        c.delivered.find(',') == std::string::npos &&
-                        c.delivered.find("@elsewhere.test") == std::string::npos);
+    bool one_mailbox =
+        c.verdict == Verdict::kMailbox ||
+        (c.verdict == Verdict::kAlias && c.delivered.find(',') == std::string::npos &&
+         c.delivered.find("@elsewhere.test") == std::string::npos);
     EXPECT_EQ(accepted, one_mailbox) << "[" << c.input << "]";
   }
 }
@@ -149,8 +149,7 @@ TEST_F(RcptCheckTest, DelimiterMismatch) {
 TEST(ReplyTextWithoutPath, DropsTheLeadingPathOnly) {
   RcptReply reply;
   reply.text = "<a@b.example>: Recipient address rejected: User unknown";
-  EXPECT_EQ(ReplyTextWithoutPath(reply, "a@b.example"),
-            "Recipient address rejected: User unknown");
+  EXPECT_EQ(ReplyTextWithoutPath(reply, "a@b.example"), "Recipient address rejected: User unknown");
   EXPECT_EQ(ReplyTextWithoutPath(reply, "other@b.example"), reply.text);
   reply.text = "OK";
   EXPECT_EQ(ReplyTextWithoutPath(reply, "a@b.example"), "OK");

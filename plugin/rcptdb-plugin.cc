@@ -44,16 +44,20 @@
 #undef PACKAGE_VERSION
 #undef VERSION
 extern "C" {
+// config.h, then lmtp-common.h (it brings lib.h, which every other
+// Dovecot header expects), then the rest.
+// clang-format off
 #include "config.h"
 #include "lmtp-common.h"
-#include "module-context.h"
-#include "lmtp-recipient.h"
 #include "lda-settings.h"
+#include "lmtp-recipient.h"
 #include "mail-user.h"
+#include "module-context.h"
 #include "smtp-address.h"
 #include "smtp-params.h"
 #include "smtp-server.h"
 #include "str-sanitize.h"
+// clang-format on
 
 // Dovecot finds these by name (module_dir_load); C linkage, and extern so
 // that the const objects are exported at all.
@@ -96,6 +100,12 @@ RcptdbClient *ClientContext(struct client *client) {
   return static_cast<RcptdbClient *>(MODULE_CONTEXT(client, rcptdb_client_module));
 }
 
+// Dovecot's recipient_delimiter (lda settings), never null.
+const char *DovecotDelimiters(struct client *client) {
+  const char *delimiters = client->unexpanded_lda_set->recipient_delimiter;
+  return delimiters != nullptr ? delimiters : "";
+}
+
 // Warns once per process if the two delimiter settings disagree: the
 // database decides what an address means, Dovecot only strips details.
 void CompareDelimitersOnce(struct event *event, const char *dovecot_delimiters) {
@@ -127,7 +137,7 @@ void PrepareProcessCheck(struct client *client) {
     e_warning(client->event, "rcptdb: %s (every RCPT is deferred until it opens)",
               opened.message().c_str());
   }
-  CompareDelimitersOnce(client->event, client->unexpanded_lda_set->recipient_delimiter);
+  CompareDelimitersOnce(client->event, DovecotDelimiters(client));
 }
 
 // Replaces the recipient's path with address, keeping the original as
@@ -138,8 +148,7 @@ bool RewritePath(struct smtp_server_recipient *rcpt, const std::string &address)
   if (smtp_address_parse_mailbox(rcpt->pool, address.c_str(),
                                  static_cast<enum smtp_address_parse_flags>(0), &parsed,
                                  &error) < 0) {
-    e_error(rcpt->event, "rcptdb: cannot use rewritten address <%s>: %s", address.c_str(),
-            error);
+    e_error(rcpt->event, "rcptdb: cannot use rewritten address <%s>: %s", address.c_str(), error);
     return false;
   }
   // An ORCPT from the client already names the original; keep it.
@@ -162,7 +171,7 @@ int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
     smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
     return -1;
   }
-  const char *delimiters = client->unexpanded_lda_set->recipient_delimiter;
+  const char *delimiters = DovecotDelimiters(client);
   CompareDelimitersOnce(client->event, delimiters);
   rcptdb::RcptCheck::Outcome out = process_check->Check(path, delimiters);
   const rcptdb::RcptReply &reply = out.reply;
