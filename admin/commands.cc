@@ -28,6 +28,8 @@ constexpr OptionSpec kOptions[] = {
     {"nexthop", true},     {"target", true},          {"no-transport", false},
     {"password-stdin", false}, {"password-hash", true}, {"no-password", false},
     {"quota", true},       {"format", true},          {"force", false},
+    {"server", true},      {"lmtp", true},            {"database", true},
+    {"header-checks", true}, {"verify", false},
 };
 
 // clang-format on
@@ -97,6 +99,11 @@ const std::vector<Command>& Commands() {
       {"import", "", "FILE|- [--format csv|json]", 1, 1, {"format"}, Import},
       {"export", "", "[--format csv|json]", 0, 0, {"format"}, Export},
       {"backup", "", "DEST", 1, 1, {}, Backup},
+      {"postfix-config", "",
+       "[--server ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify]", 0, 0,
+       {"server", "lmtp", "header-checks", "verify"}, PostfixConfig},
+      {"dovecot-config", "", "[--database PATH] [--lmtp ADDR:PORT]", 0, 0,
+       {"database", "lmtp"}, DovecotConfig},
   };
   return kCommands;
 }

@@ -73,6 +73,10 @@ Outcome Check(Cli& cli);
 Outcome Import(Cli& cli);
 Outcome Export(Cli& cli);
 
+// cmd_setup_config.cc
+Outcome PostfixConfig(Cli& cli);
+Outcome DovecotConfig(Cli& cli);
+
 }  // namespace rcptdb::admin
 
 #endif

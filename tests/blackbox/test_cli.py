@@ -754,6 +754,155 @@ class ImportExportTest(CliTest):
         self.refused(2, "export", "--format", "xml", names="xml")
 
 
+def installed_file(output, path):
+    """The file that output's "#| " block says to install at path."""
+    marker = f"# ---- {path} ----\n"
+    if marker not in output:
+        raise AssertionError(f"no block for {path} in:\n{output}")
+    # The way the output tells the admin to extract it.
+    res = subprocess.run(["sed", "-n", r"s/^#| \{0,1\}//p"], input=output.split(marker, 1)[1],
+                         capture_output=True, text=True, check=True)
+    return res.stdout
+
+
+def settings_lines(text):
+    """The non-comment, non-blank lines of a configuration text."""
+    return [l for l in text.splitlines() if l.strip() and not l.startswith("#")]
+
+
+class SetupConfigTest(CliTest):
+    """postfix-config and dovecot-config, checked with postconf and doveconf."""
+
+    EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
+    SQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-sql.conf.ext")
+
+    def example(self, name):
+        with open(os.path.join(self.EXAMPLES, name)) as f:
+            return f.read()
+
+    def postconf(self, main_cf, *args):
+        """Runs postconf -c on a private directory holding main_cf."""
+        from postfix_instance import master_cf
+        cfdir = os.path.join(self.dir, "postfix")
+        os.makedirs(cfdir, exist_ok=True)
+        with open(os.path.join(cfdir, "main.cf"), "w") as f:
+            f.write("compatibility_level = 3.6\n" + main_cf)
+        with open(os.path.join(cfdir, "master.cf"), "w") as f:
+            f.write(master_cf("127.0.0.1:2525"))
+        res = harness.run(["postconf", "-c", cfdir, *args], check=False)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertNotIn("warning", res.stderr)
+        return res.stdout
+
+    def doveconf(self, snippet, *args):
+        """Runs doveconf -c on a minimal dovecot.conf that includes snippet."""
+        path = os.path.join(self.dir, "90-rcptdb.conf")
+        with open(path, "w") as f:
+            f.write(snippet)
+        conf = os.path.join(self.dir, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write(f"protocols = lmtp\nssl = no\nbase_dir = {self.dir}/run\n!include {path}\n")
+        res = harness.run(["doveconf", "-c", conf, *args], check=False)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertNotIn("Warning", res.stderr)
+        return res.stdout.strip()
+
+    def test_postfix_config_passes_postconf_and_names_the_server(self):
+        table = "/etc/postfix/ours/header-checks.regexp"
+        for verify in ([], ["--verify"]):
+            out = self.ok("postfix-config", "--server", "192.0.2.20:10099", "--lmtp",
+                          "192.0.2.20:2424", "--header-checks", table, *verify)
+            self.assertNotIn("127.0.0.1:10027", out)
+            self.assertIn("--transport lmtp:inet:192.0.2.20:2424", out)
+            self.postconf(out, "-n")
+            maps = ["relay_domains", "transport_maps", "virtual_alias_maps"]
+            maps += ["smtpd_recipient_restrictions"] if verify else \
+                ["relay_recipient_maps", "smtpd_sender_login_maps"]
+            values = self.postconf(out, "-h", *maps, "header_checks").splitlines()
+            for name, value in zip(maps, values):
+                if name != "smtpd_recipient_restrictions":
+                    self.assertRegex(value, r"^socketmap:inet:192\.0\.2\.20:10099:\w+$", name)
+            self.assertEqual(values[-1], "regexp:" + table)
+            if verify:
+                self.assertEqual(values[-2], "reject_unverified_recipient")
+                self.assertEqual(self.postconf(out, "-h", "relay_recipient_maps").strip(), "")
+
+    def test_postfix_config_defaults_are_the_example_and_its_table_works(self):
+        out = self.ok("postfix-config")
+        self.assertEqual(settings_lines(out), settings_lines(self.example("postfix-main.cf")))
+        out = self.ok("postfix-config", "--verify", "--server", "[::1]:10027")
+        self.assertIn("relay_domains = socketmap:inet:[::1]:10027:domains\n", out)
+        self.postconf(out, "-n")
+        # The header_checks table comes out whole, and Postfix can use it.
+        path = "/etc/postfix/rcptdb-header-checks.regexp"
+        got = installed_file(out, path)
+        self.assertEqual(got, self.example("postfix-header-checks.regexp"))
+        table = os.path.join(self.dir, "hc.regexp")
+        with open(table, "w") as f:
+            f.write(got)
+        header = "Received: from x by mx with ESMTP id 1 for <k@b\u00fccher.example>; Wed"
+        res = harness.run(["postmap", "-q", header, "regexp:" + table])
+        self.assertEqual(res.stdout.strip(), "REPLACE Received: from x by mx with ESMTP id 1; Wed")
+
+    def test_dovecot_config_takes_the_delimiter_from_the_database(self):
+        for delimiter, shown, dovecot in (("+-", "+-", "+-"), ("+#", '"+#"', "+#"), ("", "", "")):
+            self.ok("config", "set", "delimiter", delimiter)
+            out = self.ok("dovecot-config")
+            self.assertIn(("recipient_delimiter = " + shown).strip() + "\n", out)
+            # Dovecot reads back exactly the database's set.
+            self.assertEqual(self.doveconf(out, "-h", "recipient_delimiter"), dovecot)
+        self.ok("config", "set", "delimiter", "+-")
+        out = self.ok("dovecot-config")
+        self.assertIn("\nrecipient_delimiter = +-\n", out)
+        self.assertIn("rcptdb", self.doveconf(out, "-n"))
+        self.assertEqual(self.doveconf(out, "-h", "plugin/rcptdb_database"), self.db)
+
+    def test_dovecot_config_fills_in_listener_and_database(self):
+        out = self.ok("dovecot-config", "--lmtp", "192.0.2.20:2424", "--database",
+                      "/srv/mail/rcptdb.sqlite")
+        self.assertNotIn("/var/lib/rcptdb", out)
+        self.assertEqual(self.doveconf(out, "-h", "plugin/rcptdb_database"),
+                         "/srv/mail/rcptdb.sqlite")
+        self.assertEqual(self.doveconf(out, "-h", "service/lmtp/inet_listener/lmtp/address"),
+                         "192.0.2.20")
+        self.assertEqual(self.doveconf(out, "-h", "service/lmtp/inet_listener/lmtp/port"), "2424")
+        self.assertIn("--transport lmtp:inet:192.0.2.20:2424", out)
+        # dovecot-sql.conf.ext: the shipped file, connect = the database.
+        with open(self.SQL_CONF) as f:
+            want = f.read().replace("connect = /var/lib/rcptdb/rcptdb.sqlite",
+                                    "connect = /srv/mail/rcptdb.sqlite")
+        self.assertEqual(installed_file(out, "/etc/dovecot/dovecot-sql.conf.ext"), want)
+        # The default is rcptdb's own database, made absolute for Dovecot.
+        res = subprocess.run([harness.RCPTDB, "--db", "rcptdb.sqlite", "dovecot-config"],
+                             cwd=self.dir, capture_output=True, text=True, check=True)
+        self.assertIn(f"\nconnect = {self.db}\n", installed_file(
+            res.stdout, "/etc/dovecot/dovecot-sql.conf.ext"))
+        self.assertIn(f"rcptdb_database = {self.db}\n", res.stdout)
+
+    def test_config_commands_refuse_values_the_files_would_misread(self):
+        for args, names in (
+                (["postfix-config", "--server", "localhost"], "--server localhost: not HOST:PORT"),
+                (["postfix-config", "--server", "127.0.0.1:0"], "127.0.0.1:0"),
+                (["postfix-config", "--server", "127.0.0.1:65536"], "127.0.0.1:65536"),
+                (["postfix-config", "--server", "a b:10027"], "a b:10027"),
+                (["postfix-config", "--server", "[::1:10027"], "[::1:10027"),
+                (["postfix-config", "--lmtp", "host,x:24"], "--lmtp host,x:24"),
+                (["postfix-config", "--header-checks", "hc.regexp"], "absolute path"),
+                (["postfix-config", "--header-checks", "/etc/p f"], "--header-checks /etc/p f"),
+                (["dovecot-config", "--database", "/srv/a#b.sqlite"], "/srv/a#b.sqlite"),
+                (["dovecot-config", "--database", "/srv/$x"], "--database /srv/$x"),
+                (["dovecot-config", "--lmtp", "127.0.0.1:24x"], "127.0.0.1:24x")):
+            self.refused(1, *args, names=names)
+        self.refused(2, "dovecot-config", "--verify", names="--verify does not apply")
+        self.refused(2, "postfix-config", "--database", "/x", names="--database does not apply")
+        self.refused(2, "postfix-config", "--json", names="--json does not apply")
+        self.refused(2, "postfix-config", "extra", names="unexpected argument extra")
+        res = self.run_cli("dovecot-config", db=os.path.join(self.dir, "missing.sqlite"))
+        self.assertEqual(res.returncode, 75, res.stderr)
+        self.assertIn("missing.sqlite", res.stderr)
+        self.assertEqual(res.stdout, "")
+
+
 class UsageTest(CliTest):
     def test_usage_errors_exit_2(self):
         for args in (["frobnicate"], ["domain"], ["domain", "frob"], ["domain", "add"],
@@ -771,7 +920,7 @@ class UsageTest(CliTest):
         out = harness.run([harness.RCPTDB, "--help"]).stdout
         for words in ("domain add", "mailbox passwd", "alias add", "catchall set",
                       "relay-recipient add", "sender allow", "config set", "check", "import",
-                      "export", "backup", "init", "migrate"):
+                      "export", "backup", "init", "migrate", "postfix-config", "dovecot-config"):
             self.assertIn("rcptdb " + words, out)
         self.assertIn("usage: rcptdb", self.ok("mailbox", "add", "--help"))
 

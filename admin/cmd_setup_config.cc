@@ -1,0 +1,88 @@
+// NAME
+//   cmd_setup_config - rcptdb postfix-config and dovecot-config
+// DESCRIPTION
+//   Print the Postfix main.cf settings and the Dovecot conf.d snippet for
+//   this setup (setup_config.h). Postfix's part needs no database: it only
+//   names rcptdb-server. Dovecot's part reads the recipient delimiter from
+//   the database, because Dovecot's own recipient_delimiter must equal it
+//   (what Dovecot strips before its userdb lookup must be what Postfix's
+//   answers assumed); the database path Dovecot is told defaults to the
+//   one rcptdb itself uses, made absolute, since Dovecot does not run in
+//   the admin's directory.
+// SEE ALSO
+//   setup_config.h, commands.h, rcptdb(1) "Configuration"
+#include <filesystem>
+#include <system_error>
+
+#include "commands.h"
+#include "setup_config.h"
+
+namespace rcptdb::admin {
+namespace {
+
+// Reads the options both commands share into setup.
+Outcome ReadCommonOptions(const Cli& cli, MailSetup& setup) {
+  if (cli.json) return Outcome::Usage("--json does not apply: the output is a configuration file");
+  if (std::optional<std::string> lmtp = cli.Value("lmtp")) {
+    Result<HostPort> hp = ParseHostPort("lmtp", *lmtp);
+    if (!hp.ok()) return hp.status();
+    setup.lmtp = *hp;
+  }
+  return Outcome();
+}
+
+// Returns the database path Dovecot is to open: --database, else --db.
+Result<std::string> DovecotDatabase(const Cli& cli) {
+  std::string path = cli.Value("database").value_or(cli.db_path);
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec || path.empty())
+    return Status::Invalid("--database " + path + ": cannot make it absolute: " + ec.message());
+  std::string normal = absolute.lexically_normal().string();
+  Status s = CheckConfigPath("database", normal);
+  if (!s.ok()) return s;
+  return normal;
+}
+
+}  // namespace
+
+Outcome PostfixConfig(Cli& cli) {
+  MailSetup setup;
+  setup.verify = cli.Has("verify");
+  if (Outcome o = ReadCommonOptions(cli, setup); !o.ok()) return o;
+  if (std::optional<std::string> server = cli.Value("server")) {
+    Result<HostPort> hp = ParseHostPort("server", *server);
+    if (!hp.ok()) return hp.status();
+    setup.server = *hp;
+  }
+  if (std::optional<std::string> path = cli.Value("header-checks")) {
+    Status s = CheckConfigPath("header-checks", *path);
+    if (!s.ok()) return s;
+    setup.header_checks = *path;
+  }
+  Result<std::string> text = RenderPostfixConfig(setup);
+  if (!text.ok()) return text.status();
+  Print(*text);
+  return Outcome();
+}
+
+Outcome DovecotConfig(Cli& cli) {
+  MailSetup setup;
+  if (Outcome o = ReadCommonOptions(cli, setup); !o.ok()) return o;
+  Result<std::string> database = DovecotDatabase(cli);
+  if (!database.ok()) return database.status();
+  setup.database = *database;
+  // The delimiter comes from the database rcptdb opens (--db), which is
+  // the one Dovecot will read unless --database names a copy elsewhere.
+  Result<std::unique_ptr<Store>> store = OpenForReading(cli);
+  if (!store.ok()) return store.status();
+  Result<std::string> delimiter = (*store)->GetSetting("delimiter");
+  if (!delimiter.ok()) return delimiter.status();
+  setup.delimiter = *delimiter;
+  Result<std::string> text = RenderDovecotConfig(setup);
+  if (!text.ok()) return text.status();
+  Print(*text);
+  return Outcome();
+}
+
+}  // namespace rcptdb::admin

@@ -1,0 +1,67 @@
+// setup_config.h - Postfix and Dovecot settings for one rcptdb setup
+//
+// `rcptdb postfix-config` and `rcptdb dovecot-config` print the examples
+// in doc/examples/ (and sql/dovecot-sql.conf.ext) with this setup's
+// values in place of the examples' own. The examples are the tested
+// configuration (tests/blackbox runs Postfix and Dovecot with them), so
+// they are compiled in at build time instead of being written a second
+// time here; each value the examples document is replaced where it
+// stands, and a placeholder that has gone missing from an example is an
+// error, never a silently unchanged default.
+//
+// Every value is checked before it is written into a configuration file:
+// a space, a quote or a '#' would be read by Postfix or Dovecot as
+// something other than what the admin typed.
+//
+// Thread safety: pure functions and plain values.
+#ifndef RCPTDB_ADMIN_SETUP_CONFIG_H
+#define RCPTDB_ADMIN_SETUP_CONFIG_H
+
+#include <string>
+#include <string_view>
+
+#include "status.h"
+
+namespace rcptdb::admin {
+
+// A TCP endpoint: HOST:PORT, or [IPV6]:PORT.
+struct HostPort {
+  std::string host;  // an IPv6 address without its brackets
+  std::string port;
+
+  // Returns host:port, an IPv6 address in brackets (Postfix's inet: form).
+  std::string str() const;
+};
+
+// Reads text as HOST:PORT or [IPV6]:PORT, port 1 to 65535. Invalid naming
+// option and text otherwise.
+Result<HostPort> ParseHostPort(std::string_view option, std::string_view text);
+
+// Ok iff path is absolute and made only of letters, digits and "/._-+=@~:",
+// which Postfix and Dovecot both read as written. Invalid naming option.
+Status CheckConfigPath(std::string_view option, std::string_view path);
+
+// The values that differ from one setup to the next. The defaults are the
+// examples' own values.
+struct MailSetup {
+  HostPort server{"127.0.0.1", "10027"};  // rcptdb-server's socketmap listener
+  HostPort lmtp{"127.0.0.1", "24"};       // Dovecot's LMTP listener
+  std::string database = "/var/lib/rcptdb/rcptdb.sqlite";
+  std::string header_checks = "/etc/postfix/rcptdb-header-checks.regexp";
+  std::string delimiter = "+";  // the database's recipient delimiter set
+  bool verify = false;          // Postfix: address verification variant
+};
+
+// Returns the main.cf settings (postfix-main.cf, or postfix-main-verify.cf
+// if setup.verify) followed by the header_checks table as a comment block
+// of "#| " lines, so that the whole text is valid main.cf.
+Result<std::string> RenderPostfixConfig(const MailSetup& setup);
+
+// Returns the conf.d snippet (dovecot-rcptdb.conf) followed by
+// dovecot-sql.conf.ext as a comment block of "#| " lines, so that the
+// whole text can be included into dovecot.conf.
+Result<std::string> RenderDovecotConfig(const MailSetup& setup);
+
+}  // namespace rcptdb::admin
+
+#endif
