@@ -22,8 +22,11 @@
 // A record is one line of at most kMaxRecordLine bytes. Neither form
 // carries a NUL byte (a C string would cut the value short), and CSV
 // carries no line break. Within those limits every decoded record encodes
-// to a line that decodes to the same record, in either format, and every
-// encoded line is the canonical form of its record.
+// to a line that decodes to the same record: always in its own format (if
+// the line stays within the bound), in the other one whenever that can
+// carry the values (JSON cannot carry bytes that are not UTF-8, nor a flag
+// other than 1 or 0). Every encoded line is the canonical form of its
+// record.
 //
 // This file only encodes and decodes; what a record means is import's job.
 //
