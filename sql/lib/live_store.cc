@@ -1,9 +1,9 @@
 // NAME
 //   live_store - reopen the database when it changes under a reader
 // DESCRIPTION
-//   A stat(2) per lookup costs well under a microsecond and is the only
-//   reliable way to notice a database file replaced by rename: the old
-//   descriptor would otherwise serve the old data forever.
+//   stat(2) is the only reliable way to notice a database file replaced by
+//   rename: the old descriptor would otherwise serve the old data forever.
+//   It runs at most once per check interval while the store is healthy.
 // SEE ALSO
 //   live_store.h
 #include "live_store.h"
@@ -16,6 +16,9 @@
 namespace rcptdb {
 
 Result<Store*> LiveStore::Get() {
+  auto now = std::chrono::steady_clock::now();
+  if (store_ && now < next_check_) return store_.get();
+  next_check_ = now + check_interval_;
   struct stat st;
   if (stat(path_.c_str(), &st) != 0) {
     store_.reset();

@@ -168,6 +168,7 @@ class PluginTest(harness.BlackBoxTest):
         copy.execute("PRAGMA journal_mode = DELETE")
         copy.close()
         os.rename(restored, self.db)
+        time.sleep(0.15)  # LiveStore checks the file's identity every 50 ms
         self.assertReply("alice@example.com", 250)
         locker = sqlite3.connect(self.db, isolation_level=None)
         try:
@@ -187,6 +188,7 @@ class PluginTest(harness.BlackBoxTest):
     def test_missing_database_defers_then_recovers(self):
         moved = self.db + ".away"
         os.rename(self.db, moved)
+        time.sleep(0.15)  # LiveStore checks the file's identity every 50 ms
         try:
             self.assertReply("alice@example.com", 451, "4.3.0")
             self.assertReply("carol@example.com", 451, "4.3.0")

@@ -25,6 +25,9 @@ import reference_data
 MAPS = ("domains", "transport", "recipients", "aliases", "senders")
 LMTP = reference_data.LMTP
 AB = "alice@example.com,bob@example.com"
+# rcptdb-server checks the database file's identity (a replaced or deleted
+# file) at most every 50 ms (LiveStore); wait a little longer than that.
+FILE_CHECK = 0.15
 
 # (map, key, value or None for not found), from the reference data.
 CASES = [
@@ -375,8 +378,10 @@ class TroubleTest(ServerTest):
         os.rename(self.db, absent)
         tcp = self.connect("recipients")
         self.assertEqual(self.tcp_get(tcp, "alice@example.com"), "200 mailbox\n")
-        # Deleted (moved away) while running.
+        # Deleted (moved away) while running: noticed at the next identity
+        # check, at most FILE_CHECK seconds later.
         os.rename(absent, self.db)
+        time.sleep(FILE_CHECK)
         self.assertEqual(self.tcp_get(tcp, "alice@example.com"),
                          "400 database%20missing,%20try%20again%20later\n")
         # Restored: a copy, so a new inode, as a restored backup would be.
@@ -397,13 +402,16 @@ class TroubleTest(ServerTest):
                 os.rename(self.db + suffix, good + suffix)
         with open(self.db, "wb") as f:
             f.write(b"this is not an SQLite database" * 200)
+        time.sleep(FILE_CHECK)
         self.assertRegex(self.tcp_get(tcp, "alice@example.com"), r"^400 database%20corrupt")
         os.unlink(self.db)
         db = sqlite3.connect(self.db)
         db.execute("PRAGMA user_version = 99")
         db.close()
+        time.sleep(FILE_CHECK)
         self.assertRegex(self.tcp_get(tcp, "alice@example.com"), r"^400 wrong%20schema%20version")
         os.replace(good, self.db)
+        time.sleep(FILE_CHECK)
         self.assertEqual(self.tcp_get(tcp, "alice@example.com"), "200 mailbox\n")
         log = self.log()
         self.assertEqual(log.count("warning: database corrupt"), 1, log)

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "fixture.h"
 #include "live_store.h"
@@ -173,7 +174,7 @@ TEST(Store, LockedDatabaseIsTemporary) {
 // A reader follows the file: missing, appearing, replaced by a backup.
 TEST(LiveStore, FollowsReplacedFile) {
   TempDatabase db;
-  LiveStore live(db.path());
+  LiveStore live(db.path(), 1000, std::chrono::milliseconds(0));
   EXPECT_TRUE(live.Get().status().temporary());
 
   CreateFilled(db.path());
@@ -201,6 +202,22 @@ TEST(LiveStore, FollowsReplacedFile) {
 
   std::filesystem::remove(db.path());
   EXPECT_TRUE(live.Get().status().temporary());
+}
+
+// The identity check is throttled, but a replacement is seen after it.
+TEST(LiveStore, ThrottledCheckStillSeesReplacement) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  LiveStore live(db.path(), 1000, std::chrono::milliseconds(30));
+  ASSERT_TRUE(live.Get().ok());
+  std::filesystem::remove(db.path());
+  EXPECT_TRUE(live.Get().ok()) << "within the interval the open file serves";
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  EXPECT_TRUE(live.Get().status().temporary());
+  CreateFilled(db.path());
+  Result<Store*> s = live.Get();
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(*(*s)->FindMailbox("alice@example.com"));
 }
 
 TEST(Password, HashesDovecotCanVerify) {
