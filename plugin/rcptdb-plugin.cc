@@ -158,16 +158,16 @@ bool RewritePath(struct smtp_server_recipient *rcpt, const std::string &address)
   return true;
 }
 
-// Decides the recipient. Returns 1 to continue with Dovecot's own RCPT,
-// -1 when the recipient has been answered here.
 // The path as a log line may show it: bounded, no control characters.
 const char *LogPath(const char *path) { return str_sanitize(path, kLogPathMax); }
 
+// Decides the recipient. Returns 1 to continue with Dovecot's own RCPT,
+// -1 when the recipient has been answered here.
+
 int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
   const char *path = smtp_address_encode(rcpt->path);
-  const char *logged = LogPath(path);
   if (process_check == nullptr) {
-    e_error(rcpt->event, "rcptdb: deferred <%s>: plugin has no database", logged);
+    e_error(rcpt->event, "rcptdb: deferred <%s>: plugin has no database", LogPath(path));
     smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
     return -1;
   }
@@ -179,12 +179,12 @@ int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
 
   switch (reply.kind) {
     case rcptdb::RcptReply::Kind::kReject:
-      e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", logged, reply.code,
+      e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", LogPath(path), reply.code,
              reply.enhanced.c_str(), out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
       return -1;
     case rcptdb::RcptReply::Kind::kDefer:
-      e_error(rcpt->event, "rcptdb: deferred <%s>: %s", logged, out.cause.c_str());
+      e_error(rcpt->event, "rcptdb: deferred <%s>: %s", LogPath(path), out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
       return -1;
     case rcptdb::RcptReply::Kind::kAccept:
@@ -195,7 +195,7 @@ int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
       smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
       return -1;
     }
-    e_debug(rcpt->event, "rcptdb: <%s> is delivered to <%s>", logged, reply.rewrite.c_str());
+    e_debug(rcpt->event, "rcptdb: <%s> is delivered to <%s>", LogPath(path), reply.rewrite.c_str());
   }
   return 1;
 }
