@@ -3,7 +3,9 @@
 PrivateDovecot writes a dovecot.conf into a test directory with its own
 base_dir, state_dir and instance_name, LMTP on a free loopback port, the
 sql passdb/userdb of sql/dovecot-sql.conf.ext (connect= rewritten to the
-test database), mdbox mail under the test directory owned by the mail
+test database), the rcptdb settings of doc/examples/dovecot-rcptdb.conf
+(paths and port changed: the documented example is what runs), mdbox mail
+under the test directory owned by the mail
 user, and, if asked, the rcptdb plugin copied from the build into a
 private module directory (a rebuild cannot change a running instance).
 It runs `dovecot -F` in the foreground and is stopped by its pid.
@@ -24,6 +26,9 @@ SQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-sql.conf.ext")
 PLUGIN_SO = "lib90_rcptdb_plugin.so"
 MAIL_USER = "mail"
 
+EXAMPLE = os.path.join(harness.SRC, "doc", "examples", "dovecot-rcptdb.conf")
+
+# The instance's own plumbing; the rcptdb part is the documented example.
 DOVECOT_CONF = """\
 # Private Dovecot for rcptdb tests; see tests/blackbox/dovecot_instance.py
 base_dir = {d}/run
@@ -40,33 +45,31 @@ mail_gid = {gid}
 first_valid_uid = {uid}
 first_valid_gid = {gid}
 mail_plugin_dir = {d}/modules
-# Every character a normalised local part may hold (sql/lib/address.cc),
-# else auth refuses o'neil@example.com although Postfix accepted it.
-auth_username_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@#$&'*+/=?^`{{|}}~"
+
+# --- doc/examples/dovecot-rcptdb.conf, paths and port changed ---
+{example}
+# --- settings of this test ---
 {extra}
-passdb {{
-  driver = sql
-  args = {d}/dovecot-sql.conf.ext
-}}
-userdb {{
-  driver = sql
-  args = {d}/dovecot-sql.conf.ext
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  # Keep process reuse as in production: one lmtp serves many connections.
-  process_min_avail = {min_avail}
-}}
-protocol lmtp {{
-  mail_plugins = $mail_plugins {plugins}
-}}
-plugin {{
-  rcptdb_database = {plugin_db}
-}}
 """
+
+
+def example_conf(d, port, plugin_db, plugin):
+    """doc/examples/dovecot-rcptdb.conf with this instance's paths and port."""
+    with open(EXAMPLE) as f:
+        text = f.read()
+    replacements = [
+        ("/etc/dovecot/dovecot-sql.conf.ext", f"{d}/dovecot-sql.conf.ext"),
+        ("rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite", f"rcptdb_database = {plugin_db}"),
+        ("port = 24", f"port = {port}"),
+    ]
+    if not plugin:
+        replacements.append(("mail_plugins = $mail_plugins rcptdb", "mail_plugins = $mail_plugins"))
+    for old, new in replacements:
+        if old not in text:
+            raise AssertionError(f"{EXAMPLE} lost its placeholder {old!r}")
+        text = text.replace(old, new)
+    return text
+
 
 
 def sql_conf(db_path):
@@ -82,8 +85,7 @@ def sql_conf(db_path):
 class PrivateDovecot:
     """A Dovecot with LMTP on a free loopback port, all state under d."""
 
-    def __init__(self, d, db_path, plugin=True, plugin_db=None, extra=None, name="dovecot",
-                 min_avail=0):
+    def __init__(self, d, db_path, plugin=True, plugin_db=None, extra=None, name="dovecot"):
         """extra: more dovecot.conf settings, a dict (name -> value)."""
         self.dir = d
         self.name = name
@@ -108,9 +110,8 @@ class PrivateDovecot:
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(
                 d=d, instance=f"rcptdb-{name}-{self.port}", uid=mail.pw_uid, gid=mail.pw_gid,
-                port=self.port, plugins="rcptdb" if plugin else "",
-                plugin_db=plugin_db or db_path, extra=extra_lines,
-                min_avail=min_avail))
+                example=example_conf(d, self.port, plugin_db or db_path, plugin),
+                extra=extra_lines))
 
     def start(self, test):
         """Starts dovecot -F as a process of test (a harness.BlackBoxTest)."""
