@@ -44,7 +44,7 @@ const char* UsageText() {
          "                     [--user USER] [--pid-file PATH] [--max-connections N]\n"
          "                     [--threads N] [--busy-timeout MS] [--syslog-name NAME]\n"
          "                     [-v] [--foreground] [--check-config] [--help] [--version]\n"
-         "maps: domains transport recipients aliases senders (socketmap also: stats)\n";
+         "maps: domains transport recipients aliases senders access (socketmap also: stats)\n";
 }
 
 Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {

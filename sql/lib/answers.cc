@@ -22,6 +22,7 @@ const char* MapName(MapId map) {
     case MapId::kRecipients: return "recipients";
     case MapId::kAliases: return "aliases";
     case MapId::kSenders: return "senders";
+    case MapId::kAccess: return "access";
   }
   return "domains";
 }
@@ -129,6 +130,12 @@ MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
     }
     case MapId::kSenders:
       return AnswerSenders(store, key, r);
+    case MapId::kAccess:
+      // Postfix can then refuse a disabled mailbox with the plugin's own
+      // code and words instead of "User unknown". Only refusals: an OK
+      // here would be a permission.
+      if (r.verdict == Verdict::kDisabled) return Found("550 5.2.1 Mailbox disabled", why);
+      return NotFound(why);
     case MapId::kDomains:
       break;
   }

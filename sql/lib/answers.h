@@ -15,6 +15,10 @@
 //                                       the key (alias, alias domain,
 //                                       catch-all, IDN U-label key)
 //   senders     smtpd_sender_login_maps address -> logins allowed to use it
+//   access      check_recipient_access  address of a disabled mailbox ->
+//                                       "550 5.2.1 Mailbox disabled", the
+//                                       LMTP plugin's words; else none
+//                                       (never OK: it must not permit)
 //
 // Thread safety: functions use the Store they are given; one per thread.
 #ifndef RCPTDB_ANSWERS_H
@@ -30,9 +34,9 @@
 
 namespace rcptdb {
 
-enum class MapId { kDomains, kTransport, kRecipients, kAliases, kSenders };
+enum class MapId { kDomains, kTransport, kRecipients, kAliases, kSenders, kAccess };
 inline constexpr MapId kAllMaps[] = {MapId::kDomains, MapId::kTransport, MapId::kRecipients,
-                                     MapId::kAliases, MapId::kSenders};
+                                     MapId::kAliases, MapId::kSenders, MapId::kAccess};
 
 const char* MapName(MapId map);
 std::optional<MapId> ParseMapName(std::string_view name);

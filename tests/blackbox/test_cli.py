@@ -824,7 +824,9 @@ class SetupConfigTest(CliTest):
                     self.assertRegex(value, r"^socketmap:inet:192\.0\.2\.20:10099:\w+$", name)
             self.assertEqual(values[-1], "regexp:" + table)
             if verify:
-                self.assertEqual(values[-2], "reject_unverified_recipient")
+                self.assertEqual(values[-2], "check_recipient_access "
+                                 "socketmap:inet:192.0.2.20:10099:access, "
+                                 "reject_unverified_recipient")
                 self.assertEqual(self.postconf(out, "-h", "relay_recipient_maps").strip(), "")
 
     def test_postfix_config_defaults_are_the_example_and_its_table_works(self):

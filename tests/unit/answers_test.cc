@@ -58,7 +58,8 @@ TEST_F(AnswersTest, DomainsMapAnswersOnlyOurActiveDomains) {
 }
 
 TEST_F(AnswersTest, AddressMapsNeverAnswerWildcardsOrDomains) {
-  for (MapId map : {MapId::kTransport, MapId::kRecipients, MapId::kAliases, MapId::kSenders}) {
+  for (MapId map : {MapId::kTransport, MapId::kRecipients, MapId::kAliases, MapId::kSenders,
+                    MapId::kAccess}) {
     for (const char* key : {"*", "example.com", "@example.com", ".example.com", "example.org"})
       EXPECT_EQ(Value(map, key), "<notfound>") << MapName(map) << " [" << key << "]";
   }
@@ -122,6 +123,20 @@ TEST_F(AnswersTest, SendersFollowOwnershipAndRules) {
   EXPECT_EQ(AnswerMap(**rw, MapId::kSenders, "sales@example.com").value,
             "alice@example.com,boss@example.com");
   EXPECT_EQ(AnswerMap(**rw, MapId::kSenders, "me@elsewhere.test").value, "alice@example.com");
+}
+
+TEST_F(AnswersTest, AccessMapRefusesDisabledMailboxesInThePluginsWords) {
+  for (const char* disabled : {"carol@example.com", "CAROL+x@example.com", "carol@example.net",
+                               "old@example.com", "off@example.org", "paused@example.com"})
+    EXPECT_EQ(Value(MapId::kAccess, disabled), "550 5.2.1 Mailbox disabled") << disabled;
+  // Never a permission, never an answer for anything else.
+  for (const ResolverCase& c : kResolverCases) {
+    MapAnswer a = Ask(MapId::kAccess, c.input);
+    EXPECT_EQ(a.kind == Kind::kFound, c.verdict == Verdict::kDisabled) << c.input;
+    if (a.kind == Kind::kFound) {
+      EXPECT_TRUE(a.value.starts_with("550 ")) << c.input;
+    }
+  }
 }
 
 // Every table row: maps and the LMTP decision follow the one verdict.
