@@ -68,8 +68,9 @@ Status WriteTransaction(const Cli& cli, const std::function<Status(Store&)>& bod
   return tx.Commit();
 }
 
-Result<std::string> ExistingDomain(Store& store, std::string_view raw) {
-  Result<std::string> name = ParseDomainName(raw);
+Result<std::string> ListedDomain(Store& store, const Cli& cli) {
+  if (cli.args.empty()) return std::string();
+  Result<std::string> name = ParseDomainName(cli.args[0]);
   if (!name.ok()) return name.status();
   Result<std::optional<Domain>> d = store.FindDomain(*name);
   if (!d.ok()) return d.status();

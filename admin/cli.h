@@ -73,9 +73,10 @@ Result<std::unique_ptr<Store>> OpenForWriting(const Cli& cli);
 // commits iff body succeeds; on failure nothing body did is kept.
 Status WriteTransaction(const Cli& cli, const std::function<Status(Store&)>& body);
 
-// Returns the normal form of raw if it names an existing domain; Invalid
-// or NotFound naming it otherwise. For listings limited to one domain.
-Result<std::string> ExistingDomain(Store& store, std::string_view raw);
+// For listings limited to an optional DOMAIN argument: returns "" (all)
+// without an argument, else the normal form of an existing domain;
+// Invalid or NotFound naming the argument otherwise.
+Result<std::string> ListedDomain(Store& store, const Cli& cli);
 
 // Writes text to standard output (buffered); main() checks for errors.
 void Print(std::string_view text);

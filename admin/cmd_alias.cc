@@ -67,13 +67,9 @@ Outcome AliasDel(Cli& cli) {
 Outcome AliasList(Cli& cli) {
   Result<std::unique_ptr<Store>> store = OpenForReading(cli);
   if (!store.ok()) return store.status();
-  std::string domain;
-  if (!cli.args.empty()) {
-    Result<std::string> name = ExistingDomain(**store, cli.args[0]);
-    if (!name.ok()) return name.status();
-    domain = *name;
-  }
-  Result<std::vector<AliasTarget>> rows = (*store)->ListAliases(domain);
+  Result<std::string> domain = ListedDomain(**store, cli);
+  if (!domain.ok()) return domain.status();
+  Result<std::vector<AliasTarget>> rows = (*store)->ListAliases(*domain);
   if (!rows.ok()) return rows.status();
   ListPrinter out(cli.json);
   for (const AliasTarget& a : *rows) out.Add(cli.json ? AliasJson(a) : AliasRow(a));

@@ -123,14 +123,10 @@ Outcome MailboxShow(Cli& cli) {
 Outcome MailboxList(Cli& cli) {
   Result<std::unique_ptr<Store>> store = OpenForReading(cli);
   if (!store.ok()) return store.status();
-  std::string domain;
-  if (!cli.args.empty()) {
-    Result<std::string> name = ExistingDomain(**store, cli.args[0]);
-    if (!name.ok()) return name.status();
-    domain = *name;
-  }
+  Result<std::string> domain = ListedDomain(**store, cli);
+  if (!domain.ok()) return domain.status();
   ListPrinter out(cli.json);
-  Status s = (*store)->ForEachMailbox(domain, [&out](const Mailbox& m) {
+  Status s = (*store)->ForEachMailbox(*domain, [&out](const Mailbox& m) {
     out.Add(out.json() ? MailboxJson(m) : MailboxRow(m));
     return true;
   });

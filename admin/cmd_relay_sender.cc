@@ -45,13 +45,9 @@ Outcome RelayRecipientDel(Cli& cli) {
 Outcome RelayRecipientList(Cli& cli) {
   Result<std::unique_ptr<Store>> store = OpenForReading(cli);
   if (!store.ok()) return store.status();
-  std::string domain;
-  if (!cli.args.empty()) {
-    Result<std::string> name = ExistingDomain(**store, cli.args[0]);
-    if (!name.ok()) return name.status();
-    domain = *name;
-  }
-  Result<std::vector<std::string>> rows = (*store)->ListRelayRecipients(domain);
+  Result<std::string> domain = ListedDomain(**store, cli);
+  if (!domain.ok()) return domain.status();
+  Result<std::vector<std::string>> rows = (*store)->ListRelayRecipients(*domain);
   if (!rows.ok()) return rows.status();
   ListPrinter out(cli.json);
   for (const std::string& a : *rows) out.Add(cli.json ? JsonQuote(a) : a);

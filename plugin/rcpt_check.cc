@@ -69,13 +69,8 @@ RcptCheck::Outcome RcptCheck::Check(std::string_view path,
   try {
     Result<Store*> store = live_.Get();
     if (!store.ok()) return Defer(path, store.status().message());
-    // One read snapshot: a consistent answer, and SQLite takes its WAL
-    // read lock once per RCPT instead of once per query.
-    Transaction snapshot(**store);
-    Status begun = snapshot.BeginRead();
-    Resolver resolver(**store);
-    Result<Resolution> res = begun.ok() ? resolver.Resolve(path) : Result<Resolution>(begun);
-    if (begun.ok()) snapshot.Commit();
+    Resolver resolver(**store);  // one read snapshot per RCPT (resolver.h)
+    Result<Resolution> res = resolver.Resolve(path);
     if (!res.ok()) {
       // A lock held too long or a broken file: start over next time
       // rather than trusting this connection again.

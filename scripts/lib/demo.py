@@ -12,9 +12,7 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "blackbox"))

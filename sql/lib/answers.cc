@@ -68,7 +68,7 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-MapAnswer AnswerSenders(Store& store, std::string_view key, const Resolution& r) {
+MapAnswer AnswerSenders(Store& store, const Resolution& r) {
   std::vector<std::string> logins;
   auto add = [&logins](const std::string& login) {
     for (const std::string& l : logins)
@@ -80,9 +80,9 @@ MapAnswer AnswerSenders(Store& store, std::string_view key, const Resolution& r)
     for (const Target& t : r.targets)
       if (t.local()) add(t.mailbox);
   // Explicit rows refine the defaults: allow adds a login, deny removes one.
-  std::optional<Address> addr = NormalizeAddress(key);
-  if (addr) {
-    Result<std::vector<SenderLogin>> rows = store.FindSenderLogins(addr->str());
+  // r.input is the key's normal form (empty if it is no address).
+  if (!r.input.empty()) {
+    Result<std::vector<SenderLogin>> rows = store.FindSenderLogins(r.input);
     if (!rows.ok()) return Temporary(rows.status());
     for (const SenderLogin& row : *rows) {
       if (row.allow) {
@@ -129,7 +129,7 @@ MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
       return NotFound(why);
     }
     case MapId::kSenders:
-      return AnswerSenders(store, key, r);
+      return AnswerSenders(store, r);
     case MapId::kAccess:
       // Postfix can then refuse a disabled mailbox with the plugin's own
       // code and words instead of "User unknown". Only refusals: an OK

@@ -43,7 +43,9 @@ const char* VerdictName(Verdict v) {
 
 // State shared by one top-level Resolve() and the alias expansions below it.
 struct Resolver::Walk {
-  std::string delimiters;
+  // The delimiter setting, read on first need: most lookups match exactly
+  // (or not at all) and never ask for it. Shared by the alias expansions.
+  std::optional<std::string>* delimiters = nullptr;
   int depth = 0;
   std::set<std::string> visited;  // alias sources and targets already seen
   std::vector<std::string>* path = nullptr;
@@ -51,25 +53,44 @@ struct Resolver::Walk {
 };
 
 Result<Resolution> Resolver::Resolve(std::string_view raw) {
-  Resolution r;
   std::optional<Address> addr = NormalizeAddress(raw);
   if (!addr) {
+    Resolution r;
     r.path.push_back("not a valid address");
     return r;
   }
-  Result<std::string> delimiters = store_.GetSetting("delimiter");
-  if (!delimiters.ok()) return delimiters.status();
+  // One read snapshot for the whole walk: one consistent state of the file,
+  // and SQLite takes its WAL read lock once instead of once per query. A
+  // caller already inside a transaction has its own snapshot.
+  Transaction snapshot(store_);
+  bool own = !store_.InTransaction();
+  if (own) {
+    Status begun = snapshot.BeginRead();
+    if (!begun.ok()) return begun;
+  }
+  Result<Resolution> r = ResolveAddress(*addr);
+  if (own && r.ok()) {
+    Status done = snapshot.Commit();
+    if (!done.ok()) return done;
+  }
+  return r;
+}
+
+// Resolves a normalised address; see the rules in resolver.h.
+Result<Resolution> Resolver::ResolveAddress(const Address& addr) {
+  Resolution r;
+  std::optional<std::string> delimiters;
   Walk w;
-  w.delimiters = std::move(*delimiters);
+  w.delimiters = &delimiters;
   w.path = &r.path;
-  r.input = addr->str();
+  r.input = addr.str();
   w.visited.insert(r.input);
 
-  Result<std::optional<Domain>> dom = store_.FindDomain(addr->domain);
+  Result<std::optional<Domain>> dom = store_.FindDomain(addr.domain);
   if (!dom.ok()) return dom.status();
   if (!*dom || !(*dom)->active) {
     r.verdict = Verdict::kUnknownDomain;
-    w.Note("domain " + addr->domain + (*dom ? " is disabled" : " is not ours"));
+    w.Note("domain " + addr.domain + (*dom ? " is disabled" : " is not ours"));
     return r;
   }
   Domain domain = std::move(**dom);
@@ -87,7 +108,7 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
     w.Note("alias domain " + domain.name + " -> " + domain.target);
     domain = std::move(**target);
   }
-  Status s = ResolveIn(w, domain, addr->local, r);
+  Status s = ResolveIn(w, domain, addr.local, r);
   if (!s.ok()) return s;
   return r;
 }
@@ -99,12 +120,17 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
   r.domain_ours = true;
   r.transport = domain.transport;
   std::string address = std::string(local) + '@' + domain.name;
-  std::optional<std::string_view> base = StripDetail(local, w.delimiters);
 
   if (domain.kind == DomainKind::kRelay) {
     w.Note("relay domain " + domain.name);
-    for (std::string_view candidate : {local, base.value_or(std::string_view())}) {
-      if (candidate.empty()) continue;
+    for (bool exact : {true, false}) {
+      std::string_view candidate = local;
+      if (!exact) {
+        Result<std::optional<std::string_view>> base = Base(w, local);
+        if (!base.ok()) return base.status();
+        if (!*base) break;
+        candidate = **base;
+      }
       Result<bool> listed = store_.IsRelayRecipient(std::string(candidate) + '@' + domain.name);
       if (!listed.ok()) return listed.status();
       if (*listed) {
@@ -123,14 +149,16 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
   bool found = false;
   Status s = ResolveLocal(w, domain, local, found, r);
   if (!s.ok() || found) return s;
-  if (base) {
-    w.Note("no " + address + ", trying without detail: " + std::string(*base) + '@' +
+  Result<std::optional<std::string_view>> base = Base(w, local);
+  if (!base.ok()) return base.status();
+  if (*base) {
+    w.Note("no " + address + ", trying without detail: " + std::string(**base) + '@' +
            domain.name);
-    s = ResolveLocal(w, domain, *base, found, r);
+    s = ResolveLocal(w, domain, **base, found, r);
     if (!s.ok()) return s;
     if (found) {
       if (r.verdict == Verdict::kMailbox) {
-        r.detail = std::string(local.substr(base->size()));
+        r.detail = std::string(local.substr((*base)->size()));
         r.delivery = address;  // keep the detail for Dovecot and Sieve
       }
       return Status::Ok();
@@ -150,6 +178,17 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
   r.verdict = Verdict::kUnknownRecipient;
   w.Note("no mailbox or alias " + address);
   return Status::Ok();
+}
+
+// Returns local without its detail, or nullopt if it has none; reads the
+// delimiter setting the first time a walk needs it.
+Result<std::optional<std::string_view>> Resolver::Base(Walk& w, std::string_view local) {
+  if (!*w.delimiters) {
+    Result<std::string> d = store_.GetSetting("delimiter");
+    if (!d.ok()) return d.status();
+    *w.delimiters = std::move(*d);
+  }
+  return StripDetail(local, **w.delimiters);
 }
 
 // Looks for a mailbox or an alias named exactly local@domain.

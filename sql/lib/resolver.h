@@ -21,15 +21,19 @@
 //     however it is reached, catch-all or not.
 //
 // Database trouble makes Resolve() return Status::Temporary, never a verdict.
+// Resolve() reads from one snapshot of the database (a read transaction of
+// its own, unless the Store is already inside one).
 //
 // Thread safety: a Resolver uses its Store; one per thread.
 #ifndef RCPTDB_RESOLVER_H
 #define RCPTDB_RESOLVER_H
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "address.h"
 #include "status.h"
 #include "store.h"
 
@@ -82,7 +86,9 @@ class Resolver {
 
  private:
   struct Walk;
+  Result<Resolution> ResolveAddress(const Address& addr);
   Status ResolveIn(Walk& w, const Domain& domain, std::string_view local, Resolution& r);
+  Result<std::optional<std::string_view>> Base(Walk& w, std::string_view local);
   Status ResolveLocal(Walk& w, const Domain& domain, std::string_view local, bool& found,
                       Resolution& r);
   Status ExpandAlias(Walk& w, const std::vector<AliasTarget>& rows, Resolution& r);

@@ -48,6 +48,18 @@ std::optional<DomainKind> ParseDomainKind(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// Returns column col of the current row as text; NULL becomes "".
+std::string ColumnText(sqlite3_stmt* stmt, int col) {
+  const unsigned char* p = sqlite3_column_text(stmt, col);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)))
+           : std::string();
+}
+
+}  // namespace
+
 // Statement - a prepared statement, reset and unbound after each use.
 // A statement whose prepare failed (database locked, file broken) holds no
 // handle: every call is a no-op and Step() reports SQLITE_MISUSE, which the
@@ -72,12 +84,7 @@ class Store::Statement {
     if (stmt_) sqlite3_bind_int64(stmt_, i, v);
   }
   int Step() { return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE; }
-  std::string Text(int col) {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
+  std::string Text(int col) { return ColumnText(stmt_, col); }
   std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   void Reset() {
     if (!stmt_) return;
@@ -217,14 +224,11 @@ Status Store::Migrate() {
       Status s = Exec("PRAGMA journal_mode = WAL;");
       if (!s.ok()) return s;
     }
-    Status s = Exec("BEGIN IMMEDIATE;");
-    if (!s.ok()) return s;
-    s = Exec(kMigrations[v]);
-    if (s.ok()) s = Exec("COMMIT;");
-    if (!s.ok()) {
-      Exec("ROLLBACK;");
-      return s;
-    }
+    Transaction tx(*this);
+    Status s = tx.Begin();
+    if (s.ok()) s = Exec(kMigrations[v]);
+    if (s.ok()) s = tx.Commit();
+    if (!s.ok()) return s;  // ~Transaction rolls back
   }
   return Status::Ok();
 }
@@ -281,10 +285,7 @@ enum Slot {
 #define DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
 
 static Domain RowToDomain(sqlite3_stmt* stmt) {
-  auto text = [stmt](int col) {
-    const unsigned char* p = sqlite3_column_text(stmt, col);
-    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
-  };
+  auto text = [stmt](int col) { return ColumnText(stmt, col); };
   Domain d;
   d.name = text(0);
   d.kind = ParseDomainKind(text(1)).value_or(DomainKind::kHosted);
@@ -308,10 +309,7 @@ Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
 #define MAILBOX_COLUMNS "address, active, password, quota, transport"
 
 static Mailbox RowToMailbox(sqlite3_stmt* stmt) {
-  auto text = [stmt](int col) {
-    const unsigned char* p = sqlite3_column_text(stmt, col);
-    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
-  };
+  auto text = [stmt](int col) { return ColumnText(stmt, col); };
   Mailbox m;
   m.address = text(0);
   m.active = sqlite3_column_int(stmt, 1) != 0;
@@ -617,6 +615,7 @@ Status Store::RunControl(int slot, const char* sql) {
 }
 
 Status Store::Begin() { return RunControl(kSlotBegin, "BEGIN IMMEDIATE"); }
+bool Store::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 Status Store::BeginRead() { return RunControl(kSlotBeginRead, "BEGIN"); }
 Status Store::Commit() { return RunControl(kSlotCommit, "COMMIT"); }
 void Store::Rollback() { RunControl(kSlotRollback, "ROLLBACK"); }

@@ -136,6 +136,8 @@ class Store {
   // A read snapshot (plain BEGIN): every read until Commit() sees one state
   // of the file, also on a read-only connection. For export and backup.
   Status BeginRead();
+  // Returns true iff a transaction is open on this connection.
+  bool InTransaction() const;
   Status Commit();
   void Rollback();
 
@@ -175,9 +177,11 @@ class Transaction {
     begun_ = s.ok();
     return s;
   }
+  // A failed COMMIT leaves the transaction open: it is rolled back then.
   Status Commit() {
-    done_ = true;
-    return store_.Commit();
+    Status s = store_.Commit();
+    done_ = s.ok();
+    return s;
   }
 
  private:

@@ -33,18 +33,11 @@
 #include <string_view>
 
 #include "json.h"
+#include "fuzz_check.h"
 #include "records.h"
 
 namespace rcptdb::admin {
 namespace {
-
-#define CHECK(cond)                                                                     \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 constexpr RecordFormat kFormats[] = {RecordFormat::kCsv, RecordFormat::kJson};
 

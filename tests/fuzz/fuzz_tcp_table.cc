@@ -19,18 +19,11 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "tcp_table_codec.h"
 
 namespace rcptdb {
 namespace {
-
-#define CHECK(cond)                                                                     \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 struct Event {
   TcpTableParse status;
