@@ -46,8 +46,7 @@ bool IsValidLocalPart(std::string_view local);
 // Splits local at the first character from delimiters that is not the first
 // character of local. Returns the part before it, or nullopt if there is no
 // such delimiter ("+foo" keeps its plus: an empty base is not a mailbox).
-std::optional<std::string_view> StripDetail(std::string_view local,
-                                            std::string_view delimiters);
+std::optional<std::string_view> StripDetail(std::string_view local, std::string_view delimiters);
 
 }  // namespace rcptdb
 

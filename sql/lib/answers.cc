@@ -17,12 +17,18 @@ namespace rcptdb {
 
 const char* MapName(MapId map) {
   switch (map) {
-    case MapId::kDomains: return "domains";
-    case MapId::kTransport: return "transport";
-    case MapId::kRecipients: return "recipients";
-    case MapId::kAliases: return "aliases";
-    case MapId::kSenders: return "senders";
-    case MapId::kAccess: return "access";
+    case MapId::kDomains:
+      return "domains";
+    case MapId::kTransport:
+      return "transport";
+    case MapId::kRecipients:
+      return "recipients";
+    case MapId::kAliases:
+      return "aliases";
+    case MapId::kSenders:
+      return "senders";
+    case MapId::kAccess:
+      return "access";
   }
   return "domains";
 }
@@ -39,7 +45,9 @@ MapAnswer Found(std::string value, std::string why) {
   return {MapAnswer::Kind::kFound, std::move(value), std::move(why)};
 }
 MapAnswer NotFound(std::string why) { return {MapAnswer::Kind::kNotFound, "", std::move(why)}; }
-MapAnswer Temporary(const Status& s) { return {MapAnswer::Kind::kTemporary, s.message(), s.message()}; }
+MapAnswer Temporary(const Status& s) {
+  return {MapAnswer::Kind::kTemporary, s.message(), s.message()};
+}
 
 MapAnswer AnswerDomain(Store& store, std::string_view key) {
   if (key.find('@') != std::string_view::npos) return NotFound("not a bare domain");
@@ -173,13 +181,14 @@ RcptReply DecideRcpt(const Result<Resolution>& res, std::string_view path,
     case Verdict::kDisabled:
       return Reject("5.2.1", who + ": Recipient address rejected: Mailbox disabled");
     case Verdict::kRelay:
-      return Reject("5.1.2", who + ": Recipient address rejected: Relay domain, "
-                                   "not delivered by this mail store");
+      return Reject("5.1.2", who +
+                                 ": Recipient address rejected: Relay domain, "
+                                 "not delivered by this mail store");
     case Verdict::kMailbox: {
       // Keep +detail only where Dovecot itself strips it before its userdb
       // lookup; otherwise deliver to the mailbox address plainly.
-      bool keep = !r.detail.empty() &&
-                  dovecot_delimiters.find(r.detail.front()) != std::string_view::npos;
+      bool keep =
+          !r.detail.empty() && dovecot_delimiters.find(r.detail.front()) != std::string_view::npos;
       std::string to = keep ? r.delivery : r.mailbox;
       RcptReply ok{RcptReply::Kind::kAccept, 250, "2.1.5", "OK", ""};
       if (to != path) ok.rewrite = to;

@@ -36,7 +36,7 @@ namespace rcptdb {
 
 enum class MapId { kDomains, kTransport, kRecipients, kAliases, kSenders, kAccess };
 inline constexpr MapId kAllMaps[] = {MapId::kDomains, MapId::kTransport, MapId::kRecipients,
-                                     MapId::kAliases, MapId::kSenders, MapId::kAccess};
+                                     MapId::kAliases, MapId::kSenders,   MapId::kAccess};
 
 const char* MapName(MapId map);
 std::optional<MapId> ParseMapName(std::string_view name);
@@ -59,11 +59,11 @@ MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
 struct RcptReply {
   enum class Kind { kAccept, kReject, kDefer };
   Kind kind = Kind::kReject;
-  int code = 550;                // SMTP code for kReject/kDefer
-  std::string enhanced;          // e.g. "5.1.1"
-  std::string text;              // reply text, without code
-  std::string rewrite;           // kAccept: deliver to this address instead
-                                 // of path (empty: keep path)
+  int code = 550;        // SMTP code for kReject/kDefer
+  std::string enhanced;  // e.g. "5.1.1"
+  std::string text;      // reply text, without code
+  std::string rewrite;   // kAccept: deliver to this address instead
+                         // of path (empty: keep path)
 };
 
 // Decides the RCPT reply for path. dovecot_delimiters is Dovecot's own

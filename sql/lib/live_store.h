@@ -27,7 +27,8 @@ class LiveStore {
  public:
   explicit LiveStore(std::string path, int busy_timeout_ms = 1000,
                      std::chrono::milliseconds check_interval = std::chrono::milliseconds(50))
-      : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms),
+      : path_(std::move(path)),
+        busy_timeout_ms_(busy_timeout_ms),
         check_interval_(check_interval) {}
 
   // Returns the open Store, (re)opening it if needed; Temporary on trouble.

@@ -30,13 +30,20 @@ constexpr std::size_t kMaxTargets = 1000;
 
 const char* VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kMalformed: return "malformed";
-    case Verdict::kUnknownDomain: return "unknown-domain";
-    case Verdict::kUnknownRecipient: return "unknown-recipient";
-    case Verdict::kDisabled: return "disabled";
-    case Verdict::kMailbox: return "mailbox";
-    case Verdict::kAlias: return "alias";
-    case Verdict::kRelay: return "relay";
+    case Verdict::kMalformed:
+      return "malformed";
+    case Verdict::kUnknownDomain:
+      return "unknown-domain";
+    case Verdict::kUnknownRecipient:
+      return "unknown-recipient";
+    case Verdict::kDisabled:
+      return "disabled";
+    case Verdict::kMailbox:
+      return "mailbox";
+    case Verdict::kAlias:
+      return "alias";
+    case Verdict::kRelay:
+      return "relay";
   }
   return "malformed";
 }
@@ -114,8 +121,7 @@ Result<Resolution> Resolver::ResolveAddress(const Address& addr) {
 }
 
 // Resolves local@domain, domain being active and hosted or relay.
-Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local,
-                           Resolution& r) {
+Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local, Resolution& r) {
   r.domain = domain.name;
   r.domain_ours = true;
   r.transport = domain.transport;
@@ -136,7 +142,8 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
       if (*listed) {
         r.verdict = Verdict::kRelay;
         r.delivery = address;
-        if (candidate.size() != local.size()) r.detail = std::string(local.substr(candidate.size()));
+        if (candidate.size() != local.size())
+          r.detail = std::string(local.substr(candidate.size()));
         w.Note("listed relay recipient " + std::string(candidate) + '@' + domain.name);
         return Status::Ok();
       }
@@ -152,8 +159,7 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
   Result<std::optional<std::string_view>> base = Base(w, local);
   if (!base.ok()) return base.status();
   if (*base) {
-    w.Note("no " + address + ", trying without detail: " + std::string(**base) + '@' +
-           domain.name);
+    w.Note("no " + address + ", trying without detail: " + std::string(**base) + '@' + domain.name);
     s = ResolveLocal(w, domain, **base, found, r);
     if (!s.ok()) return s;
     if (found) {
@@ -234,16 +240,15 @@ Status Resolver::ExpandAlias(Walk& w, const std::vector<AliasTarget>& rows, Reso
     any_disabled = any_disabled || disabled;
   }
   if (!any_active) w.Note("alias is disabled");
-  r.verdict = !r.targets.empty()            ? Verdict::kAlias
+  r.verdict = !r.targets.empty()              ? Verdict::kAlias
               : (any_disabled || !any_active) ? Verdict::kDisabled
-                                            : Verdict::kUnknownRecipient;
+                                              : Verdict::kUnknownRecipient;
   return Status::Ok();
 }
 
 // Resolves one alias or catch-all target and appends what is deliverable.
 // Sets disabled if the target is (or leads only to) a disabled mailbox.
-Status Resolver::ExpandTarget(Walk& w, const std::string& address, Resolution& r,
-                              bool& disabled) {
+Status Resolver::ExpandTarget(Walk& w, const std::string& address, Resolution& r, bool& disabled) {
   if (w.depth >= kMaxDepth || r.targets.size() >= kMaxTargets) {
     w.Note(address + ": alias nesting too deep, dropped");
     return Status::Ok();

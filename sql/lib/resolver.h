@@ -62,17 +62,17 @@ struct Target {
 
 struct Resolution {
   Verdict verdict = Verdict::kMalformed;
-  std::string input;     // normalised input address (empty if malformed)
-  std::string domain;    // the domain after alias-domain rewriting
+  std::string input;         // normalised input address (empty if malformed)
+  std::string domain;        // the domain after alias-domain rewriting
   bool domain_ours = false;  // domain exists and is active (even if the
                              // recipient is unknown): routes via transport
-  std::string transport; // kMailbox/kRelay: route; else the domain's route
+  std::string transport;     // kMailbox/kRelay: route; else the domain's route
   // kMailbox: the mailbox address, and the address to deliver to, which
   // keeps a +detail and is in the target domain of an alias domain.
   std::string mailbox;
   std::string delivery;
-  std::string detail;    // kMailbox/kRelay: the stripped "+detail", if any
-  std::vector<Target> targets;  // kAlias: deliverable targets, in order
+  std::string detail;             // kMailbox/kRelay: the stripped "+detail", if any
+  std::vector<Target> targets;    // kAlias: deliverable targets, in order
   std::vector<std::string> path;  // how the answer was reached, for humans
 };
 

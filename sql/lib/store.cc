@@ -34,9 +34,12 @@ std::string DatabasePath(const std::string& flag) {
 
 const char* DomainKindName(DomainKind kind) {
   switch (kind) {
-    case DomainKind::kHosted: return "hosted";
-    case DomainKind::kRelay: return "relay";
-    case DomainKind::kAlias: return "alias";
+    case DomainKind::kHosted:
+      return "hosted";
+    case DomainKind::kRelay:
+      return "relay";
+    case DomainKind::kAlias:
+      return "alias";
   }
   return "hosted";
 }
@@ -157,16 +160,16 @@ Result<sqlite3*> OpenHandle(const std::string& path, int flags, int busy_timeout
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode,
-                                           int busy_timeout_ms, bool allow_old_schema) {
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode, int busy_timeout_ms,
+                                           bool allow_old_schema) {
   // SQLite would create a missing file in read-write mode; a missing
   // database is trouble to report, not an empty one to invent.
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     return Status::Temporary("cannot open database " + path + ": no such file");
   bool ro = mode == Mode::kReadOnly;
-  Result<sqlite3*> db = OpenHandle(path, ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
-                                   busy_timeout_ms);
+  Result<sqlite3*> db =
+      OpenHandle(path, ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, busy_timeout_ms);
   if (!db.ok()) return db.status();
   std::unique_ptr<Store> store(new Store(path, *db, ro));
   Status s = store->Exec(ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;"
@@ -214,9 +217,8 @@ Status Store::Migrate() {
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion)
-    return Status::Invalid("database " + path_ + " has schema version " +
-                           std::to_string(*version) + ", newer than this build's " +
-                           std::to_string(kSchemaVersion));
+    return Status::Invalid("database " + path_ + " has schema version " + std::to_string(*version) +
+                           ", newer than this build's " + std::to_string(kSchemaVersion));
   for (int v = *version; v < kSchemaVersion; ++v) {
     // journal_mode cannot change inside a transaction; schema.sql sets it
     // first and every later statement runs in one transaction.
@@ -297,7 +299,8 @@ static Domain RowToDomain(sqlite3_stmt* stmt) {
 }
 
 Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
-  Statement& st = Prepare(kSlotFindDomain, "SELECT " DOMAIN_COLUMNS " FROM domains WHERE name = ?1");
+  Statement& st =
+      Prepare(kSlotFindDomain, "SELECT " DOMAIN_COLUMNS " FROM domains WHERE name = ?1");
   ResetOnExit<Statement> r{st};
   st.Bind(1, name);
   int rc = st.Step();
@@ -320,8 +323,8 @@ static Mailbox RowToMailbox(sqlite3_stmt* stmt) {
 }
 
 Result<std::optional<Mailbox>> Store::FindMailbox(std::string_view address) {
-  Statement& st = Prepare(kSlotFindMailbox,
-                          "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE address = ?1");
+  Statement& st =
+      Prepare(kSlotFindMailbox, "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE address = ?1");
   ResetOnExit<Statement> r{st};
   st.Bind(1, address);
   int rc = st.Step();
@@ -344,8 +347,7 @@ Result<std::vector<AliasTarget>> Store::FindAlias(std::string_view source) {
 }
 
 Result<bool> Store::IsRelayRecipient(std::string_view address) {
-  Statement& st = Prepare(kSlotRelayRecipient,
-                          "SELECT 1 FROM relay_recipients WHERE address = ?1");
+  Statement& st = Prepare(kSlotRelayRecipient, "SELECT 1 FROM relay_recipients WHERE address = ?1");
   ResetOnExit<Statement> r{st};
   st.Bind(1, address);
   int rc = st.Step();
@@ -402,9 +404,9 @@ Result<std::vector<Domain>> Store::ListDomains() {
 
 Status Store::ForEachMailbox(std::string_view domain,
                              const std::function<bool(const Mailbox&)>& fn) {
-  Statement& st = Prepare(kSlotEachMailbox,
-                          "SELECT " MAILBOX_COLUMNS " FROM mailboxes "
-                          "WHERE ?1 IS NULL OR domain = ?1 ORDER BY address");
+  Statement& st = Prepare(kSlotEachMailbox, "SELECT " MAILBOX_COLUMNS
+                                            " FROM mailboxes "
+                                            "WHERE ?1 IS NULL OR domain = ?1 ORDER BY address");
   ResetOnExit<Statement> r{st};
   st.BindOptional(1, domain);
   int rc;
@@ -441,8 +443,8 @@ Result<std::vector<std::string>> Store::ListRelayRecipients(std::string_view dom
 }
 
 Result<std::vector<SenderLogin>> Store::ListSenderLogins() {
-  Statement& st = Prepare(kSlotListSenders,
-                          "SELECT address, login, allow FROM sender_logins ORDER BY address, login");
+  Statement& st = Prepare(
+      kSlotListSenders, "SELECT address, login, allow FROM sender_logins ORDER BY address, login");
   ResetOnExit<Statement> r{st};
   std::vector<SenderLogin> out;
   int rc;
@@ -501,8 +503,8 @@ Status Store::UpdateDomain(const Domain& d) {
 
 Status Store::DeleteDomain(std::string_view name) {
   int changes = 0;
-  Status s = RunWrite(kSlotDeleteDomain, "DELETE FROM domains WHERE name = ?1", {name}, {},
-                      &changes);
+  Status s =
+      RunWrite(kSlotDeleteDomain, "DELETE FROM domains WHERE name = ?1", {name}, {}, &changes);
   if (s.ok() && changes == 0) return Status::NotFound("no such domain");
   if (s.code() == Status::Code::kInvalid)
     return Status::Conflict("an alias domain still points to it");
@@ -521,16 +523,15 @@ Status Store::UpdateMailbox(const Mailbox& m) {
   Status s = RunWrite(kSlotUpdateMailbox,
                       "UPDATE mailboxes SET password = ?2, transport = ?3, active = ?4, "
                       "quota = ?5 WHERE address = ?1",
-                      {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota},
-                      &changes);
+                      {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota}, &changes);
   if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
   return s;
 }
 
 Status Store::DeleteMailbox(std::string_view address) {
   int changes = 0;
-  Status s = RunWrite(kSlotDeleteMailbox, "DELETE FROM mailboxes WHERE address = ?1", {address},
-                      {}, &changes);
+  Status s = RunWrite(kSlotDeleteMailbox, "DELETE FROM mailboxes WHERE address = ?1", {address}, {},
+                      &changes);
   if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
   return s;
 }
@@ -542,12 +543,11 @@ Status Store::InsertAlias(std::string_view source, std::string_view target) {
 
 Status Store::DeleteAlias(std::string_view source, std::string_view target) {
   int changes = 0;
-  Status s = target.empty()
-                 ? RunWrite(kSlotDeleteAliasAll, "DELETE FROM aliases WHERE source = ?1",
-                            {source}, {}, &changes)
-                 : RunWrite(kSlotDeleteAliasOne,
-                            "DELETE FROM aliases WHERE source = ?1 AND target = ?2",
-                            {source, target}, {}, &changes);
+  Status s = target.empty() ? RunWrite(kSlotDeleteAliasAll, "DELETE FROM aliases WHERE source = ?1",
+                                       {source}, {}, &changes)
+                            : RunWrite(kSlotDeleteAliasOne,
+                                       "DELETE FROM aliases WHERE source = ?1 AND target = ?2",
+                                       {source, target}, {}, &changes);
   if (s.ok() && changes == 0) return Status::NotFound("no such alias");
   return s;
 }
@@ -582,9 +582,9 @@ Status Store::SetSenderLogin(const SenderLogin& s) {
 
 Status Store::DeleteSenderLogin(std::string_view address, std::string_view login) {
   int changes = 0;
-  Status s = RunWrite(kSlotDeleteSender,
-                      "DELETE FROM sender_logins WHERE address = ?1 AND login = ?2",
-                      {address, login}, {}, &changes);
+  Status s =
+      RunWrite(kSlotDeleteSender, "DELETE FROM sender_logins WHERE address = ?1 AND login = ?2",
+               {address, login}, {}, &changes);
   if (s.ok() && changes == 0) return Status::NotFound("no such sender login");
   return s;
 }
@@ -638,9 +638,9 @@ Status Store::BackupTo(const std::string& dest_path) {
          rc == SQLITE_LOCKED)
     sqlite3_sleep(5);
   sqlite3_backup_finish(b);
-  Status s = rc == SQLITE_DONE ? Status::Ok()
-                               : Status::Temporary("backup to " + dest_path + ": " +
-                                                   sqlite3_errstr(rc));
+  Status s = rc == SQLITE_DONE
+                 ? Status::Ok()
+                 : Status::Temporary("backup to " + dest_path + ": " + sqlite3_errstr(rc));
   if (s.ok()) sqlite3_exec(*dest, "PRAGMA journal_mode = WAL;", nullptr, nullptr, nullptr);
   sqlite3_close_v2(*dest);
   if (!s.ok()) std::filesystem::remove(dest_path, ec);

@@ -32,8 +32,8 @@
 #include <string>
 #include <string_view>
 
-#include "json.h"
 #include "fuzz_check.h"
+#include "json.h"
 #include "records.h"
 
 namespace rcptdb::admin {

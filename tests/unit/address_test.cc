@@ -17,9 +17,9 @@ TEST(NormalizeDomain, FoldsAndConverts) {
 }
 
 TEST(NormalizeDomain, RejectsWhatIsNoDomain) {
-  for (const char* bad : {"", ".", "..", ".example.com", "example..com", "-a.example",
-                          "a-.example", "exa mple.com", "exa_mple.com", "a@b", "*",
-                          "example.com..", "xn--zz.example"})
+  for (const char* bad :
+       {"", ".", "..", ".example.com", "example..com", "-a.example", "a-.example", "exa mple.com",
+        "exa_mple.com", "a@b", "*", "example.com..", "xn--zz.example"})
     EXPECT_FALSE(NormalizeDomain(bad)) << bad;
   EXPECT_FALSE(NormalizeDomain(std::string(64, 'a') + ".example"));
   EXPECT_TRUE(NormalizeDomain(std::string(63, 'a') + ".example"));

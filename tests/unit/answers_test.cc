@@ -35,7 +35,9 @@ class AnswersTest : public ::testing::Test {
   MapAnswer Ask(MapId map, std::string_view key) { return AnswerMap(*store_, map, key); }
   std::string Value(MapId map, std::string_view key) {
     MapAnswer a = Ask(map, key);
-    return a.kind == Kind::kFound ? a.value : "<" + std::string(a.kind == Kind::kNotFound ? "notfound" : "temp") + ">";
+    return a.kind == Kind::kFound
+               ? a.value
+               : "<" + std::string(a.kind == Kind::kNotFound ? "notfound" : "temp") + ">";
   }
   static TempDatabase* db_;
   std::unique_ptr<Store> store_;
@@ -50,16 +52,16 @@ TEST_F(AnswersTest, DomainsMapAnswersOnlyOurActiveDomains) {
   EXPECT_EQ(Value(MapId::kDomains, "relay.example"), "relay");
   EXPECT_EQ(Value(MapId::kDomains, "bücher.example"), "hosted");
   for (const char* not_ours :
-       {"off.example", "broken.example", "nowhere.test", "sub.example.com", ".example.com",
-        "com", "*", "", "alice@example.com", "@example.com", "example.com example.org",
+       {"off.example", "broken.example", "nowhere.test", "sub.example.com", ".example.com", "com",
+        "*", "", "alice@example.com", "@example.com", "example.com example.org",
         "example.com,example.org", "%", "_", "example.com\nexample.org"}) {
     EXPECT_EQ(Value(MapId::kDomains, not_ours), "<notfound>") << "[" << not_ours << "]";
   }
 }
 
 TEST_F(AnswersTest, AddressMapsNeverAnswerWildcardsOrDomains) {
-  for (MapId map : {MapId::kTransport, MapId::kRecipients, MapId::kAliases, MapId::kSenders,
-                    MapId::kAccess}) {
+  for (MapId map :
+       {MapId::kTransport, MapId::kRecipients, MapId::kAliases, MapId::kSenders, MapId::kAccess}) {
     for (const char* key : {"*", "example.com", "@example.com", ".example.com", "example.org"})
       EXPECT_EQ(Value(map, key), "<notfound>") << MapName(map) << " [" << key << "]";
   }
@@ -96,7 +98,8 @@ TEST_F(AnswersTest, AliasesRewriteOnlyWhenDeliveryDiffers) {
     size_t start = 0;
     while (start <= a.value.size()) {
       size_t comma = a.value.find(',', start);
-      std::string target = a.value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string target =
+          a.value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (target.find("elsewhere.test") == std::string::npos) {
         EXPECT_EQ(Value(MapId::kAliases, target), "<notfound>") << c.input << " -> " << target;
       }
@@ -214,8 +217,8 @@ TEST(AnswerMapErrors, DatabaseTroubleIsTemporaryOnEveryMap) {
             SQLITE_OK);
   Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly, 20);
   ASSERT_TRUE(s.ok());
-  ASSERT_EQ(sqlite3_exec(locker, "BEGIN EXCLUSIVE; UPDATE settings SET value = value;",
-                         nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(locker, "BEGIN EXCLUSIVE; UPDATE settings SET value = value;", nullptr,
+                         nullptr, nullptr),
             SQLITE_OK);
   for (MapId map : kAllMaps) {
     const char* key = map == MapId::kDomains ? "example.com" : "alice@example.com";

@@ -37,8 +37,7 @@ class TempDatabase {
 inline void Must(const Status& s) { ASSERT_TRUE(s.ok()) << s.message(); }
 
 inline Domain MakeDomain(std::string name, DomainKind kind, std::string transport = "",
-                         std::string target = "", std::string catchall = "",
-                         bool active = true) {
+                         std::string target = "", std::string catchall = "", bool active = true) {
   Domain d;
   d.name = std::move(name);
   d.kind = kind;
@@ -67,17 +66,17 @@ inline Mailbox MakeMailbox(std::string address, bool active = true, std::string 
 inline void Fill(Store& s) {
   using K = DomainKind;
   Must(s.InsertDomain(MakeDomain("example.com", K::kHosted, "lmtp:inet:127.0.0.1:24")));
-  Must(s.InsertDomain(MakeDomain("example.org", K::kHosted, "lmtp:inet:127.0.0.1:24", "",
-                                 "catchall@example.org")));
+  Must(s.InsertDomain(
+      MakeDomain("example.org", K::kHosted, "lmtp:inet:127.0.0.1:24", "", "catchall@example.org")));
   Must(s.InsertDomain(MakeDomain("example.net", K::kAlias, "", "example.com")));
   Must(s.InsertDomain(MakeDomain("relay.example", K::kRelay, "smtp:[backup.example]")));
   Must(s.InsertDomain(MakeDomain("off.example", K::kHosted, "", "", "", false)));
   Must(s.InsertDomain(MakeDomain("broken.example", K::kAlias, "", "off.example")));
   Must(s.InsertDomain(MakeDomain("xn--bcher-kva.example", K::kHosted, "lmtp:inet:127.0.0.1:24")));
 
-  for (const char* a : {"alice@example.com", "bob@example.com", "a_b@example.com",
-                        "o'neil@example.com", "catchall@example.org", "real@example.org",
-                        "user@xn--bcher-kva.example", "x@off.example"})
+  for (const char* a :
+       {"alice@example.com", "bob@example.com", "a_b@example.com", "o'neil@example.com",
+        "catchall@example.org", "real@example.org", "user@xn--bcher-kva.example", "x@off.example"})
     Must(s.InsertMailbox(MakeMailbox(a)));
   Must(s.InsertMailbox(MakeMailbox("carol@example.com", false)));
   Must(s.InsertMailbox(MakeMailbox("off@example.org", false)));

@@ -11,7 +11,7 @@ namespace rcptdb::test {
 struct ResolverCase {
   std::string input;
   Verdict verdict;
-  std::string delivered;          // see Delivered() in resolver_test.cc
+  std::string delivered;            // see Delivered() in resolver_test.cc
   const char* transport = nullptr;  // checked when not null
 };
 

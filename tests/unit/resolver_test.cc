@@ -57,9 +57,7 @@ TEST_P(ResolverTest, Resolves) {
 
 INSTANTIATE_TEST_SUITE_P(Table, ResolverTest, ::testing::ValuesIn(kResolverCases));
 
-TEST(ResolverTableSize, HasAtLeastSixtyCases) {
-  EXPECT_GE(std::size(kResolverCases), 60u);
-}
+TEST(ResolverTableSize, HasAtLeastSixtyCases) { EXPECT_GE(std::size(kResolverCases), 60u); }
 
 // The delimiter set lives in the database and changes the meaning at once.
 TEST(ResolverSettings, DelimiterSetFromDatabase) {

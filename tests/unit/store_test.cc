@@ -56,7 +56,11 @@ TEST(Store, UnknownSchemaVersionIsRefused) {
 
 TEST(Store, NotADatabaseIsTemporary) {
   TempDatabase db;
-  { FILE* f = fopen(db.path().c_str(), "w"); fputs("this is not sqlite, just text\n", f); fclose(f); }
+  {
+    FILE* f = fopen(db.path().c_str(), "w");
+    fputs("this is not sqlite, just text\n", f);
+    fclose(f);
+  }
   Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
   ASSERT_FALSE(s.ok());
   EXPECT_TRUE(s.status().temporary());
