@@ -35,8 +35,7 @@ TEST(ServerLimitsConfig, TimesTakePostfixUnits) {
   for (const char* bad : {"", "s", "-1", "5x", "1.5", "31d", "99999999999999999999"}) {
     Status s = Apply(c, "socketmap_idle_timeout", bad);
     EXPECT_FALSE(s.ok()) << bad;
-    EXPECT_NE(s.message().find("test:1: socketmap_idle_timeout"), std::string::npos)
-        << s.message();
+    EXPECT_NE(s.message().find("test:1: socketmap_idle_timeout"), std::string::npos) << s.message();
   }
   EXPECT_EQ(c.socketmap_idle_timeout, std::chrono::seconds(180));
 }

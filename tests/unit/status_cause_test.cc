@@ -6,7 +6,6 @@
 // real failure happen on a real file.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -92,16 +91,6 @@ TEST(StatusCause, LockedByAWriter) {
   sqlite3_close(raw);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().cause(), Status::Cause::kLocked) << s.status().message();
-}
-
-TEST(StatusCause, PermissionDenied) {
-  if (geteuid() == 0) GTEST_SKIP() << "root reads every file";
-  TempDatabase db;
-  CreateEmpty(db.path());
-  ASSERT_EQ(chmod(db.path().c_str(), 0), 0);
-  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().cause(), Status::Cause::kAccess) << s.status().message();
 }
 
 }  // namespace
