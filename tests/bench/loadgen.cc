@@ -11,16 +11,9 @@
 //   each: "get KEY\n", wait for the whole reply line, send the next. One
 //   thread, one epoll loop, so the generator takes one core and no more.
 //
-//   Keys are random, from a fixed mix whose answers are known in advance
-//   (NNN < mailboxes, AAA < aliases; see tests/bench/run-bench for the
-//   database that makes them so):
-//     30 %  userNNN@DOMAIN            mailbox               found
-//      5 %  userNNN+bench@DOMAIN      mailbox via +detail   found
-//     10 %  aliasAAA@DOMAIN           alias (if --aliases)  found
-//      5 %  anyNNN@CATCHALL           catch-all (if given)  found
-//     50 %  nouserNNN@DOMAIN          unknown user          not found
-//   A class that is not configured gives its share to the unknown users.
-//   Every reply is checked against its key's class: 2xx where found is
+//   Keys are random, from the fixed mix of key_mix.h whose answers are
+//   known in advance (mailboxes, +detail, aliases, catch-all, 50 % unknown
+//   users). Every reply is checked against its key's class: 2xx where found is
 //   expected, 5xx where not found is; anything else counts as "wrong".
 //   --no-verify skips that check (for the null server, which finds
 //   nothing).
@@ -49,6 +42,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "key_mix.h"
 
 namespace {
 
@@ -126,52 +121,10 @@ int Connect(const Options& o) {
   return fd;
 }
 
-class Generator {
- public:
-  explicit Generator(const Options& o)
-      : o_(o), rng_(o.seed), pick_(0, o.mailboxes - 1), pick_alias_(0, std::max(o.aliases, 1L) - 1) {}
-
-  // Returns the next request; sets expect_found to the answer it must get.
-  std::string NextRequest(bool& expect_found) {
-    int roll = percent_(rng_);
-    std::string local;
-    std::string domain = o_.domain;
-    expect_found = true;
-    if (roll < 30) {
-      local = "user" + std::to_string(pick_(rng_));
-    } else if (roll < 35) {
-      local = "user" + std::to_string(pick_(rng_)) + "+bench";
-    } else if (roll < 45 && o_.aliases > 0) {
-      local = "alias" + std::to_string(pick_alias_(rng_));
-    } else if (roll >= 45 && roll < 50 && !o_.catchall_domain.empty()) {
-      local = "any" + std::to_string(pick_(rng_));
-      domain = o_.catchall_domain;
-    } else {
-      local = "nouser" + std::to_string(pick_(rng_));
-      expect_found = false;
-    }
-    if (expect_found) ++expected_found_;
-    ++generated_;
-    return "get " + local + "@" + domain + "\n";
-  }
-  // The share of generated keys that must be found, in percent.
-  double expected_found_percent() const {
-    return generated_ ? 100.0 * static_cast<double>(expected_found_) / static_cast<double>(generated_)
-                      : 0.0;
-  }
-
- private:
-  const Options& o_;
-  std::mt19937_64 rng_;
-  std::uniform_int_distribution<long> pick_;
-  std::uniform_int_distribution<long> pick_alias_;
-  std::uniform_int_distribution<int> percent_{0, 99};
-  std::uint64_t expected_found_ = 0;
-  std::uint64_t generated_ = 0;
-};
+using Generator = rcptdb::bench::KeyMix;
 
 bool Send(Conn& c, Generator& gen) {
-  std::string req = gen.NextRequest(c.expect_found);
+  std::string req = "get " + gen.Next(c.expect_found) + "\n";
   c.sent = Clock::now();
   // A request is far below the socket buffer: one write suffices.
   return write(c.fd, req.data(), req.size()) == static_cast<ssize_t>(req.size());
@@ -188,7 +141,8 @@ int main(int argc, char** argv) {
                  "[--seed N] [--no-verify]\n");
     return 2;
   }
-  Generator gen(o);
+  Generator gen(
+      rcptdb::bench::KeyMix::Options{o.mailboxes, o.aliases, o.domain, o.catchall_domain, o.seed});
   int ep = epoll_create1(0);
   std::vector<Conn> conns(static_cast<std::size_t>(o.connections));
   for (std::size_t i = 0; i < conns.size(); ++i) {
