@@ -25,9 +25,9 @@
 #define RCPTDB_WORKER_H
 
 #include <array>
+#include <asio.hpp>
 #include <chrono>
 #include <cstdint>
-#include <asio.hpp>
 #include <list>
 #include <memory>
 #include <optional>

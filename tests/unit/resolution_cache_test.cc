@@ -175,7 +175,8 @@ TEST_F(ResolutionCacheTest, AnswersAgreeWithAnswerMap) {
     for (MapId map : kAllMaps) {
       MapAnswer want = AnswerMap(**store, map, key);
       MapAnswer got = At(t0, map, key);
-      EXPECT_EQ(static_cast<int>(got.kind), static_cast<int>(want.kind)) << key << " " << MapName(map);
+      EXPECT_EQ(static_cast<int>(got.kind), static_cast<int>(want.kind))
+          << key << " " << MapName(map);
       EXPECT_EQ(got.value, want.value) << key << " " << MapName(map);
     }
 }
