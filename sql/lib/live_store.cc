@@ -34,6 +34,7 @@ Result<Store*> LiveStore::Get() {
         Store::Open(path_, Store::Mode::kReadOnly, busy_timeout_ms_);
     if (!opened.ok()) return opened.status();
     store_ = std::move(*opened);
+    ++generation_;
     dev_ = st.st_dev;
     ino_ = st.st_ino;
   }

@@ -327,6 +327,7 @@ enum Slot {
   kSlotBeginRead,
   kSlotCommit,
   kSlotRollback,
+  kSlotDataVersion,
 };
 
 #define DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
@@ -664,6 +665,15 @@ bool Store::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 Status Store::BeginRead() { return RunControl(kSlotBeginRead, "BEGIN"); }
 Status Store::Commit() { return RunControl(kSlotCommit, "COMMIT"); }
 void Store::Rollback() { RunControl(kSlotRollback, "ROLLBACK"); }
+
+// Inside a read transaction this also pins the snapshot: the PRAGMA reads
+// the file, so a deferred BEGIN takes its WAL read lock here.
+Result<std::uint64_t> Store::DataVersion() {
+  Statement& st = Prepare(kSlotDataVersion, "PRAGMA data_version");
+  ResetOnExit<Statement> r{st};
+  if (st.Step() != SQLITE_ROW) return Error("reading the data version");
+  return static_cast<std::uint64_t>(st.Int(0));
+}
 
 Status Store::BackupTo(const std::string& dest_path) {
   std::error_code ec;
