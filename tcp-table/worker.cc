@@ -35,7 +35,7 @@ Worker::~Worker() {
 
 void Worker::Warm() {
   Result<Store*> s = store_->Get();
-  if (!s.ok()) state_.health().Failed(s.status().message(), "at startup");
+  if (!s.ok()) state_.health().Failed(s.status().cause(), s.status().message(), "at startup");
 }
 
 MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer) {
@@ -48,12 +48,17 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
     answer.kind = MapAnswer::Kind::kTemporary;
     answer.value = ready.message();
     answer.why = answer.value;
+    answer.cause = ready.cause();
   }
+#if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 2
+  // Test-only mutant (tests/mutants/run): +detail unknown to Postfix.
+  if (map == MapId::kRecipients && key.find('+') != std::string_view::npos) answer = MapAnswer();
+#endif
   stats_.Record(map, answer.kind, std::chrono::steady_clock::now() - start);
   if (answer.kind == MapAnswer::Kind::kTemporary) {
     // Reopen on the next lookup: the file may be replaced or repaired.
     Reset();
-    state_.health().Failed(answer.value,
+    state_.health().Failed(answer.cause, answer.value,
                            fmt::format("{} map {} key {}", peer, MapName(map), Printable(key)));
   } else {
     state_.health().Succeeded();
