@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "logger.h"
+#include "policy_session.h"
 #include "session.h"
 #include "socketmap_responder.h"
 #include "tcp_table_responder.h"
@@ -69,6 +70,7 @@ asio::generic::stream_protocol ProtocolOf(int fd) {
 
 std::string BoundListener::str() const {
   if (protocol == Protocol::kSocketmap) return "socketmap " + address.str();
+  if (protocol == Protocol::kPolicy) return "policy " + address.str();
   return fmt::format("tcp_table {} {}", MapName(map), address.str());
 }
 
@@ -109,6 +111,10 @@ void Server::Prepare() {
     workers_.push_back(
         std::make_unique<Worker>(*state_, i, config_.database, config_.busy_timeout_ms));
     workers_.back()->Warm();
+    if (!config_.policy.listeners.empty())
+      policy_.push_back(std::make_unique<PolicyService>(*workers_.back(), quota_health_,
+                                                        config_.policy, config_.database,
+                                                        config_.busy_timeout_ms));
   }
   for (const BoundListener& l : listeners_) {
     auto acceptor = std::make_unique<Acceptor>(control_);
@@ -213,6 +219,14 @@ void Server::StartSession(Worker& worker, Socket socket, const BoundListener& li
     int one = 1;
     setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
+  if (listener.protocol == BoundListener::Protocol::kPolicy) {
+    std::size_t i = 0;
+    while (workers_[i].get() != &worker) ++i;
+    asio::co_spawn(worker.context(),
+                   RunPolicySession(worker, std::move(socket), *policy_[i], std::move(name)),
+                   asio::detached);
+    return;
+  }
   std::unique_ptr<Responder> responder;
   if (listener.protocol == BoundListener::Protocol::kTcpTable)
     responder = std::make_unique<TcpTableResponder>(worker, listener.map, name);
@@ -252,7 +266,7 @@ void Server::Reload() {
   ServerConfig& n = *next;
   if (!n.SameListeners(config_))
     LogWarning(
-        "reload: changes to tcp_table, socketmap, user, threads or pid_file take effect "
+        "reload: changes to tcp_table, socketmap, policy, user, threads or pid_file take effect "
         "only after a restart");
   if (foreground_)
     Logger::ToStderr(n.syslog_name);
@@ -260,6 +274,7 @@ void Server::Reload() {
     Logger::ToSyslog(n.syslog_name, n.syslog_facility);
   if (n.database != config_.database || n.busy_timeout_ms != config_.busy_timeout_ms)
     for (auto& w : workers_) w->SetDatabase(n.database, n.busy_timeout_ms);
+  for (auto& p : policy_) p->Reconfigure(n.policy, n.database, n.busy_timeout_ms);
   state_->verbose = n.verbose;
   max_connections_ = ConnectionCap(n.max_connections);
   // Keep what needs a restart as it runs, so that the next reload compares
@@ -269,6 +284,7 @@ void Server::Reload() {
   n.user = config_.user;
   n.threads = config_.threads;
   n.pid_file = config_.pid_file;
+  n.policy.listeners = config_.policy.listeners;
   config_ = std::move(n);
   LogInfo("reloaded configuration{}{}: database {}, max_connections {}, allow_networks {}",
           config_.config_file.empty() ? "" : " from ", config_.config_file, config_.database,
