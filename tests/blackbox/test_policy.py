@@ -11,6 +11,7 @@ are full; then every case sends a real SMTP transaction to Postfix and
 checks the RCPT reply, and that nothing was queued or bounced.
 """
 import os
+import shutil
 import signal
 import smtplib
 import socket
@@ -25,8 +26,9 @@ from postfix_instance import EXAMPLES, PrivatePostfix, example_settings
 QUOTA_EXAMPLE = os.path.join(EXAMPLES, "dovecot-quota.conf")
 EXAMPLE_POLICY = "127.0.0.1:10028"
 EXAMPLE_QUOTA_STATUS_PORT = "port = 10029"
+DOVECOT_MODULES = "/usr/lib/dovecot/modules"
+QUOTA_PLUGIN = "lib10_quota_plugin.so"
 TROUBLE = "DEFER_IF_PERMIT quota service unavailable, try again later"
-FULL_REPLY = "5.2.2 Mailbox is full"
 
 # (args) to provision; quotas in bytes.
 PROVISION = [
@@ -45,6 +47,12 @@ PROVISION = [
     ["alias", "add", "away@example.com", "someone@far.test"],
     ["catchall", "set", "example.org", "full@example.com"],
 ]
+
+
+def add_quota_plugin(dovecot):
+    """The instance's private module directory gets Dovecot's quota plugin."""
+    src = os.path.join(DOVECOT_MODULES, QUOTA_PLUGIN)
+    shutil.copy(src, os.path.join(dovecot.dir, "modules", QUOTA_PLUGIN))
 
 
 def quota_status(port, recipient, size=1):
@@ -104,6 +112,7 @@ class PolicyTest(unittest.TestCase):
         quota_conf = quota_conf.replace(EXAMPLE_QUOTA_STATUS_PORT, f"port = {cls.qs_port}")
         cls.dovecot = PrivateDovecot(os.path.join(d, "dovecot"), cls.db, name="store",
                                      extra_text=quota_conf)
+        add_quota_plugin(cls.dovecot)
         harness.rcptdb(cls.db, "init")
         for args in PROVISION:
             harness.rcptdb(cls.db, *[a.format(lmtp=f"lmtp:inet:127.0.0.1:{cls.dovecot.port}")
@@ -144,7 +153,10 @@ class PolicyTest(unittest.TestCase):
         body = "x" * 800
         with Lmtp(cls.dovecot.port) as lmtp:
             for i in range(count):
-                if stop_when_full and quota_status(cls.qs_port, user).startswith("552"):
+                answer = quota_status(cls.qs_port, user)
+                if answer != "DUNNO" and not answer.startswith("552"):
+                    raise AssertionError(f"quota-status answered {answer!r} for {user}")
+                if stop_when_full and answer.startswith("552"):
                     return
                 lmtp.mail()
                 code, text = lmtp.rcpt(user)
@@ -166,7 +178,6 @@ class PolicyTest(unittest.TestCase):
             p.stop()
         cls.processes = []
         if os.environ.get("RCPTDB_KEEP_TMP") != "1":
-            import shutil
             shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self):
@@ -175,7 +186,9 @@ class PolicyTest(unittest.TestCase):
     def assertRefused(self, recipient, size=None):
         code, text = rcpt(self.postfix.smtp_port, recipient, size)
         self.assertEqual(code, 552, f"{recipient}: {code} {text}")
-        self.assertIn(FULL_REPLY, text, recipient)
+        # Dovecot's words, enhanced status first; Postfix adds the address.
+        self.assertTrue(text.startswith("5.2.2 "), f"{recipient}: {text}")
+        self.assertTrue(text.endswith("Mailbox is full"), f"{recipient}: {text}")
         self.assertEqual(self.postfix.queue(), [], recipient)
 
     def assertAccepted(self, recipient, size=None):
@@ -278,7 +291,6 @@ class PolicyTest(unittest.TestCase):
     def test_z_emptied_mailbox_is_accepted_again_without_reload(self):
         self.assertRefused("refill@example.com")
         self.dovecot.doveadm("expunge", "-u", "refill@example.com", "mailbox", "INBOX", "all")
-        self.dovecot.doveadm("quota", "recalc", "-u", "refill@example.com", check=False)
         self.assertAccepted("refill@example.com")
 
     def test_other_protocol_states_get_dunno(self):
