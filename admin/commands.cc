@@ -30,7 +30,7 @@ constexpr OptionSpec kOptions[] = {
     {"quota", true},       {"format", true},          {"force", false},
     {"server", true},      {"lmtp", true},            {"database", true},
     {"header-checks", true}, {"verify", false},
-    {"policy", true},      {"quota-status", true},
+    {"policy", true},      {"quota-status", true},    {"size", true},
 };
 
 // clang-format on
@@ -96,7 +96,8 @@ const std::vector<Command>& Commands() {
       {"config", "set", "delimiter CHARS", 2, 2, {}, ConfigSet},
       {"config", "get", "delimiter", 1, 1, {}, ConfigGet},
       {"config", "list", "", 0, 0, {}, ConfigList},
-      {"check", "", "ADDRESS", 1, 1, {}, Check},
+      {"check", "", "ADDRESS [--size N] [--policy ADDR:PORT|unix:PATH]", 1, 1,
+       {"size", "policy"}, Check},
       {"import", "", "FILE|- [--format csv|json]", 1, 1, {"format"}, Import},
       {"export", "", "[--format csv|json]", 0, 0, {"format"}, Export},
       {"backup", "", "DEST", 1, 1, {}, Backup},

@@ -133,17 +133,18 @@ Result<std::string> DovecotSql(const MailSetup& setup) {
   return FileAsComment(kDovecotSqlPath, "The passdb and userdb above read this file.", *sql);
 }
 
-// Puts postfix-main-quota.cf's recipient restrictions (with the policy
+// Puts postfix-policy.cf's recipient restrictions (with the policy
 // check) in place of the main example's.
 Status WithQuotaPolicy(const MailSetup& setup, std::string_view name, std::string& body) {
-  constexpr std::string_view kQuota = "postfix-main-quota.cf";
+  constexpr std::string_view kQuota = "postfix-policy.cf";
   Result<std::string> quota = Example(kQuota);
   if (!quota.ok()) return quota.status();
   std::string restrictions = WithoutOpeningComment(*quota);
   Status s = ReplaceAll(restrictions, kQuota, kExampleServer, setup.server.str());
   if (s.ok()) s = ReplaceAll(restrictions, kQuota, kExamplePolicy, setup.policy->str());
   std::size_t start = body.find("smtpd_recipient_restrictions =\n");
-  std::size_t end = start == std::string::npos ? start : body.find("\n", body.find(":access", start));
+  std::size_t end =
+      start == std::string::npos ? start : body.find("\n", body.find(":access", start));
   if (s.ok() && end == std::string::npos)
     s = Status::Invalid("internal error: example " + std::string(name) +
                         " no longer holds smtpd_recipient_restrictions with the access map");
@@ -248,9 +249,10 @@ Result<std::string> RenderDovecotConfig(const MailSetup& setup) {
                    "    address = " + setup.quota_status->host +
                        "\n    port = " + setup.quota_status->port + "\n");
     if (!s.ok()) return s;
-    body += "\n# Quota and quota-status for rcptdb-server's policy service\n"
-            "# (doc/examples/dovecot-quota.conf).\n" +
-            text;
+    body +=
+        "\n# Quota and quota-status for rcptdb-server's policy service\n"
+        "# (doc/examples/dovecot-quota.conf).\n" +
+        text;
   }
   Result<std::string> sql = DovecotSql(setup);
   if (!sql.ok()) return sql;

@@ -59,8 +59,8 @@ struct MailSetup {
 
 // Returns the main.cf settings (postfix-main.cf, or postfix-main-verify.cf
 // if setup.verify; with setup.policy, the recipient restrictions of
-// postfix-main-quota.cf in place of postfix-main.cf's) followed by the header_checks table as a comment block
-// of "#| " lines, so that the whole text is valid main.cf.
+// postfix-policy.cf in place of postfix-main.cf's) followed by the header_checks table as a comment
+// block of "#| " lines, so that the whole text is valid main.cf.
 Result<std::string> RenderPostfixConfig(const MailSetup& setup);
 
 // Returns the conf.d snippet (dovecot-rcptdb.conf, then dovecot-quota.conf

@@ -90,7 +90,8 @@ std::string EncodePolicyReply(std::string_view action) {
   return "action=" + a + "\n\n";
 }
 
-std::string EncodePolicyRequest(const std::vector<std::pair<std::string, std::string>>& attributes) {
+std::string EncodePolicyRequest(
+    const std::vector<std::pair<std::string, std::string>>& attributes) {
   std::string out;
   for (const auto& [name, value] : attributes) out += Clean(name) + "=" + Clean(value) + "\n";
   return out + "\n";

@@ -71,16 +71,15 @@ asio::awaitable<std::string> PolicyService::Answer(const PolicyBlock& request,
   co_return d.action;
 }
 
-asio::awaitable<PolicyDecision> PolicyService::Judge(std::string_view recipient,
-                                                     std::uint64_t size, std::string_view peer) {
+asio::awaitable<PolicyDecision> PolicyService::Judge(std::string_view recipient, std::uint64_t size,
+                                                     std::string_view peer) {
   auto start = std::chrono::steady_clock::now();
   Result<Store*> store = store_->Get();
   Result<Resolution> res = store.ok() ? Resolver(**store).Resolve(recipient) : store.status();
   if (!res.ok()) {
     store_->Invalidate();
-    worker_.state().health().Failed(res.status().message(),
-                                     fmt::format("{} policy recipient {}", peer,
-                                                 Printable(recipient)));
+    worker_.state().health().Failed(
+        res.status().message(), fmt::format("{} policy recipient {}", peer, Printable(recipient)));
     co_return PolicyDecision{PolicyDecision::Kind::kTrouble, config_.trouble_action,
                              std::string(DatabaseHealth::CauseOf(res.status().message()))};
   }
@@ -133,7 +132,8 @@ void PolicyService::Remember(const std::string& mailbox, std::uint64_t size,
   if (cache_.size() >= kCacheEntries) cache_.clear();
   Cached& c = cache_[mailbox];
   if (c.expires > std::chrono::steady_clock::now() && c.size <= size) return;
-  c = {action, size, std::chrono::steady_clock::now() + std::chrono::seconds(config_.cache_seconds)};
+  c = {action, size,
+       std::chrono::steady_clock::now() + std::chrono::seconds(config_.cache_seconds)};
 }
 
 }  // namespace rcptdb

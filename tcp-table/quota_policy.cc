@@ -124,9 +124,9 @@ PolicyDecision CombineQuotaAnswers(const std::vector<QuotaCheck>& checks,
     if (first_reject != none) return refuse(first_reject);
     if (first_defer != none) return defer(first_defer);
     if (first_trouble != none) return trouble(first_trouble);
-    return accept(checks.size() == 1 ? Describe(checks[0]) + " can take it"
-                                     : "all " + std::to_string(checks.size()) +
-                                           " local targets can take it");
+    return accept(checks.size() == 1
+                      ? Describe(checks[0]) + " can take it"
+                      : "all " + std::to_string(checks.size()) + " local targets can take it");
   }
   if (first_ok != none) return accept(Describe(checks[first_ok]) + " can take it (rule: all)");
   if (rejects == checks.size() && first_reject != none) {

@@ -37,7 +37,7 @@ enum class QuotaRule { kAny, kAll };
 
 // Where each store's quota-status service listens.
 struct QuotaRoutes {
-  std::optional<ListenAddress> fallback;                     // quota_status
+  std::optional<ListenAddress> fallback;                      // quota_status
   std::vector<std::pair<std::string, ListenAddress>> routes;  // quota_status_routes
   // Returns the endpoint for a mailbox with this route, or nullptr if
   // neither a route entry nor quota_status applies.
@@ -48,13 +48,12 @@ struct QuotaRoutes {
 // Parses quota_status_routes: "ROUTE=ADDRESS" items separated by commas
 // or white space. ROUTE is a transport as the database stores it (e.g.
 // "lmtp:inet:store2.example:24"); it is split from ADDRESS at its last '='.
-Result<std::vector<std::pair<std::string, ListenAddress>>> ParseQuotaRoutes(
-    std::string_view value);
+Result<std::vector<std::pair<std::string, ListenAddress>>> ParseQuotaRoutes(std::string_view value);
 
 // One question for one quota-status service.
 struct QuotaCheck {
-  std::string mailbox;   // the mailbox address asked about
-  std::string route;     // its transport ("" = the default)
+  std::string mailbox;  // the mailbox address asked about
+  std::string route;    // its transport ("" = the default)
   ListenAddress endpoint;
 };
 
@@ -62,7 +61,7 @@ struct QuotaPlan {
   // False: nothing to judge (not a local recipient, or no endpoint for any
   // local target); the answer is DUNNO and why says which.
   bool judge = false;
-  std::vector<QuotaCheck> checks;  // iff judge: in target order, no duplicates
+  std::vector<QuotaCheck> checks;    // iff judge: in target order, no duplicates
   std::vector<std::string> skipped;  // targets not checked, and why
   std::string why;
 };

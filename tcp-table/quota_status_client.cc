@@ -43,8 +43,7 @@ std::string Cause(const asio::error_code& ec) {
   if (ec == asio::error::eof || ec == asio::error::connection_reset ||
       ec == asio::error::broken_pipe)
     return "closed the connection";
-  if (ec == asio::error::not_found || ec == asio::error::no_such_device)
-    return "no such socket";
+  if (ec == asio::error::not_found || ec == asio::error::no_such_device) return "no such socket";
   return ec.message();
 }
 
@@ -102,10 +101,9 @@ asio::awaitable<Exchange> Converse(Socket& socket, const std::string& request) {
 
 }  // namespace
 
-asio::awaitable<QuotaAnswer> QuotaStatusClient::Ask(const ListenAddress& endpoint,
-                                                    const std::string& mailbox,
-                                                    std::uint64_t size,
-                                                    std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<QuotaAnswer> QuotaStatusClient::Ask(
+    const ListenAddress& endpoint, const std::string& mailbox, std::uint64_t size,
+    std::chrono::steady_clock::time_point deadline) {
   const std::string request = EncodePolicyRequest({{"request", "smtpd_access_policy"},
                                                    {"protocol_state", "RCPT"},
                                                    {"protocol_name", "ESMTP"},

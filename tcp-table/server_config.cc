@@ -32,8 +32,8 @@ std::string DefaultConfigFile() { return std::string(SYSCONFDIR) + "/rcptdb/rcpt
 namespace {
 
 constexpr const char* kNames[] = {
-    "database",        "tcp_table", "socketmap",    "allow_networks",  "user",        "pid_file",
-    "max_connections", "threads",   "busy_timeout", "syslog_facility", "syslog_name", "verbose",
+    "database", "tcp_table", "socketmap", "allow_networks", "user", "pid_file", "max_connections",
+    "threads", "busy_timeout", "syslog_facility", "syslog_name", "verbose",
     // The policy service (ApplyPolicySetting).
     "policy", "quota_status", "quota_status_routes", "policy_refuse", "policy_trouble_action",
     "quota_status_timeout", "quota_status_connections", "policy_cache_time"};
@@ -317,8 +317,9 @@ Status ValidateConfig(const ServerConfig& config) {
     return Status::Invalid("nothing to listen on: set tcp_table, socketmap and/or policy");
   if (!config.policy.listeners.empty() && !config.policy.quota_status.fallback &&
       config.policy.quota_status.routes.empty())
-    return Status::Invalid("policy is set but quota_status is not: the policy service has "
-                           "no quota-status service to ask");
+    return Status::Invalid(
+        "policy is set but quota_status is not: the policy service has "
+        "no quota-status service to ask");
   std::set<std::string> seen;
   std::vector<ListenAddress> all = config.socketmaps;
   all.insert(all.end(), config.policy.listeners.begin(), config.policy.listeners.end());

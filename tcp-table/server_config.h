@@ -47,13 +47,13 @@ struct TcpTableListener {
 
 // The policy service (policy_service.h, rcptdb-server(8) "POLICY SERVICE").
 struct PolicyConfig {
-  std::vector<ListenAddress> listeners;   // policy: ADDRESS, ...
-  QuotaRoutes quota_status;               // quota_status, quota_status_routes
-  QuotaRule rule = QuotaRule::kAny;       // policy_refuse: any | all
-  std::string trouble_action = "DUNNO";   // policy_trouble_action
-  int timeout_ms = 3000;                  // quota_status_timeout (milliseconds)
-  std::size_t max_idle = 4;               // quota_status_connections (per thread)
-  int cache_seconds = 0;                  // policy_cache_time: 0 = no cache
+  std::vector<ListenAddress> listeners;  // policy: ADDRESS, ...
+  QuotaRoutes quota_status;              // quota_status, quota_status_routes
+  QuotaRule rule = QuotaRule::kAny;      // policy_refuse: any | all
+  std::string trouble_action = "DUNNO";  // policy_trouble_action
+  int timeout_ms = 3000;                 // quota_status_timeout (milliseconds)
+  std::size_t max_idle = 4;              // quota_status_connections (per thread)
+  int cache_seconds = 0;                 // policy_cache_time: 0 = no cache
   bool operator==(const PolicyConfig&) const = default;
 };
 

@@ -5,7 +5,7 @@ private Dovecot running doc/examples/dovecot-rcptdb.conf and
 doc/examples/dovecot-quota.conf (quota plugin, count driver, quota-status
 service; only ports and paths changed) on the rcptdb database, and a
 private Postfix with doc/examples/postfix-main.cf plus
-doc/examples/postfix-main-quota.cf. Mailboxes are filled over their small
+doc/examples/postfix-policy.cf. Mailboxes are filled over their small
 quota by real LMTP deliveries until Dovecot's own quota-status says they
 are full; then every case sends a real SMTP transaction to Postfix and
 checks the RCPT reply, and that nothing was queued or bounced.
@@ -124,7 +124,7 @@ class PolicyTest(unittest.TestCase):
         harness.wait_port(cls.policy_port)
         cls.dovecot_process = cls.dovecot.start(cls)
         settings = example_settings("postfix-main.cf", f"127.0.0.1:{cls.socketmap_port}")
-        quota = example_settings("postfix-main-quota.cf", f"127.0.0.1:{cls.socketmap_port}")
+        quota = example_settings("postfix-policy.cf", f"127.0.0.1:{cls.socketmap_port}")
         for k, v in quota.items():
             if EXAMPLE_POLICY in v:
                 v = v.replace(EXAMPLE_POLICY, f"127.0.0.1:{cls.policy_port}")
@@ -292,6 +292,39 @@ class PolicyTest(unittest.TestCase):
         self.assertRefused("refill@example.com")
         self.dovecot.doveadm("expunge", "-u", "refill@example.com", "mailbox", "INBOX", "all")
         self.assertAccepted("refill@example.com")
+
+    # -- rcptdb check --size, and the printed configuration ------------------
+    def check(self, *args):
+        return harness.run([harness.RCPTDB, "--db", self.db, "check", *args,
+                            "--policy", f"127.0.0.1:{self.policy_port}"], check=False)
+
+    def test_check_size_shows_the_answer_and_the_full_target(self):
+        res = self.check("multi@example.com", "--size", "10")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertIn("RCPT TO:<multi@example.com> SIZE=10 -> 552 5.2.2 Mailbox is full",
+                      res.stdout)
+        self.assertIn("target full@example.com (route lmtp:inet:", res.stdout)
+        self.assertRegex(res.stdout, r"target roomy@example.com \(route [^)]*\) -> DUNNO")
+        res = self.check("half@example.com", "--size", "1000")
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertIn("SIZE=1000 -> DUNNO", res.stdout)
+        res = self.check("half@example.com", "--size", "90000")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+
+    def test_check_size_without_a_policy_service_is_a_temporary_error(self):
+        res = harness.run([harness.RCPTDB, "--db", self.db, "check", "full@example.com",
+                           "--policy", f"127.0.0.1:{harness.free_port()}"], check=False)
+        self.assertEqual(res.returncode, 75, res.stdout + res.stderr)
+
+    def test_printed_configuration_has_the_policy_pieces(self):
+        out = harness.run([harness.RCPTDB, "postfix-config", "--policy", "127.0.0.1:2028"]).stdout
+        self.assertIn("check_policy_service { inet:127.0.0.1:2028, timeout=10s, "
+                      "default_action=DUNNO }", out)
+        self.assertEqual(out.count("smtpd_recipient_restrictions ="), 1)
+        out = harness.run([harness.RCPTDB, "--db", self.db, "dovecot-config",
+                           "--quota-status", "127.0.0.1:2029"]).stdout
+        self.assertIn("port = 2029", out)
+        self.assertIn('quota_status_overquota = "552 5.2.2 Mailbox is full"', out)
 
     def test_other_protocol_states_get_dunno(self):
         with socket.create_connection(("127.0.0.1", self.policy_port), timeout=10) as s:

@@ -63,8 +63,7 @@ void CheckBlock(const PolicyBlock& b, std::string_view buffer, std::size_t max_b
   for (const auto& [name, value] : b.attributes)
     if (name.find('\r') != std::string::npos || value.find('\r') != std::string::npos)
       clean = false;
-  if (clean)
-    CHECK(EncodePolicyRequest(b.attributes) == WithoutCr(buffer.substr(0, b.consumed)));
+  if (clean) CHECK(EncodePolicyRequest(b.attributes) == WithoutCr(buffer.substr(0, b.consumed)));
 }
 
 std::vector<Event> Serve(std::string_view input, std::size_t max_block, std::size_t chunk) {

@@ -77,8 +77,7 @@ TEST(ParsePolicyBlock, BoundsTheBlock) {
 
 TEST(EncodePolicyReply, OneLineAndAnEmptyLine) {
   EXPECT_EQ(EncodePolicyReply("DUNNO"), "action=DUNNO\n\n");
-  EXPECT_EQ(EncodePolicyReply("552 5.2.2 Mailbox is full"),
-            "action=552 5.2.2 Mailbox is full\n\n");
+  EXPECT_EQ(EncodePolicyReply("552 5.2.2 Mailbox is full"), "action=552 5.2.2 Mailbox is full\n\n");
   EXPECT_EQ(EncodePolicyReply("450 a\n\naction=OK"), "action=450 a  action=OK\n\n");
   EXPECT_EQ(EncodePolicyReply(""), "action=DUNNO\n\n");
   EXPECT_EQ(EncodePolicyReply(" \r"), "action=DUNNO\n\n");
