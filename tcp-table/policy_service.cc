@@ -79,9 +79,10 @@ asio::awaitable<PolicyDecision> PolicyService::Judge(std::string_view recipient,
   if (!res.ok()) {
     store_->Invalidate();
     worker_.state().health().Failed(
-        res.status().message(), fmt::format("{} policy recipient {}", peer, Printable(recipient)));
+        res.status().cause(), res.status().message(),
+        fmt::format("{} policy recipient {}", peer, Printable(recipient)));
     co_return PolicyDecision{PolicyDecision::Kind::kTrouble, config_.trouble_action,
-                             std::string(DatabaseHealth::CauseOf(res.status().message()))};
+                             std::string(CauseName(res.status().cause()))};
   }
   worker_.state().health().Succeeded();
   QuotaPlan plan = PlanQuotaChecks(*res, config_.quota_status);
