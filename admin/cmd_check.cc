@@ -8,14 +8,25 @@
 //   admin asking "why was this mail refused?" gets the answer the mail
 //   system got, not a re-implementation of it.
 //
+//   With --size N (or --policy ADDR), it also asks the running policy
+//   service (rcptdb-server's policy listener, default 127.0.0.1:10028, the
+//   documented one) what it answers Postfix for a message of N octets,
+//   and asks it about each local target mailbox alone, so the admin sees
+//   which target is full and on which route (store).
+//
 //   Exit status: 0 if the address is accepted (mailbox, alias, relay),
-//   1 if it is refused, 75 on database trouble.
+//   1 if it is refused (by the maps, or by the policy service), 75 on
+//   database trouble or a policy service that does not answer.
 // SEE ALSO
 //   commands.h, resolver.h, answers.h, rcptdb(1) "check"
+#include <charconv>
+#include <set>
+
 #include "answers.h"
 #include "commands.h"
 #include "json.h"
 #include "output.h"
+#include "policy_question.h"
 
 namespace rcptdb::admin {
 namespace {
@@ -163,6 +174,68 @@ void PrintText(const Report& r) {
   PrintLine("  RCPT TO:<" + r.key + "> -> " + reply);
 }
 
+// What the policy service said: for the address, and per local target.
+struct PolicyReport {
+  std::string service;
+  std::uint64_t size = 0;
+  std::string action;
+  struct TargetAnswer {
+    std::string mailbox, route, action;
+  };
+  std::vector<TargetAnswer> targets;
+};
+
+Result<PolicyReport> AskPolicy(const Cli& cli, const Report& r) {
+  PolicyReport p;
+  p.service = cli.Value("policy").value_or("127.0.0.1:10028");
+  if (std::optional<std::string> size = cli.Value("size")) {
+    auto [end, ec] = std::from_chars(size->data(), size->data() + size->size(), p.size);
+    if (size->empty() || ec != std::errc() || end != size->data() + size->size())
+      return Status::Invalid("--size " + *size + ": expected a number of octets");
+  }
+  Result<std::string> action = AskPolicyService(p.service, r.raw, p.size);
+  if (!action.ok()) return action.status();
+  p.action = *action;
+  if (!r.res.ok()) return p;
+  std::vector<std::pair<std::string, std::string>> locals;
+  if (r.res->verdict == Verdict::kMailbox) locals.emplace_back(r.res->mailbox, r.res->transport);
+  if (r.res->verdict == Verdict::kAlias)
+    for (const Target& t : r.res->targets)
+      if (t.local()) locals.emplace_back(t.mailbox, t.transport);
+  std::set<std::string> seen;
+  for (const auto& [mailbox, route] : locals) {
+    if (!seen.insert(mailbox).second) continue;
+    Result<std::string> a = AskPolicyService(p.service, mailbox, p.size);
+    if (!a.ok()) return a.status();
+    p.targets.push_back({mailbox, route, *a});
+  }
+  return p;
+}
+
+void PrintPolicy(const Cli& cli, const PolicyReport& p, const std::string& address) {
+  if (cli.json) {
+    std::vector<std::string> items;
+    for (const auto& t : p.targets)
+      items.push_back(JsonObject()
+                          .String("mailbox", t.mailbox)
+                          .StringOrNull("route", t.route)
+                          .String("action", t.action)
+                          .str());
+    PrintLine(JsonObject()
+                  .String("policy_service", p.service)
+                  .Int("size", static_cast<std::int64_t>(p.size))
+                  .String("action", p.action)
+                  .Raw("targets", JsonArray(items))
+                  .str());
+    return;
+  }
+  PrintLine("policy service " + p.service + ":");
+  PrintLine("  RCPT TO:<" + address + "> SIZE=" + std::to_string(p.size) + " -> " + p.action);
+  for (const auto& t : p.targets)
+    PrintLine("  target " + t.mailbox + " (route " + (t.route.empty() ? "-" : t.route) + ") -> " +
+              t.action);
+}
+
 }  // namespace
 
 Outcome Check(Cli& cli) {
@@ -174,6 +247,16 @@ Outcome Check(Cli& cli) {
   else
     PrintText(r);
   if (!r.res.ok()) return r.res.status();
+  if (cli.Has("size") || cli.Has("policy")) {
+    Result<PolicyReport> p = AskPolicy(cli, r);
+    if (!p.ok()) return p.status();
+    PrintPolicy(cli, *p, r.raw);
+    char first = p->action.empty() ? ' ' : p->action[0];
+    if (first == '5' || p->action.starts_with("REJECT"))
+      return Status::NotFound(r.key + ": refused by the policy service (" + p->action + ")");
+    if (first == '4' || p->action.starts_with("DEFER"))
+      return Status::Temporary(r.key + ": deferred by the policy service (" + p->action + ")");
+  }
   Verdict v = r.res->verdict;
   if (v == Verdict::kMailbox || v == Verdict::kAlias || v == Verdict::kRelay) return Outcome();
   // Refused is an answer, not an error: say so in one line, exit 1.

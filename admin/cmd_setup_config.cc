@@ -60,6 +60,11 @@ Outcome PostfixConfig(Cli& cli) {
     if (!s.ok()) return s;
     setup.header_checks = *path;
   }
+  if (std::optional<std::string> policy = cli.Value("policy")) {
+    Result<HostPort> hp = ParseHostPort("policy", *policy);
+    if (!hp.ok()) return hp.status();
+    setup.policy = *hp;
+  }
   Result<std::string> text = RenderPostfixConfig(setup);
   if (!text.ok()) return text.status();
   Print(*text);
@@ -69,6 +74,11 @@ Outcome PostfixConfig(Cli& cli) {
 Outcome DovecotConfig(Cli& cli) {
   MailSetup setup;
   if (Outcome o = ReadCommonOptions(cli, setup); !o.ok()) return o;
+  if (std::optional<std::string> qs = cli.Value("quota-status")) {
+    Result<HostPort> hp = ParseHostPort("quota-status", *qs);
+    if (!hp.ok()) return hp.status();
+    setup.quota_status = *hp;
+  }
   Result<std::string> database = DovecotDatabase(cli);
   if (!database.ok()) return database.status();
   setup.database = *database;

@@ -30,6 +30,7 @@ constexpr OptionSpec kOptions[] = {
     {"quota", true},       {"format", true},          {"force", false},
     {"server", true},      {"lmtp", true},            {"database", true},
     {"header-checks", true}, {"verify", false},
+    {"policy", true},      {"quota-status", true},    {"size", true},
 };
 
 // clang-format on
@@ -95,15 +96,17 @@ const std::vector<Command>& Commands() {
       {"config", "set", "delimiter CHARS", 2, 2, {}, ConfigSet},
       {"config", "get", "delimiter", 1, 1, {}, ConfigGet},
       {"config", "list", "", 0, 0, {}, ConfigList},
-      {"check", "", "ADDRESS", 1, 1, {}, Check},
+      {"check", "", "ADDRESS [--size N] [--policy ADDR:PORT|unix:PATH]", 1, 1,
+       {"size", "policy"}, Check},
       {"import", "", "FILE|- [--format csv|json]", 1, 1, {"format"}, Import},
       {"export", "", "[--format csv|json]", 0, 0, {"format"}, Export},
       {"backup", "", "DEST", 1, 1, {}, Backup},
       {"postfix-config", "",
-       "[--server ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify]", 0, 0,
-       {"server", "lmtp", "header-checks", "verify"}, PostfixConfig},
-      {"dovecot-config", "", "[--database PATH] [--lmtp ADDR:PORT]", 0, 0,
-       {"database", "lmtp"}, DovecotConfig},
+       "[--server ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify] "
+       "[--policy ADDR:PORT]", 0, 0,
+       {"server", "lmtp", "header-checks", "verify", "policy"}, PostfixConfig},
+      {"dovecot-config", "", "[--database PATH] [--lmtp ADDR:PORT] [--quota-status ADDR:PORT]",
+       0, 0, {"database", "lmtp", "quota-status"}, DovecotConfig},
   };
   return kCommands;
 }

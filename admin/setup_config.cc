@@ -35,6 +35,8 @@ constexpr std::string_view kExampleLmtp = "lmtp:inet:127.0.0.1:24";
 constexpr std::string_view kExampleDatabase = "/var/lib/rcptdb/rcptdb.sqlite";
 constexpr std::string_view kExampleHeaderChecks = "/etc/postfix/rcptdb-header-checks.regexp";
 constexpr std::string_view kDovecotSqlPath = "/etc/dovecot/dovecot-sql.conf.ext";
+constexpr std::string_view kExamplePolicy = "127.0.0.1:10028";
+constexpr std::string_view kExampleQuotaStatus = "    address = 127.0.0.1\n    port = 10029\n";
 
 Result<std::string> Example(std::string_view name) {
   for (const ExampleFile& e : kExamples)
@@ -131,6 +133,26 @@ Result<std::string> DovecotSql(const MailSetup& setup) {
   return FileAsComment(kDovecotSqlPath, "The passdb and userdb above read this file.", *sql);
 }
 
+// Puts postfix-policy.cf's recipient restrictions (with the policy
+// check) in place of the main example's.
+Status WithQuotaPolicy(const MailSetup& setup, std::string_view name, std::string& body) {
+  constexpr std::string_view kQuota = "postfix-policy.cf";
+  Result<std::string> quota = Example(kQuota);
+  if (!quota.ok()) return quota.status();
+  std::string restrictions = WithoutOpeningComment(*quota);
+  Status s = ReplaceAll(restrictions, kQuota, kExampleServer, setup.server.str());
+  if (s.ok()) s = ReplaceAll(restrictions, kQuota, kExamplePolicy, setup.policy->str());
+  std::size_t start = body.find("smtpd_recipient_restrictions =\n");
+  std::size_t end =
+      start == std::string::npos ? start : body.find("\n", body.find(":access", start));
+  if (s.ok() && end == std::string::npos)
+    s = Status::Invalid("internal error: example " + std::string(name) +
+                        " no longer holds smtpd_recipient_restrictions with the access map");
+  if (!s.ok()) return s;
+  body.replace(start, end + 1 - start, restrictions);
+  return Status::Ok();
+}
+
 // The opening comment of postfix-config's output: what it is, where it goes.
 std::string PostfixHead(const MailSetup& setup, std::string_view example) {
   std::string server = setup.server.str();
@@ -196,6 +218,8 @@ Result<std::string> RenderPostfixConfig(const MailSetup& setup) {
   Status s = ReplaceAll(body, name, kExampleServer, setup.server.str());
   if (s.ok()) s = ReplaceAll(body, name, kExampleHeaderChecks, setup.header_checks);
   if (!s.ok()) return s;
+  if (setup.policy) s = WithQuotaPolicy(setup, name, body);
+  if (!s.ok()) return s;
   Result<std::string> table = PostfixHeaderChecks(setup);
   if (!table.ok()) return table;
   return PostfixHead(setup, name) + body + *table;
@@ -216,6 +240,20 @@ Result<std::string> RenderDovecotConfig(const MailSetup& setup) {
     s = ReplaceAll(body, kName, "\nrecipient_delimiter = +\n",
                    "\nrecipient_delimiter =" + (delimiter.empty() ? "" : " " + delimiter) + "\n");
   if (!s.ok()) return s;
+  if (setup.quota_status) {
+    constexpr std::string_view kQuota = "dovecot-quota.conf";
+    Result<std::string> quota = Example(kQuota);
+    if (!quota.ok()) return quota;
+    std::string text = WithoutOpeningComment(*quota);
+    s = ReplaceAll(text, kQuota, kExampleQuotaStatus,
+                   "    address = " + setup.quota_status->host +
+                       "\n    port = " + setup.quota_status->port + "\n");
+    if (!s.ok()) return s;
+    body +=
+        "\n# Quota and quota-status for rcptdb-server's policy service\n"
+        "# (doc/examples/dovecot-quota.conf).\n" +
+        text;
+  }
   Result<std::string> sql = DovecotSql(setup);
   if (!sql.ok()) return sql;
   return DovecotHead(setup) + body + *sql;

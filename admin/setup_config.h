@@ -17,6 +17,7 @@
 #ifndef RCPTDB_ADMIN_SETUP_CONFIG_H
 #define RCPTDB_ADMIN_SETUP_CONFIG_H
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,14 +51,20 @@ struct MailSetup {
   std::string header_checks = "/etc/postfix/rcptdb-header-checks.regexp";
   std::string delimiter = "+";  // the database's recipient delimiter set
   bool verify = false;          // Postfix: address verification variant
+  // The quota policy service (rcptdb-server(8), POLICY SERVICE): Postfix
+  // asks rcptdb-server's policy listener, which asks Dovecot's quota-status.
+  std::optional<HostPort> policy;        // postfix-config --policy
+  std::optional<HostPort> quota_status;  // dovecot-config --quota-status
 };
 
 // Returns the main.cf settings (postfix-main.cf, or postfix-main-verify.cf
-// if setup.verify) followed by the header_checks table as a comment block
-// of "#| " lines, so that the whole text is valid main.cf.
+// if setup.verify; with setup.policy, the recipient restrictions of
+// postfix-policy.cf in place of postfix-main.cf's) followed by the header_checks table as a comment
+// block of "#| " lines, so that the whole text is valid main.cf.
 Result<std::string> RenderPostfixConfig(const MailSetup& setup);
 
-// Returns the conf.d snippet (dovecot-rcptdb.conf) followed by
+// Returns the conf.d snippet (dovecot-rcptdb.conf, then dovecot-quota.conf
+// if setup.quota_status) followed by
 // dovecot-sql.conf.ext as a comment block of "#| " lines, so that the
 // whole text can be included into dovecot.conf.
 Result<std::string> RenderDovecotConfig(const MailSetup& setup);

@@ -25,6 +25,7 @@ const std::map<std::string, ValueFlag>& ValueFlags() {
       {"--db", {"database", false}},
       {"--tcp-table", {"tcp_table", true}},
       {"--socketmap", {"socketmap", true}},
+      {"--policy", {"policy", true}},
       {"--allow", {"allow_networks", true}},
       {"--user", {"user", false}},
       {"--pid-file", {"pid_file", false}},
@@ -41,6 +42,7 @@ const std::map<std::string, ValueFlag>& ValueFlags() {
 const char* UsageText() {
   return "usage: rcptdb-server [-c FILE] [--db PATH] [--tcp-table MAP=ADDR:PORT]...\n"
          "                     [--socketmap ADDR:PORT|unix:PATH]... [--allow CIDR]...\n"
+         "                     [--policy ADDR:PORT|unix:PATH]...\n"
          "                     [--user USER] [--pid-file PATH] [--max-connections N]\n"
          "                     [--threads N] [--busy-timeout MS] [--syslog-name NAME]\n"
          "                     [-v] [--foreground] [--check-config] [--help] [--version]\n"

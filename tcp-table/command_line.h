@@ -2,13 +2,14 @@
 //
 //   rcptdb-server [-c FILE] [--db PATH] [--tcp-table MAP=ADDR:PORT]...
 //                 [--socketmap ADDR:PORT|unix:PATH]... [--allow CIDR]...
+//                 [--policy ADDR:PORT|unix:PATH]...
 //                 [--user USER] [--pid-file PATH] [--max-connections N]
 //                 [--threads N] [--busy-timeout MS] [-v] [--foreground]
 //                 [--check-config] [--help] [--version]
 //
 // Flags that name a setting become Setting overrides (server_config.h),
 // applied after the configuration file; a repeatable flag (--tcp-table,
-// --socketmap, --allow) collects its values into one list that replaces
+// --socketmap, --policy, --allow) collects its values into one list that replaces
 // the file's. Both "--flag value" and "--flag=value" are accepted.
 //
 // Thread safety: pure function.

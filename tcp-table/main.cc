@@ -2,7 +2,8 @@
 //   rcptdb-server - Postfix lookup server for the rcptdb database
 // SYNOPSIS
 //   rcptdb-server [-c FILE] [--db PATH] [--tcp-table MAP=ADDR:PORT]...
-//                 [--socketmap ADDR:PORT|unix:PATH]... [--foreground] ...
+//                 [--socketmap ADDR:PORT|unix:PATH]...
+//                 [--policy ADDR:PORT|unix:PATH]... [--foreground] ...
 // DESCRIPTION
 //   Answers Postfix's tcp_table(5) (one listener per map) and socketmap(5)
 //   (one listener, all maps) lookups from the rcptdb database, with the
@@ -90,6 +91,10 @@ Result<std::vector<BoundListener>> BindListeners(const ServerConfig& config) {
         if (b.address.kind == ListenAddress::Kind::kUnix) unlink(b.address.path.c_str());
       return s;
     }
+  }
+  for (const ListenAddress& a : config.policy.listeners) {
+    Status s = bind({BoundListener::Protocol::kPolicy, MapId::kDomains, a, -1});
+    if (!s.ok()) return s;
   }
   return bound;
 }

@@ -40,6 +40,7 @@
 #include <cstring>
 
 #include "logger.h"
+#include "policy_session.h"
 #include "session.h"
 #include "socketmap_responder.h"
 #include "tcp_table_responder.h"
@@ -106,6 +107,7 @@ asio::generic::stream_protocol ProtocolOf(int fd) {
 
 std::string BoundListener::str() const {
   if (protocol == Protocol::kSocketmap) return "socketmap " + address.str();
+  if (protocol == Protocol::kPolicy) return "policy " + address.str();
   return fmt::format("tcp_table {} {}", MapName(map), address.str());
 }
 
@@ -146,6 +148,10 @@ void Server::Prepare() {
     workers_.push_back(
         std::make_unique<Worker>(*state_, i, config_.database, config_.busy_timeout_ms));
     workers_.back()->Warm();
+    if (!config_.policy.listeners.empty())
+      policy_.push_back(std::make_unique<PolicyService>(*workers_.back(), quota_health_,
+                                                        config_.policy, config_.database,
+                                                        config_.busy_timeout_ms));
   }
   for (const BoundListener& l : listeners_) {
     auto acceptor = std::make_unique<Acceptor>(control_);
@@ -305,6 +311,14 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
     int one = 1;
     setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
+  if (listener.protocol == BoundListener::Protocol::kPolicy) {
+    std::size_t i = 0;
+    while (workers_[i].get() != &worker) ++i;
+    asio::co_spawn(worker.context(),
+                   RunPolicySession(worker, std::move(socket), *policy_[i], std::move(name)),
+                   asio::detached);
+    return;
+  }
   std::unique_ptr<Responder> responder;
   if (listener.protocol == BoundListener::Protocol::kTcpTable)
     responder = std::make_unique<TcpTableResponder>(worker, listener.map, name);
@@ -344,7 +358,7 @@ void Server::Reload() {
   ServerConfig& n = *next;
   if (!n.SameListeners(config_))
     LogWarning(
-        "reload: changes to tcp_table, socketmap, user, threads or pid_file take effect "
+        "reload: changes to tcp_table, socketmap, policy, user, threads or pid_file take effect "
         "only after a restart");
   if (foreground_)
     Logger::ToStderr(n.syslog_name);
@@ -352,6 +366,7 @@ void Server::Reload() {
     Logger::ToSyslog(n.syslog_name, n.syslog_facility);
   if (n.database != config_.database || n.busy_timeout_ms != config_.busy_timeout_ms)
     for (auto& w : workers_) w->SetDatabase(n.database, n.busy_timeout_ms);
+  for (auto& p : policy_) p->Reconfigure(n.policy, n.database, n.busy_timeout_ms);
   state_->verbose = n.verbose;
   max_connections_ = ConnectionCap(n.max_connections);
   // Keep what needs a restart as it runs, so that the next reload compares
@@ -361,6 +376,7 @@ void Server::Reload() {
   n.user = config_.user;
   n.threads = config_.threads;
   n.pid_file = config_.pid_file;
+  n.policy.listeners = config_.policy.listeners;
   n.unix_socket_owner = config_.unix_socket_owner;
   n.unix_socket_group = config_.unix_socket_group;
   n.unix_socket_mode = config_.unix_socket_mode;

@@ -29,6 +29,8 @@
 
 #include "answers.h"
 #include "listen_address.h"
+#include "policy_service.h"
+#include "quota_status_health.h"
 #include "server_config.h"
 #include "server_state.h"
 #include "worker.h"
@@ -37,7 +39,7 @@ namespace rcptdb {
 
 // A listening descriptor bound at startup, and what it serves.
 struct BoundListener {
-  enum class Protocol { kTcpTable, kSocketmap };
+  enum class Protocol { kTcpTable, kSocketmap, kPolicy };
   Protocol protocol = Protocol::kSocketmap;
   MapId map = MapId::kDomains;  // kTcpTable only
   ListenAddress address;
@@ -101,6 +103,10 @@ class Server {
   std::unique_ptr<ServerState> state_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
+  // The policy service: one per worker (same index), iff policy is set.
+  // Declared after workers_, so destroyed before their event loops.
+  QuotaStatusHealth quota_health_;
+  std::vector<std::unique_ptr<PolicyService>> policy_;
   std::atomic<std::size_t> workers_done_{0};
   std::size_t next_worker_ = 0;
   std::size_t max_connections_ = 0;

@@ -32,24 +32,14 @@ std::string DefaultConfigFile() { return std::string(SYSCONFDIR) + "/rcptdb/rcpt
 
 namespace {
 
-constexpr const char* kNames[] = {"database",
-                                  "tcp_table",
-                                  "socketmap",
-                                  "allow_networks",
-                                  "user",
-                                  "pid_file",
-                                  "max_connections",
-                                  "max_connections_per_peer",
-                                  "socketmap_idle_timeout",
-                                  "tcp_table_idle_timeout",
-                                  "unix_socket_owner",
-                                  "unix_socket_group",
-                                  "unix_socket_mode",
-                                  "threads",
-                                  "busy_timeout",
-                                  "syslog_facility",
-                                  "syslog_name",
-                                  "verbose"};
+constexpr const char* kNames[] = {
+    "database", "tcp_table", "socketmap", "allow_networks", "user", "pid_file", "max_connections",
+    "max_connections_per_peer", "socketmap_idle_timeout", "tcp_table_idle_timeout",
+    "unix_socket_owner", "unix_socket_group", "unix_socket_mode", "threads", "busy_timeout",
+    "syslog_facility", "syslog_name", "verbose",
+    // The policy service (ApplyPolicySetting).
+    "policy", "quota_status", "quota_status_routes", "policy_refuse", "policy_trouble_action",
+    "quota_status_timeout", "quota_status_connections", "policy_cache_time"};
 
 bool KnownName(std::string_view name) {
   for (const char* n : kNames)
@@ -192,6 +182,54 @@ Status ApplyFacility(ServerConfig& config, const Setting& s) {
   return Status::Ok();
 }
 
+// Applies one of the policy service's settings; nullopt if the name is
+// not one of them.
+std::optional<Status> ApplyPolicySetting(PolicyConfig& p, const Setting& s) {
+  const std::string& n = s.name;
+  std::string value(Trim(s.value));
+  if (n == "policy") {
+    std::vector<ListenAddress> listeners;
+    for (const std::string& item : SplitList(value)) {
+      Result<ListenAddress> addr = ParseListenAddress(item);
+      if (!addr.ok()) return Bad(s, addr.status().message());
+      listeners.push_back(*addr);
+    }
+    p.listeners = std::move(listeners);
+  } else if (n == "quota_status") {
+    p.quota_status.fallback.reset();
+    if (value.empty()) return Status::Ok();
+    Result<ListenAddress> addr = ParseListenAddress(value);
+    if (!addr.ok()) return Bad(s, addr.status().message());
+    p.quota_status.fallback = *addr;
+  } else if (n == "quota_status_routes") {
+    auto routes = ParseQuotaRoutes(value);
+    if (!routes.ok()) return Bad(s, routes.status().message());
+    p.quota_status.routes = std::move(*routes);
+  } else if (n == "policy_refuse") {
+    if (value != "any" && value != "all") return Bad(s, "expected any or all");
+    p.rule = value == "any" ? QuotaRule::kAny : QuotaRule::kAll;
+  } else if (n == "policy_trouble_action") {
+    Status st = CheckTroubleAction(value);
+    if (!st.ok()) return Bad(s, st.message());
+    p.trouble_action = value;
+  } else if (n == "quota_status_timeout") {
+    Result<long> v = ParseNumber(s, 10, 60000);
+    if (!v.ok()) return v.status();
+    p.timeout_ms = static_cast<int>(*v);
+  } else if (n == "quota_status_connections") {
+    Result<long> v = ParseNumber(s, 0, 1000);
+    if (!v.ok()) return v.status();
+    p.max_idle = static_cast<std::size_t>(*v);
+  } else if (n == "policy_cache_time") {
+    Result<long> v = ParseNumber(s, 0, 3600);
+    if (!v.ok()) return v.status();
+    p.cache_seconds = static_cast<int>(*v);
+  } else {
+    return std::nullopt;
+  }
+  return Status::Ok();
+}
+
 // Reads a whole (small) file; returns 0 or the errno of the failure.
 int ReadFile(const std::string& path, std::string& out) {
   FILE* f = std::fopen(path.c_str(), "re");
@@ -217,7 +255,8 @@ bool ServerConfig::SameListeners(const ServerConfig& other) const {
   return tcp_tables == other.tcp_tables && socketmaps == other.socketmaps && user == other.user &&
          threads == other.threads && pid_file == other.pid_file &&
          unix_socket_owner == other.unix_socket_owner &&
-         unix_socket_group == other.unix_socket_group && unix_socket_mode == other.unix_socket_mode;
+         unix_socket_group == other.unix_socket_group &&
+         unix_socket_mode == other.unix_socket_mode && policy.listeners == other.policy.listeners;
 }
 
 std::string ServerConfig::Dump() const {
@@ -245,6 +284,20 @@ std::string ServerConfig::Dump() const {
   out << "syslog_facility = " << syslog_facility << "\n";
   out << "syslog_name = " << syslog_name << "\n";
   out << "verbose = " << (verbose ? "yes" : "no") << "\n";
+  out << "policy =";
+  for (std::size_t i = 0; i < policy.listeners.size(); ++i)
+    out << (i ? ", " : " ") << policy.listeners[i].str();
+  out << "\nquota_status = "
+      << (policy.quota_status.fallback ? policy.quota_status.fallback->str() : "") << "\n";
+  out << "quota_status_routes =";
+  for (std::size_t i = 0; i < policy.quota_status.routes.size(); ++i)
+    out << (i ? ", " : " ") << policy.quota_status.routes[i].first << "="
+        << policy.quota_status.routes[i].second.str();
+  out << "\npolicy_refuse = " << (policy.rule == QuotaRule::kAny ? "any" : "all") << "\n";
+  out << "policy_trouble_action = " << policy.trouble_action << "\n";
+  out << "quota_status_timeout = " << policy.timeout_ms << "\n";
+  out << "quota_status_connections = " << policy.max_idle << "\n";
+  out << "policy_cache_time = " << policy.cache_seconds << "\n";
   return out.str();
 }
 
@@ -281,6 +334,7 @@ Result<std::vector<Setting>> ParseConfigText(std::string_view text, const std::s
 Status ApplySetting(ServerConfig& config, const Setting& s) {
   const std::string& n = s.name;
   std::string value(Trim(s.value));
+  if (std::optional<Status> st = ApplyPolicySetting(config.policy, s)) return *st;
   if (n == "database") {
     if (value.empty()) return Bad(s, "empty path");
     config.database = value;
@@ -342,10 +396,16 @@ Status ApplySetting(ServerConfig& config, const Setting& s) {
 }
 
 Status ValidateConfig(const ServerConfig& config) {
-  if (config.tcp_tables.empty() && config.socketmaps.empty())
-    return Status::Invalid("nothing to listen on: set tcp_table and/or socketmap");
+  if (config.tcp_tables.empty() && config.socketmaps.empty() && config.policy.listeners.empty())
+    return Status::Invalid("nothing to listen on: set tcp_table, socketmap and/or policy");
+  if (!config.policy.listeners.empty() && !config.policy.quota_status.fallback &&
+      config.policy.quota_status.routes.empty())
+    return Status::Invalid(
+        "policy is set but quota_status is not: the policy service has "
+        "no quota-status service to ask");
   std::set<std::string> seen;
   std::vector<ListenAddress> all = config.socketmaps;
+  all.insert(all.end(), config.policy.listeners.begin(), config.policy.listeners.end());
   for (const TcpTableListener& t : config.tcp_tables) all.push_back(t.address);
   for (const ListenAddress& a : all) {
     if (!seen.insert(a.str()).second)

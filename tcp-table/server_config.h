@@ -24,6 +24,7 @@
 #include "answers.h"
 #include "listen_address.h"
 #include "network_list.h"
+#include "quota_policy.h"
 #include "status.h"
 
 namespace rcptdb {
@@ -43,6 +44,18 @@ struct TcpTableListener {
   MapId map = MapId::kDomains;
   ListenAddress address;
   bool operator==(const TcpTableListener&) const = default;
+};
+
+// The policy service (policy_service.h, rcptdb-server(8) "POLICY SERVICE").
+struct PolicyConfig {
+  std::vector<ListenAddress> listeners;  // policy: ADDRESS, ...
+  QuotaRoutes quota_status;              // quota_status, quota_status_routes
+  QuotaRule rule = QuotaRule::kAny;      // policy_refuse: any | all
+  std::string trouble_action = "DUNNO";  // policy_trouble_action
+  int timeout_ms = 3000;                 // quota_status_timeout (milliseconds)
+  std::size_t max_idle = 4;              // quota_status_connections (per thread)
+  int cache_seconds = 0;                 // policy_cache_time: 0 = no cache
+  bool operator==(const PolicyConfig&) const = default;
 };
 
 struct ServerConfig {
@@ -65,6 +78,7 @@ struct ServerConfig {
   std::string syslog_facility = "mail";               // syslog_facility
   std::string syslog_name = "rcptdb-server";          // syslog_name
   bool verbose = false;                               // verbose: log every lookup
+  PolicyConfig policy;                                // policy, quota_status, ...
 
   // Returns true iff both listen on the same listeners as the same user
   // with the same threads: what a SIGHUP cannot change.

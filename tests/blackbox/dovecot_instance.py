@@ -85,8 +85,10 @@ def sql_conf(db_path):
 class PrivateDovecot:
     """A Dovecot with LMTP on a free loopback port, all state under d."""
 
-    def __init__(self, d, db_path, plugin=True, plugin_db=None, extra=None, name="dovecot"):
-        """extra: more dovecot.conf settings, a dict (name -> value)."""
+    def __init__(self, d, db_path, plugin=True, plugin_db=None, extra=None, name="dovecot",
+                 extra_text=""):
+        """extra: more dovecot.conf settings, a dict (name -> value);
+        extra_text: more dovecot.conf text (e.g. a conf.d example)."""
         self.dir = d
         self.name = name
         self.db_path = db_path
@@ -106,7 +108,7 @@ class PrivateDovecot:
                         os.path.join(d, "modules", PLUGIN_SO))
         with open(os.path.join(d, "dovecot-sql.conf.ext"), "w") as f:
             f.write(sql_conf(db_path))
-        extra_lines = "\n".join(f"{k} = {v}" for k, v in (extra or {}).items())
+        extra_lines = "\n".join(f"{k} = {v}" for k, v in (extra or {}).items()) + "\n" + extra_text
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(
                 d=d, instance=f"rcptdb-{name}-{self.port}", uid=mail.pw_uid, gid=mail.pw_gid,

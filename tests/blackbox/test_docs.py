@@ -37,6 +37,14 @@ class PostfixExamplesTest(harness.BlackBoxTest):
             self.assertIn("reject_unauth_destination", settings["smtpd_relay_restrictions"], rel)
             self.assertEqual(self.postconf_warnings(settings), [], rel)
 
+    def test_policy_example_adds_the_policy_check_after_the_recipient_checks(self):
+        settings = example_settings("postfix-main.cf", "127.0.0.1:10027")
+        settings.update(example_settings("postfix-policy.cf", "127.0.0.1:10027"))
+        restrictions = settings["smtpd_recipient_restrictions"]
+        self.assertRegex(restrictions, r"access\s+reject_unlisted_recipient\s+check_policy_service "
+                         r"\{ inet:127\.0\.0\.1:10028, timeout=10s, default_action=DUNNO \}$")
+        self.assertEqual(self.postconf_warnings(settings), [])
+
     def test_header_checks_rule_drops_only_utf8_for_clauses(self):
         table = "regexp:" + os.path.join(EXAMPLES, "postfix-header-checks.regexp")
         utf8 = ("Received: from [127.0.0.1] (localhost [127.0.0.1])\n\tby mx (Postfix) with ESMTP"
@@ -60,7 +68,10 @@ class ServerExamplesTest(unittest.TestCase):
 
     def test_the_same_host_example_matches_postfix_main_cf(self):
         with open(os.path.join(EXAMPLES, "rcptdb.conf")) as f:
-            self.assertRegex(f.read(), r"(?m)^socketmap = (.*, )?127\.0\.0\.1:10027(,.*)?$")
+            text = f.read()
+        self.assertRegex(text, r"(?m)^socketmap = (.*, )?127\.0\.0\.1:10027(,.*)?$")
+        self.assertRegex(text, r"(?m)^policy = 127\.0\.0\.1:10028$")
+        self.assertRegex(text, r"(?m)^quota_status = 127\.0\.0\.1:10029$")
 
 
 class DovecotExamplesTest(harness.BlackBoxTest):
@@ -72,6 +83,17 @@ class DovecotExamplesTest(harness.BlackBoxTest):
             self.assertEqual(res.returncode, 0, f"{path}: {res.stderr}")
             self.assertIn("rcptdb", res.stdout)
             self.assertNotIn("Warning", res.stderr, path)
+
+    def test_quota_example_parses(self):
+        path = os.path.join(EXAMPLES, "dovecot-quota.conf")
+        cfg = harness.private_config(self.dir, dovecot=f"protocols = lmtp\n!include {path}\n")
+        res = cfg.doveconf("-n", check=False)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertNotIn("Warning", res.stderr)
+        for want in ("quota = count:User quota", "quota_status_nouser = DUNNO",
+                     "quota_status_overquota = 552 5.2.2 Mailbox is full",
+                     "executable = quota-status -p postfix", "client_limit = 1"):
+            self.assertIn(want, res.stdout)
 
 
 class ManPagesTest(unittest.TestCase):

@@ -316,6 +316,48 @@ TEST_F(ConfigFile, SameListenersTellsWhatNeedsARestart) {
   EXPECT_FALSE(a->SameListeners(*c));
 }
 
+TEST_F(ConfigFile, PolicySettings) {
+  Write(
+      "policy = 127.0.0.1:10028\nquota_status = 127.0.0.1:10029\n"
+      "quota_status_routes = lmtp:inet:10.0.0.2:24=unix:/run/q2\npolicy_refuse = all\n"
+      "policy_trouble_action = DEFER_IF_PERMIT quota check unavailable\n"
+      "quota_status_timeout = 500\nquota_status_connections = 2\npolicy_cache_time = 30\n");
+  Result<ServerConfig> c = LoadServerConfig(path_, true, {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->policy.listeners.size(), 1u);
+  EXPECT_EQ(c->policy.listeners[0].port, 10028);
+  ASSERT_TRUE(c->policy.quota_status.fallback);
+  EXPECT_EQ(c->policy.quota_status.fallback->port, 10029);
+  ASSERT_EQ(c->policy.quota_status.routes.size(), 1u);
+  EXPECT_EQ(c->policy.quota_status.For("lmtp:inet:10.0.0.2:24")->str(), "unix:/run/q2");
+  EXPECT_EQ(c->policy.rule, QuotaRule::kAll);
+  EXPECT_EQ(c->policy.trouble_action, "DEFER_IF_PERMIT quota check unavailable");
+  EXPECT_EQ(c->policy.timeout_ms, 500);
+  EXPECT_EQ(c->policy.max_idle, 2u);
+  EXPECT_EQ(c->policy.cache_seconds, 30);
+  EXPECT_NE(c->Dump().find("policy = 127.0.0.1:10028\n"), std::string::npos) << c->Dump();
+  EXPECT_NE(c->Dump().find("policy_refuse = all\n"), std::string::npos) << c->Dump();
+  // The policy listener alone is enough to listen on.
+  EXPECT_TRUE(c->tcp_tables.empty() && c->socketmaps.empty());
+}
+
+TEST_F(ConfigFile, PolicyNeedsAQuotaStatusAndASafeTroubleAction) {
+  Write("policy = 127.0.0.1:10028\n");
+  EXPECT_FALSE(LoadServerConfig(path_, true, {}).ok());
+  for (const char* bad : {"policy_trouble_action = 552 5.2.2 no\n", "policy_trouble_action = OK\n",
+                          "policy_refuse = some\n", "quota_status_timeout = 0\n"}) {
+    Write(std::string("policy = 127.0.0.1:10028\nquota_status = 127.0.0.1:10029\n") + bad);
+    EXPECT_FALSE(LoadServerConfig(path_, true, {}).ok()) << bad;
+  }
+  Result<CommandLine> cl =
+      ParseCommandLine({"--policy", "unix:/run/p", "--socketmap", "127.0.0.1:9"});
+  ASSERT_TRUE(cl.ok());
+  Write("quota_status = 127.0.0.1:10029\n");
+  Result<ServerConfig> c = LoadServerConfig(path_, true, cl->overrides);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->policy.listeners.at(0).str(), "unix:/run/p");
+}
+
 // --- statistics and trouble causes -------------------------------------------------
 
 TEST(LookupStats, CountsPerMapAndBucketsLatency) {

@@ -1,0 +1,32 @@
+// policy_question.h - asks a running policy service one question (rcptdb check --size)
+//
+// `rcptdb check ADDRESS --size N` shows what rcptdb-server's policy service
+// answers Postfix for ADDRESS, and asks it again about each local target
+// mailbox alone, so the admin sees which target is full. The question is
+// the one Postfix's smtpd asks (SMTPD_POLICY_README: name=value lines and
+// an empty line; the answer "action=..." and an empty line); rcptdb-server's
+// own codec lives in tcp-table/policy_codec.h, which the admin program does
+// not link (admin depends on librcptdb only), so this client writes the
+// few lines itself and reads nothing but the action.
+//
+// Thread safety: a plain blocking function.
+#ifndef RCPTDB_ADMIN_POLICY_QUESTION_H
+#define RCPTDB_ADMIN_POLICY_QUESTION_H
+
+#include <cstdint>
+#include <string>
+
+#include "status.h"
+
+namespace rcptdb::admin {
+
+// Asks the policy service at where ("HOST:PORT", "[IPV6]:PORT" or
+// "unix:PATH") about an RCPT TO:<recipient> with MAIL FROM SIZE=size, and
+// returns its action. Temporary if it cannot be reached or does not
+// answer within timeout_ms; Invalid if where is no address.
+Result<std::string> AskPolicyService(const std::string& where, const std::string& recipient,
+                                     std::uint64_t size, int timeout_ms = 10000);
+
+}  // namespace rcptdb::admin
+
+#endif

@@ -1,0 +1,91 @@
+// NAME
+//   policy_session - read a policy request, answer it, write, repeat
+// DESCRIPTION
+//   Unlike the table sessions (session.h), answering may wait on the
+//   network, so the loop awaits PolicyService::Answer for each complete
+//   block. The session registers with its worker so that a drain cancels
+//   it while it waits for a request, never while it answers one.
+// SEE ALSO
+//   policy_session.h, policy_service.h, policy_codec.h
+#include "policy_session.h"
+
+#include <array>
+
+#include "logger.h"
+
+namespace rcptdb {
+namespace {
+
+using asio::redirect_error;
+using asio::use_awaitable;
+
+class Registration {
+ public:
+  Registration(Worker& worker, Socket& socket) : worker_(worker), it_(worker.Register(&socket)) {}
+  ~Registration() {
+    worker_.Unregister(it_);
+    worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  void reading(bool on) { it_->reading = on; }
+
+ private:
+  Worker& worker_;
+  Worker::SessionList::iterator it_;
+};
+
+asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& service,
+                            const std::string& peer) {
+  Registration registration(worker, socket);
+  std::array<char, 1024> buf;
+  std::string pending;
+  bool warned = false;
+  asio::error_code ec;
+  for (;;) {
+    PolicyBlock block = ParsePolicyBlock(pending);
+    if (block.status == PolicyParse::kTooLong) {
+      LogWarning("{} policy: request over {} bytes or {} lines; closing", peer, kPolicyMaxBlock,
+                 kPolicyMaxAttributes);
+      socket.shutdown(Socket::shutdown_both, ec);
+      co_return;
+    }
+    if (block.status != PolicyParse::kNeedMore) {
+      std::string reply;
+      if (block.status == PolicyParse::kMalformed) {
+        if (!warned)
+          LogWarning(
+              "{} policy: request line is not name=value; answered DUNNO (further bad "
+              "requests on this connection are not logged)",
+              peer);
+        warned = true;
+        reply = EncodePolicyReply("DUNNO");
+      } else {
+        reply = EncodePolicyReply(co_await service.Answer(block, peer));
+      }
+      pending.erase(0, block.consumed);
+      co_await asio::async_write(socket, asio::buffer(reply), redirect_error(use_awaitable, ec));
+      if (ec) co_return;
+      continue;
+    }
+    if (pending.capacity() > 8192 && pending.size() < 1024) pending.shrink_to_fit();
+    if (worker.draining()) co_return;
+    registration.reading(true);
+    std::size_t n =
+        co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
+    registration.reading(false);
+    if (ec) co_return;
+    pending.append(buf.data(), n);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> RunPolicySession(Worker& worker, Socket socket, PolicyService& service,
+                                       std::string peer) {
+  try {
+    co_await Serve(worker, socket, service, peer);
+  } catch (const std::exception& e) {
+    LogError("{}: policy session ended by an internal error: {}", peer, e.what());
+  }
+}
+
+}  // namespace rcptdb
