@@ -10,7 +10,9 @@
 //   back as extras, in order: a "--" token among them is an unknown
 //   option, anything else a word. An option may be given once; CLI11
 //   collects every occurrence so that this file can say so in rcptdb's
-//   own words.
+//   own words. A missing value and a value given to a flag are reported
+//   in CLI11's words ("--quota: 1 required VALUE missing", "json was given
+//   a disallowed flag override"); every mistake is still exit status 2.
 // SEE ALSO
 //   argument_list.h, commands.cc (which command takes which option)
 #include "argument_list.h"
@@ -40,7 +42,8 @@ std::map<std::string, CLI::Option*> AddOptions(CLI::App& app, std::span<const Op
   for (const OptionSpec& spec : known) {
     std::string name = "--" + std::string(spec.name);
     if (spec.name == "help") name = "-h," + name;
-    CLI::Option* o = spec.takes_value ? app.add_option(name) : app.add_flag(name);
+    CLI::Option* o =
+        spec.takes_value ? app.add_option(name)->type_name("VALUE") : app.add_flag(name);
     // Every occurrence is kept, so that "given twice" is reported below;
     // a flag refuses "--flag=value" instead of reading it as true/false.
     o->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -69,14 +69,17 @@ Result<ServerFlags> ParseServerFlags(const std::vector<std::string>& args) {
   CLI::App app;
   app.set_help_flag();  // --help prints ServerUsageText(), not CLI11's text
   app.allow_extras();   // so that an unknown argument is reported in our words
-  app.add_option("-c,--config", flags.config_file);
+  app.add_option("-c,--config", flags.config_file)
+      ->type_name("FILE")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("-f,--foreground", flags.foreground)->disable_flag_override();
   app.add_flag("--check-config", flags.check_config)->disable_flag_override();
   app.add_flag("-v,--verbose", verbose)->disable_flag_override();
   app.add_flag("-h,--help", flags.help)->disable_flag_override();
   app.add_flag("--version", flags.version)->disable_flag_override();
   for (const ValueFlag& vf : kValueFlags)
-    app.add_option(vf.flag)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option(vf.flag)->type_name("VALUE")->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeAll);
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
   try {
     app.parse(reversed);

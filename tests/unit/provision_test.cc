@@ -108,7 +108,10 @@ TEST_F(Provision, AddsMailboxesAndAliasRows) {
 TEST_F(Provision, AliasRowsOfASourceShareOneActiveFlag) {
   // paused@example.com is disabled: a new target takes its flag...
   ASSERT_TRUE(p_->AddAliasTarget("paused@example.com", "bob@example.com", std::nullopt).ok());
-  for (const AliasTarget& row : *store_->FindAlias("paused@example.com")) EXPECT_FALSE(row.active);
+  Result<std::vector<AliasTarget>> rows = store_->FindAlias("paused@example.com");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  for (const AliasTarget& row : *rows) EXPECT_FALSE(row.active);
   // ...and an import that says otherwise is refused.
   ExpectRefused(p_->AddAliasTarget("paused@example.com", "dave@example.com", true).status(),
                 Status::Code::kInvalid, "paused@example.com: all targets of an alias share");
