@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "command_line.h"
+#include "argument_list.h"
 #include "status.h"
 #include "store.h"
 
@@ -54,12 +54,14 @@ class Outcome {
 struct Cli {
   std::string name;               // "mailbox add", for messages
   std::vector<std::string> args;  // positional arguments after the command words
-  CommandLine line;               // all options
+  ArgumentList arguments;         // all options
   std::string db_path;
   bool json = false;
 
-  bool Has(std::string_view option) const { return line.Has(option); }
-  std::optional<std::string> Value(std::string_view option) const { return line.Value(option); }
+  bool Has(std::string_view option) const { return arguments.Has(option); }
+  std::optional<std::string> Value(std::string_view option) const {
+    return arguments.Value(option);
+  }
   // Usage error unless at most one of options was given.
   Outcome AtMostOneOf(std::initializer_list<std::string_view> options) const;
 };

@@ -8,7 +8,7 @@
 //   then does the command run; its Outcome becomes one line on stderr and
 //   the exit status.
 // SEE ALSO
-//   commands.h, command_line.h, rcptdb(1)
+//   commands.h, argument_list.h, rcptdb(1)
 #include "commands.h"
 
 #include <cstdio>
@@ -170,7 +170,7 @@ Outcome CheckShape(const Command& c, const Cli& cli) {
   if (cli.args.size() < c.min_args) return Outcome::Usage("missing argument");
   if (cli.args.size() > c.max_args)
     return Outcome::Usage("unexpected argument " + cli.args[c.max_args]);
-  for (const auto& [name, value] : cli.line.options) {
+  for (const auto& [name, value] : cli.arguments.options) {
     bool allowed = false;
     for (std::string_view g : kGlobalOptions) allowed = allowed || g == name;
     for (std::string_view o : c.options) allowed = allowed || o == name;
@@ -194,7 +194,7 @@ int Report(const Outcome& o, const std::string& name, const Command* c) {
 }
 
 // Selects and runs the command; returns its exit status.
-int Dispatch(CommandLine line) {
+int Dispatch(ArgumentList line) {
   std::size_t used = 0;
   const Command* c = FindCommand(line.words, &used);
   if (c == nullptr) {
@@ -209,7 +209,7 @@ int Dispatch(CommandLine line) {
   cli.args.assign(line.words.begin() + static_cast<std::ptrdiff_t>(used), line.words.end());
   cli.json = line.Has("json");
   cli.db_path = DatabasePath(line.Value("db").value_or(""));
-  cli.line = std::move(line);
+  cli.arguments = std::move(line);
   if (cli.Has("help")) {
     std::printf("%s\n", UsageLine(*c).c_str());
     return 0;
@@ -222,7 +222,7 @@ int Dispatch(CommandLine line) {
 }  // namespace
 
 int Main(std::span<const std::string> args) {
-  Result<CommandLine> line = ParseCommandLine(args, kOptions);
+  Result<ArgumentList> line = ParseArgumentList(args, kOptions);
   if (!line.ok()) {
     std::fprintf(stderr, "rcptdb: %s\n", line.status().message().c_str());
     PrintUsage(stderr, "");

@@ -21,8 +21,12 @@
 namespace rcptdb::admin {
 
 // Returns the {SCHEME}hash to store for address from cli's password
-// options, or "" for --no-password. Usage errors (no option, no terminal)
-// come back as an Outcome with usage set via *usage.
+// options, or "" for --no-password. REQUIRES: usage != nullptr.
+// Sets *usage on every call: true iff the failure is a mistake in the
+// command line (no password option and no terminal to prompt on), which
+// the caller reports as Outcome::Usage (exit 2); false on success and for
+// every other failure (a bad hash, the two prompts differ, stdin cannot be
+// read), whose Status the caller reports as it is.
 Result<std::string> ObtainPasswordHash(const Cli& cli, std::string_view address, bool* usage);
 
 }  // namespace rcptdb::admin

@@ -24,12 +24,12 @@
 #include <string>
 #include <vector>
 
-#include "command_line.h"
 #include "listen_socket.h"
 #include "logger.h"
 #include "process_setup.h"
 #include "server.h"
 #include "server_config.h"
+#include "server_flags.h"
 #include "store.h"
 
 namespace rcptdb {
@@ -127,14 +127,14 @@ Status CheckAsUser(const ServerConfig& config, const std::vector<BoundListener>&
 }
 
 int Main(int argc, char** argv) {
-  Result<CommandLine> cl = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  Result<ServerFlags> cl = ParseServerFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (!cl.ok()) {
     std::fprintf(stderr, "rcptdb-server: fatal: %s\n%s", cl.status().message().c_str(),
-                 UsageText());
+                 ServerUsageText());
     return 1;
   }
   if (cl->help) {
-    std::fputs(UsageText(), stdout);
+    std::fputs(ServerUsageText(), stdout);
     return 0;
   }
   if (cl->version) {
@@ -142,7 +142,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   Logger::ToStderr("rcptdb-server");
-  CommandLine flags = *cl;
+  ServerFlags flags = *cl;
   Server::ConfigLoader loader = [flags] {
     return LoadServerConfig(flags.config_file, flags.config_file_given, flags.overrides);
   };

@@ -2,11 +2,11 @@
 //
 // The server's settings say how it runs (where it listens, which database
 // file, how many threads), never what an address means: that lives in the
-// database (DESIGN.md). They come from three layers, later ones winning:
+// database (doc/DESIGN.md). They come from three layers, later ones winning:
 // built-in defaults, the configuration file (rcptdb.conf(5): Postfix-style
 // "name = value" lines, '#' comment lines, a line that starts with white
-// space continues the previous one), and command-line flags (CommandLine,
-// command_line.h), which name the same settings. A list setting given on
+// space continues the previous one), and command-line flags (ServerFlags,
+// server_flags.h), which name the same settings. A list setting given on
 // the command line replaces the file's list; it does not extend it.
 //
 // Thread safety: plain values; the functions are pure except

@@ -146,27 +146,4 @@ std::string EncodeSocketmapReply(SocketmapReply kind, std::string_view text,
   return EncodeNetstring(Payload("TEMP", "rcptdb: bad reply kind", max_reply));
 }
 
-// ParseSocketmapReply - read a reply payload as Postfix's dict_sockmap does
-std::optional<SocketmapAnswer> ParseSocketmapReply(std::string_view payload) {
-  std::size_t space = payload.find(' ');
-  std::string_view word = payload.substr(0, space);
-  std::string_view text = space == std::string_view::npos ? "" : payload.substr(space + 1);
-  SocketmapAnswer answer;
-  if (word == "OK") {
-    answer.kind = SocketmapReply::kOk;
-  } else if (word == "NOTFOUND") {
-    answer.kind = SocketmapReply::kNotFound;
-  } else if (word == "TEMP") {
-    answer.kind = SocketmapReply::kTemp;
-  } else if (word == "TIMEOUT") {
-    answer.kind = SocketmapReply::kTimeout;
-  } else if (word == "PERM") {
-    answer.kind = SocketmapReply::kPerm;
-  } else {
-    return std::nullopt;
-  }
-  answer.text.assign(text);
-  return answer;
-}
-
 }  // namespace rcptdb

@@ -95,16 +95,6 @@ enum class SocketmapReply { kOk, kNotFound, kTemp, kTimeout, kPerm };
 std::string EncodeSocketmapReply(SocketmapReply kind, std::string_view text,
                                  std::size_t max_reply = kSocketmapMaxReply);
 
-struct SocketmapAnswer {
-  SocketmapReply kind = SocketmapReply::kNotFound;
-  std::string text;  // what follows the first space ("" if none)
-};
-
-// Reads a reply payload (netstring framing removed) as Postfix's client
-// does: the word before the first space decides. Returns nullopt for a word
-// Postfix does not know. For tests, benchmarks and probes.
-std::optional<SocketmapAnswer> ParseSocketmapReply(std::string_view payload);
-
 }  // namespace rcptdb
 
 #endif

@@ -138,25 +138,6 @@ std::string EncodeTcpTableReply(TcpTableReply kind, std::string_view text) {
   return ReplyLine(code, FittingPrefix(text, kTextBudget));
 }
 
-// ParseTcpTableReply - read a reply line as Postfix's dict_tcp does
-std::optional<TcpTableReplyLine> ParseTcpTableReply(std::string_view line) {
-  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-  if (line.size() + 1 > kTcpTableMaxReply || line.find('\n') != std::string_view::npos)
-    return std::nullopt;
-  if (line.size() < 4) return std::nullopt;
-  int code = 0;
-  for (std::size_t i = 0; i < 3; ++i) {
-    if (line[i] < '0' || line[i] > '9') return std::nullopt;
-    code = code * 10 + (line[i] - '0');
-  }
-  if (line[0] != '2' && line[0] != '4' && line[0] != '5') return std::nullopt;
-  // Postfix accepts any white space after the code (its ISSPACE).
-  if (std::string_view(" \t\v\f\r").find(line[3]) == std::string_view::npos) return std::nullopt;
-  std::optional<std::string> text = TcpTableDecode(line.substr(4));
-  if (!text) return std::nullopt;
-  return TcpTableReplyLine{code, std::move(*text)};
-}
-
 // TcpTableEncode - %XX-encode as Postfix's hex_quote() does
 std::string TcpTableEncode(std::string_view raw) {
   std::string out;

@@ -94,17 +94,6 @@ enum class TcpTableReply {
 // REQUIRES: kind == kFound implies !text.empty()
 std::string EncodeTcpTableReply(TcpTableReply kind, std::string_view text);
 
-struct TcpTableReplyLine {
-  int code = 0;      // 100..999
-  std::string text;  // decoded
-};
-
-// Reads a reply line the way Postfix's client does (three digits, one white
-// space character, %XX-encoded text; the trailing LF, if present, is not part
-// of the text). Returns nullopt for a reply Postfix would call malformed or
-// for one longer than kTcpTableMaxReply. For tests, benchmarks and probes.
-std::optional<TcpTableReplyLine> ParseTcpTableReply(std::string_view line);
-
 // Returns raw with '%', white space, non-printing bytes and bytes >= 0x80
 // (everything outside 0x21..0x7e, plus '%') replaced by upper-case %XX, as
 // Postfix encodes keys. Every input, NUL included, has an encoding.

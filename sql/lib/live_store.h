@@ -33,8 +33,13 @@ class LiveStore {
         check_interval_(check_interval) {}
 
   // Returns the open Store, (re)opening it if needed; Temporary on trouble.
+  // The LiveStore keeps ownership. The pointer stays valid until the next
+  // Get() or Invalidate() on this LiveStore, or its destruction, whichever
+  // comes first: a later Get() may close it to follow a replaced file. So
+  // use it for one lookup (or one transaction) and call Get() again.
   Result<Store*> Get();
   // Drops the connection after a temporary failure; Get() opens afresh.
+  // Invalidates the pointer the last Get() returned.
   void Invalidate() { store_.reset(); }
   const std::string& path() const { return path_; }
   // Returns the open Store without checking the file; null if none.

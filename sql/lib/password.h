@@ -22,9 +22,6 @@ Result<std::string> HashPassword(std::string_view plain);
 // Returns true iff hashed is a well-formed "{SCHEME}value" string.
 bool IsSchemeHash(std::string_view hashed);
 
-// Returns true iff plain matches a {SHA512-CRYPT} or {CRYPT} hash.
-bool VerifyPassword(std::string_view plain, std::string_view hashed);
-
 }  // namespace rcptdb
 
 #endif

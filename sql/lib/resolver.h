@@ -1,6 +1,6 @@
 // resolver.h - what an address means: the one answer both sides derive from
 //
-// Resolver::Resolve() applies the rules of DESIGN.md to one address and
+// Resolver::Resolve() applies the rules of doc/DESIGN.md to one address and
 // returns a Resolution. Every Postfix map answer (answers.h) and every LMTP
 // RCPT reply of the Dovecot plugin is derived from it, so Postfix and
 // Dovecot cannot disagree about a recipient.

@@ -115,20 +115,38 @@ class Store {
   Result<std::vector<SenderLogin>> ListSenderLogins();
 
   // --- Writes (rcptdb; callers normalise and validate first) ----------
+  // Every write returns one of:
+  //   Ok         the row was written (exactly what was asked changed);
+  //   Conflict   Insert*: a row with that key exists already;
+  //   Invalid    the schema refused the row: a CHECK or trigger (SQLite's
+  //              message names the rule), a foreign key (a domain that
+  //              does not exist, or a row still referenced), or a Store
+  //              opened kReadOnly;
+  //   NotFound   Update*/Delete*/SetAliasActive: no row had that key, so
+  //              nothing changed;
+  //   Temporary  database trouble (locked, I/O, corrupt); nothing changed.
+  // A refused write changes nothing; inside a Transaction the caller still
+  // decides whether to commit what earlier writes did.
   Status InsertDomain(const Domain& d);
+  // Rewrites every column of the domain named d.name.
   Status UpdateDomain(const Domain& d);
+  // Conflict (not Invalid) if an alias domain still points to it.
   Status DeleteDomain(std::string_view name);
   Status InsertMailbox(const Mailbox& m);
+  // Rewrites every column of the mailbox m.address.
   Status UpdateMailbox(const Mailbox& m);
   Status DeleteMailbox(std::string_view address);
   Status InsertAlias(std::string_view source, std::string_view target);
-  // target empty: every row of source. Returns kNotFound if nothing matched.
+  // target empty: every row of source. NotFound if nothing matched.
   Status DeleteAlias(std::string_view source, std::string_view target);
+  // Sets active on every row of source.
   Status SetAliasActive(std::string_view source, bool active);
   Status InsertRelayRecipient(std::string_view address);
   Status DeleteRelayRecipient(std::string_view address);
+  // Inserts or overwrites (an upsert): never Conflict, never NotFound.
   Status SetSenderLogin(const SenderLogin& s);
   Status DeleteSenderLogin(std::string_view address, std::string_view login);
+  // Inserts or overwrites; Invalid if the schema refuses the value.
   Status SetSetting(std::string_view name, std::string_view value);
 
   // Transactions: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "postfix_replies.h"
 #include "tcp_table_codec.h"
 
 namespace rcptdb {

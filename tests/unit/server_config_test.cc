@@ -1,10 +1,9 @@
-// server_config_test.cc - rcptdb-server's configuration: addresses,
-// networks, rcptdb.conf, flags, and the small pure helpers beside them.
+// server_config_test.cc - rcptdb-server's settings (server_config.h):
+// rcptdb.conf text, each setting's values, validation, and loading the
+// file with the command line's overrides on top.
 #include "server_config.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,127 +12,10 @@
 #include <fstream>
 #include <string>
 
-#include "command_line.h"
-#include "database_health.h"
-#include "listen_address.h"
-#include "lookup_stats.h"
-#include "network_list.h"
+#include "server_flags.h"
 
 namespace rcptdb {
 namespace {
-
-// --- ListenAddress ----------------------------------------------------------
-
-TEST(ListenAddress, ParsesTheSpellingsAdminsWrite) {
-  struct Case {
-    const char* text;
-    const char* canonical;
-    bool loopback;
-  } cases[] = {
-      {"127.0.0.1:10041", "127.0.0.1:10041", true},
-      {"inet:127.0.0.1:10041", "127.0.0.1:10041", true},
-      {"localhost:25", "127.0.0.1:25", true},
-      {"127.8.9.10:1", "127.8.9.10:1", true},
-      {"[::1]:65535", "[::1]:65535", true},
-      {"0.0.0.0:10041", "0.0.0.0:10041", false},
-      {"192.0.2.7:10041", "192.0.2.7:10041", false},
-      {"[2001:db8::1]:7", "[2001:db8::1]:7", false},
-      {"[::]:7", "[::]:7", false},
-      {"unix:/run/rcptdb/socketmap", "unix:/run/rcptdb/socketmap", true},
-  };
-  for (const Case& c : cases) {
-    Result<ListenAddress> a = ParseListenAddress(c.text);
-    ASSERT_TRUE(a.ok()) << c.text << ": " << a.status().message();
-    EXPECT_EQ(a->str(), c.canonical) << c.text;
-    EXPECT_EQ(a->loopback(), c.loopback) << c.text;
-  }
-}
-
-TEST(ListenAddress, RefusesWhatWouldSurpriseAtBoot) {
-  for (const char* text :
-       {"", "10041", ":10041", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
-        "127.0.0.1:-1", "127.0.0.1:80x", "mail.example:25", "::1:25", "[::1]25", "[::1:25",
-        "unix:", "unix:relative/path", "999.0.0.1:25"}) {
-    EXPECT_FALSE(ParseListenAddress(text).ok()) << text;
-  }
-  EXPECT_FALSE(ParseListenAddress("unix:/" + std::string(107, 'x')).ok());
-  EXPECT_TRUE(ParseListenAddress("unix:/" + std::string(106, 'x')).ok());
-}
-
-// --- NetworkList --------------------------------------------------------------
-
-sockaddr_storage V4(const char* ip) {
-  sockaddr_storage ss{};
-  auto* in = reinterpret_cast<sockaddr_in*>(&ss);
-  in->sin_family = AF_INET;
-  inet_pton(AF_INET, ip, &in->sin_addr);
-  return ss;
-}
-
-sockaddr_storage V6(const char* ip) {
-  sockaddr_storage ss{};
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  in6->sin6_family = AF_INET6;
-  inet_pton(AF_INET6, ip, &in6->sin6_addr);
-  return ss;
-}
-
-bool In(const NetworkList& list, const sockaddr_storage& ss) {
-  return list.Contains(reinterpret_cast<const sockaddr*>(&ss));
-}
-
-TEST(NetworkList, MatchesIpv4Ipv6AndMappedPeers) {
-  Result<NetworkList> list =
-      NetworkList::Parse("192.0.2.0/24, 10.1.2.3 2001:db8::/32,\t198.51.100.128/25");
-  ASSERT_TRUE(list.ok()) << list.status().message();
-  EXPECT_TRUE(In(*list, V4("192.0.2.0")));
-  EXPECT_TRUE(In(*list, V4("192.0.2.255")));
-  EXPECT_FALSE(In(*list, V4("192.0.3.0")));
-  EXPECT_TRUE(In(*list, V4("10.1.2.3")));
-  EXPECT_FALSE(In(*list, V4("10.1.2.4")));
-  EXPECT_TRUE(In(*list, V4("198.51.100.200")));
-  EXPECT_FALSE(In(*list, V4("198.51.100.127")));
-  EXPECT_TRUE(In(*list, V6("2001:db8:ffff::1")));
-  EXPECT_FALSE(In(*list, V6("2001:db9::1")));
-  // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d.
-  EXPECT_TRUE(In(*list, V6("::ffff:192.0.2.9")));
-  EXPECT_FALSE(In(*list, V6("::ffff:192.0.3.9")));
-  EXPECT_EQ(list->str(), "192.0.2.0/24, 10.1.2.3/32, 2001:db8::/32, 198.51.100.128/25");
-}
-
-TEST(NetworkList, ZeroPrefixMatchesEverythingOfItsFamily) {
-  Result<NetworkList> v4 = NetworkList::Parse("0.0.0.0/0");
-  ASSERT_TRUE(v4.ok());
-  EXPECT_TRUE(In(*v4, V4("203.0.113.1")));
-  EXPECT_FALSE(In(*v4, V6("2001:db8::1")));
-  Result<NetworkList> v6 = NetworkList::Parse("::/0");
-  ASSERT_TRUE(v6.ok());
-  EXPECT_TRUE(In(*v6, V6("2001:db8::1")));
-}
-
-TEST(NetworkList, RefusesTyposAndHostBits) {
-  for (const char* text : {"192.0.2.1/24", "192.0.2.0/33", "2001:db8::/129", "2001:db8::1/32",
-                           "example.com", "192.0.2.0/", "192.0.2.0/x", "300.0.0.0/8"}) {
-    EXPECT_FALSE(NetworkList::Parse(text).ok()) << text;
-  }
-  Result<NetworkList> empty = NetworkList::Parse(" , ");
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->empty());
-}
-
-TEST(NetworkList, KnowsLoopback) {
-  auto lo = [](const sockaddr_storage& ss) {
-    return NetworkList::IsLoopback(reinterpret_cast<const sockaddr*>(&ss));
-  };
-  EXPECT_TRUE(lo(V4("127.0.0.1")));
-  EXPECT_TRUE(lo(V4("127.255.0.9")));
-  EXPECT_FALSE(lo(V4("128.0.0.1")));
-  EXPECT_TRUE(lo(V6("::1")));
-  EXPECT_TRUE(lo(V6("::ffff:127.0.0.1")));
-  EXPECT_FALSE(lo(V6("::2")));
-}
-
-// --- rcptdb.conf ----------------------------------------------------------------
 
 TEST(ConfigText, ReadsPostfixStyleLines) {
   const char* text =
@@ -227,36 +109,6 @@ TEST(ConfigValidate, NeedsListenersOnceEachAndFencesRemoteOnes) {
   EXPECT_TRUE(ValidateConfig(c).ok());
 }
 
-// --- command line ------------------------------------------------------------------
-
-TEST(CommandLine, MapsFlagsToSettings) {
-  Result<CommandLine> cl = ParseCommandLine(
-      {"-c", "/etc/x.conf", "--db=/tmp/db", "--tcp-table", "domains=127.0.0.1:1", "--socketmap",
-       "127.0.0.1:3", "--tcp-table=recipients=127.0.0.1:2", "--foreground", "--allow",
-       "192.0.2.0/24", "--threads", "3", "-v", "--check-config"});
-  ASSERT_TRUE(cl.ok()) << cl.status().message();
-  EXPECT_EQ(cl->config_file, "/etc/x.conf");
-  EXPECT_TRUE(cl->config_file_given);
-  EXPECT_TRUE(cl->foreground);
-  EXPECT_TRUE(cl->check_config);
-  ServerConfig c;
-  for (const Setting& s : cl->overrides) ASSERT_TRUE(ApplySetting(c, s).ok()) << s.origin;
-  EXPECT_EQ(c.database, "/tmp/db");
-  ASSERT_EQ(c.tcp_tables.size(), 2u);  // repeated flags collect into one list
-  EXPECT_EQ(c.tcp_tables[1].map, MapId::kRecipients);
-  EXPECT_EQ(c.socketmaps.size(), 1u);
-  EXPECT_EQ(c.threads, 3u);
-  EXPECT_TRUE(c.verbose);
-  EXPECT_FALSE(c.allow_networks.empty());
-}
-
-TEST(CommandLine, RefusesUnknownAndIncompleteFlags) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--bogus"}, {"--db"}, {"-c"}, {"--foreground=yes"}, {"positional"}}) {
-    EXPECT_FALSE(ParseCommandLine(args).ok()) << args[0];
-  }
-}
-
 // --- loading: file, then flags -------------------------------------------------------
 
 class ConfigFile : public ::testing::Test {
@@ -273,7 +125,7 @@ class ConfigFile : public ::testing::Test {
 
 TEST_F(ConfigFile, FlagsOverrideTheFileAndListsReplace) {
   Write("database = /file.sqlite\nsocketmap = 127.0.0.1:1, 127.0.0.1:2\nthreads = 2\n");
-  Result<CommandLine> cl = ParseCommandLine({"-c", path_, "--socketmap", "127.0.0.1:9"});
+  Result<ServerFlags> cl = ParseServerFlags({"-c", path_, "--socketmap", "127.0.0.1:9"});
   ASSERT_TRUE(cl.ok());
   Result<ServerConfig> c = LoadServerConfig(cl->config_file, true, cl->overrides);
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -359,36 +211,5 @@ TEST_F(ConfigFile, PolicyNeedsAQuotaStatusAndASafeTroubleAction) {
 }
 
 // --- statistics and trouble causes -------------------------------------------------
-
-TEST(LookupStats, CountsPerMapAndBucketsLatency) {
-  LookupStats s;
-  using K = MapAnswer::Kind;
-  using std::chrono::microseconds;
-  s.Record(MapId::kRecipients, K::kFound, microseconds(0));
-  s.Record(MapId::kRecipients, K::kNotFound, microseconds(3));
-  s.Record(MapId::kRecipients, K::kTemporary, microseconds(3));
-  s.Record(MapId::kDomains, K::kFound, microseconds(1500));
-  StatsSnapshot snap;
-  s.AddTo(snap);
-  s.AddTo(snap);  // two threads' worth
-  const auto& r = snap.maps[static_cast<std::size_t>(MapId::kRecipients)];
-  EXPECT_EQ(r.lookups, 6u);
-  EXPECT_EQ(r.found, 2u);
-  EXPECT_EQ(r.notfound, 2u);
-  EXPECT_EQ(r.temporary, 2u);
-  EXPECT_EQ(snap.latency[0], 2u);   // < 1 µs
-  EXPECT_EQ(snap.latency[2], 4u);   // 2..3 µs
-  EXPECT_EQ(snap.latency[11], 2u);  // 1024..2047 µs
-  EXPECT_EQ(snap.LatencyQuantileUs(0.5), 4u);
-  EXPECT_EQ(snap.LatencyQuantileUs(0.99), 2048u);
-  std::string line = snap.Format();
-  EXPECT_NE(line.find("recipients: lookups=6 found=2 notfound=2 temporary=2"), std::string::npos)
-      << line;
-  EXPECT_EQ(line.find('\n'), std::string::npos);
-  std::string only = snap.Format(MapId::kDomains);
-  EXPECT_NE(only.find("domains: lookups=2"), std::string::npos);
-  EXPECT_EQ(only.find("recipients:"), std::string::npos);
-}
-
 }  // namespace
 }  // namespace rcptdb

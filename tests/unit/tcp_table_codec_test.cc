@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "postfix_replies.h"
+
 namespace rcptdb {
 
 // Readable names in failure messages.

@@ -1,16 +1,16 @@
-// command_line.h - split rcptdb's argv into command words and options
+// argument_list.h - split rcptdb's argv into command words and options
 //
 // rcptdb reads "rcptdb [OPTIONS] GROUP [VERB] ARGS... [OPTIONS]": every
 // token that starts with "--" is an option, anywhere on the line, either
 // "--name value" or "--name=value"; "--" ends the options; "-h" is --help;
-// everything else, a lone "-" included, is a word. The parser knows each
-// option's arity from a table, so it never guesses whether the next token
-// is a value. Which options a command accepts is the command table's
-// business (commands.cc), not the parser's.
+// everything else, a lone "-" or "-bob@example.com" included, is a word.
+// The parser knows each option's arity from a table, so it never guesses
+// whether the next token is a value. Which options a command accepts is
+// the command table's business (commands.cc), not the parser's.
 //
 // Thread safety: pure functions and plain values.
-#ifndef RCPTDB_ADMIN_COMMAND_LINE_H
-#define RCPTDB_ADMIN_COMMAND_LINE_H
+#ifndef RCPTDB_ADMIN_ARGUMENT_LIST_H
+#define RCPTDB_ADMIN_ARGUMENT_LIST_H
 
 #include <optional>
 #include <span>
@@ -29,7 +29,7 @@ struct OptionSpec {
   bool takes_value;
 };
 
-struct CommandLine {
+struct ArgumentList {
   std::vector<std::string> words;                            // in order
   std::vector<std::pair<std::string, std::string>> options;  // name, value ("" if none)
 
@@ -39,10 +39,11 @@ struct CommandLine {
   std::optional<std::string> Value(std::string_view name) const;
 };
 
-// Splits args (argv without the program name). Invalid for an unknown
-// option, a missing value, a value given to a flag, or an option given twice.
-Result<CommandLine> ParseCommandLine(std::span<const std::string> args,
-                                     std::span<const OptionSpec> known);
+// Splits args (argv without the program name). Invalid, with a message
+// naming the option, for an unknown option, a missing value, a value
+// given to a flag, or an option given twice.
+Result<ArgumentList> ParseArgumentList(std::span<const std::string> args,
+                                       std::span<const OptionSpec> known);
 
 }  // namespace rcptdb::admin
 

@@ -1,4 +1,4 @@
-// command_line.h - rcptdb-server's command-line flags
+// server_flags.h - rcptdb-server's command-line flags
 //
 //   rcptdb-server [-c FILE] [--db PATH] [--tcp-table MAP=ADDR:PORT]...
 //                 [--socketmap ADDR:PORT|unix:PATH]... [--allow CIDR]...
@@ -9,12 +9,13 @@
 //
 // Flags that name a setting become Setting overrides (server_config.h),
 // applied after the configuration file; a repeatable flag (--tcp-table,
-// --socketmap, --policy, --allow) collects its values into one list that replaces
-// the file's. Both "--flag value" and "--flag=value" are accepted.
+// --socketmap, --policy, --allow) collects its values into one list that
+// replaces the file's; a single-valued flag given twice counts once, with its
+// last value. Both "--flag value" and "--flag=value" are accepted.
 //
 // Thread safety: pure function.
-#ifndef RCPTDB_COMMAND_LINE_H
-#define RCPTDB_COMMAND_LINE_H
+#ifndef RCPTDB_SERVER_FLAGS_H
+#define RCPTDB_SERVER_FLAGS_H
 
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@
 
 namespace rcptdb {
 
-struct CommandLine {
+struct ServerFlags {
   std::string config_file;         // -c FILE; "" = DefaultConfigFile()
   bool config_file_given = false;  // -c was given (then the file must exist)
   std::vector<Setting> overrides;  // settings named by flags, in order
@@ -35,10 +36,10 @@ struct CommandLine {
 };
 
 // Parses argv without argv[0]; Invalid names the flag and the cause.
-Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
+Result<ServerFlags> ParseServerFlags(const std::vector<std::string>& args);
 
 // The usage text printed by --help and after a command-line error.
-const char* UsageText();
+const char* ServerUsageText();
 
 }  // namespace rcptdb
 

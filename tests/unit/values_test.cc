@@ -1,0 +1,96 @@
+// values_test.cc - the values an admin types (admin/values.h): each is
+// normalised the one way, and each refusal names the value.
+#include "values.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace rcptdb::admin {
+namespace {
+
+// Expects r to be refused with a message that contains fragment.
+template <typename T>
+void ExpectRefused(const Result<T>& r, const std::string& fragment) {
+  ASSERT_FALSE(r.ok()) << fragment;
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalid);
+  EXPECT_NE(r.status().message().find(fragment), std::string::npos) << r.status().message();
+}
+
+TEST(Values, DomainNamesHaveOneForm) {
+  EXPECT_EQ(*ParseDomainName("Example.COM."), "example.com");
+  EXPECT_EQ(*ParseDomainName("bücher.example"), "xn--bcher-kva.example");
+  ExpectRefused(ParseDomainName("a@b.example"), "a@b.example: not a valid domain name");
+  ExpectRefused(ParseDomainName("exa mple.com"), "exa mple.com");
+  ExpectRefused(ParseDomainName(""), "not a valid domain name");
+}
+
+TEST(Values, AddressesHaveOneForm) {
+  Result<Address> a = ParseAddress("Bob@Example.COM");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->str(), "bob@example.com");
+  ExpectRefused(ParseAddress("bob@@x"), "bob@@x: not a valid address");
+  ExpectRefused(ParseAddress("nodomain"), "nodomain");
+}
+
+TEST(Values, QuotasReadSuffixesAndRefuseOverflow) {
+  EXPECT_EQ(*ParseQuota("0"), 0);
+  EXPECT_EQ(*ParseQuota("1024"), 1024);
+  EXPECT_EQ(*ParseQuota("512M"), std::int64_t{512} << 20);
+  EXPECT_EQ(*ParseQuota("2g"), std::int64_t{2} << 30);
+  EXPECT_EQ(*ParseQuota("1T"), std::int64_t{1} << 40);
+  for (const char* bad :
+       {"", "M", "-1", "1.5G", "12X", " 1", "1 ", "9223372036854775808", "8388608T"})
+    ExpectRefused(ParseQuota(bad), std::string("quota ") + bad);
+  EXPECT_EQ(*ParseQuota("8388607T"), std::int64_t{8388607} << 40);
+}
+
+TEST(Values, FormatQuotaIsTheShortestExactForm) {
+  EXPECT_EQ(FormatQuota(0), "0");
+  EXPECT_EQ(FormatQuota(1000), "1000");
+  EXPECT_EQ(FormatQuota(1024), "1K");
+  EXPECT_EQ(FormatQuota(std::int64_t{512} << 20), "512M");
+  EXPECT_EQ(FormatQuota((std::int64_t{1} << 30) + 1024), "1048577K");
+  for (std::int64_t q : {std::int64_t{0}, std::int64_t{1}, std::int64_t{3} << 40,
+                         std::numeric_limits<std::int64_t>::max()})
+    EXPECT_EQ(*ParseQuota(FormatQuota(q)), q) << q;
+}
+
+TEST(Values, TransportsAreTransportValues) {
+  EXPECT_TRUE(CheckTransport("lmtp:inet:127.0.0.1:24").ok());
+  EXPECT_TRUE(CheckTransport("smtp:[mx.example]").ok());
+  for (const char* bad : {"", "lmtp", "smtp: [mx]", "smtp:\x7f", "smtp:caf\xc3\xa9"})
+    EXPECT_FALSE(CheckTransport(bad).ok()) << bad;
+  EXPECT_NE(CheckTransport("lmtp").message().find("transport lmtp:"), std::string::npos);
+}
+
+TEST(Values, FlagsAreOneOrZero) {
+  EXPECT_TRUE(*ParseFlag("", true, "active"));
+  EXPECT_FALSE(*ParseFlag("", false, "active"));
+  EXPECT_TRUE(*ParseFlag("1", false, "active"));
+  EXPECT_FALSE(*ParseFlag("0", true, "active"));
+  ExpectRefused(ParseFlag("yes", true, "active"), "active yes: must be 1 or 0");
+}
+
+TEST(Values, DelimitersAreAtMostEightOfTheAllowedCharacters) {
+  EXPECT_TRUE(CheckDelimiters("").ok());
+  EXPECT_TRUE(CheckDelimiters("+").ok());
+  EXPECT_TRUE(CheckDelimiters("-+=_.#~").ok());
+  EXPECT_FALSE(CheckDelimiters("+++++++++").ok());
+  EXPECT_FALSE(CheckDelimiters("@").ok());
+  EXPECT_FALSE(CheckDelimiters("+ ").ok());
+}
+
+TEST(Values, LoginsAreAddressesOrPlainNames) {
+  EXPECT_EQ(*ParseLogin("Alice@Example.COM"), "alice@example.com");
+  EXPECT_EQ(*ParseLogin("alice"), "alice");
+  ExpectRefused(ParseLogin(""), "login : not a login");
+  ExpectRefused(ParseLogin("a,b"), "login a,b");
+  ExpectRefused(ParseLogin("a b"), "login a b");
+  ExpectRefused(ParseLogin(std::string(255, 'x')), "not a login");
+}
+
+}  // namespace
+}  // namespace rcptdb::admin
