@@ -30,6 +30,7 @@ constexpr OptionSpec kOptions[] = {
     {"quota", true},       {"format", true},          {"force", false},
     {"server", true},      {"lmtp", true},            {"database", true},
     {"header-checks", true}, {"verify", false},
+    {"dovecot-version", true},
 };
 
 // clang-format on
@@ -102,8 +103,9 @@ const std::vector<Command>& Commands() {
       {"postfix-config", "",
        "[--server ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify]", 0, 0,
        {"server", "lmtp", "header-checks", "verify"}, PostfixConfig},
-      {"dovecot-config", "", "[--database PATH] [--lmtp ADDR:PORT]", 0, 0,
-       {"database", "lmtp"}, DovecotConfig},
+      {"dovecot-config", "",
+       "[--database PATH] [--lmtp ADDR:PORT] [--dovecot-version 2.3|2.4]", 0, 0,
+       {"database", "lmtp", "dovecot-version"}, DovecotConfig},
   };
   return kCommands;
 }

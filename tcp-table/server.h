@@ -24,8 +24,8 @@
 #include <thread>
 #include <vector>
 
-#include "answers.h"
 #include "listen_address.h"
+#include "map_answers.h"
 #include "server_config.h"
 #include "server_state.h"
 #include "worker.h"

@@ -2,13 +2,13 @@
 //   worker - one event loop thread with its own database connection
 // DESCRIPTION
 //   Lookup() is where every answer of rcptdb-server is made: it asks the
-//   shared map answers (answers.h) on this thread's LiveStore inside one
+//   shared map answers (map_answers.h) on this thread's LiveStore inside one
 //   read transaction, drops the connection after a temporary failure (the
 //   next lookup reopens, which is how a replaced, restored or repaired
 //   file is picked up), reports trouble and recovery to DatabaseHealth,
 //   and counts the answer.
 // SEE ALSO
-//   worker.h, live_store.h, answers.h
+//   worker.h, live_store.h, map_answers.h
 #include "worker.h"
 
 #include <chrono>

@@ -25,8 +25,8 @@
 #include <string>
 #include <string_view>
 
-#include "answers.h"
 #include "live_store.h"
+#include "map_answers.h"
 #include "server_state.h"
 #include "status.h"
 

@@ -9,7 +9,7 @@
 //   Each step appends a line to Resolution::path so that `rcptdb check`
 //   can say why an address means what it means.
 // SEE ALSO
-//   resolver.h, answers.h, DESIGN.md "The resolver"
+//   resolver.h, map_answers.h, rcpt_decision.h, DESIGN.md "The resolver"
 #include "resolver.h"
 
 #include <algorithm>

@@ -1,0 +1,33 @@
+/* NAME
+ *   dovecot24 - the plugin's settings, Dovecot 2.4 style
+ * DESCRIPTION
+ *   Dovecot 2.4 has no plugin { } section: the plugin declares its setting
+ *   (dovecot24_settings.c) and reads it through settings_get() on the
+ *   client's event, so that it can also be set per protocol or filter:
+ *
+ *     protocol lmtp { mail_plugins { rcptdb = yes } }
+ *     rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite
+ *
+ *   recipient_delimiter is in the client's lda settings.
+ * SEE ALSO
+ *   dovecot_series.h, dovecot23.c, dovecot24_settings.c, rcptdb-plugin(7)
+ */
+#include "dovecot24_settings.h"
+#include "dovecot_config.h"
+#include "dovecot_series.h"
+#include "lda-settings.h"
+#include "lmtp-common.h"
+#include "settings.h"
+
+const char *rcptdb_series_database(struct client *client, const char **error_r) {
+  const struct rcptdb_settings *set;
+  if (settings_get(client->event, &rcptdb_setting_parser_info, 0, &set, error_r) < 0) return NULL;
+  const char *path = t_strdup(set->rcptdb_database);
+  settings_free(set);
+  return path;
+}
+
+const char *rcptdb_series_delimiters(struct client *client) {
+  const char *delimiters = client->lda_set->recipient_delimiter;
+  return delimiters != NULL ? delimiters : "";
+}
