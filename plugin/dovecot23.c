@@ -10,11 +10,15 @@
  * SEE ALSO
  *   dovecot_series.h, dovecot24.c, rcptdb-plugin(7)
  */
+// Dovecot's config.h first, then lib.h (lmtp-common.h brings it), then the
+// rest: Dovecot's headers need that order.
+// clang-format off
 #include "dovecot_config.h"
-#include "dovecot_series.h"
-#include "lda-settings.h"
 #include "lmtp-common.h"
+#include "lda-settings.h"
 #include "mail-user.h"
+#include "dovecot_series.h"
+// clang-format on
 
 const char *rcptdb_series_database(struct client *client, const char **error_r ATTR_UNUSED) {
   const char *path = mail_user_set_plugin_getenv(client->user_set, RCPTDB_DATABASE_SETTING);

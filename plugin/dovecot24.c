@@ -12,12 +12,16 @@
  * SEE ALSO
  *   dovecot_series.h, dovecot23.c, dovecot24_settings.c, rcptdb-plugin(7)
  */
-#include "dovecot24_settings.h"
+// Dovecot's config.h first, then lib.h (lmtp-common.h brings it), then the
+// rest: Dovecot's headers need that order.
+// clang-format off
 #include "dovecot_config.h"
-#include "dovecot_series.h"
-#include "lda-settings.h"
 #include "lmtp-common.h"
+#include "lda-settings.h"
 #include "settings.h"
+#include "dovecot24_settings.h"
+#include "dovecot_series.h"
+// clang-format on
 
 const char *rcptdb_series_database(struct client *client, const char **error_r) {
   const struct rcptdb_settings *set;

@@ -14,11 +14,14 @@
  * SEE ALSO
  *   dovecot24_settings.h, dovecot24.c, Dovecot's settings-parser.h
  */
-#include "dovecot24_settings.h"
-
+// Dovecot's config.h first, then lib.h (lmtp-common.h brings it), then the
+// rest: Dovecot's headers need that order.
+// clang-format off
 #include "dovecot_config.h"
 #include "lib.h"
 #include "settings-parser.h"
+#include "dovecot24_settings.h"
+// clang-format on
 
 #undef DEF
 #define DEF(type, name) SETTING_DEFINE_STRUCT_##type(#name, name, struct rcptdb_settings)
