@@ -29,3 +29,7 @@ const char *rcptdb_series_delimiters(struct client *client) {
   const char *delimiters = client->unexpanded_lda_set->recipient_delimiter;
   return delimiters != NULL ? delimiters : "";
 }
+
+void rcptdb_series_path_rewritten(struct lmtp_recipient *lrcpt ATTR_UNUSED) {
+  /* client_default_cmd_rcpt() splits the (new) path itself. */
+}

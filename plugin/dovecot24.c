@@ -18,6 +18,9 @@
 #include "dovecot_config.h"
 #include "lmtp-common.h"
 #include "lda-settings.h"
+#include "lmtp-recipient.h"
+#include "smtp-address.h"
+#include "smtp-server.h"
 #include "settings.h"
 #include "dovecot24_settings.h"
 #include "dovecot_series.h"
@@ -34,4 +37,12 @@ const char *rcptdb_series_database(struct client *client, const char **error_r) 
 const char *rcptdb_series_delimiters(struct client *client) {
   const char *delimiters = client->lda_set->recipient_delimiter;
   return delimiters != NULL ? delimiters : "";
+}
+
+void rcptdb_series_path_rewritten(struct lmtp_recipient *lrcpt) {
+  /* lmtp's cmd_rcpt split the original path before the plugin ran; its
+     userdb lookup uses lrcpt->username, so split the new path alike. */
+  struct smtp_server_recipient *rcpt = lrcpt->rcpt;
+  smtp_address_detail_parse(rcpt->pool, rcptdb_series_delimiters(lrcpt->client), rcpt->path,
+                            &lrcpt->username, &lrcpt->delim, &lrcpt->detail);
 }

@@ -20,6 +20,7 @@ extern "C" {
 #endif
 
 struct client;
+struct lmtp_recipient;
 
 /* The name of the plugin's one setting, in both series. */
 #define RCPTDB_DATABASE_SETTING "rcptdb_database"
@@ -31,6 +32,12 @@ const char *rcptdb_series_database(struct client *client, const char **error_r);
 
 /* Returns client's recipient_delimiter setting, never NULL. */
 const char *rcptdb_series_delimiters(struct client *client);
+
+/* Tells Dovecot that the plugin has replaced lrcpt->rcpt->path, before
+   Dovecot's own RCPT handling runs. Dovecot 2.4 splits the path into user
+   name and detail before the plugin sees the recipient, so they are split
+   again from the new path; 2.3 splits later and needs nothing. */
+void rcptdb_series_path_rewritten(struct lmtp_recipient *lrcpt);
 
 #ifdef __cplusplus
 }

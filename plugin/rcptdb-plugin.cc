@@ -171,7 +171,8 @@ enum class Decision {
 };
 
 // Decides the recipient, replying to it unless it is to be delivered.
-Decision DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
+Decision DecideRecipient(struct client *client, struct lmtp_recipient *lrcpt) {
+  struct smtp_server_recipient *rcpt = lrcpt->rcpt;
   const char *path = smtp_address_encode(rcpt->path);
   if (process_check == nullptr) {
     e_error(rcpt->event, "rcptdb: deferred <%s>: plugin has no database", LogPath(path));
@@ -202,6 +203,7 @@ Decision DecideRecipient(struct client *client, struct smtp_server_recipient *rc
       DeferRecipient(rcpt);
       return Decision::kAnswered;
     }
+    rcptdb_series_path_rewritten(lrcpt);
     e_debug(rcpt->event, "rcptdb: <%s> is delivered to <%s>", LogPath(path), reply.rewrite.c_str());
   }
   return Decision::kContinue;
@@ -211,7 +213,7 @@ int RcptdbCmdRcpt(struct client *client, struct smtp_server_cmd_ctx *cmd,
                   struct lmtp_recipient *lrcpt) {
   RcptdbClient *ctx = ClientContext(client);
   try {
-    if (DecideRecipient(client, lrcpt->rcpt) == Decision::kAnswered) return -1;
+    if (DecideRecipient(client, lrcpt) == Decision::kAnswered) return -1;
   } catch (const std::exception &e) {
     e_error(lrcpt->rcpt->event, "rcptdb: deferred <%s>: exception: %s",
             LogPath(smtp_address_encode(lrcpt->rcpt->path)), e.what());

@@ -206,7 +206,7 @@ class PluginTest(harness.BlackBoxTest):
         field, prefix = dovecot_instance.QUOTA_FIELD  # named per Dovecot series
         self.assertRegex(alice, rf"(?m)^{field}\s+{re.escape(prefix)}1048576$")
         bob = self.dovecot.doveadm("user", "bob@example.com").stdout
-        self.assertIn("mdbox", bob)
+        self.assertIn("/mail/example.com/bob", bob)  # mail_location (2.3), mail_path (2.4)
         self.assertNotIn(field, bob)  # quota 0: no limit, no rule
         for disabled in ("carol@example.com", "x@off.example", "nobody@example.com"):
             res = self.dovecot.doveadm("user", disabled, check=False)
