@@ -187,6 +187,9 @@ Decision DecideRecipient(struct client *client, struct lmtp_recipient *lrcpt) {
 
   switch (reply.kind) {
     case rcptdb::RcptReply::Kind::kReject:
+#if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 1
+      return Decision::kContinue;  // Test-only mutant (tests/mutants/run): refuses nothing.
+#endif
       e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", LogPath(path), reply.code,
              reply.enhanced.c_str(), out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
