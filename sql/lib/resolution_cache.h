@@ -30,8 +30,8 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "map_answers.h"
 #include "change_signal.h"
+#include "map_answers.h"
 #include "resolver.h"
 #include "status.h"
 #include "store.h"
