@@ -3,7 +3,7 @@
 // DESCRIPTION
 //   Resolves one address with the same Resolver the lookup server and the
 //   LMTP plugin use, and prints the verdict, the path that led to it, what
-//   each Postfix map would answer (answers.h, the server's own code) and
+//   each Postfix map would answer (map_answers.h, the server's own code) and
 //   the LMTP plugin's RCPT reply (with Dovecot's usual delimiter "+"). An
 //   admin asking "why was this mail refused?" gets the answer the mail
 //   system got, not a re-implementation of it.
@@ -18,15 +18,16 @@
 //   1 if it is refused (by the maps, or by the policy service), 75 on
 //   database trouble or a policy service that does not answer.
 // SEE ALSO
-//   commands.h, resolver.h, answers.h, rcptdb(1) "check"
+//   commands.h, resolver.h, map_answers.h, rcpt_decision.h, rcptdb(1) "check"
 #include <charconv>
 #include <set>
 
-#include "answers.h"
 #include "commands.h"
 #include "json.h"
+#include "map_answers.h"
 #include "output.h"
 #include "policy_question.h"
+#include "rcpt_decision.h"
 
 namespace rcptdb::admin {
 namespace {

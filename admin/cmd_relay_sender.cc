@@ -7,7 +7,7 @@
 //   aliases that lead to it; "allow" adds a login, "deny" takes one away,
 //   "del" removes the rule and the default applies again.
 // SEE ALSO
-//   commands.h, provision.h, answers.h (the senders map), rcptdb(1)
+//   commands.h, provision.h, map_answers.h (the senders map), rcptdb(1)
 #include "commands.h"
 #include "json.h"
 #include "output.h"

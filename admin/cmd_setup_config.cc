@@ -8,9 +8,14 @@
 //   (what Dovecot strips before its userdb lookup must be what Postfix's
 //   answers assumed); the database path Dovecot is told defaults to the
 //   one rcptdb itself uses, made absolute, since Dovecot does not run in
-//   the admin's directory.
+//   the admin's directory. Dovecot 2.3 and 2.4 are configured differently:
+//   --dovecot-version chooses, else the series of the `dovecot` installed
+//   here (`dovecot --version`), else an error that asks for the option.
 // SEE ALSO
 //   setup_config.h, commands.h, rcptdb(1) "Configuration"
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -42,6 +47,30 @@ Result<std::string> DovecotDatabase(const Cli& cli) {
   Status s = CheckConfigPath("database", normal);
   if (!s.ok()) return s;
   return normal;
+}
+
+// Returns the first line `dovecot --version` prints, or nullopt if there
+// is no dovecot to ask. The command is fixed: nothing from the user
+// reaches the shell.
+std::optional<std::string> InstalledDovecotVersion() {
+  std::FILE* p = ::popen("PATH=\"$PATH:/usr/sbin:/sbin\" dovecot --version 2>/dev/null", "r");
+  if (p == nullptr) return std::nullopt;
+  char line[128] = "";
+  bool got = std::fgets(line, sizeof line, p) != nullptr;
+  int status = ::pclose(p);
+  if (!got || status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return std::string(line);
+}
+
+// The Dovecot series to configure: --dovecot-version, else the installed one.
+Result<DovecotSeries> DovecotSeriesFor(const Cli& cli) {
+  if (std::optional<std::string> v = cli.Value("dovecot-version"))
+    return ParseDovecotVersion("dovecot-version", *v);
+  std::optional<std::string> installed = InstalledDovecotVersion();
+  if (!installed)
+    return Status::Invalid(
+        "no dovecot found to ask its version: name it with --dovecot-version 2.3|2.4");
+  return ParseDovecotVersion("dovecot-version", *installed);
 }
 
 }  // namespace
@@ -79,6 +108,9 @@ Outcome DovecotConfig(Cli& cli) {
     if (!hp.ok()) return hp.status();
     setup.quota_status = *hp;
   }
+  Result<DovecotSeries> series = DovecotSeriesFor(cli);
+  if (!series.ok()) return series.status();
+  setup.dovecot = *series;
   Result<std::string> database = DovecotDatabase(cli);
   if (!database.ok()) return database.status();
   setup.database = *database;

@@ -31,6 +31,7 @@ constexpr OptionSpec kOptions[] = {
     {"server", true},      {"lmtp", true},            {"database", true},
     {"header-checks", true}, {"verify", false},
     {"policy", true},      {"quota-status", true},    {"size", true},
+    {"dovecot-version", true},
 };
 
 // clang-format on
@@ -105,8 +106,10 @@ const std::vector<Command>& Commands() {
        "[--server ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify] "
        "[--policy ADDR:PORT]", 0, 0,
        {"server", "lmtp", "header-checks", "verify", "policy"}, PostfixConfig},
-      {"dovecot-config", "", "[--database PATH] [--lmtp ADDR:PORT] [--quota-status ADDR:PORT]",
-       0, 0, {"database", "lmtp", "quota-status"}, DovecotConfig},
+      {"dovecot-config", "",
+       "[--database PATH] [--lmtp ADDR:PORT] [--quota-status ADDR:PORT] "
+       "[--dovecot-version 2.3|2.4]", 0, 0,
+       {"database", "lmtp", "quota-status", "dovecot-version"}, DovecotConfig},
   };
   return kCommands;
 }

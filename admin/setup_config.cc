@@ -169,11 +169,17 @@ std::string PostfixHead(const MailSetup& setup, std::string_view example) {
 }
 
 // The opening comment of dovecot-config's output.
-std::string DovecotHead(const MailSetup& setup) {
-  std::string h = "# Dovecot's side of rcptdb, printed by `rcptdb dovecot-config` from\n";
-  h += "# doc/examples/dovecot-rcptdb.conf. Install it as\n";
-  h += "# /etc/dovecot/conf.d/90-rcptdb.conf, and the file at the end as\n";
-  h += "# " + std::string(kDovecotSqlPath) + ".\n";
+std::string DovecotHead(const MailSetup& setup, std::string_view example) {
+  bool v24 = setup.dovecot == DovecotSeries::k24;
+  std::string h = "# Dovecot " + std::string(v24 ? "2.4" : "2.3") +
+                  "'s side of rcptdb, printed by `rcptdb dovecot-config` from\n";
+  h += "# doc/examples/" + std::string(example) + ". Install it as\n";
+  if (v24) {
+    h += "# /etc/dovecot/conf.d/90-rcptdb.conf.\n";
+  } else {
+    h += "# /etc/dovecot/conf.d/90-rcptdb.conf, and the file at the end as\n";
+    h += "# " + std::string(kDovecotSqlPath) + ".\n";
+  }
   h += "# Database " + setup.database + "; its recipient delimiter set is ";
   h += setup.delimiter.empty() ? "empty (no +detail)" : "\"" + setup.delimiter + "\"";
   return h + ".\n\n";
@@ -225,21 +231,40 @@ Result<std::string> RenderPostfixConfig(const MailSetup& setup) {
   return PostfixHead(setup, name) + body + *table;
 }
 
+Result<DovecotSeries> ParseDovecotVersion(std::string_view option, std::string_view text) {
+  std::string_view version = text.substr(0, text.find_first_of(" \n"));
+  for (auto [prefix, series] :
+       {std::pair{"2.3", DovecotSeries::k23}, {"2.4", DovecotSeries::k24}}) {
+    std::string_view p = prefix;
+    if (version == p ||
+        (version.starts_with(p) && version.size() > p.size() && version[p.size()] == '.'))
+      return series;
+  }
+  return Status::Invalid("--" + std::string(option) + " " + std::string(text) +
+                         ": not a Dovecot version rcptdb knows (2.3 or 2.4)");
+}
+
 Result<std::string> RenderDovecotConfig(const MailSetup& setup) {
-  constexpr std::string_view kName = "dovecot-rcptdb.conf";
+  bool v24 = setup.dovecot == DovecotSeries::k24;
+  std::string_view kName = v24 ? "dovecot-2.4-rcptdb.conf" : "dovecot-rcptdb.conf";
   Result<std::string> example = Example(kName);
   if (!example.ok()) return example;
   std::string body = WithoutOpeningComment(*example);
   std::string delimiter = DovecotValue(setup.delimiter);
   Status s = ReplaceAll(body, kName, kExampleLmtp, "lmtp:inet:" + setup.lmtp.str());
   if (s.ok())
-    s = ReplaceAll(body, kName, "address = 127.0.0.1\n", "address = " + setup.lmtp.host + "\n");
+    s = ReplaceAll(body, kName, v24 ? "listen = 127.0.0.1\n" : "address = 127.0.0.1\n",
+                   (v24 ? "listen = " : "address = ") + setup.lmtp.host + "\n");
   if (s.ok()) s = ReplaceAll(body, kName, "port = 24\n", "port = " + setup.lmtp.port + "\n");
   if (s.ok()) s = ReplaceAll(body, kName, kExampleDatabase, setup.database);
   if (s.ok())
     s = ReplaceAll(body, kName, "\nrecipient_delimiter = +\n",
                    "\nrecipient_delimiter =" + (delimiter.empty() ? "" : " " + delimiter) + "\n");
   if (!s.ok()) return s;
+  // dovecot-quota.conf is written in 2.3's quota syntax, which 2.4 replaced.
+  if (v24 && setup.quota_status)
+    return Status::Invalid("--quota-status: the quota example is for Dovecot 2.3 only");
+  if (v24) return DovecotHead(setup, kName) + body;
   if (setup.quota_status) {
     constexpr std::string_view kQuota = "dovecot-quota.conf";
     Result<std::string> quota = Example(kQuota);
@@ -256,7 +281,7 @@ Result<std::string> RenderDovecotConfig(const MailSetup& setup) {
   }
   Result<std::string> sql = DovecotSql(setup);
   if (!sql.ok()) return sql;
-  return DovecotHead(setup) + body + *sql;
+  return DovecotHead(setup, kName) + body + *sql;
 }
 
 }  // namespace rcptdb::admin

@@ -1,7 +1,8 @@
 // setup_config.h - Postfix and Dovecot settings for one rcptdb setup
 //
 // `rcptdb postfix-config` and `rcptdb dovecot-config` print the examples
-// in doc/examples/ (and sql/dovecot-sql.conf.ext) with this setup's
+// in doc/examples/ (and, for Dovecot 2.3, sql/dovecot-sql.conf.ext) with
+// this setup's
 // values in place of the examples' own. The examples are the tested
 // configuration (tests/blackbox runs Postfix and Dovecot with them), so
 // they are compiled in at build time instead of being written a second
@@ -38,6 +39,15 @@ struct HostPort {
 // option and text otherwise.
 Result<HostPort> ParseHostPort(std::string_view option, std::string_view text);
 
+// The Dovecot release series a configuration is written for: 2.4 changed
+// the configuration syntax (settings, mail_plugins, the sql passdb/userdb).
+enum class DovecotSeries { k23, k24 };
+
+// Reads "2.3" or "2.4", or the first word of `dovecot --version`
+// ("2.4.1 (7d8c0e5759)", "2.3.19.1 (9b53102964)"). Invalid naming option
+// and text for anything else, including a series rcptdb does not know.
+Result<DovecotSeries> ParseDovecotVersion(std::string_view option, std::string_view text);
+
 // Ok iff path is absolute and made only of letters, digits and "/._-+=@~:",
 // which Postfix and Dovecot both read as written. Invalid naming option.
 Status CheckConfigPath(std::string_view option, std::string_view path);
@@ -55,6 +65,7 @@ struct MailSetup {
   // asks rcptdb-server's policy listener, which asks Dovecot's quota-status.
   std::optional<HostPort> policy;        // postfix-config --policy
   std::optional<HostPort> quota_status;  // dovecot-config --quota-status
+  DovecotSeries dovecot = DovecotSeries::k23;
 };
 
 // Returns the main.cf settings (postfix-main.cf, or postfix-main-verify.cf
@@ -63,10 +74,11 @@ struct MailSetup {
 // block of "#| " lines, so that the whole text is valid main.cf.
 Result<std::string> RenderPostfixConfig(const MailSetup& setup);
 
-// Returns the conf.d snippet (dovecot-rcptdb.conf, then dovecot-quota.conf
-// if setup.quota_status) followed by
-// dovecot-sql.conf.ext as a comment block of "#| " lines, so that the
-// whole text can be included into dovecot.conf.
+// Returns the conf.d snippet for setup.dovecot (then dovecot-quota.conf if
+// setup.quota_status). Dovecot 2.3: the snippet (dovecot-rcptdb.conf)
+// followed by dovecot-sql.conf.ext as a comment block of "#| " lines, so
+// that the whole text can be included into dovecot.conf. Dovecot 2.4:
+// dovecot-2.4-rcptdb.conf, which holds its sql passdb and userdb itself.
 Result<std::string> RenderDovecotConfig(const MailSetup& setup);
 
 }  // namespace rcptdb::admin

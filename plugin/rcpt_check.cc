@@ -3,12 +3,12 @@
 // DESCRIPTION
 //   The Dovecot-free half of the LMTP plugin. The plugin hands over the
 //   path of each RCPT and gets back the reply: the same Resolver that feeds
-//   Postfix's maps decides, DecideRcpt (answers.cc) words the reply, and
+//   Postfix's maps decides, DecideRcpt (rcpt_decision.cc) picks the reply, and
 //   this file adds only what a long-lived reader needs on top: a verdict
 //   only from a healthy database, a fresh connection after any trouble, and
 //   no exception past its interface (the caller is C code).
 // SEE ALSO
-//   rcpt_check.h, rcptdb-plugin.cc, answers.h, live_store.h
+//   rcpt_check.h, rcptdb-plugin.cc, rcpt_decision.h, live_store.h
 #include "rcpt_check.h"
 
 #include <algorithm>

@@ -4,7 +4,7 @@
 // Dovecot type in sight, so that it can be tested on its own: it owns the
 // process's one read-only database connection (a LiveStore), resolves each
 // RCPT path with the shared Resolver, and turns the result into the reply
-// Postfix was given for the same address (DecideRcpt in answers.h).
+// Postfix was given for the same address (DecideRcpt in rcpt_decision.h).
 //
 // Failure contract: Check() never throws and never returns a verdict it
 // did not get from the database. Database trouble of any kind (missing
@@ -21,8 +21,8 @@
 #include <string>
 #include <string_view>
 
-#include "answers.h"
 #include "live_store.h"
+#include "rcpt_decision.h"
 #include "status.h"
 
 namespace rcptdb {

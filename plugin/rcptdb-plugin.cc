@@ -1,8 +1,12 @@
 // NAME
 //   rcptdb-plugin - Dovecot LMTP plugin: answer RCPT as Postfix was told
 // SUMMARY
-//   protocol lmtp { mail_plugins = $mail_plugins rcptdb }
-//   plugin { rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite }
+//   Dovecot 2.3:
+//     protocol lmtp { mail_plugins = $mail_plugins rcptdb }
+//     plugin { rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite }
+//   Dovecot 2.4:
+//     protocol lmtp { mail_plugins { rcptdb = yes } }
+//     rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite
 // DESCRIPTION
 //   Dovecot's lmtp calls the client-created hook for every connection; the
 //   plugin overrides that client's cmd_rcpt. Each RCPT is resolved with
@@ -29,29 +33,18 @@
 //   per process, when Dovecot's recipient_delimiter differs from the
 //   database's delimiter setting.
 // SEE ALSO
-//   rcptdb-plugin(7), rcpt_check.h, answers.h (DecideRcpt), Dovecot's
+//   rcptdb-plugin(7), rcpt_check.h, rcpt_decision.h, rcpt_replies.h,
+//   dovecot_series.h (what differs between Dovecot 2.3 and 2.4), Dovecot's
 //   src/lmtp/lmtp-commands.c (client_default_cmd_rcpt)
-// Dovecot's headers first, its config.h before anything: they test the
-// HAVE_* macros it defines against what the system headers declare.
-// Our build passes PACKAGE* on the command line; Dovecot's config.h
-// defines its own, which nothing here uses.
-#undef PACKAGE
-#undef PACKAGE_BUGREPORT
-#undef PACKAGE_NAME
-#undef PACKAGE_STRING
-#undef PACKAGE_TARNAME
-#undef PACKAGE_URL
-#undef PACKAGE_VERSION
-#undef VERSION
+// Dovecot's config.h first (dovecot_config.h), then lmtp-common.h (it
+// brings lib.h, which every other Dovecot header expects), then the rest.
+// The same headers exist in Dovecot 2.3 and 2.4; what differs between the
+// two is behind dovecot_series.h.
 extern "C" {
-// config.h, then lmtp-common.h (it brings lib.h, which every other
-// Dovecot header expects), then the rest.
 // clang-format off
-#include "config.h"
+#include "dovecot_config.h"
 #include "lmtp-common.h"
-#include "lda-settings.h"
 #include "lmtp-recipient.h"
-#include "mail-user.h"
 #include "module-context.h"
 #include "smtp-address.h"
 #include "smtp-params.h"
@@ -70,7 +63,9 @@ void rcptdb_plugin_deinit(void);
 #include <exception>
 #include <string>
 
+#include "dovecot_series.h"
 #include "rcpt_check.h"
+#include "rcpt_replies.h"
 #include "store.h"
 
 const char *rcptdb_plugin_version = DOVECOT_ABI_VERSION;
@@ -79,7 +74,6 @@ const char rcptdb_plugin_binary_dependency[] = "lmtp";
 
 namespace {
 
-constexpr const char kDatabaseSetting[] = "rcptdb_database";
 constexpr size_t kLogPathMax = 256;
 
 // The per-client module context: Dovecot's vfuncs before ours.
@@ -98,12 +92,6 @@ bool delimiter_compared = false;
 
 RcptdbClient *ClientContext(struct client *client) {
   return static_cast<RcptdbClient *>(MODULE_CONTEXT(client, rcptdb_client_module));
-}
-
-// Dovecot's recipient_delimiter (lda settings), never null.
-const char *DovecotDelimiters(struct client *client) {
-  const char *delimiters = client->unexpanded_lda_set->recipient_delimiter;
-  return delimiters != nullptr ? delimiters : "";
 }
 
 // Warns once per process if the two delimiter settings disagree: the
@@ -125,8 +113,15 @@ void CompareDelimitersOnce(struct event *event, const char *dovecot_delimiters) 
 
 // Makes sure the process has its RcptCheck for path, opened if possible.
 void PrepareProcessCheck(struct client *client) {
-  const char *path = mail_user_set_plugin_getenv(client->user_set, kDatabaseSetting);
-  if (path == nullptr || *path == '\0') path = rcptdb::kDefaultDatabasePath;
+  const char *error = nullptr;
+  const char *path = rcptdb_series_database(client, &error);
+  if (path == nullptr) {
+    // Without its setting the plugin cannot know which database is meant:
+    // keep what the process has (none: every RCPT is deferred).
+    e_error(client->event, "rcptdb: cannot read " RCPTDB_DATABASE_SETTING ": %s", error);
+    return;
+  }
+  if (*path == '\0') path = rcptdb::kDefaultDatabasePath;
   if (process_check != nullptr && process_check->db_path() == path) return;
   delete process_check;
   process_check = nullptr;
@@ -137,7 +132,7 @@ void PrepareProcessCheck(struct client *client) {
     e_warning(client->event, "rcptdb: %s (every RCPT is deferred until it opens)",
               opened.message().c_str());
   }
-  CompareDelimitersOnce(client->event, DovecotDelimiters(client));
+  CompareDelimitersOnce(client->event, rcptdb_series_delimiters(client));
 }
 
 // Replaces the recipient's path with address, keeping the original as
@@ -161,17 +156,30 @@ bool RewritePath(struct smtp_server_recipient *rcpt, const std::string &address)
 // The path as a log line may show it: bounded, no control characters.
 const char *LogPath(const char *path) { return str_sanitize(path, kLogPathMax); }
 
-// Decides the recipient. Returns 1 to continue with Dovecot's own RCPT,
-// -1 when the recipient has been answered here.
+// Defers the recipient with the table's deferral, unless it has been
+// answered already: for trouble inside the plugin itself.
+void DeferRecipient(struct smtp_server_recipient *rcpt) {
+  if (smtp_server_recipient_is_replied(rcpt)) return;
+  const rcptdb::ReplyWording &w = rcptdb::Wording(rcptdb::ReplyId::kTemporaryFailure);
+  smtp_server_recipient_reply(rcpt, w.code, w.enhanced, "%s", w.reason);
+}
 
-int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
+// What DecideRecipient did with the recipient.
+enum class Decision {
+  kContinue,  // checked: go on with Dovecot's own RCPT
+  kAnswered,  // replied to here (refused or deferred)
+};
+
+// Decides the recipient, replying to it unless it is to be delivered.
+Decision DecideRecipient(struct client *client, struct lmtp_recipient *lrcpt) {
+  struct smtp_server_recipient *rcpt = lrcpt->rcpt;
   const char *path = smtp_address_encode(rcpt->path);
   if (process_check == nullptr) {
     e_error(rcpt->event, "rcptdb: deferred <%s>: plugin has no database", LogPath(path));
-    smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
-    return -1;
+    DeferRecipient(rcpt);
+    return Decision::kAnswered;
   }
-  const char *delimiters = DovecotDelimiters(client);
+  const char *delimiters = rcptdb_series_delimiters(client);
   CompareDelimitersOnce(client->event, delimiters);
   rcptdb::RcptCheck::Outcome out = process_check->Check(path, delimiters);
   const rcptdb::RcptReply &reply = out.reply;
@@ -180,51 +188,46 @@ int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
   switch (reply.kind) {
     case rcptdb::RcptReply::Kind::kReject:
 #if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 1
-      return 1;  // Test-only mutant (tests/mutants/run): refuses nothing.
+      return Decision::kContinue;  // Test-only mutant (tests/mutants/run): refuses nothing.
 #endif
       e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", LogPath(path), reply.code,
              reply.enhanced.c_str(), out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
-      return -1;
+      return Decision::kAnswered;
     case rcptdb::RcptReply::Kind::kDefer:
       e_error(rcpt->event, "rcptdb: deferred <%s>: %s", LogPath(path), out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());
-      return -1;
+      return Decision::kAnswered;
     case rcptdb::RcptReply::Kind::kAccept:
       break;
   }
   if (!reply.rewrite.empty()) {
     if (!RewritePath(rcpt, reply.rewrite)) {
-      smtp_server_recipient_reply(rcpt, 451, "4.3.0", "Temporary lookup failure, try again later");
-      return -1;
+      DeferRecipient(rcpt);
+      return Decision::kAnswered;
     }
+    rcptdb_series_path_rewritten(lrcpt);
     e_debug(rcpt->event, "rcptdb: <%s> is delivered to <%s>", LogPath(path), reply.rewrite.c_str());
   }
-  return 1;
+  return Decision::kContinue;
 }
 
 int RcptdbCmdRcpt(struct client *client, struct smtp_server_cmd_ctx *cmd,
                   struct lmtp_recipient *lrcpt) {
   RcptdbClient *ctx = ClientContext(client);
-  int decided;
   try {
-    decided = DecideRecipient(client, lrcpt->rcpt);
+    if (DecideRecipient(client, lrcpt) == Decision::kAnswered) return -1;
   } catch (const std::exception &e) {
     e_error(lrcpt->rcpt->event, "rcptdb: deferred <%s>: exception: %s",
             LogPath(smtp_address_encode(lrcpt->rcpt->path)), e.what());
-    decided = -2;
+    DeferRecipient(lrcpt->rcpt);
+    return -1;
   } catch (...) {
     e_error(lrcpt->rcpt->event, "rcptdb: deferred <%s>: unknown exception",
             LogPath(smtp_address_encode(lrcpt->rcpt->path)));
-    decided = -2;
-  }
-  if (decided == -2) {
-    if (!smtp_server_recipient_is_replied(lrcpt->rcpt))
-      smtp_server_recipient_reply(lrcpt->rcpt, 451, "4.3.0",
-                                  "Temporary lookup failure, try again later");
+    DeferRecipient(lrcpt->rcpt);
     return -1;
   }
-  if (decided < 0) return -1;
   return ctx->super.cmd_rcpt(client, cmd, lrcpt);
 }
 

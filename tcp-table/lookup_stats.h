@@ -22,7 +22,7 @@
 #include <optional>
 #include <string>
 
-#include "answers.h"
+#include "map_answers.h"
 
 namespace rcptdb {
 

@@ -27,10 +27,10 @@
 #include <thread>
 #include <vector>
 
-#include "answers.h"
 #include "listen_address.h"
 #include "policy_service.h"
 #include "quota_status_health.h"
+#include "map_answers.h"
 #include "server_config.h"
 #include "server_state.h"
 #include "worker.h"

@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "answers.h"
 #include "listen_address.h"
+#include "map_answers.h"
 #include "network_list.h"
 #include "quota_policy.h"
 #include "status.h"

@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "answers.h"
+#include "map_answers.h"
 #include "responder.h"
 #include "worker.h"
 

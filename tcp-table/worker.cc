@@ -2,14 +2,14 @@
 //   worker - one event loop thread with its own database connection
 // DESCRIPTION
 //   Lookup() is where every answer of rcptdb-server is made: it asks the
-//   thread's ResolutionCache, which derives map answers (answers.h) from
+//   thread's ResolutionCache, which derives map answers (map_answers.h) from
 //   the thread's LiveStore inside a read snapshot renewed at most once per
 //   kVisibilityBound, drops the connection after a temporary failure (the
 //   next lookup reopens, which is how a replaced, restored or repaired
 //   file is picked up), reports trouble and recovery to DatabaseHealth,
 //   and counts the answer.
 // SEE ALSO
-//   worker.h, live_store.h, answers.h
+//   worker.h, live_store.h, map_answers.h
 #include "worker.h"
 
 #include <chrono>

@@ -34,7 +34,6 @@
 #include <string>
 #include <string_view>
 
-#include "answers.h"
 #include "live_store.h"
 #include "resolution_cache.h"
 #include "server_state.h"

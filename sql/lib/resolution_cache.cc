@@ -6,7 +6,7 @@
 //   token empties the cache. Answer() resolves a key at most once while it
 //   is kept, whichever maps are asked for it.
 // SEE ALSO
-//   resolution_cache.h, change_signal.h, answers.h
+//   resolution_cache.h, change_signal.h, map_answers.h
 #include "resolution_cache.h"
 
 namespace rcptdb {

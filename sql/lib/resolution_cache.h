@@ -10,7 +10,7 @@
 // One Resolution per key serves every address map asked for that key
 // (Postfix asks recipients, access, aliases and transport for the same
 // recipient within milliseconds); each map's answer is derived from it on
-// first use (answers.h) and kept. Temporary failures are never kept.
+// first use (map_answers.h) and kept. Temporary failures are never kept.
 //
 // The cache holds at most capacity keys and forgets them all when full:
 // cheaper than an LRU list, and a reader whose keys do not repeat loses
@@ -30,8 +30,8 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "answers.h"
 #include "change_signal.h"
+#include "map_answers.h"
 #include "resolver.h"
 #include "status.h"
 #include "store.h"

@@ -9,7 +9,7 @@
 //   Each step appends a line to Resolution::path so that `rcptdb check`
 //   can say why an address means what it means.
 // SEE ALSO
-//   resolver.h, answers.h, doc/DESIGN.md "The resolver rules"
+//   resolver.h, map_answers.h, rcpt_decision.h, doc/DESIGN.md "The resolver rules"
 #include "resolver.h"
 
 #include <algorithm>

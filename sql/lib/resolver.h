@@ -1,9 +1,9 @@
 // resolver.h - what an address means: the one answer both sides derive from
 //
 // Resolver::Resolve() applies the rules of doc/DESIGN.md to one address and
-// returns a Resolution. Every Postfix map answer (answers.h) and every LMTP
-// RCPT reply of the Dovecot plugin is derived from it, so Postfix and
-// Dovecot cannot disagree about a recipient.
+// returns a Resolution. Every Postfix map answer (map_answers.h) and every
+// LMTP RCPT reply of the Dovecot plugin (rcpt_decision.h) is derived from
+// it, so Postfix and Dovecot cannot disagree about a recipient.
 //
 // Rules, in order:
 //  1. Normalise (address.h); malformed input is kMalformed (not found).

@@ -26,9 +26,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "answers.h"
 #include "key_mix.h"
 #include "live_store.h"
+#include "map_answers.h"
 #include "resolution_cache.h"
 #include "sqlite_snapshot_signal.h"
 

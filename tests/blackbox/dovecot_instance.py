@@ -11,6 +11,10 @@ private module directory (a rebuild cannot change a running instance).
 It runs `dovecot -F` in the foreground and is stopped by its pid.
 Nothing here reads or changes /etc/dovecot.
 
+Dovecot 2.3 and 2.4 (SERIES, from `dovecot --version`) differ in syntax:
+each runs its own documented example (EXAMPLES), and 2.4 reads the sql
+passdb/userdb from that example instead of dovecot-sql.conf.ext.
+
 The mail user is `mail` (uid 8 on Debian): present everywhere, so no
 system user has to be created; first_valid_uid/gid are lowered to it.
 """
@@ -19,6 +23,7 @@ import pwd
 import re
 import shutil
 import socket
+import subprocess
 
 import harness
 
@@ -26,11 +31,26 @@ SQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-sql.conf.ext")
 PLUGIN_SO = "lib90_rcptdb_plugin.so"
 MAIL_USER = "mail"
 
-EXAMPLE = os.path.join(harness.SRC, "doc", "examples", "dovecot-rcptdb.conf")
+
+def dovecot_series():
+    """The installed Dovecot's release series: "2.3" or "2.4"."""
+    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True).stdout
+    return ".".join(out.split(".")[:2])
+
+
+SERIES = dovecot_series()
+EXAMPLES = {
+    "2.3": os.path.join(harness.SRC, "doc", "examples", "dovecot-rcptdb.conf"),
+    "2.4": os.path.join(harness.SRC, "doc", "examples", "dovecot-2.4-rcptdb.conf"),
+}
+EXAMPLE = EXAMPLES.get(SERIES, EXAMPLES["2.3"])
+# The userdb field that carries a mailbox's quota, and its value's prefix
+# before the number of bytes: 2.4 renamed the quota settings.
+QUOTA_FIELD = {"2.3": ("quota_rule", "*:bytes="), "2.4": ("quota_storage_size", "")}.get(
+    SERIES, ("quota_rule", "*:bytes="))
 
 # The instance's own plumbing; the rcptdb part is the documented example.
-DOVECOT_CONF = """\
-# Private Dovecot for rcptdb tests; see tests/blackbox/dovecot_instance.py
+COMMON_CONF = """\
 base_dir = {d}/run
 state_dir = {d}/state
 instance_name = {instance}
@@ -39,37 +59,51 @@ ssl = no
 listen = 127.0.0.1
 hostname = lmtp.rcptdb.test
 log_path = {d}/dovecot.log
-mail_location = mdbox:{d}/mail/%d/%n
 mail_uid = {uid}
 mail_gid = {gid}
 first_valid_uid = {uid}
 first_valid_gid = {gid}
 mail_plugin_dir = {d}/modules
-
-# --- doc/examples/dovecot-rcptdb.conf, paths and port changed ---
+"""
+SERIES_CONF = {
+    "2.3": "mail_location = mdbox:{d}/mail/%d/%n\n",
+    "2.4": "mail_driver = mdbox\nmail_path = {d}/mail/%{{user|domain}}/%{{user|username}}\n",
+}
+DOVECOT_CONF = (
+    "# Private Dovecot for rcptdb tests; see tests/blackbox/dovecot_instance.py\n"
+    + ("dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n"
+       if SERIES == "2.4" else "")
+    + COMMON_CONF + SERIES_CONF.get(SERIES, SERIES_CONF["2.3"]) + """
+# --- doc/examples/{example_name}, paths and port changed ---
 {example}
 # --- settings of this test ---
 {extra}
-"""
+""")
 
 
-def example_conf(d, port, plugin_db, plugin):
-    """doc/examples/dovecot-rcptdb.conf with this instance's paths and port."""
+def example_conf(d, port, plugin_db, plugin, db_path=None):
+    """The series' documented example with this instance's paths and port."""
     with open(EXAMPLE) as f:
         text = f.read()
     replacements = [
-        ("/etc/dovecot/dovecot-sql.conf.ext", f"{d}/dovecot-sql.conf.ext"),
         ("rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite", f"rcptdb_database = {plugin_db}"),
         ("port = 24", f"port = {port}"),
     ]
-    if not plugin:
-        replacements.append(("mail_plugins = $mail_plugins rcptdb", "mail_plugins = $mail_plugins"))
+    if SERIES == "2.4":
+        replacements.append(("sqlite_path = /var/lib/rcptdb/rcptdb.sqlite",
+                             f"sqlite_path = {db_path}"))
+        if not plugin:
+            replacements.append(("rcptdb = yes", "rcptdb = no"))
+    else:
+        replacements.append(("/etc/dovecot/dovecot-sql.conf.ext", f"{d}/dovecot-sql.conf.ext"))
+        if not plugin:
+            replacements.append(("mail_plugins = $mail_plugins rcptdb",
+                                 "mail_plugins = $mail_plugins"))
     for old, new in replacements:
         if old not in text:
             raise AssertionError(f"{EXAMPLE} lost its placeholder {old!r}")
         text = text.replace(old, new)
     return text
-
 
 
 def sql_conf(db_path):
@@ -112,7 +146,8 @@ class PrivateDovecot:
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(
                 d=d, instance=f"rcptdb-{name}-{self.port}", uid=mail.pw_uid, gid=mail.pw_gid,
-                example=example_conf(d, self.port, plugin_db or db_path, plugin),
+                example_name=os.path.basename(EXAMPLE),
+                example=example_conf(d, self.port, plugin_db or db_path, plugin, db_path),
                 extra=extra_lines))
 
     def start(self, test):

@@ -873,6 +873,25 @@ class SetupConfigTest(CliTest):
             res.stdout, "/etc/dovecot/dovecot-sql.conf.ext"))
         self.assertIn(f"rcptdb_database = {self.db}\n", res.stdout)
 
+    def test_dovecot_config_for_each_series(self):
+        # Dovecot 2.4: its own example, the sql passdb/userdb inline and
+        # no dovecot-sql.conf.ext; 2.3 as before. (doveconf of each series
+        # reads them back: test_plugin.py DovecotConfigTest, run on both.)
+        out = self.ok("dovecot-config", "--dovecot-version", "2.4", "--lmtp", "192.0.2.20:2424")
+        self.assertIn("doc/examples/dovecot-2.4-rcptdb.conf", out)
+        for line in (f"rcptdb_database = {self.db}", f"sqlite_path = {self.db}",
+                     "listen = 192.0.2.20", "port = 2424", "rcptdb = yes",
+                     "recipient_delimiter = +"):
+            self.assertIn("\n" + line + "\n", out.replace("    ", "").replace("  ", ""))
+        self.assertNotIn("dovecot-sql.conf.ext\n#|", out)
+        self.assertNotIn("/var/lib/rcptdb", out)
+        out = self.ok("dovecot-config", "--dovecot-version", "2.3")
+        self.assertIn(f"rcptdb_database = {self.db}\n", out)
+        self.assertIn("mail_plugins = $mail_plugins rcptdb\n", out)
+        self.assertIn("#| connect = ", out)
+        self.refused(1, "dovecot-config", "--dovecot-version", "2.5",
+                     names="--dovecot-version 2.5")
+
     def test_config_commands_refuse_values_the_files_would_misread(self):
         for args, names in (
                 (["postfix-config", "--server", "localhost"], "--server localhost: not HOST:PORT"),

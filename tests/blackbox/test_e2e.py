@@ -330,5 +330,30 @@ class VerifyVariantTest(StackTest):
                           self.stack.store_a.log_text())
 
 
+class PostfixConfigTest(unittest.TestCase):
+    """This Postfix's postconf (3.7 or 3.10) reads `rcptdb postfix-config` without a warning."""
+
+    def test_postconf_reads_both_variants_without_warnings(self):
+        from postfix_instance import master_cf
+        d = harness.open_tempdir("rcptdb-postconf-")
+        self.addCleanup(shutil.rmtree, d, True)
+        db = os.path.join(d, "rcptdb.sqlite")
+        harness.rcptdb(db, "init")
+        for variant in ([], ["--verify"]):
+            out = harness.rcptdb(db, "postfix-config", *variant).stdout
+            with open(os.path.join(d, "main.cf"), "w") as f:
+                # An admin's main.cf has its own level; Debian's says 3.6.
+                f.write("compatibility_level = 3.6\n" + out)
+            with open(os.path.join(d, "master.cf"), "w") as f:
+                f.write(master_cf("127.0.0.1:2525"))
+            for args in (["-n"], ["-M"]):
+                res = harness.run(["postconf", "-c", d, *args], check=False)
+                self.assertEqual(res.returncode, 0, res.stderr)
+                self.assertEqual(res.stderr, "", f"postconf {' '.join(args)} {variant}")
+            self.assertIn("socketmap:inet:127.0.0.1:10027:domains",
+                          harness.run(["postconf", "-c", d, "-h", "relay_domains"]).stdout)
+
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -13,6 +13,7 @@ import re
 import sqlite3
 import time
 
+import dovecot_instance
 import harness
 import reference_data
 from dovecot_instance import Lmtp, PrivateDovecot, message
@@ -202,10 +203,11 @@ class PluginTest(harness.BlackBoxTest):
     def test_dovecot_sql_userdb_and_passdb(self):
         self.sql("UPDATE mailboxes SET quota = 1048576 WHERE address = ?", "alice@example.com")
         alice = self.dovecot.doveadm("user", "alice@example.com").stdout
-        self.assertRegex(alice, r"(?m)^quota_rule\s+\*:bytes=1048576$")
+        field, prefix = dovecot_instance.QUOTA_FIELD  # named per Dovecot series
+        self.assertRegex(alice, rf"(?m)^{field}\s+{re.escape(prefix)}1048576$")
         bob = self.dovecot.doveadm("user", "bob@example.com").stdout
-        self.assertIn("mdbox:", bob)
-        self.assertNotIn("quota_rule", bob)  # quota 0: no limit, no rule
+        self.assertIn("/mail/example.com/bob", bob)  # mail_location (2.3), mail_path (2.4)
+        self.assertNotIn(field, bob)  # quota 0: no limit, no rule
         for disabled in ("carol@example.com", "x@off.example", "nobody@example.com"):
             res = self.dovecot.doveadm("user", disabled, check=False)
             # 67 (EX_NOUSER) is "user not found"; any other failure is not.
@@ -420,6 +422,43 @@ class DelimiterMismatchTest(harness.BlackBoxTest):
         subjects = self.dovecot.doveadm("fetch", "-u", "alice@example.com", "hdr.subject",
                                         "mailbox", "INBOX", "ALL").stdout
         self.assertEqual(subjects.count("plus-detail"), 3)
+
+
+class DovecotConfigTest(harness.BlackBoxTest):
+    """`rcptdb dovecot-config` as the installed Dovecot (2.3 or 2.4) reads it."""
+
+    def test_printed_config_is_read_back_by_this_dovecots_doveconf(self):
+        db = os.path.join(self.dir, "rcptdb.sqlite")
+        reference_data.create(db)
+        out = harness.rcptdb(db, "dovecot-config", "--lmtp", "127.0.0.1:2424").stdout
+        self.assertIn(f"Dovecot {dovecot_instance.SERIES}'s side of rcptdb", out)
+        snippet = os.path.join(self.dir, "90-rcptdb.conf")
+        with open(snippet, "w") as f:
+            f.write(out)
+        conf = os.path.join(self.dir, "dovecot.conf")
+        with open(conf, "w") as f:
+            if dovecot_instance.SERIES == "2.4":
+                f.write("dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n")
+            f.write(f"protocols = lmtp\nssl = no\nbase_dir = {self.dir}/run\n!include {snippet}\n")
+
+        def doveconf(*args):
+            res = harness.run(["doveconf", "-c", conf, *args], check=False)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            self.assertNotIn("Warning", res.stderr)
+            return res.stdout.strip()
+
+        if dovecot_instance.SERIES == "2.4":
+            self.assertEqual(doveconf("-h", "rcptdb_database"), db)
+            self.assertEqual(doveconf("-h", "sqlite_path"), db)
+            self.assertEqual(doveconf("-h", "service/lmtp/inet_listener/lmtp/listen"),
+                             "127.0.0.1")
+            self.assertRegex(doveconf("-n"), r"mail_plugins \{\s*rcptdb = yes")
+        else:
+            self.assertEqual(doveconf("-h", "plugin/rcptdb_database"), db)
+            self.assertEqual(doveconf("-h", "service/lmtp/inet_listener/lmtp/address"),
+                             "127.0.0.1")
+        self.assertEqual(doveconf("-h", "service/lmtp/inet_listener/lmtp/port"), "2424")
+        self.assertEqual(doveconf("-h", "recipient_delimiter"), "+")
 
 
 class WithoutPluginTest(harness.BlackBoxTest):

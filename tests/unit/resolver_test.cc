@@ -3,7 +3,7 @@
 // Each row: an input as it may arrive from Postfix, LMTP or an admin, the
 // verdict, and what is delivered (mailbox: the delivery address; alias:
 // the comma-joined targets; relay: the delivery address). The same table
-// drives the map-answer consistency checks in answers_test.cc.
+// drives the map-answer consistency checks in map_answers_test.cc.
 #include "resolver.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,8 @@
-// answers.h - what each Postfix map and the LMTP RCPT check answer
+// map_answers.h - what each Postfix lookup table answers
 //
-// All answers derive from one Resolver result (resolver.h), so the maps and
-// the Dovecot plugin cannot disagree. The maps, by the Postfix parameter
+// All answers derive from one Resolver result (resolver.h), as does the
+// LMTP plugin's decision (rcpt_decision.h), so the maps and the Dovecot
+// plugin cannot disagree. The maps, by the Postfix parameter
 // they serve:
 //
 //   domains     relay_domains           bare domain -> its kind, only if it
@@ -17,12 +18,13 @@
 //   senders     smtpd_sender_login_maps address -> logins allowed to use it
 //   access      check_recipient_access  address of a disabled mailbox ->
 //                                       "550 5.2.1 Mailbox disabled", the
-//                                       LMTP plugin's words; else none
+//                                       LMTP plugin's words (rcpt_replies.h);
+//                                       else none
 //                                       (never OK: it must not permit)
 //
 // Thread safety: functions use the Store they are given; one per thread.
-#ifndef RCPTDB_ANSWERS_H
-#define RCPTDB_ANSWERS_H
+#ifndef RCPTDB_MAP_ANSWERS_H
+#define RCPTDB_MAP_ANSWERS_H
 
 #include <optional>
 #include <string>
@@ -55,23 +57,6 @@ MapAnswer AnswerMap(Store& store, MapId map, std::string_view key);
 // The same, from a resolution the caller already has (rcptdb check).
 MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
                                const Result<Resolution>& res);
-
-// The LMTP plugin's reply to RCPT TO:<path>.
-struct RcptReply {
-  enum class Kind { kAccept, kReject, kDefer };
-  Kind kind = Kind::kReject;
-  int code = 550;        // SMTP code for kReject/kDefer
-  std::string enhanced;  // e.g. "5.1.1"
-  std::string text;      // reply text, without code
-  std::string rewrite;   // kAccept: deliver to this address instead
-                         // of path (empty: keep path)
-};
-
-// Decides the RCPT reply for path. dovecot_delimiters is Dovecot's own
-// recipient_delimiter: a +detail is kept in the rewritten address only if
-// Dovecot will strip it, so that its userdb finds the mailbox.
-RcptReply DecideRcpt(const Result<Resolution>& res, std::string_view path,
-                     std::string_view dovecot_delimiters);
 
 }  // namespace rcptdb
 

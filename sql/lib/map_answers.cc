@@ -1,17 +1,18 @@
 // NAME
-//   answers - derive map answers and LMTP replies from one resolution
+//   map_answers - derive Postfix's map answers from one resolution
 // DESCRIPTION
-//   The only place that turns a Resolution into what Postfix or Dovecot is
-//   told. Guards against open relay first: the domains map answers only for
-//   active domains in the table, address maps never answer "*" or a bare
+//   The only place that turns a Resolution into what Postfix's maps are
+//   told (the LMTP plugin's reply: rcpt_decision.cc). Guards against open relay first: the domains
+//   map answers only for active domains in the table, address maps never answer "*" or a bare
 //   domain, and nothing is found by default.
 // SEE ALSO
-//   answers.h, resolver.h, tcp_table(5), socketmap(5)
-#include "answers.h"
+//   map_answers.h, rcpt_replies.h, resolver.h, tcp_table(5), socketmap(5)
+#include "map_answers.h"
 
 #include <set>
 
 #include "address.h"
+#include "rcpt_replies.h"
 
 namespace rcptdb {
 
@@ -142,7 +143,8 @@ MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
       // Postfix can then refuse a disabled mailbox with the plugin's own
       // code and words instead of "User unknown". Only refusals: an OK
       // here would be a permission.
-      if (r.verdict == Verdict::kDisabled) return Found("550 5.2.1 Mailbox disabled", why);
+      if (r.verdict == Verdict::kDisabled)
+        return Found(AccessAction(ReplyId::kMailboxDisabled), why);
       return NotFound(why);
     case MapId::kDomains:
       break;
@@ -155,60 +157,6 @@ MapAnswer AnswerMap(Store& store, MapId map, std::string_view key) {
   if (key.find('@') == std::string_view::npos) return NotFound("not an address");
   Resolver resolver(store);
   return AnswerFromResolution(store, map, key, resolver.Resolve(key));
-}
-
-namespace {
-
-RcptReply Reject(const char* enhanced, std::string text) {
-  return {RcptReply::Kind::kReject, 550, enhanced, std::move(text), ""};
-}
-
-}  // namespace
-
-RcptReply DecideRcpt(const Result<Resolution>& res, std::string_view path,
-                     std::string_view dovecot_delimiters) {
-  std::string who = "<" + std::string(path) + ">";
-  if (!res.ok())
-    return {RcptReply::Kind::kDefer, 451, "4.3.0",
-            who + ": Temporary lookup failure, try again later", ""};
-  const Resolution& r = *res;
-  switch (r.verdict) {
-    case Verdict::kMalformed:
-    case Verdict::kUnknownRecipient:
-      return Reject("5.1.1", who + ": Recipient address rejected: User unknown");
-    case Verdict::kUnknownDomain:
-      return Reject("5.1.2", who + ": Recipient address rejected: Domain not served here");
-    case Verdict::kDisabled:
-      return Reject("5.2.1", who + ": Recipient address rejected: Mailbox disabled");
-    case Verdict::kRelay:
-      return Reject("5.1.2", who +
-                                 ": Recipient address rejected: Relay domain, "
-                                 "not delivered by this mail store");
-    case Verdict::kMailbox: {
-      // Keep +detail only where Dovecot itself strips it before its userdb
-      // lookup; otherwise deliver to the mailbox address plainly.
-      bool keep =
-          !r.detail.empty() && dovecot_delimiters.find(r.detail.front()) != std::string_view::npos;
-      std::string to = keep ? r.delivery : r.mailbox;
-      RcptReply ok{RcptReply::Kind::kAccept, 250, "2.1.5", "OK", ""};
-      if (to != path) ok.rewrite = to;
-      return ok;
-    }
-    case Verdict::kAlias: {
-      if (r.targets.size() == 1 && r.targets[0].local()) {
-        RcptReply ok{RcptReply::Kind::kAccept, 250, "2.1.5", "OK", ""};
-        if (r.targets[0].mailbox != path) ok.rewrite = r.targets[0].mailbox;
-        return ok;
-      }
-      // One RCPT is one Dovecot user; fan-out and forwarding are Postfix's
-      // job (virtual_alias_maps), which expands before mail reaches LMTP.
-      return Reject("5.3.0", who + ": Recipient address rejected: Alias with " +
-                                 std::to_string(r.targets.size()) +
-                                 " targets or a foreign target; expand it in Postfix "
-                                 "(virtual_alias_maps)");
-    }
-  }
-  return Reject("5.1.1", who + ": Recipient address rejected: User unknown");
 }
 
 }  // namespace rcptdb

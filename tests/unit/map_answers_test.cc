@@ -1,15 +1,16 @@
-// answers_test - what each Postfix map and the LMTP check answer
+// map_answers_test - what each Postfix map and the LMTP check answer
 //
 // The guard against open relay is tested first: the domains map answers
 // only for our active domains, and no address map answers "*" or a bare
 // domain. Then every row of the resolver table is pushed through every map
 // and the LMTP decision to show they agree with the one resolution.
-#include "answers.h"
+#include "map_answers.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "rcpt_decision.h"
 #include "resolver_cases.h"
 
 namespace rcptdb::test {
@@ -186,24 +187,6 @@ TEST_F(AnswersTest, EveryCaseAgreesAcrossMapsAndLmtp) {
       EXPECT_EQ(reply.code, 550) << c.input;
     }
   }
-}
-
-TEST(DecideRcpt, DetailKeptOnlyWhereDovecotStripsIt) {
-  Resolution r;
-  r.verdict = Verdict::kMailbox;
-  r.mailbox = "alice@example.com";
-  r.delivery = "alice-x@example.com";
-  r.detail = "-x";
-  EXPECT_EQ(DecideRcpt(r, "alice-x@example.com", "+").rewrite, "alice@example.com");
-  EXPECT_EQ(DecideRcpt(r, "alice-x@example.com", "+-").rewrite, "");
-  EXPECT_EQ(DecideRcpt(r, "Alice-x@example.com", "-").rewrite, "alice-x@example.com");
-}
-
-TEST(DecideRcpt, DatabaseTroubleDefers) {
-  RcptReply reply = DecideRcpt(Status::Temporary("locked"), "alice@example.com", "+");
-  EXPECT_EQ(reply.kind, RcptReply::Kind::kDefer);
-  EXPECT_EQ(reply.code, 451);
-  EXPECT_EQ(reply.enhanced, "4.3.0");
 }
 
 TEST(AnswerMapErrors, DatabaseTroubleIsTemporaryOnEveryMap) {
