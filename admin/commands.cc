@@ -207,6 +207,8 @@ int Dispatch(CommandLine line) {
   cli.json = line.Has("json");
   cli.db_path = DatabasePath(line.Value("db").value_or(""));
   cli.line = std::move(line);
+  if (Status path = CheckDatabasePath(cli.db_path); !path.ok())
+    return Report(Outcome::Usage(path.message()), cli.name, c);
   if (cli.Has("help")) {
     std::printf("%s\n", UsageLine(*c).c_str());
     return 0;
