@@ -51,6 +51,8 @@ INSERT INTO settings (name, value) VALUES ('delimiter', '+'), ('postmaster', '')
   ('catchall_senders', 'no');
 
 -- Domains we accept mail for. Nothing outside this table is ours.
+-- (transport, here and in mailboxes: printable ASCII with inner blanks
+-- allowed, as in error:5.7.1 Mailbox moved; no leading or trailing blank.)
 --   hosted  mailboxes and aliases live here
 --   relay   backup MX: only relay_recipients are accepted, sent to transport
 --   alias   every x@name means x@target (one hop; target is hosted or relay)
@@ -65,8 +67,7 @@ CREATE TABLE domains (
   kind      TEXT NOT NULL DEFAULT 'hosted'
             CONSTRAINT unknown_domain_kind CHECK (kind IN ('hosted', 'relay', 'alias')),
   active    INTEGER NOT NULL DEFAULT 1 CONSTRAINT active_flag CHECK (active IN (0, 1)),
-  -- Postfix transport(5) value, e.g. lmtp:inet:127.0.0.1:24, smtp:[mx] or
-  -- error:5.7.1 Mailbox moved (printable ASCII, inner blanks allowed)
+  -- Postfix transport(5) value, e.g. lmtp:inet:127.0.0.1:24 or smtp:[mx]
   transport TEXT CONSTRAINT transport_syntax CHECK (transport IS NULL
                         OR (transport GLOB '*:*'
                             AND transport NOT GLOB '*[^ -~]*'

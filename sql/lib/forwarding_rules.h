@@ -55,9 +55,9 @@ struct DomainMatch {
     kOurs,         // active; domain takes the mail
   };
   Kind kind = Kind::kNotOurs;
-  Domain asked;      // kDisabled, kBrokenAlias, kOurs: the domain row asked for
-  Domain domain;     // kOurs: the hosted or relay domain that takes the mail
-  std::string why;   // one line for Resolution::path and the maps' "why"
+  Domain asked;     // kDisabled, kBrokenAlias, kOurs: the domain row asked for
+  Domain domain;    // kOurs: the hosted or relay domain that takes the mail
+  std::string why;  // one line for Resolution::path and the maps' "why"
   bool ours() const { return kind == Kind::kOurs; }
   bool via_alias_domain() const { return asked.kind == DomainKind::kAlias; }
 };
