@@ -179,6 +179,9 @@ int DecideRecipient(struct client *client, struct smtp_server_recipient *rcpt) {
 
   switch (reply.kind) {
     case rcptdb::RcptReply::Kind::kReject:
+#if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 1
+      return 1;  // Test-only mutant (tests/mutants/run): refuses nothing.
+#endif
       e_info(rcpt->event, "rcptdb: rejected <%s>: %d %s (%s)", LogPath(path), reply.code,
              reply.enhanced.c_str(), out.cause.c_str());
       smtp_server_recipient_reply(rcpt, reply.code, reply.enhanced.c_str(), "%s", text.c_str());

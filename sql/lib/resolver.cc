@@ -155,8 +155,12 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
       r.verdict = Verdict::kUnknownRecipient;
       w.Note("no mailbox or alias " + address);
       return Status::Ok();
-    case LocalMatch::Kind::kMailbox:
-      if (!m->mailbox.active) {
+    case LocalMatch::Kind::kMailbox: {
+      bool active = m->mailbox.active;
+#if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 3
+      active = true;  // Test-only mutant (tests/mutants/run): ignores the flag.
+#endif
+      if (!active) {
         r.verdict = Verdict::kDisabled;
         w.Note("mailbox " + m->address + " is disabled");
         return Status::Ok();
@@ -168,6 +172,7 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
       if (!m->mailbox.transport.empty()) r.transport = m->mailbox.transport;
       w.Note("mailbox " + m->address);
       return Status::Ok();
+    }
     case LocalMatch::Kind::kAlias:
       w.visited.insert(m->address);
       w.Note("alias " + m->address);

@@ -167,6 +167,11 @@ class Store {
   bool InTransaction() const;
   Status Commit();
   void Rollback();
+  // Returns SQLite's PRAGMA data_version: it differs from the value read
+  // before on this connection iff another connection committed in between.
+  // Inside a read transaction it is the snapshot's, and reading it starts
+  // the snapshot.
+  Result<std::uint64_t> DataVersion();
 
   // Copies the whole database to a new file with SQLite's online backup.
   Status BackupTo(const std::string& dest_path);
@@ -185,7 +190,7 @@ class Store {
   std::string path_;
   sqlite3* db_;
   bool read_only_;
-  std::int64_t data_version_ = -1;  // last PRAGMA data_version seen
+  std::optional<std::uint64_t> data_version_;  // seen by RecheckSchemaIfChanged
   std::vector<std::unique_ptr<Statement>> statements_;
 };
 

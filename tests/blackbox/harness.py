@@ -7,7 +7,28 @@ test fails. Nothing here touches the system's own Postfix or Dovecot.
 
 Paths come from the environment so that the suite runs against any build:
   RCPTDB_BUILD   top of the build tree (default: the source tree)
+
+Private configuration: private_config() is the ONE way a test gets
+configuration for Postfix's and Dovecot's command-line tools and for
+rcptdb-server. Without it, postmap, postconf, doveconf and doveadm read
+/etc/postfix/main.cf or /etc/dovecot/dovecot.conf, and rcptdb-server reads
+its compiled-in rcptdb.conf: a test then passes or fails with the machine
+(no main.cf: postmap exits 1 with "fatal:", which looks like "not found").
+scripts/check runs the black-box suites under strace and fails if any of
+those system files is opened. Use it like this:
+
+    cfg = harness.private_config(self.dir)           # or with main.cf settings
+    cfg.lookup(key, "socketmap:inet:127.0.0.1:P:recipients")  # value or None
+    cfg.postmap("-q", key, table)                    # postmap -c <private dir>
+    cfg.postconf("-n"); cfg.doveconf("-n"); cfg.doveadm("pw", "-p", "x")
+    [harness.SERVER, "-c", cfg.rcptdb_conf, ...]     # an empty rcptdb.conf
+
+private_config() without a directory returns one shared, process-wide
+instance (for helpers such as reference_data.password_hash()). Full
+instances (postfix_instance.PrivatePostfix, dovecot_instance.PrivateDovecot)
+write their own complete configuration and always pass -c themselves.
 """
+import atexit
 import os
 import shutil
 import signal
@@ -99,6 +120,103 @@ def run(argv, input=None, check=True, env=None, timeout=60):
 def rcptdb(db, *args, input=None, check=True):
     """Runs the provisioning command against database db."""
     return run([RCPTDB, "--db", db, *args], input=input, check=check)
+
+
+# The least main.cf that postmap/postconf need: no system defaults read.
+POSTFIX_BASE = "compatibility_level = 3.6\nsmtputf8_enable = yes\n"
+
+# The least dovecot.conf for doveadm pw and doveconf: every runtime path
+# under the private directory, no service configured.
+DOVECOT_BASE = """\
+# Private Dovecot configuration for rcptdb tests (tests/blackbox/harness.py)
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = /dev/stderr
+ssl = no
+protocols =
+"""
+
+
+class PrivateConfig:
+    """Configuration files of one test, under one directory.
+
+    postfix: a config_directory for postmap/postconf -c (main.cf, and
+    master.cf if given); dovecot_conf: a dovecot.conf for doveconf/doveadm -c;
+    rcptdb_conf: an empty rcptdb.conf for rcptdb-server -c.
+    """
+
+    def __init__(self, d, postfix="", master=None, dovecot=""):
+        self.dir = d
+        self.postfix = os.path.join(d, "postfix")
+        os.makedirs(self.postfix, exist_ok=True)
+        os.chmod(d, 0o755)
+        for sub in ("run", "state"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        self.write_main_cf(postfix)
+        if master is not None:
+            with open(os.path.join(self.postfix, "master.cf"), "w") as f:
+                f.write(master)
+        self.dovecot_conf = os.path.join(d, "dovecot.conf")
+        with open(self.dovecot_conf, "w") as f:
+            f.write(DOVECOT_BASE.format(d=d) + dovecot)
+        self.rcptdb_conf = os.path.join(d, "rcptdb.conf")
+        with open(self.rcptdb_conf, "w") as f:
+            f.write("# empty: command-line flags say everything\n")
+
+    def write_main_cf(self, settings=""):
+        """Replaces main.cf: the base plus settings (text, or a dict)."""
+        if isinstance(settings, dict):
+            settings = "".join(f"{k} = {v}\n" for k, v in settings.items())
+        with open(os.path.join(self.postfix, "main.cf"), "w") as f:
+            f.write(POSTFIX_BASE + settings)
+
+    def postmap(self, *args, input=None, timeout=60):
+        """postmap -c <private dir> ARGS (never checked: see lookup())."""
+        return run(["postmap", "-c", self.postfix, *args], input=input, check=False,
+                   timeout=timeout)
+
+    def lookup(self, key, table):
+        """The value postmap -q finds for key in table, or None if not found.
+
+        postmap exits 1 both for "not found" and on a fatal error; "not
+        found" counts only with an empty stderr, anything else fails."""
+        res = self.postmap("-q", key, table)
+        if res.returncode == 0 and not res.stderr:
+            return res.stdout.rstrip("\n")
+        if res.returncode == 1 and res.stdout == "" and res.stderr == "":
+            return None
+        raise AssertionError(f"postmap -q {key!r} {table}: exit {res.returncode}\n"
+                             f"{res.stdout}{res.stderr}")
+
+    def postconf(self, *args, check=True):
+        return run(["postconf", "-c", self.postfix, *args], check=check)
+
+    def doveconf(self, *args, check=True):
+        return run(["doveconf", "-c", self.dovecot_conf, *args], check=check)
+
+    def doveadm(self, *args, check=True):
+        return run(["doveadm", "-c", self.dovecot_conf, *args], check=check)
+
+
+_shared_config = None
+
+
+def private_config(d=None, postfix="", master=None, dovecot=""):
+    """A PrivateConfig in d/private-config (created; d is a test's dir).
+
+    postfix: main.cf settings on top of POSTFIX_BASE (text or dict);
+    master: master.cf text (postconf -n warns about a missing one);
+    dovecot: dovecot.conf text after DOVECOT_BASE (e.g. an !include).
+    Without d: one shared instance for this process, removed at exit.
+    """
+    global _shared_config
+    if d is None:
+        if _shared_config is None:
+            shared = open_tempdir("rcptdb-config-")
+            atexit.register(shutil.rmtree, shared, True)
+            _shared_config = PrivateConfig(shared)
+        return _shared_config
+    return PrivateConfig(os.path.join(d, "private-config"), postfix, master, dovecot)
 
 
 class BlackBoxTest(unittest.TestCase):

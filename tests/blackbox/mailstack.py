@@ -57,6 +57,7 @@ class MailStack:
         self.db = os.path.join(d, "rcptdb.sqlite")
         self.processes = []
         self.socketmap_port = harness.free_port()
+        self.config = harness.private_config(d)
         self.store_a = PrivateDovecot(os.path.join(d, "store-a"), self.db, name="store-a")
         self.store_b = PrivateDovecot(os.path.join(d, "store-b"), self.db, name="store-b")
         self.postfix = PrivatePostfix(
@@ -81,7 +82,7 @@ class MailStack:
 
     def start_server(self):
         self.server = self.start_process(
-            [harness.SERVER, "--foreground", "--db", self.db,
+            [harness.SERVER, "--foreground", "-c", self.config.rcptdb_conf, "--db", self.db,
              "--socketmap", f"127.0.0.1:{self.socketmap_port}"], "rcptdb-server")
         harness.wait_port(self.socketmap_port)
 

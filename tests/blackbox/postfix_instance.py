@@ -178,10 +178,27 @@ class PrivatePostfix:
         subprocess.run(["postqueue", "-c", self.config, "-f"], capture_output=True)
 
     def queue(self):
-        """Every message still in the queue, as postqueue -j describes it."""
+        """Every message still in the queue, as postqueue -j describes it.
+
+        An unreadable queue is an error, never an empty list."""
         res = subprocess.run(["postqueue", "-c", self.config, "-j"], capture_output=True,
                              text=True)
+        if res.returncode != 0 or res.stderr:
+            raise AssertionError(f"postqueue -j exited {res.returncode}: {res.stderr}")
         return [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+
+    def wait_queue_empty(self, timeout=60.0):
+        """Waits until the queue is empty; returns what is left ([] if empty).
+
+        A message that was delivered but not confirmed stays queued until
+        Postfix retries it (2-4 s here): only an empty queue shows that no
+        duplicate is still on its way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = self.queue()
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.25)
 
     def delete_queue(self):
         subprocess.run(["postsuper", "-c", self.config, "-d", "ALL"], capture_output=True)

@@ -13,7 +13,6 @@ import ast
 import os
 import re
 import sqlite3
-import subprocess
 
 import harness
 
@@ -191,7 +190,7 @@ CASES = [
 
 def password_hash(password=PASSWORD):
     """A {SHA512-CRYPT} hash of password, made by Dovecot itself."""
-    res = harness.run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", password])
+    res = harness.private_config().doveadm("pw", "-s", "SHA512-CRYPT", "-p", password)
     return res.stdout.strip()
 
 
@@ -239,10 +238,73 @@ def _c_string(literal):
     return ast.literal_eval(literal)
 
 
-def check_in_sync():
-    """Returns a list of differences between this copy and the C++ headers."""
+_CALL = re.compile(r"\b(MakeDomain|MakeMailbox|InsertAlias|SetAliasActive|InsertRelayRecipient)\(")
+_TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[\w:]+|[(),{}])')
+_KINDS = {"K::kHosted": "hosted", "K::kRelay": "relay", "K::kAlias": "alias"}
+
+
+def _call_args(text, pos):
+    """The arguments of the C++ call whose '(' ends at pos, as Python values.
+
+    A C string becomes its value ("" becomes None, as the tables here say
+    "no value"); true/false become 1/0; K::kHosted and friends the kind's name;
+    anything else (a variable) stays a name."""
+    args, depth = [], 1
+    while depth:
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ValueError(f"fixture.h: cannot parse near {text[pos:pos + 40]!r}")
+        tok, pos = m.group(1), m.end()
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif tok != "," and depth == 1:
+            if tok.startswith('"'):
+                args.append(_c_string(tok) or None)
+            else:
+                args.append({"true": 1, "false": 0}.get(tok, _KINDS.get(tok, tok)))
+    return args
+
+
+def fixture_rows(fixture_h=FIXTURE_H):
+    """What fixture.h's Fill() provisions, as DOMAINS, MAILBOXES, ... rows."""
+    with open(fixture_h, encoding="utf-8") as f:
+        text = f.read()
+    text = text[text.index("inline void Fill("):]
+    text = text[:text.index("\n}\n")]
+    rows = {"domains": [], "mailboxes": [], "aliases": [], "paused": [], "relay": []}
+    # The loop over plain addresses: for (const char* a : {...}) ... MakeMailbox(a)
+    loop = re.search(r"for \(const char\* (\w+) :\s*\{(.*?)\}\)", text, re.S)
+    loop_var, loop_values = (loop.group(1), [_c_string(v) for v in
+                             re.findall(r'"(?:[^"\\]|\\.)*"', loop.group(2))]) if loop else (None, [])
+    for m in _CALL.finditer(text):
+        name, args = m.group(1), _call_args(text, m.end())
+        if name == "MakeDomain":
+            d = args + [None] * (5 - len(args))
+            rows["domains"].append((d[0], d[1], d[2], d[3], d[4], d[5] if len(args) > 5 else 1))
+        elif name == "MakeMailbox":
+            active = args[1] if len(args) > 1 else 1
+            transport = args[2] if len(args) > 2 else None
+            addresses = loop_values if args[0] == loop_var else [args[0]]
+            rows["mailboxes"] += [(a, active, transport) for a in addresses]
+        elif name == "InsertAlias":
+            rows["aliases"].append(tuple(args))
+        elif name == "SetAliasActive" and args[1] == 0:
+            rows["paused"].append(args[0])
+        elif name == "InsertRelayRecipient":
+            rows["relay"].append(args[0])
+    return rows
+
+
+def check_in_sync(fixture_h=FIXTURE_H, cases_h=CASES_H):
+    """Returns a list of differences between this copy and the C++ headers.
+
+    Every row is compared whole: a flipped active flag, a domain's kind,
+    transport, target or catch-all, an alias target, a verdict or a
+    delivered address counts, not only the addresses."""
     problems = []
-    with open(CASES_H, encoding="utf-8") as f:
+    with open(cases_h, encoding="utf-8") as f:
         rows = [m for m in map(_CASE_ROW.match, f) if m]
     if len(rows) != len(CASES):
         problems.append(f"resolver_cases.h has {len(rows)} rows, CASES has {len(CASES)}")
@@ -252,16 +314,20 @@ def check_in_sync():
             problems.append(f"row {i} ({case[0]!r}): header says {verdict} {delivered}")
         if re.fullmatch(r'"(?:[^"\\]|\\.)*"', first) and _c_string(first) != case[0]:
             problems.append(f"row {i}: header input {first}, CASES has {case[0]!r}")
-    with open(FIXTURE_H, encoding="utf-8") as f:
-        literals = set(_c_string(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', f.read()))
-    ours = set()
-    for row in DOMAINS + MAILBOXES + ALIASES:
-        ours.update(v for v in row if isinstance(v, str))
-    ours.update(PAUSED_ALIASES + RELAY_RECIPIENTS)
-    fixture_values = {s for s in literals
-                      if ("@" in s or "." in s or ":" in s) and not s.startswith("/") and not s.endswith(".h")}
-    for missing in sorted(fixture_values - ours):
-        problems.append(f"fixture.h value {missing!r} is not in reference_data.py")
+    try:
+        fixture = fixture_rows(fixture_h)
+    except (ValueError, AttributeError, IndexError) as e:
+        return problems + [f"fixture.h: {e}"]
+    ours = {"domains": DOMAINS, "mailboxes": MAILBOXES, "aliases": ALIASES,
+            "paused": PAUSED_ALIASES, "relay": RELAY_RECIPIENTS}
+    for table, rows_here in ours.items():
+        theirs, here = sorted(fixture[table], key=repr), sorted(rows_here, key=repr)
+        for row in theirs:
+            if row not in here:
+                problems.append(f"fixture.h {table} row {row!r} is not in reference_data.py")
+        for row in here:
+            if row not in theirs:
+                problems.append(f"reference_data.py {table} row {row!r} is not in fixture.h")
     return problems
 
 

@@ -24,8 +24,7 @@ TRANSPORT = "lmtp:inet:127.0.0.1:24"
 
 def doveadm_verifies(hashed, password):
     """True iff Dovecot itself accepts password for hashed."""
-    res = subprocess.run(["doveadm", "pw", "-t", hashed, "-p", password],
-                         capture_output=True, text=True, timeout=30)
+    res = harness.private_config().doveadm("pw", "-t", hashed, "-p", password, check=False)
     return res.returncode == 0 and "(verified)" in res.stdout
 
 
@@ -256,8 +255,8 @@ class MailboxTest(CliTest):
         self.assertNotIn("c4rol", self.export())
 
     def test_password_hash_is_stored_as_given(self):
-        hashed = subprocess.run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", "given"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+        hashed = harness.private_config().doveadm("pw", "-s", "SHA512-CRYPT", "-p",
+                                                  "given").stdout.strip()
         self.ok("mailbox", "add", "dave@example.com", "--password-hash", hashed)
         self.assertEqual(self.mailbox_hash("dave@example.com"), hashed)
         self.refused(1, "mailbox", "add", "erin@example.com", "--password-hash", "plaintext",
@@ -783,13 +782,8 @@ class SetupConfigTest(CliTest):
     def postconf(self, main_cf, *args):
         """Runs postconf -c on a private directory holding main_cf."""
         from postfix_instance import master_cf
-        cfdir = os.path.join(self.dir, "postfix")
-        os.makedirs(cfdir, exist_ok=True)
-        with open(os.path.join(cfdir, "main.cf"), "w") as f:
-            f.write("compatibility_level = 3.6\n" + main_cf)
-        with open(os.path.join(cfdir, "master.cf"), "w") as f:
-            f.write(master_cf("127.0.0.1:2525"))
-        res = harness.run(["postconf", "-c", cfdir, *args], check=False)
+        cfg = harness.private_config(self.dir, postfix=main_cf, master=master_cf("127.0.0.1:2525"))
+        res = cfg.postconf(*args, check=False)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertNotIn("warning", res.stderr)
         return res.stdout
@@ -799,10 +793,8 @@ class SetupConfigTest(CliTest):
         path = os.path.join(self.dir, "90-rcptdb.conf")
         with open(path, "w") as f:
             f.write(snippet)
-        conf = os.path.join(self.dir, "dovecot.conf")
-        with open(conf, "w") as f:
-            f.write(f"protocols = lmtp\nssl = no\nbase_dir = {self.dir}/run\n!include {path}\n")
-        res = harness.run(["doveconf", "-c", conf, *args], check=False)
+        cfg = harness.private_config(self.dir, dovecot=f"protocols = lmtp\n!include {path}\n")
+        res = cfg.doveconf(*args, check=False)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertNotIn("Warning", res.stderr)
         return res.stdout.strip()
@@ -843,8 +835,8 @@ class SetupConfigTest(CliTest):
         with open(table, "w") as f:
             f.write(got)
         header = "Received: from x by mx with ESMTP id 1 for <k@b\u00fccher.example>; Wed"
-        res = harness.run(["postmap", "-q", header, "regexp:" + table])
-        self.assertEqual(res.stdout.strip(), "REPLACE Received: from x by mx with ESMTP id 1; Wed")
+        value = harness.private_config(self.dir).lookup(header, "regexp:" + table)
+        self.assertEqual(value, "REPLACE Received: from x by mx with ESMTP id 1; Wed")
 
     def test_dovecot_config_takes_the_delimiter_from_the_database(self):
         for delimiter, shown, dovecot in (("+-", "+-", "+-"), ("+#", '"+#"', "+#"), ("", "", "")):

@@ -20,15 +20,9 @@ DOC = os.path.join(harness.SRC, "doc")
 
 class PostfixExamplesTest(harness.BlackBoxTest):
     def postconf_warnings(self, settings):
-        cfdir = os.path.join(self.dir, "etc")
-        os.makedirs(cfdir, exist_ok=True)
-        with open(os.path.join(cfdir, "main.cf"), "w") as f:
-            f.write("compatibility_level = 3.6\n")
-            for k, v in settings.items():
-                f.write(f"{k} = {v}\n")
-        with open(os.path.join(cfdir, "master.cf"), "w") as f:
-            f.write(master_cf("127.0.0.1:2525"))
-        res = harness.run(["postconf", "-c", cfdir, "-n"], check=False)
+        cfg = harness.private_config(self.dir, postfix=settings,
+                                     master=master_cf("127.0.0.1:2525"))
+        res = cfg.postconf("-n", check=False)
         self.assertEqual(res.returncode, 0, res.stderr)
         return [l for l in res.stderr.splitlines() if "warning" in l]
 
@@ -47,12 +41,14 @@ class PostfixExamplesTest(harness.BlackBoxTest):
         table = "regexp:" + os.path.join(EXAMPLES, "postfix-header-checks.regexp")
         utf8 = ("Received: from [127.0.0.1] (localhost [127.0.0.1])\n\tby mx (Postfix) with ESMTP"
                 " id 1\n\tfor <kontakt@bücher.example>; Wed, 25 Nov 2026 15:50:51 +0000")
-        res = harness.run(["postmap", "-q", utf8, table], check=False)
-        self.assertEqual(res.returncode, 0)
-        self.assertNotIn("for <", res.stdout)
-        self.assertIn("id 1; Wed", res.stdout)
+        cfg = harness.private_config(self.dir)
+        value = cfg.lookup(utf8, table)
+        self.assertIsNotNone(value)
+        self.assertNotIn("for <", value)
+        self.assertIn("id 1; Wed", value)
+        # Not found: exit 1 AND an empty stderr (lookup() checks both).
         ascii_only = "Received: from x by y with ESMTP id 2 for <a@example.com>; Wed"
-        self.assertEqual(harness.run(["postmap", "-q", ascii_only, table], check=False).returncode, 1)
+        self.assertIsNone(cfg.lookup(ascii_only, table))
 
 
 class ServerExamplesTest(unittest.TestCase):
@@ -64,18 +60,15 @@ class ServerExamplesTest(unittest.TestCase):
 
     def test_the_same_host_example_matches_postfix_main_cf(self):
         with open(os.path.join(EXAMPLES, "rcptdb.conf")) as f:
-            self.assertRegex(f.read(), r"(?m)^socketmap = 127\.0\.0\.1:10027$")
+            self.assertRegex(f.read(), r"(?m)^socketmap = (.*, )?127\.0\.0\.1:10027(,.*)?$")
 
 
 class DovecotExamplesTest(harness.BlackBoxTest):
     def test_conf_d_snippets_parse(self):
         for path in (os.path.join(EXAMPLES, "dovecot-rcptdb.conf"),
                      os.path.join(EXAMPLES, "remote", "dovecot-rcptdb.conf")):
-            conf = os.path.join(self.dir, "dovecot.conf")
-            with open(conf, "w") as f:
-                f.write(f"protocols = lmtp\nssl = no\nbase_dir = {self.dir}/run\n"
-                        f"!include {path}\n")
-            res = harness.run(["doveconf", "-c", conf, "-n"], check=False)
+            cfg = harness.private_config(self.dir, dovecot=f"protocols = lmtp\n!include {path}\n")
+            res = cfg.doveconf("-n", check=False)
             self.assertEqual(res.returncode, 0, f"{path}: {res.stderr}")
             self.assertIn("rcptdb", res.stdout)
             self.assertNotIn("Warning", res.stderr, path)

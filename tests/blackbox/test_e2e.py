@@ -7,6 +7,7 @@ assertion is on real SMTP replies, the real queue and real mailbox
 contents read back with doveadm.
 """
 import os
+import re
 import shutil
 import smtplib
 import sqlite3
@@ -39,21 +40,41 @@ class StackTest(unittest.TestCase):
         self.assertEqual(data, 250, f"DATA for {rcpt}")
         got = wait_for(lambda: subject in self.stack.subjects(user))
         self.assertTrue(got, f"{rcpt}: nothing reached {user}\n{self.logs()}")
-        time.sleep(0.5)
+        self.assertQueueEmpty()
         self.assertEqual(self.stack.subjects(user).count(subject), 1, f"{rcpt}: duplicates")
         return subject
 
+    def assertQueueEmpty(self, timeout=60):
+        """Waits until Postfix has nothing left to retry (duplicates come late)."""
+        left = self.stack.postfix.wait_queue_empty(timeout)
+        self.assertEqual(left, [], f"still queued after {timeout}s\n{self.logs()}")
+
     def assertRefused(self, rcpt, code=550, smtputf8=False):
         subject = token()
-        replies, data = send(self.port(), [rcpt], subject, smtputf8=smtputf8)
+        sender = f"{subject}@client.test"
+        replies, data = send(self.port(), [rcpt], subject, sender=sender, smtputf8=smtputf8)
         self.assertEqual(replies[rcpt][0], code, f"RCPT {rcpt}: {replies[rcpt]}")
         self.assertIsNone(data, "no DATA after every RCPT was refused")
-        self.assertNotQueued(subject)
+        self.assertNotQueued(sender, code)
         return replies[rcpt][1]
 
-    def assertNotQueued(self, subject):
-        """Nothing with this subject's Message-ID ever entered the queue."""
-        self.assertNotIn(f"message-id=<{subject}@client.test>", self.stack.postfix.log_text())
+    def assertNotQueued(self, sender, code):
+        """smtpd refused the RCPT of sender's (single-recipient) transaction
+        before any queue file existed (its NOQUEUE line says so), and
+        nothing from sender is in the queue. A sender is unique per test."""
+        tail = f"from=<{sender}> to=<"
+
+        def lines():  # postlogd writes the log a moment after the reply
+            return [l for l in self.stack.postfix.log_text().splitlines() if tail in l]
+
+        # A syntax error (501) is answered before any restriction: no line.
+        if code != 501:
+            rejected = wait_for(lambda: any("NOQUEUE: reject: RCPT from " in l and
+                                            f": {code} " in l for l in lines()), timeout=10)
+            self.assertTrue(rejected, f"no NOQUEUE {code} reject from <{sender}>:\n" +
+                            "\n".join(lines()))
+        queued = [m for m in self.stack.postfix.queue() if m.get("sender") == sender]
+        self.assertEqual(queued, [])
 
     def logs(self):
         return (self.stack.postfix.log_text()[-3000:] + "\n" +
@@ -103,10 +124,26 @@ class DeliveredTest(StackTest):
 
     def test_relay_recipient_is_accepted_for_the_next_hop(self):
         subject = token()
-        replies, data = send(self.port(), ["listed@backup.example"], subject)
+        sender = f"{subject}@client.test"
+        replies, data = send(self.port(), ["listed@backup.example"], subject, sender=sender)
         self.assertEqual(replies["listed@backup.example"][0], 250)
         self.assertEqual(data, 250)
-        self.stack.postfix.delete_queue()
+        self.addCleanup(self.stack.postfix.delete_queue)
+
+        # Handed to the relay domain's next hop, [mx2.backup.example], and
+        # nowhere else: that host does not exist, so the attempt's log line
+        # names it (deferred, or bounced where the resolver says "no such
+        # host"); the bounce stays queued (no outbound mail) until cleanup.
+        log = self.stack.postfix.log_text
+
+        def attempt():
+            ids = re.findall(rf"(?m)^.*: (\w+): message-id=<{subject}@client\.test>$", log())
+            return ids and [l for l in log().splitlines()
+                            if f" {ids[0]}: to=<listed@backup.example>, relay=" in l]
+        lines = wait_for(attempt, timeout=60)
+        self.assertTrue(lines, self.logs())
+        self.assertIn("mx2.backup.example", lines[0])
+        self.assertNotIn("status=sent", lines[0])
 
 
 class RefusedTest(StackTest):
@@ -157,11 +194,12 @@ class OpenRelayTest(StackTest):
                      '"victim@foreign.test"@example.com', "@example.com:victim@foreign.test",
                      "victim%foreign.test@example.org", '"victim@foreign.test"@example.org'):
             subject = token()
-            replies, data = send(self.port(), [rcpt], subject)
+            sender = f"{subject}@client.test"
+            replies, data = send(self.port(), [rcpt], subject, sender=sender)
             code = replies[rcpt][0]
             self.assertTrue(500 <= code < 600, f"{rcpt}: {replies[rcpt]}")
             self.assertIsNone(data)
-            self.assertNotQueued(subject)
+            self.assertNotQueued(sender, code)
         self.assertEqual(self.stack.postfix.queue(), [], "nothing was queued for relay")
 
 
@@ -186,22 +224,29 @@ class FaultTest(StackTest):
     """Faults anywhere on the path: every accepted message arrives once."""
 
     def stream(self, n, during, user="alice@example.com"):
-        """Sends n messages to user while during(i) acts; returns accepted subjects."""
+        """Sends n messages to user while during(i) acts.
+
+        Returns the accepted subjects and, for each message, "accepted",
+        "deferred" (a 4xx) or "dropped" (the session broke)."""
         accepted = []
+        outcomes = []
         for i in range(n):
             during(i)
             subject = token()
             try:
                 replies, data = send(self.port(), [user], subject)
             except (OSError, smtplib.SMTPException):  # a dropped session is not acceptance
+                outcomes.append("dropped")
                 continue
             if data == 250:
                 accepted.append(subject)
+                outcomes.append("accepted")
             else:
                 code = list(replies.values())[0][0]
                 self.assertTrue(400 <= code < 500 or data is not None and 400 <= data < 500,
                                 f"a fault must defer, never bounce: {replies} {data}")
-        return accepted
+                outcomes.append("deferred")
+        return accepted, outcomes
 
     def assertAllDeliveredOnce(self, accepted, user="alice@example.com"):
         self.stack.postfix.flush()
@@ -213,6 +258,7 @@ class FaultTest(StackTest):
         if not wait_for(arrived, timeout=90, interval=1):
             self.stack.postfix.flush()
             wait_for(arrived, timeout=30, interval=1)
+        self.assertQueueEmpty()
         got = self.stack.subjects(user)
         for s in accepted:
             self.assertEqual(got.count(s), 1, f"{s} delivered {got.count(s)} times\n{self.logs()}")
@@ -224,8 +270,12 @@ class FaultTest(StackTest):
             if i == 8:
                 self.stack.start_server()
 
-        accepted = self.stream(12, during)
-        self.assertGreaterEqual(len(accepted), 6, "mail flows before and after the outage")
+        accepted, outcomes = self.stream(12, during)
+        # Before and after the outage mail flows; during it, every RCPT is
+        # deferred (Postfix's lookups fail), so the outage really happened.
+        self.assertEqual(outcomes[:3], ["accepted"] * 3, outcomes)
+        self.assertEqual(outcomes[3:8], ["deferred"] * 5, outcomes)
+        self.assertEqual(outcomes[8:], ["accepted"] * 4, outcomes)
         self.assertAllDeliveredOnce(accepted)
 
     def test_long_write_transaction(self):
@@ -234,7 +284,7 @@ class FaultTest(StackTest):
         writer.execute("PRAGMA foreign_keys = ON")
         writer.execute("BEGIN IMMEDIATE")
         writer.execute("INSERT INTO mailboxes (address) VALUES ('pending@example.com')")
-        accepted = self.stream(4, lambda i: None)
+        accepted, _ = self.stream(4, lambda i: None)
         self.assertEqual(len(accepted), 4)
         self.assertRefused("pending@example.com")
         writer.execute("COMMIT")
@@ -248,7 +298,7 @@ class FaultTest(StackTest):
                 self.stack.store_a.stop()
                 self.stack.processes.remove(self.stack.store_a.process)
 
-        accepted = self.stream(6, during)
+        accepted, _ = self.stream(6, during)
         self.assertEqual(len(accepted), 6, "Postfix queues while LMTP is down")
         time.sleep(1)
         self.stack.store_a.start(self.stack)
@@ -267,6 +317,17 @@ class VerifyVariantTest(StackTest):
     def test_unknown_and_disabled_refused(self):
         for rcpt in ("nobody@example.com", "carol@example.com", "nobody@example.net"):
             self.assertRefused(rcpt)
+
+    def test_the_probe_is_answered_by_the_plugin(self):
+        # Dovecot alone would say "User doesn't exist"; only the plugin
+        # says "User unknown", and logs each refusal.
+        for rcpt in ("nobody@example.com", "nobody@example.net"):
+            text = self.assertRefused(rcpt)
+            self.assertIn("said: 550 5.1.1", text)
+            self.assertIn("Recipient address rejected: User unknown", text)
+            self.assertNotIn("doesn't exist", text)
+            self.assertIn(f"rcptdb: rejected <{rcpt}>: 550 5.1.1",
+                          self.stack.store_a.log_text())
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ also 1 (with "fatal:" or "warning:" on stderr) on a lookup error; the tests
 tell errors apart by stderr.
 """
 import os
+import pwd
 import resource
 import signal
 import socket
@@ -69,6 +70,9 @@ CASES = [
     ("recipients", "*@example.com", None),
     ("recipients", "a%b@example.com", None),
     ("recipients", "a_@example.com", None),
+    ("recipients", "alic_@example.com", None),  # LIKE would find alice
+    ("recipients", "alice%@example.com", None),
+    ("recipients", "alice@example.com x", None),
     ("recipients", "jörg@example.com", None),
     ("aliases", "sales@example.com", AB),
     ("aliases", "nested@example.com", AB),
@@ -85,13 +89,6 @@ CASES = [
     ("senders", "info@example.com", "alice@example.com"),
     ("senders", "nobody@example.com", None),
 ]
-
-
-def write_main_cf(d):
-    """A minimal Postfix configuration directory for postmap -c."""
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "main.cf"), "w") as f:
-        f.write("compatibility_level = 3.6\nsmtputf8_enable = yes\n")
 
 
 def recv_line(sock, limit=8192):
@@ -136,8 +133,7 @@ class ServerTest(harness.BlackBoxTest):
         super().setUp()
         self.db = os.path.join(self.dir, "rcptdb.sqlite")
         reference_data.create(self.db, password="{PLAIN}secret")
-        self.postfix_dir = os.path.join(self.dir, "postfix")
-        write_main_cf(self.postfix_dir)
+        self.cfg = harness.private_config(self.dir)
         self.server = None
 
     def start_server(self, *extra, db=None, ports=None, wait=True):
@@ -148,9 +144,7 @@ class ServerTest(harness.BlackBoxTest):
         self.ports["socketmap"] = self.sm_port
         self.sm_unix = os.path.join(self.dir, "socketmap.sock")
         argv = [harness.SERVER, "--foreground", "--db", db or self.db, "--threads", "2",
-                "--busy-timeout", "200", "-c", os.path.join(self.dir, "none.conf")]
-        with open(os.path.join(self.dir, "none.conf"), "w") as f:
-            f.write("# empty: flags say everything\n")
+                "--busy-timeout", "200", "-c", self.cfg.rcptdb_conf]
         for m in MAPS:
             argv += ["--tcp-table", f"{m}=127.0.0.1:{self.ports[m]}"]
         argv += ["--socketmap", f"127.0.0.1:{self.sm_port}", "--socketmap", f"unix:{self.sm_unix}"]
@@ -162,14 +156,6 @@ class ServerTest(harness.BlackBoxTest):
             harness.wait_port(self.sm_port)
         return self.server
 
-    def restart_server(self, *extra):
-        rc = self.server.stop()
-        self.assertEqual(rc, 0, self.server.output())
-        self.processes.remove(self.server)
-        old = self.server.output()
-        self.start_server(*extra, ports=dict(self.ports))
-        return old
-
     def log(self):
         return self.server.output()
 
@@ -177,8 +163,7 @@ class ServerTest(harness.BlackBoxTest):
 
     def postmap(self, key, table):
         """postmap -q KEY TABLE: (exit status, stdout without LF, stderr)."""
-        res = subprocess.run(["postmap", "-c", self.postfix_dir, "-q", key, table],
-                             capture_output=True, text=True, timeout=60)
+        res = self.cfg.postmap("-q", key, table)
         return res.returncode, res.stdout.rstrip("\n"), res.stderr
 
     def tcp_table(self, m):
@@ -207,12 +192,11 @@ class ServerTest(harness.BlackBoxTest):
 
     def assert_found(self, table, key, value):
         rc, out, err = self.postmap(key, table)
+        # postmap exits 1 for "not found" and on errors: stderr tells them apart.
         if value is None:
-            self.assertEqual((rc, out), (1, ""), f"{table} {key}: {err}")
-            self.assertNotIn("fatal", err)
-            self.assertNotIn("warning", err)
+            self.assertEqual((rc, out, err), (1, "", ""), f"{table} {key}")
         else:
-            self.assertEqual((rc, out), (0, value), f"{table} {key}: {err}")
+            self.assertEqual((rc, out, err), (0, value, ""), f"{table} {key}")
 
     def assert_serves(self):
         """A normal lookup still works, over both protocols."""
@@ -240,17 +224,23 @@ class MapTest(ServerTest):
 
     def test_many_keys_over_one_connection(self):
         keys = [f"user{i}@example.com" for i in range(2000)] + ["alice@example.com"]
-        res = subprocess.run(["postmap", "-c", self.postfix_dir, "-q", "-",
-                              self.tcp_table("recipients")],
-                             input="\n".join(keys) + "\n", capture_output=True, text=True,
-                             timeout=120)
+        before = self.accepted()
+        res = self.cfg.postmap("-q", "-", self.tcp_table("recipients"),
+                               input="\n".join(keys) + "\n", timeout=120)
         self.assertEqual(res.stdout, "alice@example.com\tmailbox\n", res.stderr)
-        self.assertIn("accepted=", self.stats())
+        self.assertEqual(res.stderr, "")
+        # One connection for the 2001 keys, and one for the second stats query.
+        self.assertEqual(self.accepted() - before, 2, "postmap -q - used one connection")
 
     def stats(self, key="all"):
         rc, out, err = self.postmap(key, self.socketmap("stats"))
         self.assertEqual(rc, 0, err)
         return out
+
+    def accepted(self):
+        """The server's count of accepted connections (the stats map)."""
+        fields = dict(f.split("=", 1) for f in self.stats().split() if "=" in f)
+        return int(fields["accepted"])
 
     def test_raw_tcp_table_encoding(self):
         s = self.connect("recipients")
@@ -265,6 +255,9 @@ class MapTest(ServerTest):
         self.assertEqual(self.tcp_get(s, "alice%40example.com"), "200 mailbox\n")
         self.assertEqual(self.tcp_get(s, "a%25b@example.com"), "500 not%20found\n")
         self.assertEqual(self.tcp_get(s, "alice@example.com%00x"), "500 not%20found\n")
+        # Found if the key were split at the decoded space or the NUL.
+        self.assertEqual(self.tcp_get(s, "alice@example.com%20x"), "500 not%20found\n")
+        self.assertEqual(self.tcp_get(s, "alic_@example.com"), "500 not%20found\n")
         self.assertEqual(self.tcp_get(s, "alice%zz"), "500 not%20found\n")
         self.assertEqual(self.tcp_get(s, ""), "500 not%20found\n")
         a = self.connect("aliases")
@@ -302,15 +295,19 @@ class MapTest(ServerTest):
         self.assertNotEqual(rc, 0)
         self.assertIn("permanent error", err)
 
-    def test_provisioning_is_visible_on_the_next_lookup(self):
+    def test_provisioning_is_visible_after_the_bound(self):
+        # rcptdb-server(8): visible within 1 ms of the commit
+        # (test_visibility.py tests the bound itself, under load).
         s = self.connect("recipients")
         sm = self.connect("socketmap")
         self.assertEqual(self.tcp_get(s, "new@example.com"), "500 not%20found\n")
         db = reference_data.connect(self.db)
         db.execute("INSERT INTO mailboxes (address) VALUES ('new@example.com')")
+        time.sleep(0.002)
         self.assertEqual(self.tcp_get(s, "new@example.com"), "200 mailbox\n")
         self.assertEqual(self.sm_get(sm, "recipients", "new@example.com"), "OK mailbox")
         db.execute("UPDATE mailboxes SET active = 0 WHERE address = 'new@example.com'")
+        time.sleep(0.002)
         self.assertEqual(self.tcp_get(s, "new@example.com"), "500 not%20found\n")
         db.close()
 
@@ -428,7 +425,7 @@ class LifecycleTest(ServerTest):
         self.assertEqual(self.tcp_get(tcp, "alice@example.com"), "200 mailbox\n")
         self.assertEqual(self.sm_get(sm, "recipients", "alice@example.com"), "OK mailbox")
         # Postfix's socketmap client in a long-lived process (postmap -q -).
-        client = subprocess.Popen(["postmap", "-c", self.postfix_dir, "-q", "-",
+        client = subprocess.Popen(["postmap", "-c", self.cfg.postfix, "-q", "-",
                                    self.socketmap("recipients")],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
@@ -446,10 +443,12 @@ class LifecycleTest(ServerTest):
             tcp.recv(1)
         tcp.setblocking(True)
         self.assertEqual(self.tcp_get(tcp, "bob@example.com"), "200 mailbox\n")
+        # The drain takes less than its one-second budget and exits 0.
         start = time.monotonic()
-        self.restart_server("-v")
-        # The drain took well under the one-second budget and exited 0.
-        self.assertLess(time.monotonic() - start, 3.0)
+        self.assertEqual(self.server.stop(), 0, self.server.output())
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.processes.remove(self.server)
+        self.start_server("-v", ports=dict(self.ports))
         # The raw tcp client sees EOF now, on restart.
         tcp.settimeout(5)
         self.assertEqual(tcp.recv(1), b"")
@@ -513,15 +512,20 @@ class LifecycleTest(ServerTest):
 
     def test_user_drops_privileges(self):
         os.chmod(self.db, 0o644)
+        # SQLite's WAL readers create -shm and -wal next to the database.
+        os.chown(self.dir, pwd.getpwnam("nobody").pw_uid, -1)
         self.start_server("--user", "nobody")
         uid = int(subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True,
                                  check=True).stdout)
         with open(f"/proc/{self.server.pid}/status") as f:
             status = f.read()
-        uids = [line.split()[1:] for line in status.splitlines() if line.startswith("Uid:")][0]
-        self.assertEqual(set(uids), {str(uid)}, status)
-        groups = [line for line in status.splitlines() if line.startswith("Groups:")][0]
-        self.assertNotIn(" 0 ", groups + " ")
+        gid = pwd.getpwnam("nobody").pw_gid
+        fields = {line.split(":", 1)[0]: line.split(":", 1)[1].split()
+                  for line in status.splitlines() if ":" in line}
+        # Real, effective, saved and file-system ids: all nobody's, none 0.
+        self.assertEqual(set(fields["Uid"]), {str(uid)}, status)
+        self.assertEqual(set(fields["Gid"]), {str(gid)}, status)
+        self.assertNotIn("0", fields["Groups"], status)
         self.assert_serves()
 
     def test_check_config(self):
@@ -536,10 +540,16 @@ class LifecycleTest(ServerTest):
         res = harness.run([harness.SERVER, "-c", conf, "--check-config"], check=False)
         self.assertEqual(res.returncode, 1)
         self.assertIn("rcptdb.conf:2: unknown setting \"max_conections\"", res.stderr)
-        # A listener off loopback needs allow_networks.
+        # A listener off loopback needs allow_networks (a valid file again,
+        # so that nothing else can be what it refuses).
+        with open(conf, "w") as f:
+            f.write("socketmap = 127.0.0.1:10040\nmax_connections = 77\n")
+        harness.run([harness.SERVER, "-c", conf, "--check-config"])
         res = harness.run([harness.SERVER, "-c", conf, "--check-config", "--socketmap",
                            "0.0.0.0:10040"], check=False)
         self.assertEqual(res.returncode, 1)
+        self.assertIn("allow_networks", res.stderr)
+        self.assertIn("0.0.0.0:10040", res.stderr)
         res = harness.run([harness.SERVER, "--check-config", "-c", "/nonexistent.conf",
                            "--socketmap", "127.0.0.1:1"], check=False)
         self.assertEqual(res.returncode, 1)
@@ -552,7 +562,7 @@ class LifecycleTest(ServerTest):
         blocker.listen()
         port = blocker.getsockname()[1]
         res = harness.run([harness.SERVER, "--foreground", "--db", self.db, "-c",
-                           "/dev/null", "--tcp-table", f"domains=127.0.0.1:{port}"],
+                           self.cfg.rcptdb_conf, "--tcp-table", f"domains=127.0.0.1:{port}"],
                           check=False, timeout=10)
         self.assertEqual(res.returncode, 1)
         self.assertIn(f"cannot bind 127.0.0.1:{port}", res.stderr)
@@ -560,7 +570,7 @@ class LifecycleTest(ServerTest):
     def test_daemonizes_with_pid_file(self):
         pid_file = os.path.join(self.dir, "server.pid")
         port = harness.free_port()
-        res = harness.run([harness.SERVER, "--db", self.db, "-c", "/dev/null", "--pid-file",
+        res = harness.run([harness.SERVER, "--db", self.db, "-c", self.cfg.rcptdb_conf, "--pid-file",
                            pid_file, "--tcp-table", f"recipients=127.0.0.1:{port}"], timeout=10)
         self.assertEqual(res.returncode, 0)
         deadline = time.monotonic() + 5
@@ -672,7 +682,7 @@ class HostileTest(ServerTest):
             # Requests on some of the idle connections are answered.
             for s in socks[7:1000:50]:  # tcp_table recipients
                 s.sendall(b"get alice@example.com\n")
-                self.assertIn(recv_line(s), (b"200 mailbox\n", b"500 not%20found\n"))
+                self.assertEqual(recv_line(s), b"200 mailbox\n")
             with open(f"/proc/{self.server.pid}/status") as f:
                 rss = [l for l in f.read().splitlines() if l.startswith("VmRSS")][0]
             self.assertLess(int(rss.split()[1]), 128 * 1024, rss)
@@ -710,34 +720,28 @@ class HostileTest(ServerTest):
 class AdmissionTest(ServerTest):
     """max_connections and allow_networks."""
 
-    def test_max_connections_refuses_and_logs_once_per_burst(self):
+    def test_max_connections_reclaims_the_longest_idle_connection(self):
         self.start_server("--max-connections", "10")
         time.sleep(0.5)  # the start-up probes' connections have ended
         socks = [self.connect("recipients") for _ in range(10)]
         for s in socks:
             self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+        # Five more: each is served, and the connection idle longest gives way.
         extra = [self.connect("recipients") for _ in range(5)]
         for s in extra:
             s.settimeout(5)
-            s.sendall(b"get alice@example.com\n")
+            self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+        for s in socks[:5]:
+            s.settimeout(5)
             try:
                 self.assertEqual(s.recv(100), b"")
             except ConnectionResetError:
                 pass
-        self.assertEqual(self.log().count("the max_connections limit"), 1, self.log())
-        for s in socks:
-            s.close()
-        deadline = time.monotonic() + 5
-        while True:
-            s = self.connect("recipients")
-            try:
-                if self.tcp_get(s, "alice@example.com") == "200 mailbox\n":
-                    break
-            except ConnectionResetError:
-                pass
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.1)
-        self.assertIn("accepting connections again after refusing", self.log())
+        for s in socks[5:]:
+            self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+        self.assertEqual(self.log().count("max_connections 10 reached, making room"), 5,
+                         self.log())
+        self.assertNotIn("refused", self.log())
 
     def _outside_address(self):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
@@ -754,7 +758,7 @@ class AdmissionTest(ServerTest):
         addr = self._outside_address()
         port = harness.free_port()
         # 198.51.100.0/24 does not contain addr: connections from it are refused.
-        self.server = self.start([harness.SERVER, "--foreground", "-c", "/dev/null",
+        self.server = self.start([harness.SERVER, "--foreground", "-c", self.cfg.rcptdb_conf,
                                   "--db", self.db, "--tcp-table", f"recipients={addr}:{port}",
                                   "--allow", "198.51.100.0/24"], "server")
         harness.wait_port(port, host=addr)
@@ -770,7 +774,7 @@ class AdmissionTest(ServerTest):
         self.server.stop()
         self.processes.remove(self.server)
         prefix = addr.rsplit(".", 1)[0] + ".0/24"
-        self.server = self.start([harness.SERVER, "--foreground", "-c", "/dev/null",
+        self.server = self.start([harness.SERVER, "--foreground", "-c", self.cfg.rcptdb_conf,
                                   "--db", self.db, "--tcp-table", f"recipients={addr}:{port}",
                                   "--allow", prefix], "server2")
         harness.wait_port(port, host=addr)

@@ -133,7 +133,13 @@ TEST_F(ResponderTest, SocketmapClosesOnBrokenFramingAndHugeLengths) {
     bool closed = false;
     std::string out = Feed(r, in, &closed);
     EXPECT_TRUE(closed) << in;
-    EXPECT_EQ(out.find(":PERM "), out.find(':')) << in << " -> " << out;
+    // Exactly one netstring, "N:PERM ...,", whose length N is right.
+    size_t colon = out.find(':');
+    ASSERT_NE(colon, std::string::npos) << in << " -> " << out;
+    ASSERT_GT(colon, 0u) << in << " -> " << out;
+    EXPECT_EQ(out.compare(colon + 1, 5, "PERM "), 0) << in << " -> " << out;
+    EXPECT_EQ(out.substr(0, colon), std::to_string(out.size() - colon - 2)) << in << " -> " << out;
+    EXPECT_EQ(out.back(), ',') << in << " -> " << out;
   }
 }
 

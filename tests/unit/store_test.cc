@@ -78,37 +78,69 @@ TEST(Store, ReadOnlyRefusesWrites) {
 TEST(Store, SchemaRejectsNonNormalisedValues) {
   TempDatabase db;
   CreateFilled(db.path());
-  const char* bad[] = {
-      "INSERT INTO domains (name) VALUES ('Upper.example')",
-      "INSERT INTO domains (name) VALUES ('trailing.example.')",
-      "INSERT INTO domains (name) VALUES ('bad domain.example')",
-      "INSERT INTO domains (name) VALUES ('')",
-      "INSERT INTO domains (name, kind) VALUES ('x.example', 'open')",
-      "INSERT INTO domains (name, kind) VALUES ('y.example', 'alias')",
-      "INSERT INTO domains (name, kind, target) VALUES ('z.example', 'alias', 'example.net')",
-      "INSERT INTO domains (name, kind, target) VALUES ('w.example', 'alias', 'missing.example')",
-      "INSERT INTO mailboxes (address) VALUES ('Alice2@example.com')",
-      "INSERT INTO mailboxes (address) VALUES ('@example.com')",
-      "INSERT INTO mailboxes (address) VALUES ('two@at@example.com')",
-      "INSERT INTO mailboxes (address) VALUES ('x%y@example.com')",
-      "INSERT INTO mailboxes (address) VALUES ('sp ace@example.com')",
-      "INSERT INTO mailboxes (address) VALUES ('new@nowhere.test')",
-      "INSERT INTO mailboxes (address) VALUES ('new@example.net')",
-      "INSERT INTO mailboxes (address) VALUES ('new@relay.example')",
-      "INSERT INTO mailboxes (address) VALUES ('sales@example.com')",
-      "INSERT INTO mailboxes (address, password) VALUES ('p@example.com', 'plain')",
-      "INSERT INTO mailboxes (address, quota) VALUES ('q@example.com', -1)",
-      "INSERT INTO aliases (source, target) VALUES ('alice@example.com', 'bob@example.com')",
-      "INSERT INTO aliases (source, target) VALUES ('self@example.com', 'self@example.com')",
-      "INSERT INTO aliases (source, target) VALUES ('up@example.com', 'Bob@example.com')",
-      "INSERT INTO relay_recipients (address) VALUES ('x@example.com')",
-      "INSERT INTO settings (name, value) VALUES ('other', 'x')",
-      "UPDATE settings SET value = 'ab' WHERE name = 'delimiter'",
-      "DELETE FROM domains WHERE name = 'example.com'",
+  // Each statement, and the schema's own words for why it is refused: the
+  // constraint's name or the trigger's message, so that a statement refused
+  // for some other reason (a typo, a different rule) fails the test.
+  struct Bad {
+    const char* sql;
+    const char* cause;
   };
-  for (const char* sql : bad) {
+  const Bad bad[] = {
+      {"INSERT INTO domains (name) VALUES ('Upper.example')",
+       "CHECK constraint failed: domain_not_normalised"},
+      {"INSERT INTO domains (name) VALUES ('trailing.example.')",
+       "CHECK constraint failed: domain_not_normalised"},
+      {"INSERT INTO domains (name) VALUES ('bad domain.example')",
+       "CHECK constraint failed: domain_not_normalised"},
+      {"INSERT INTO domains (name) VALUES ('')", "CHECK constraint failed: domain_not_normalised"},
+      {"INSERT INTO domains (name, kind) VALUES ('x.example', 'open')",
+       "CHECK constraint failed: unknown_domain_kind"},
+      {"INSERT INTO domains (name, kind) VALUES ('y.example', 'alias')",
+       "CHECK constraint failed: alias_domain_needs_target"},
+      {"INSERT INTO domains (name, kind, target) VALUES ('z.example', 'alias', 'example.net')",
+       "alias domain target must be a hosted or relay domain"},
+      {"INSERT INTO domains (name, kind, target) VALUES ('w.example', 'alias', 'missing.example')",
+       "FOREIGN KEY constraint failed"},
+      {"INSERT INTO mailboxes (address) VALUES ('Alice2@example.com')",
+       "CHECK constraint failed: address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('@example.com')",
+       "CHECK constraint failed: address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('two@at@example.com')",
+       "CHECK constraint failed: address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('x%y@example.com')",
+       "CHECK constraint failed: address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('sp ace@example.com')",
+       "CHECK constraint failed: address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('new@nowhere.test')",
+       "FOREIGN KEY constraint failed"},
+      {"INSERT INTO mailboxes (address) VALUES ('new@example.net')",
+       "mailboxes live in hosted domains only"},
+      {"INSERT INTO mailboxes (address) VALUES ('new@relay.example')",
+       "mailboxes live in hosted domains only"},
+      {"INSERT INTO mailboxes (address) VALUES ('sales@example.com')",
+       "an alias with this address exists"},
+      {"INSERT INTO mailboxes (address, password) VALUES ('p@example.com', 'plain')",
+       "CHECK constraint failed: password_not_scheme_hash"},
+      {"INSERT INTO mailboxes (address, quota) VALUES ('q@example.com', -1)",
+       "CHECK constraint failed: quota_not_bytes"},
+      {"INSERT INTO aliases (source, target) VALUES ('alice@example.com', 'bob@example.com')",
+       "a mailbox with this address exists"},
+      {"INSERT INTO aliases (source, target) VALUES ('self@example.com', 'self@example.com')",
+       "CHECK constraint failed: alias_to_itself"},
+      {"INSERT INTO aliases (source, target) VALUES ('up@example.com', 'Bob@example.com')",
+       "CHECK constraint failed: target_not_normalised"},
+      {"INSERT INTO relay_recipients (address) VALUES ('x@example.com')",
+       "relay recipients live in relay domains only"},
+      {"INSERT INTO settings (name, value) VALUES ('other', 'x')",
+       "CHECK constraint failed: name IN ('delimiter')"},
+      {"UPDATE settings SET value = 'ab' WHERE name = 'delimiter'",
+       "CHECK constraint failed: delimiter_chars"},
+      {"DELETE FROM domains WHERE name = 'example.com'", "FOREIGN KEY constraint failed"},
+  };
+  for (const Bad& b : bad) {
     std::string err;
-    EXPECT_NE(RawExec(db.path(), sql, &err), SQLITE_OK) << sql;
+    EXPECT_NE(RawExec(db.path(), b.sql, &err), SQLITE_OK) << b.sql;
+    EXPECT_EQ(err, b.cause) << b.sql;
   }
   // And what is fine through plain SQL works.
   std::string err;
