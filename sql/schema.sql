@@ -264,7 +264,7 @@ END;
 -- A new delimiter must not turn an existing mailbox name into name+detail.
 -- (rcptdb config set delimiter lists the mailboxes in the way.)
 CREATE TRIGGER settings_delimiter_ins BEFORE INSERT ON settings
-WHEN NEW.name = 'delimiter' AND NEW.value <> ''
+WHEN NEW.name = 'delimiter' AND NEW.value <> '' AND NEW.value NOT GLOB '*[^-+=_.#~]*'
 BEGIN
   SELECT RAISE(ABORT, 'a mailbox local part contains the new recipient delimiter')
   WHERE EXISTS (SELECT 1 FROM mailboxes
@@ -274,7 +274,7 @@ BEGIN
 END;
 
 CREATE TRIGGER settings_delimiter_upd BEFORE UPDATE OF value ON settings
-WHEN NEW.name = 'delimiter' AND NEW.value <> ''
+WHEN NEW.name = 'delimiter' AND NEW.value <> '' AND NEW.value NOT GLOB '*[^-+=_.#~]*'
 BEGIN
   SELECT RAISE(ABORT, 'a mailbox local part contains the new recipient delimiter')
   WHERE EXISTS (SELECT 1 FROM mailboxes
