@@ -542,10 +542,10 @@ Status Store::RecheckSchemaIfChanged() {
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
   if (*version != kSchemaVersion)
-    return Status::Temporary(Status::Cause::kWrongVersion,
-                             "database " + path_ + " has schema version " +
-                             std::to_string(*version) + " since it was opened, this build knows " +
-                             std::to_string(kSchemaVersion));
+    return Status::Temporary(
+        Status::Cause::kWrongVersion,
+        "database " + path_ + " has schema version " + std::to_string(*version) +
+            " since it was opened, this build knows " + std::to_string(kSchemaVersion));
   data_version_ = *now;
   return Status::Ok();
 }
