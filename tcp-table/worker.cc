@@ -56,6 +56,8 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
 #endif
   stats_.Record(map, answer.kind, std::chrono::steady_clock::now() - start);
   if (answer.kind == MapAnswer::Kind::kTemporary) {
+    // Every temporary failure names a trouble cause, even one made without.
+    if (answer.cause == Status::Cause::kNone) answer.cause = Status::Cause::kOther;
     // Reopen on the next lookup: the file may be replaced or repaired.
     Reset();
     state_.health().Failed(answer.cause, answer.value,

@@ -8,7 +8,8 @@ RCPTDB_PACKAGES="g++ make autoconf automake libtool pkg-config
   libsqlite3-dev sqlite3 libidn2-dev libfmt-dev libgtest-dev libgmock-dev
   libasio-dev libcli11-dev libcrypt-dev
   dovecot-dev dovecot-core dovecot-lmtpd dovecot-sqlite
-  postfix swaks python3 groff-base strace clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev"
+  postfix swaks python3 groff-base strace clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev
+  dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd"
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "$*"; exit 1; }

@@ -6,7 +6,10 @@ client would, and stop every process they started by its pid, also when a
 test fails. Nothing here touches the system's own Postfix or Dovecot.
 
 Paths come from the environment so that the suite runs against any build:
-  RCPTDB_BUILD   top of the build tree (default: the source tree)
+  RCPTDB_BUILD      top of the build tree (default: the source tree)
+  RCPTDB_INSTALLED  1: test the installed programs instead (/usr/bin/rcptdb,
+                    /usr/sbin/rcptdb-server, the plugin in Dovecot's module
+                    directory), as tests/package/run does
 
 Private configuration: private_config() is the ONE way a test gets
 configuration for Postfix's and Dovecot's command-line tools and for
@@ -43,6 +46,10 @@ BUILD = os.environ.get("RCPTDB_BUILD", SRC)
 RCPTDB = os.path.join(BUILD, "admin", "rcptdb")
 SERVER = os.path.join(BUILD, "tcp-table", "rcptdb-server")
 PLUGIN_DIR = os.path.join(BUILD, "plugin", ".libs")
+if os.environ.get("RCPTDB_INSTALLED") == "1":
+    RCPTDB = "/usr/bin/rcptdb"
+    SERVER = "/usr/sbin/rcptdb-server"
+    PLUGIN_DIR = "/usr/lib/dovecot/modules"
 
 
 def free_port():

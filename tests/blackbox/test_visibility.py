@@ -69,7 +69,7 @@ class Load:
         for t in self.threads:
             t.join(10)
         self.test.assertEqual(self.errors, [], "the load itself must be served")
-        self.test.assertGreater(self.lookups, 100, "the load must have run")
+        self.test.assertGreater(self.lookups, 20, "the load must have run")
 
 
 class VisibilityTest(test_server.ServerTest):
