@@ -1,13 +1,14 @@
 // NAME
 //   alias_walk - find alias and catch-all loops before they are committed
 // DESCRIPTION
-//   A breadth-first walk over the forwarding graph, mirroring the order of
-//   the resolver's rules (resolver.h): exact mailbox, exact alias, without
-//   detail, catch-all. It is deliberately wider than the resolver (it
-//   follows disabled rows and domains) because it guards future states
-//   too. Bounded by a visited set and kMaxNodes.
+//   A breadth-first walk over the forwarding graph. Each step applies the
+//   resolver's own rules (MatchLocal() of forwarding_rules.h: exact
+//   mailbox, exact alias, without detail, catch-all), so their order lives
+//   in one place. It is deliberately wider than the resolver (it follows
+//   disabled rows and domains) because it guards future states too.
+//   Bounded by a visited set and kMaxNodes.
 // SEE ALSO
-//   alias_walk.h, resolver.h
+//   alias_walk.h, forwarding_rules.h, resolver.h
 #include "alias_walk.h"
 
 #include <deque>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "address.h"
+#include "forwarding_rules.h"
 
 namespace rcptdb::admin {
 namespace {
@@ -26,7 +28,7 @@ constexpr std::size_t kMaxNodes = 100000;
 // The forwarding graph as seen through one Store.
 class Graph {
  public:
-  Graph(Store& store, std::string delimiters) : store_(store), delimiters_(std::move(delimiters)) {}
+  explicit Graph(Store& store) : store_(store) {}
 
   // Appends the nodes that node forwards to.
   Status Next(const std::string& node, std::vector<std::string>& out);
@@ -34,7 +36,7 @@ class Graph {
  private:
   Status NextOfAddress(const Address& a, std::vector<std::string>& out);
   Store& store_;
-  std::string delimiters_;
+  Delimiters delimiters_;
 };
 
 Status Graph::Next(const std::string& node, std::vector<std::string>& out) {
@@ -49,6 +51,8 @@ Status Graph::Next(const std::string& node, std::vector<std::string>& out) {
   return NextOfAddress(*a, out);
 }
 
+// The resolver's own rules (forwarding_rules.h), except that disabled
+// domains and rows are followed too.
 Status Graph::NextOfAddress(const Address& a, std::vector<std::string>& out) {
   Result<std::optional<Domain>> d = store_.FindDomain(a.domain);
   if (!d.ok()) return d.status();
@@ -57,19 +61,25 @@ Status Graph::NextOfAddress(const Address& a, std::vector<std::string>& out) {
     out.push_back(a.local + '@' + (*d)->target);
     return Status::Ok();
   }
-  std::string address = a.str();
-  Result<std::optional<Mailbox>> m = store_.FindMailbox(address);
+  Result<LocalMatch> m = MatchLocal(store_, **d, a.local, delimiters_);
   if (!m.ok()) return m.status();
-  if (*m) return Status::Ok();
-  Result<std::vector<AliasTarget>> rows = store_.FindAlias(address);
-  if (!rows.ok()) return rows.status();
-  for (const AliasTarget& row : *rows) out.push_back(row.target);
-  if (!rows->empty()) return Status::Ok();
-  if (std::optional<std::string_view> base = StripDetail(a.local, delimiters_)) {
-    out.push_back(std::string(*base) + '@' + a.domain);
-    return Status::Ok();
+  switch (m->kind) {
+    case LocalMatch::Kind::kNone:
+    case LocalMatch::Kind::kMailbox:
+      break;
+    case LocalMatch::Kind::kAlias:
+      // Reached without its detail: the base alias is the next node, so
+      // that an alias pointing to its own +detail is a loop.
+      if (!m->detail.empty()) {
+        out.push_back(m->address);
+        break;
+      }
+      for (const AliasTarget& row : m->rows) out.push_back(row.target);
+      break;
+    case LocalMatch::Kind::kCatchall:
+      out.push_back(CatchallNode(a.domain));
+      break;
   }
-  out.push_back(CatchallNode(a.domain));
   return Status::Ok();
 }
 
@@ -78,9 +88,7 @@ Status Graph::NextOfAddress(const Address& a, std::vector<std::string>& out) {
 std::string CatchallNode(std::string_view domain) { return "@" + std::string(domain); }
 
 Result<bool> LeadsTo(Store& store, std::string_view start, std::string_view goal) {
-  Result<std::string> delimiters = store.GetSetting("delimiter");
-  if (!delimiters.ok()) return delimiters.status();
-  Graph graph(store, std::move(*delimiters));
+  Graph graph(store);
   std::set<std::string> seen{std::string(start)};
   std::deque<std::string> queue{std::string(start)};
   std::vector<std::string> next;

@@ -11,20 +11,9 @@
 #include "json.h"
 #include "output.h"
 #include "provision.h"
+#include "values.h"
 
 namespace rcptdb::admin {
-namespace {
-
-// The settings rcptdb knows, in listing order.
-constexpr std::string_view kSettings[] = {"delimiter"};
-
-Status CheckSettingName(std::string_view name) {
-  for (std::string_view known : kSettings)
-    if (name == known) return Status::Ok();
-  return Status::Invalid("setting " + std::string(name) + ": unknown (known: delimiter)");
-}
-
-}  // namespace
 
 Outcome Init(Cli& cli) {
   Result<std::unique_ptr<Store>> store = Store::Create(cli.db_path);
@@ -77,7 +66,7 @@ Outcome ConfigList(Cli& cli) {
   Result<std::unique_ptr<Store>> store = OpenForReading(cli);
   if (!store.ok()) return store.status();
   JsonObject json;
-  for (std::string_view name : kSettings) {
+  for (std::string_view name : kSettingNames) {
     Result<std::string> value = (*store)->GetSetting(name);
     if (!value.ok()) return value.status();
     if (cli.json)

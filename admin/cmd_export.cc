@@ -39,9 +39,12 @@ Record MailboxRecord(const Mailbox& m) {
 
 // Writes settings and domains; alias domains last, after their targets.
 Status ExportDomains(Store& store, RecordFormat f) {
-  Result<std::string> delimiter = store.GetSetting("delimiter");
-  if (!delimiter.ok()) return delimiter.status();
-  Status s = PrintRecord(f, {RecordType::kConfig, {"delimiter", *delimiter}});
+  Status s = Status::Ok();
+  for (std::string_view name : kSettingNames) {
+    Result<std::string> value = store.GetSetting(name);
+    if (!value.ok()) return value.status();
+    if (s.ok()) s = PrintRecord(f, {RecordType::kConfig, {std::string(name), *value}});
+  }
   Result<std::vector<Domain>> domains = store.ListDomains();
   if (!domains.ok()) return domains.status();
   for (bool alias : {false, true})

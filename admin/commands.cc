@@ -94,8 +94,8 @@ const std::vector<Command>& Commands() {
       {"sender", "deny", "ADDRESS LOGIN", 2, 2, {}, SenderDeny},
       {"sender", "del", "ADDRESS LOGIN", 2, 2, {}, SenderDel},
       {"sender", "list", "", 0, 0, {}, SenderList},
-      {"config", "set", "delimiter CHARS", 2, 2, {}, ConfigSet},
-      {"config", "get", "delimiter", 1, 1, {}, ConfigGet},
+      {"config", "set", "NAME VALUE", 2, 2, {}, ConfigSet},
+      {"config", "get", "NAME", 1, 1, {}, ConfigGet},
       {"config", "list", "", 0, 0, {}, ConfigList},
       {"check", "", "ADDRESS [--size N] [--policy ADDR:PORT|unix:PATH]", 1, 1,
        {"size", "policy"}, Check},
@@ -213,6 +213,8 @@ int Dispatch(ArgumentList line) {
   cli.json = line.Has("json");
   cli.db_path = DatabasePath(line.Value("db").value_or(""));
   cli.arguments = std::move(line);
+  if (Status path = CheckDatabasePath(cli.db_path); !path.ok())
+    return Report(Outcome::Usage(path.message()), cli.name, c);
   if (cli.Has("help")) {
     std::printf("%s\n", UsageLine(*c).c_str());
     return 0;

@@ -13,6 +13,7 @@
 #include "provision.h"
 
 #include "alias_walk.h"
+#include "forwarding_rules.h"
 #include "password.h"
 #include "store_words.h"
 #include "values.h"
@@ -59,7 +60,7 @@ Status Provisioner::CheckDomainFields(Domain& d) {
     Result<std::optional<Domain>> target = FindDomain(d.target);
     if (!target.ok()) return target.status();
     if (!*target) return Status::Invalid(n + ": target domain " + d.target + " does not exist");
-    if ((*target)->kind == DomainKind::kAlias)
+    if (!IsAliasDomainTarget(**target))
       return Status::Invalid(n + ": target domain " + d.target + " is itself an alias domain");
   }
   if (!d.transport.empty()) {
@@ -111,13 +112,30 @@ Status CheckMailboxFields(const Mailbox& m) {
 
 }  // namespace
 
+// Invalid if a's local part holds the recipient delimiter: Dovecot strips
+// it before its userdb lookup, so the mail would land in another mailbox.
+Status Provisioner::CheckMailboxName(const Address& a) {
+  if (!delimiters_) {
+    Result<std::string> d = store_.GetSetting("delimiter");
+    if (!d.ok()) return d.status();
+    delimiters_ = std::move(*d);
+  }
+  std::optional<std::string_view> base = StripDetail(a.local, *delimiters_);
+  if (!base) return Status::Ok();
+  return Status::Invalid(a.str() + ": a mailbox name cannot contain the recipient delimiter \"" +
+                         *delimiters_ + "\" after its first character (Dovecot would deliver " +
+                         "to " + std::string(*base) + "@" + a.domain +
+                         "); make it an alias of a mailbox instead");
+}
+
 Status Provisioner::CheckNewMailbox(Mailbox& m) {
   Result<Address> a = ParseAddress(m.address);
   if (!a.ok()) return a.status();
   m.address = a->str();
   Result<Domain> d = RequireDomain(a->domain, m.address, DomainKind::kHosted, "mailboxes");
   if (!d.ok()) return d.status();
-  Status s = CheckMailboxFields(m);
+  Status s = CheckMailboxName(*a);
+  if (s.ok()) s = CheckMailboxFields(m);
   if (!s.ok()) return s;
   Result<std::optional<Mailbox>> have = store_.FindMailbox(m.address);
   if (!have.ok()) return have.status();
@@ -134,7 +152,8 @@ Status Provisioner::AddMailbox(Mailbox m) {
   m.address = a->str();
   Result<Domain> d = RequireDomain(a->domain, m.address, DomainKind::kHosted, "mailboxes");
   if (!d.ok()) return d.status();
-  Status s = CheckMailboxFields(m);
+  Status s = CheckMailboxName(*a);
+  if (s.ok()) s = CheckMailboxFields(m);
   if (!s.ok()) return s;
   s = store_.InsertMailbox(m);
   if (s.code() == Status::Code::kConflict)
@@ -214,11 +233,32 @@ Status Provisioner::SetSenderLogin(std::string_view address, std::string_view lo
 }
 
 Status Provisioner::SetSetting(std::string_view name, std::string_view value) {
-  if (name != "delimiter")
-    return Status::Invalid("setting " + std::string(name) + ": unknown (known: delimiter)");
-  Status s = CheckDelimiters(value);
+  Status s = CheckSettingName(name);
   if (!s.ok()) return s;
-  return Explain(store_.SetSetting(name, value), name);
+  std::string stored(value);
+  if (name == "delimiter") {
+    s = CheckDelimiters(value);
+    if (!s.ok()) return s;
+    // A new delimiter must not split an existing mailbox name.
+    Result<std::vector<std::string>> in_the_way = store_.MailboxesWithDelimiter(value);
+    if (!in_the_way.ok()) return in_the_way.status();
+    if (!in_the_way->empty()) {
+      std::string list;
+      for (const std::string& n : *in_the_way) list += (list.empty() ? "" : ", ") + n;
+      return Status::Conflict("delimiter " + stored +
+                              ": these mailbox names would contain it, and Dovecot would "
+                              "deliver their mail to another mailbox: " +
+                              list + (in_the_way->size() >= 20 ? ", ..." : ""));
+    }
+    delimiters_ = stored;
+  } else if (name == "postmaster" && !value.empty()) {
+    Result<Address> a = ParseAddress(value);
+    if (!a.ok()) return Status::Invalid("postmaster " + a.status().message());
+    stored = a->str();
+  } else if (name == "catchall_senders" && value != "yes" && value != "no") {
+    return Status::Invalid("catchall_senders " + stored + ": must be yes or no");
+  }
+  return Explain(store_.SetSetting(name, stored), name);
 }
 
 Status Provisioner::CheckLoop(const LoopEdge& edge) {

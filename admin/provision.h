@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "address.h"
 #include "status.h"
 #include "store.h"
 
@@ -52,7 +53,8 @@ class Provisioner {
   Status AddDomain(Domain d, std::optional<LoopEdge>* catchall_edge = nullptr);
 
   // Normalises m in place and checks it could be added: a valid address in
-  // an existing hosted domain, no mailbox or alias of that name, a
+  // an existing hosted domain, no recipient delimiter in its local part
+  // after the first character, no mailbox or alias of that name, a
   // {SCHEME}hash or no password, a valid transport. Writes nothing.
   Status CheckNewMailbox(Mailbox& m);
   // CheckNewMailbox(), then adds the mailbox.
@@ -74,7 +76,9 @@ class Provisioner {
   // Allows or denies login sending as address (replacing an earlier rule).
   Status SetSenderLogin(std::string_view address, std::string_view login, bool allow);
 
-  // Sets a meaning-deciding setting (only "delimiter" exists).
+  // Sets a meaning-deciding setting (kSettingNames, sql/schema.sql). A
+  // delimiter that an existing mailbox name contains is a Conflict naming
+  // the mailboxes.
   Status SetSetting(std::string_view name, std::string_view value);
 
   // Invalid, naming the loop, iff edge.from leads back to edge.goal.
@@ -84,9 +88,11 @@ class Provisioner {
   Result<Domain> RequireDomain(const std::string& name, std::string_view value, DomainKind kind,
                                std::string_view what);
   Status CheckDomainFields(Domain& d);
+  Status CheckMailboxName(const Address& a);
 
   Store& store_;
   std::map<std::string, std::optional<Domain>, std::less<>> domains_;
+  std::optional<std::string> delimiters_;  // the setting, read on first need
 };
 
 }  // namespace rcptdb::admin

@@ -20,7 +20,9 @@ constexpr Words kWords[] = {
     {"domain_not_normalised", "not a domain name in normal form (lower-case A-label)"},
     {"unknown_domain_kind", "domain kind must be hosted, relay or alias"},
     {"active_flag", "active must be 1 or 0"},
-    {"transport_syntax", "transport must be transport:nexthop, printable ASCII, no spaces"},
+    {"transport_syntax",
+     "transport must be transport:nexthop in printable ASCII, without leading or trailing "
+     "blanks"},
     {"catchall_not_normalised", "catch-all target is not an address in normal form"},
     {"alias_domain_needs_target",
      "an alias domain needs a target, and only an alias domain has one"},
@@ -35,6 +37,8 @@ constexpr Words kWords[] = {
     {"alias_to_itself", "an alias cannot point to itself"},
     {"login_not_normalised", "login must be printable ASCII without spaces or commas"},
     {"delimiter_chars", "delimiter must be at most 8 of the characters -+=_.#~"},
+    {"postmaster_not_normalised", "postmaster must be an address in normal form, or empty"},
+    {"catchall_senders_flag", "catchall_senders must be yes or no"},
 };
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <charconv>
 #include <limits>
 
+#include "store.h"
+
 namespace rcptdb::admin {
 
 Result<std::string> ParseDomainName(std::string_view raw) {
@@ -68,13 +70,17 @@ std::string FormatQuota(std::int64_t bytes) {
 }
 
 Status CheckTransport(std::string_view t) {
-  bool printable = !t.empty();
+  // transport(5): "transport:nexthop", either part may be empty, and the
+  // nexthop of error: and discard: is free text with blanks. Postfix trims
+  // a table value, so a leading or trailing blank would be lost.
+  bool printable = !t.empty() && t.front() != ' ' && t.back() != ' ';
   for (char c : t)
-    if (c <= ' ' || c > '~') printable = false;
+    if (c < ' ' || c > '~') printable = false;
   if (!printable || t.find(':') == std::string_view::npos)
     return Status::Invalid("transport " + std::string(t) +
-                           ": not a transport(5) value like lmtp:inet:127.0.0.1:24 or "
-                           "smtp:[mx.example] (printable ASCII, no spaces)");
+                           ": not a transport(5) value like lmtp:inet:127.0.0.1:24, "
+                           "smtp:[mx.example] or error:5.7.1 Mailbox moved (printable ASCII, "
+                           "no leading or trailing blanks)");
   return Status::Ok();
 }
 
@@ -91,6 +97,15 @@ Status CheckDelimiters(std::string_view chars) {
     return Status::Invalid("delimiter " + std::string(chars) +
                            ": must be at most 8 of the characters " + std::string(kAllowed));
   return Status::Ok();
+}
+
+Status CheckSettingName(std::string_view name) {
+  std::string known;
+  for (std::string_view n : kSettingNames) {
+    if (name == n) return Status::Ok();
+    known += (known.empty() ? "" : ", ") + std::string(n);
+  }
+  return Status::Invalid("setting " + std::string(name) + ": unknown (known: " + known + ")");
 }
 
 Result<std::string> ParseLogin(std::string_view raw) {

@@ -34,7 +34,8 @@ Result<std::int64_t> ParseQuota(std::string_view raw);
 std::string FormatQuota(std::int64_t bytes);
 
 // Ok iff t is a Postfix transport(5) value the schema accepts:
-// "transport:nexthop" in printable ASCII without white space.
+// "transport:nexthop" in printable ASCII (inner blanks allowed, as in
+// "error:5.7.1 Mailbox moved"), without leading or trailing blanks.
 Status CheckTransport(std::string_view t);
 
 // Reads a 0/1 flag; empty means if_empty. what names the field in errors.
@@ -42,6 +43,9 @@ Result<bool> ParseFlag(std::string_view raw, bool if_empty, std::string_view wha
 
 // Ok iff chars is a valid recipient delimiter set (at most 8 of -+=_.#~).
 Status CheckDelimiters(std::string_view chars);
+
+// Ok iff name is one of kSettingNames; Invalid listing them otherwise.
+Status CheckSettingName(std::string_view name);
 
 // Returns a SASL login in stored form: an address is normalised, anything
 // else must be printable ASCII without white space or commas.

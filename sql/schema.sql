@@ -1,4 +1,4 @@
--- schema.sql - the rcptdb recipient database, schema version 1
+-- schema.sql - the rcptdb recipient database, schema version 2
 --
 -- This file is a public interface: admins may provision with plain SQL as
 -- well as with rcptdb(1). The constraints below refuse what the resolver
@@ -17,21 +17,42 @@
 --
 -- Applied by `rcptdb init`; `PRAGMA user_version` says which schema a file
 -- holds, and every rcptdb program refuses a version it does not know.
+-- `rcptdb migrate` brings an older file up to date with sql/migrate-N.sql,
+-- which turns version N-1 into N and leaves exactly the text below.
 
 PRAGMA journal_mode = WAL;
 
 -- Settings that decide what an address means, shared by every reader.
---   delimiter   characters that start a recipient detail (user+detail);
---               empty disables detail handling
+--   delimiter         characters that start a recipient detail (user+detail);
+--                     empty disables detail handling. A local part with one
+--                     of them after its first character is never a mailbox
+--                     name (Dovecot would strip it and deliver elsewhere).
+--   postmaster        the address that "postmaster" without a domain means
+--                     (RFC 5321 4.5.1); empty: refused as unknown
+--   catchall_senders  'yes': a catch-all's owners may send as every address
+--                     it catches; 'no' (default): a catch-all grants none
 CREATE TABLE settings (
-  name  TEXT PRIMARY KEY CHECK (name IN ('delimiter')),
+  name  TEXT PRIMARY KEY CHECK (name IN ('delimiter', 'postmaster', 'catchall_senders')),
   value TEXT NOT NULL
-        CONSTRAINT delimiter_chars CHECK (length(value) <= 8 AND value NOT GLOB '*[^-+=_.#~]*')
+        CONSTRAINT delimiter_chars CHECK (name <> 'delimiter'
+                   OR (length(value) <= 8 AND value NOT GLOB '*[^-+=_.#~]*'))
+        CONSTRAINT postmaster_not_normalised CHECK (name <> 'postmaster' OR value = ''
+                   OR (length(value) <= 254 AND value = lower(value)
+                       AND value NOT GLOB '*[^!-~]*'
+                       AND value NOT GLOB '*[%!"\]*'
+                       AND instr(value, '@') > 1
+                       AND instr(substr(value, instr(value, '@') + 1), '@') = 0
+                       AND value NOT GLOB '*@' AND value NOT GLOB '*.'))
+        CONSTRAINT catchall_senders_flag CHECK (name <> 'catchall_senders'
+                   OR value IN ('yes', 'no'))
 ) WITHOUT ROWID;
 
-INSERT INTO settings (name, value) VALUES ('delimiter', '+');
+INSERT INTO settings (name, value) VALUES ('delimiter', '+'), ('postmaster', ''),
+  ('catchall_senders', 'no');
 
 -- Domains we accept mail for. Nothing outside this table is ours.
+-- (transport, here and in mailboxes: printable ASCII with inner blanks
+-- allowed, as in error:5.7.1 Mailbox moved; no leading or trailing blank.)
 --   hosted  mailboxes and aliases live here
 --   relay   backup MX: only relay_recipients are accepted, sent to transport
 --   alias   every x@name means x@target (one hop; target is hosted or relay)
@@ -49,7 +70,8 @@ CREATE TABLE domains (
   -- Postfix transport(5) value, e.g. lmtp:inet:127.0.0.1:24 or smtp:[mx]
   transport TEXT CONSTRAINT transport_syntax CHECK (transport IS NULL
                         OR (transport GLOB '*:*'
-                            AND transport NOT GLOB '*[^!-~]*')),
+                            AND transport NOT GLOB '*[^ -~]*'
+                            AND transport NOT GLOB ' *' AND transport NOT GLOB '* ')),
   target    TEXT REFERENCES domains (name) ON DELETE RESTRICT,
   -- catch-all target address for unknown local parts (hosted only)
   catchall  TEXT CONSTRAINT catchall_not_normalised CHECK (catchall IS NULL
@@ -92,7 +114,8 @@ CREATE TABLE mailboxes (
   -- per-mailbox route overriding the domain's transport (shards users)
   transport TEXT CONSTRAINT transport_syntax CHECK (transport IS NULL
                         OR (transport GLOB '*:*'
-                            AND transport NOT GLOB '*[^!-~]*')),
+                            AND transport NOT GLOB '*[^ -~]*'
+                            AND transport NOT GLOB ' *' AND transport NOT GLOB '* ')),
   created   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 ) WITHOUT ROWID;
 
@@ -214,4 +237,75 @@ BEGIN
          WHERE name = substr(NEW.address, instr(NEW.address, '@') + 1)) <> 'relay';
 END;
 
-PRAGMA user_version = 1;
+-- Version 2: the recipient delimiter and alias nesting (sql/migrate-2.sql
+-- repeats these triggers word for word).
+
+-- A mailbox whose local part holds a delimiter after its first character
+-- would be misdelivered: Dovecot strips the detail before its userdb
+-- lookup, so mail for alice+y@ lands in alice's INBOX. (An alias source
+-- may hold one: Postfix rewrites it before LMTP.) In a GLOB class a '-'
+-- is literal only first, so it is moved to the front.
+CREATE TRIGGER mailboxes_delimiter_ins BEFORE INSERT ON mailboxes
+BEGIN
+  SELECT RAISE(ABORT, 'mailbox local part contains a recipient delimiter')
+  WHERE substr(NEW.address, 2, instr(NEW.address, '@') - 2) GLOB
+        (SELECT '*[' || iif(instr(value, '-') > 0, '-', '') || replace(value, '-', '') || ']*'
+         FROM settings WHERE name = 'delimiter' AND value <> '');
+END;
+
+CREATE TRIGGER mailboxes_delimiter_upd BEFORE UPDATE OF address ON mailboxes
+BEGIN
+  SELECT RAISE(ABORT, 'mailbox local part contains a recipient delimiter')
+  WHERE substr(NEW.address, 2, instr(NEW.address, '@') - 2) GLOB
+        (SELECT '*[' || iif(instr(value, '-') > 0, '-', '') || replace(value, '-', '') || ']*'
+         FROM settings WHERE name = 'delimiter' AND value <> '');
+END;
+
+-- A new delimiter must not turn an existing mailbox name into name+detail.
+-- (rcptdb config set delimiter lists the mailboxes in the way.)
+CREATE TRIGGER settings_delimiter_ins BEFORE INSERT ON settings
+WHEN NEW.name = 'delimiter' AND NEW.value <> '' AND NEW.value NOT GLOB '*[^-+=_.#~]*'
+BEGIN
+  SELECT RAISE(ABORT, 'a mailbox local part contains the new recipient delimiter')
+  WHERE EXISTS (SELECT 1 FROM mailboxes
+                WHERE substr(address, 2, instr(address, '@') - 2) GLOB
+                      '*[' || iif(instr(NEW.value, '-') > 0, '-', '')
+                           || replace(NEW.value, '-', '') || ']*');
+END;
+
+CREATE TRIGGER settings_delimiter_upd BEFORE UPDATE OF value ON settings
+WHEN NEW.name = 'delimiter' AND NEW.value <> '' AND NEW.value NOT GLOB '*[^-+=_.#~]*'
+BEGIN
+  SELECT RAISE(ABORT, 'a mailbox local part contains the new recipient delimiter')
+  WHERE EXISTS (SELECT 1 FROM mailboxes
+                WHERE substr(address, 2, instr(address, '@') - 2) GLOB
+                      '*[' || iif(instr(NEW.value, '-') > 0, '-', '')
+                           || replace(NEW.value, '-', '') || ']*');
+END;
+
+-- The resolver follows at most 8 alias steps (kMaxAliasDepth in
+-- sql/lib/resolver.h) and defers anything deeper, so no chain of alias
+-- rows may be longer: the rows leading to the new source, the new row,
+-- and the rows after its target. Disabled rows count (one `alias enable`
+-- away); loops are cut by the path so far. Alias domains, +detail and
+-- catch-alls are not followed here: the resolver's bound covers them.
+CREATE TRIGGER aliases_depth_ins BEFORE INSERT ON aliases
+BEGIN
+  SELECT RAISE(ABORT, 'alias chain longer than 8 steps, the resolver''s bound')
+  WHERE (WITH RECURSIVE up(node, steps, seen) AS (
+           SELECT NEW.source, 0, ' ' || NEW.source || ' '
+           UNION ALL
+           SELECT a.source, up.steps + 1, up.seen || a.source || ' '
+           FROM up JOIN aliases a ON a.target = up.node
+           WHERE up.steps < 8 AND instr(up.seen, ' ' || a.source || ' ') = 0)
+         SELECT max(steps) FROM up)
+      + (WITH RECURSIVE down(node, steps, seen) AS (
+           SELECT NEW.target, 0, ' ' || NEW.source || ' ' || NEW.target || ' '
+           UNION ALL
+           SELECT a.target, down.steps + 1, down.seen || a.target || ' '
+           FROM down JOIN aliases a ON a.source = down.node
+           WHERE down.steps < 8 AND instr(down.seen, ' ' || a.target || ' ') = 0)
+         SELECT max(steps) FROM down) >= 8;
+END;
+
+PRAGMA user_version = 2;

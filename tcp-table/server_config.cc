@@ -150,9 +150,11 @@ Status ApplyTcpTables(ServerConfig& config, const Setting& s) {
     std::size_t eq = item.find('=');
     if (eq == std::string::npos) return Bad(s, "expected MAP=ADDRESS, got \"" + item + "\"");
     std::optional<MapId> map = ParseMapName(item.substr(0, eq));
-    if (!map)
-      return Bad(s, "unknown map \"" + item.substr(0, eq) +
-                        "\" (domains, transport, recipients, aliases, senders)");
+    if (!map) {
+      std::string known;
+      for (MapId m : kAllMaps) known += (known.empty() ? "" : ", ") + std::string(MapName(m));
+      return Bad(s, "unknown map \"" + item.substr(0, eq) + "\" (" + known + ")");
+    }
     Result<ListenAddress> addr = ParseListenAddress(item.substr(eq + 1));
     if (!addr.ok()) return Bad(s, addr.status().message());
     listeners.push_back({*map, *addr});
@@ -337,6 +339,8 @@ Status ApplySetting(ServerConfig& config, const Setting& s) {
   if (std::optional<Status> st = ApplyPolicySetting(config.policy, s)) return *st;
   if (n == "database") {
     if (value.empty()) return Bad(s, "empty path");
+    Status path = CheckDatabasePath(value);
+    if (!path.ok()) return Bad(s, path.message());
     config.database = value;
   } else if (n == "tcp_table") {
     return ApplyTcpTables(config, s);

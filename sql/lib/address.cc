@@ -68,24 +68,29 @@ bool IsAtext(char c) {
   }
 }
 
-// Checks a lower-case ASCII domain: LDH labels of 1..63 octets.
+// Checks a lower-case ASCII domain: LDH labels of 1..63 octets, and a
+// last label that is not all digits (RFC 3696 2: "1.2.3.4" is an IPv4
+// address, never a domain name that could be ours).
 bool IsValidAsciiDomain(std::string_view d) {
   if (d.empty() || d.size() > kMaxDomain) return false;
   std::size_t label = 0;
+  bool numeric = true;  // the current label has digits only
   char prev = '.';
   for (char c : d) {
     if (c == '.') {
       if (label == 0 || prev == '-') return false;
       label = 0;
+      numeric = true;
     } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
       if (label == 0 && c == '-') return false;
       if (++label > 63) return false;
+      if (c < '0' || c > '9') numeric = false;
     } else {
       return false;
     }
     prev = c;
   }
-  return label != 0 && prev != '-';
+  return label != 0 && prev != '-' && !numeric;
 }
 
 // Unquotes a quoted-string local part if its content is a dot-atom; the
@@ -150,6 +155,17 @@ std::optional<Address> NormalizeAddress(std::string_view raw) {
   // NormalizeDomain trims; inner white space before the domain is not ours.
   if (IsAsciiSpace(s[at + 1])) return std::nullopt;
   return Address{std::move(lower_local), std::move(*domain)};
+}
+
+bool IsBarePostmaster(std::string_view raw) {
+  if (raw.size() > kMaxInput) return false;
+  std::string_view s = Trim(raw);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return AsciiLower(s) == "postmaster";
+}
+
+bool HasDelimiter(std::string_view local, std::string_view delimiters) {
+  return StripDetail(local, delimiters).has_value();
 }
 
 std::optional<std::string_view> StripDetail(std::string_view local, std::string_view delimiters) {

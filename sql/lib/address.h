@@ -9,7 +9,8 @@
 // Anything else is malformed and the functions return nullopt: empty parts,
 // more than one '@', routing characters ('%', '!', '@', quotes, '\') or
 // white space in the local part, non-ASCII local parts (Dovecot 2.3 has no
-// SMTPUTF8), labels that are not LDH, and overlong values (local part > 64,
+// SMTPUTF8), labels that are not LDH, an all-numeric last label (an IPv4
+// address such as 1.2.3.4 is not a domain name), and overlong values (local part > 64,
 // domain > 253 octets). Malformed input is never a temporary error.
 //
 // Thread safety: pure functions.
@@ -47,6 +48,15 @@ bool IsValidLocalPart(std::string_view local);
 // character of local. Returns the part before it, or nullopt if there is no
 // such delimiter ("+foo" keeps its plus: an empty base is not a mailbox).
 std::optional<std::string_view> StripDetail(std::string_view local, std::string_view delimiters);
+
+// Returns true iff raw is "postmaster" without a domain, in any case, which
+// RFC 5321 4.5.1 requires every SMTP server to accept.
+bool IsBarePostmaster(std::string_view raw);
+
+// Returns true iff local would be split by StripDetail(): such a local part
+// can never be a mailbox name, because Dovecot (recipient_delimiter) and the
+// resolver both look up the part before the delimiter.
+bool HasDelimiter(std::string_view local, std::string_view delimiters);
 
 }  // namespace rcptdb
 

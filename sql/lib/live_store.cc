@@ -3,7 +3,10 @@
 // DESCRIPTION
 //   stat(2) is the only reliable way to notice a database file replaced by
 //   rename: the old descriptor would otherwise serve the old data forever.
-//   It runs at most once per check interval while the store is healthy.
+//   It runs at most once per check interval while the store is healthy,
+//   together with the schema version re-check (Store::
+//   RecheckSchemaIfChanged, a PRAGMA that costs nothing when the file is
+//   unchanged).
 // SEE ALSO
 //   live_store.h
 #include "live_store.h"
@@ -29,6 +32,15 @@ Result<Store*> LiveStore::Get() {
     return Status::Temporary(cause, "cannot open database " + path_ + ": " + std::strerror(err));
   }
   if (store_ && (st.st_dev != dev_ || st.st_ino != ino_)) store_.reset();
+  if (store_) {
+    // A file changed in place (a migration, a restore by copy) may now
+    // hold another schema: defer rather than read it with the wrong rules.
+    Status same = store_->RecheckSchemaIfChanged();
+    if (!same.ok()) {
+      store_.reset();
+      return same;
+    }
+  }
   if (!store_) {
     Result<std::unique_ptr<Store>> opened =
         Store::Open(path_, Store::Mode::kReadOnly, busy_timeout_ms_);

@@ -7,6 +7,9 @@
 // most every check_interval (a stat(2) per lookup is measurable at tens of
 // thousands of lookups per second), and reopens after a failure or a
 // replacement. Ordinary changes need no check: they are visible at once.
+// At the same moments, a file that changed since the last check has its
+// schema version read again: a version other than kSchemaVersion is a
+// temporary failure (the reader defers) until it is right again.
 //
 // Thread safety: one LiveStore per thread, like Store.
 #ifndef RCPTDB_LIVE_STORE_H

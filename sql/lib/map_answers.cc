@@ -13,6 +13,7 @@
 
 #include "address.h"
 #include "rcpt_replies.h"
+#include "forwarding_rules.h"
 
 namespace rcptdb {
 
@@ -54,18 +55,17 @@ MapAnswer AnswerDomain(Store& store, std::string_view key) {
   if (key.find('@') != std::string_view::npos) return NotFound("not a bare domain");
   std::optional<std::string> name = NormalizeDomain(key);
   if (!name) return NotFound("not a valid domain");
-  Result<std::optional<Domain>> dom = store.FindDomain(*name);
+  Result<DomainMatch> dom = MatchDomain(store, *name);
   if (!dom.ok()) return Temporary(dom.status());
-  if (!*dom) return NotFound("domain " + *name + " is not ours");
-  if (!(*dom)->active) return NotFound("domain " + *name + " is disabled");
-  if ((*dom)->kind == DomainKind::kAlias) {
-    // An alias domain is ours only while its target is.
-    Result<std::optional<Domain>> target = store.FindDomain((*dom)->target);
-    if (!target.ok()) return Temporary(target.status());
-    if (!*target || !(*target)->active || (*target)->kind == DomainKind::kAlias)
-      return NotFound("alias domain " + *name + " has no active target");
-  }
-  return Found(DomainKindName((*dom)->kind), "domain " + *name + " is ours");
+  if (!dom->ours()) return NotFound(dom->why);
+  return Found(DomainKindName(dom->asked.kind), "domain " + *name + " is ours");
+}
+
+// Address maps answer addresses only, and the bare "postmaster" that the
+// resolver gives a meaning (rule 7 of resolver.h). A bare domain or "*"
+// is never an address: answering one would be a default route.
+bool IsAddressKey(std::string_view key) {
+  return key.find('@') != std::string_view::npos || IsBarePostmaster(key);
 }
 
 std::string Join(const std::vector<std::string>& items) {
@@ -84,8 +84,16 @@ MapAnswer AnswerSenders(Store& store, const Resolution& r) {
       if (l == login) return;
     logins.push_back(login);
   };
-  if (r.verdict == Verdict::kMailbox) add(r.mailbox);
-  if (r.verdict == Verdict::kAlias)
+  // A catch-all grants no sender rights unless the database says so: it
+  // would let its owner send as every unassigned address of the domain.
+  bool defaults = true;
+  if (r.via_catchall) {
+    Result<std::string> setting = store.GetSetting("catchall_senders");
+    if (!setting.ok()) return Temporary(setting.status());
+    defaults = *setting == "yes";
+  }
+  if (defaults && r.verdict == Verdict::kMailbox) add(r.mailbox);
+  if (defaults && r.verdict == Verdict::kAlias)
     for (const Target& t : r.targets)
       if (t.local()) add(t.mailbox);
   // Explicit rows refine the defaults: allow adds a login, deny removes one.
@@ -110,9 +118,9 @@ MapAnswer AnswerSenders(Store& store, const Resolution& r) {
 MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
                                const Result<Resolution>& res) {
   if (map == MapId::kDomains) return AnswerDomain(store, key);
-  // Address maps: a bare domain or "*" is never an address; answering one
-  // would be a default route or a virtual alias domain.
-  if (key.find('@') == std::string_view::npos) return NotFound("not an address");
+  if (!IsAddressKey(key)) return NotFound("not an address");
+  if (map == MapId::kSenders && key.find('@') == std::string_view::npos)
+    return NotFound("a sender address needs a domain");
   if (!res.ok()) return Temporary(res.status());
   const Resolution& r = *res;
   std::string why = VerdictName(r.verdict);
@@ -154,7 +162,7 @@ MapAnswer AnswerFromResolution(Store& store, MapId map, std::string_view key,
 
 MapAnswer AnswerMap(Store& store, MapId map, std::string_view key) {
   if (map == MapId::kDomains) return AnswerDomain(store, key);
-  if (key.find('@') == std::string_view::npos) return NotFound("not an address");
+  if (!IsAddressKey(key)) return NotFound("not an address");
   Resolver resolver(store);
   return AnswerFromResolution(store, map, key, resolver.Resolve(key));
 }

@@ -16,11 +16,16 @@
 //                                       the key (alias, alias domain,
 //                                       catch-all, IDN U-label key)
 //   senders     smtpd_sender_login_maps address -> logins allowed to use it
+//                                       (a catch-all grants none unless the
+//                                       setting catchall_senders is "yes")
 //   access      check_recipient_access  address of a disabled mailbox ->
 //                                       "550 5.2.1 Mailbox disabled", the
 //                                       LMTP plugin's words (rcpt_replies.h);
 //                                       else none
 //                                       (never OK: it must not permit)
+//
+// The address maps also answer the bare key "postmaster" (senders
+// excepted) when the postmaster setting names an address (resolver.h).
 //
 // Thread safety: functions use the Store they are given; one per thread.
 #ifndef RCPTDB_MAP_ANSWERS_H

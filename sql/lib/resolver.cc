@@ -4,8 +4,10 @@
 //   Implements the rules listed in resolver.h. Resolution is a short walk:
 //   normalise, find the domain, follow an alias domain once, then look for
 //   a mailbox, an alias, the address without its detail, and the catch-all.
-//   Alias targets are resolved with the same walk, bounded by kMaxDepth and
-//   a visited set, so loops and long chains end instead of recursing.
+//   The rules themselves are forwarding_rules.h's; this file walks them.
+//   Alias targets are resolved with the same walk, cut by a visited set
+//   (loops) and by the bounds of resolver.h, which end the walk with a
+//   temporary failure instead of a partial answer.
 //   Each step appends a line to Resolution::path so that `rcptdb check`
 //   can say why an address means what it means.
 // SEE ALSO
@@ -18,15 +20,6 @@
 #include "address.h"
 
 namespace rcptdb {
-namespace {
-
-// Alias nesting beyond this is a configuration error; targets that deep are
-// dropped (and the path says so) rather than expanded forever.
-constexpr int kMaxDepth = 8;
-// Bounds the work one lookup can cause through a huge alias fan-out.
-constexpr std::size_t kMaxTargets = 1000;
-
-}  // namespace
 
 const char* VerdictName(Verdict v) {
   switch (v) {
@@ -50,18 +43,19 @@ const char* VerdictName(Verdict v) {
 
 // State shared by one top-level Resolve() and the alias expansions below it.
 struct Resolver::Walk {
-  // The delimiter setting, read on first need: most lookups match exactly
-  // (or not at all) and never ask for it. Shared by the alias expansions.
-  std::optional<std::string>* delimiters = nullptr;
+  Delimiters* delimiters = nullptr;
+  std::string root;  // the address asked for, named by bound failures
   int depth = 0;
   std::set<std::string> visited;  // alias sources and targets already seen
+  std::size_t reply_bytes = 0;    // of the joined targets so far
   std::vector<std::string>* path = nullptr;
   void Note(std::string line) { path->push_back(std::string(depth * 2, ' ') + std::move(line)); }
 };
 
 Result<Resolution> Resolver::Resolve(std::string_view raw) {
   std::optional<Address> addr = NormalizeAddress(raw);
-  if (!addr) {
+  bool postmaster = !addr && IsBarePostmaster(raw);
+  if (!addr && !postmaster) {
     Resolution r;
     r.path.push_back("not a valid address");
     return r;
@@ -75,7 +69,13 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
     Status begun = snapshot.BeginRead();
     if (!begun.ok()) return begun;
   }
-  Result<Resolution> r = ResolveAddress(*addr);
+  Delimiters delimiters;
+  Walk w;
+  w.delimiters = &delimiters;
+  Resolution start;
+  w.path = &start.path;
+  Result<Resolution> r = postmaster ? ResolvePostmaster(w, std::move(start))
+                                    : ResolveAddress(w, *addr, std::move(start));
   if (own && r.ok()) {
     Status done = snapshot.Commit();
     if (!done.ok()) return done;
@@ -83,41 +83,60 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
   return r;
 }
 
-// Resolves a normalised address; see the rules in resolver.h.
-Result<Resolution> Resolver::ResolveAddress(const Address& addr) {
-  Resolution r;
-  std::optional<std::string> delimiters;
-  Walk w;
-  w.delimiters = &delimiters;
-  w.path = &r.path;
-  r.input = addr.str();
-  w.visited.insert(r.input);
-
-  Result<std::optional<Domain>> dom = store_.FindDomain(addr.domain);
-  if (!dom.ok()) return dom.status();
-  if (!*dom || !(*dom)->active) {
-    r.verdict = Verdict::kUnknownDomain;
-    w.Note("domain " + addr.domain + (*dom ? " is disabled" : " is not ours"));
+// Rule 7: the bare "postmaster" means what the setting names.
+Result<Resolution> Resolver::ResolvePostmaster(Walk& w, Resolution r) {
+  Result<std::string> setting = store_.GetSetting("postmaster");
+  if (!setting.ok()) return setting.status();
+  std::optional<Address> addr = NormalizeAddress(*setting);
+  if (!addr) {
+    r.input = "postmaster";
+    r.verdict = Verdict::kUnknownRecipient;
+    w.Note("postmaster without a domain, and no postmaster setting");
     return r;
   }
-  Domain domain = std::move(**dom);
-  if (domain.kind == DomainKind::kAlias) {
-    // One hop only: the schema forbids alias-to-alias, and a target that
-    // is gone or disabled makes the alias domain unknown, never wider.
-    Result<std::optional<Domain>> target = store_.FindDomain(domain.target);
-    if (!target.ok()) return target.status();
-    if (!*target || !(*target)->active || (*target)->kind == DomainKind::kAlias) {
-      r.verdict = Verdict::kUnknownDomain;
-      w.Note("alias domain " + domain.name + " points to " + domain.target +
-             ", which is not an active hosted or relay domain");
-      return r;
-    }
-    w.Note("alias domain " + domain.name + " -> " + domain.target);
-    domain = std::move(**target);
+  w.Note("postmaster without a domain -> " + addr->str() + " (postmaster setting)");
+  Result<Resolution> out = ResolveAddress(w, *addr, std::move(r));
+  if (out.ok()) out->input = "postmaster";
+  return out;
+}
+
+// Resolves a normalised address; see the rules in resolver.h.
+Result<Resolution> Resolver::ResolveAddress(Walk& w, const Address& addr, Resolution r) {
+  w.path = &r.path;
+  r.input = addr.str();
+  w.root = r.input;
+  w.visited.insert(r.input);
+
+  Result<DomainMatch> dom = MatchDomain(store_, addr.domain);
+  if (!dom.ok()) return dom.status();
+  if (!dom->ours()) {
+    r.verdict = Verdict::kUnknownDomain;
+    w.Note(dom->why);
+    return r;
   }
-  Status s = ResolveIn(w, domain, addr.local, r);
+  if (dom->via_alias_domain()) w.Note(dom->why);
+  Status s = ResolveIn(w, dom->domain, addr.local, r);
   if (!s.ok()) return s;
   return r;
+}
+
+// Rule 4: a relay domain accepts its listed recipients, +detail or not.
+Status Resolver::ResolveRelay(Walk& w, const Domain& domain, std::string_view local,
+                              Resolution& r) {
+  w.Note("relay domain " + domain.name);
+  Result<std::optional<std::string>> listed = MatchRelay(store_, domain, local, *w.delimiters);
+  if (!listed.ok()) return listed.status();
+  if (!*listed) {
+    r.verdict = Verdict::kUnknownRecipient;
+    w.Note("not a listed relay recipient");
+    return Status::Ok();
+  }
+  r.verdict = Verdict::kRelay;
+  r.delivery = std::string(local) + '@' + domain.name;
+  std::size_t base = (*listed)->find('@');
+  if (base != local.size()) r.detail = std::string(local.substr(base));
+  w.Note("listed relay recipient " + **listed);
+  return Status::Ok();
 }
 
 // Resolves local@domain, domain being active and hosted or relay.
@@ -125,110 +144,52 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
   r.domain = domain.name;
   r.domain_ours = true;
   r.transport = domain.transport;
-  std::string address = std::string(local) + '@' + domain.name;
+  if (domain.kind == DomainKind::kRelay) return ResolveRelay(w, domain, local, r);
 
-  if (domain.kind == DomainKind::kRelay) {
-    w.Note("relay domain " + domain.name);
-    for (bool exact : {true, false}) {
-      std::string_view candidate = local;
-      if (!exact) {
-        Result<std::optional<std::string_view>> base = Base(w, local);
-        if (!base.ok()) return base.status();
-        if (!*base) break;
-        candidate = **base;
-      }
-      Result<bool> listed = store_.IsRelayRecipient(std::string(candidate) + '@' + domain.name);
-      if (!listed.ok()) return listed.status();
-      if (*listed) {
-        r.verdict = Verdict::kRelay;
-        r.delivery = address;
-        if (candidate.size() != local.size())
-          r.detail = std::string(local.substr(candidate.size()));
-        w.Note("listed relay recipient " + std::string(candidate) + '@' + domain.name);
+  std::string address = std::string(local) + '@' + domain.name;
+  Result<LocalMatch> m = MatchLocal(store_, domain, local, *w.delimiters);
+  if (!m.ok()) return m.status();
+  if (!m->detail.empty()) w.Note("no " + address + ", trying without detail: " + m->address);
+  switch (m->kind) {
+    case LocalMatch::Kind::kNone:
+      r.verdict = Verdict::kUnknownRecipient;
+      w.Note("no mailbox or alias " + address);
+      return Status::Ok();
+    case LocalMatch::Kind::kMailbox: {
+      bool active = m->mailbox.active;
+#if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 3
+      active = true;  // Test-only mutant (tests/mutants/run): ignores the flag.
+#endif
+      if (!active) {
+        r.verdict = Verdict::kDisabled;
+        w.Note("mailbox " + m->address + " is disabled");
         return Status::Ok();
       }
+      r.verdict = Verdict::kMailbox;
+      r.mailbox = m->address;
+      r.delivery = address;  // keeps a detail for Dovecot and Sieve
+      r.detail = m->detail;
+      if (!m->mailbox.transport.empty()) r.transport = m->mailbox.transport;
+      w.Note("mailbox " + m->address);
+      return Status::Ok();
     }
-    r.verdict = Verdict::kUnknownRecipient;
-    w.Note("not a listed relay recipient");
-    return Status::Ok();
-  }
-
-  bool found = false;
-  Status s = ResolveLocal(w, domain, local, found, r);
-  if (!s.ok() || found) return s;
-  Result<std::optional<std::string_view>> base = Base(w, local);
-  if (!base.ok()) return base.status();
-  if (*base) {
-    w.Note("no " + address + ", trying without detail: " + std::string(**base) + '@' + domain.name);
-    s = ResolveLocal(w, domain, **base, found, r);
-    if (!s.ok()) return s;
-    if (found) {
-      if (r.verdict == Verdict::kMailbox) {
-        r.detail = std::string(local.substr((*base)->size()));
-        r.delivery = address;  // keep the detail for Dovecot and Sieve
-      }
+    case LocalMatch::Kind::kAlias:
+      w.visited.insert(m->address);
+      w.Note("alias " + m->address);
+      return ExpandAlias(w, m->rows, r);
+    case LocalMatch::Kind::kCatchall: {
+      w.Note("catch-all of " + domain.name + " -> " + m->address);
+      r.via_catchall = true;
+      bool disabled = false;
+      Status s = ExpandTarget(w, m->address, r, disabled);
+      if (!s.ok()) return s;
+      r.verdict = !r.targets.empty() ? Verdict::kAlias
+                  : disabled         ? Verdict::kDisabled
+                                     : Verdict::kUnknownRecipient;
       return Status::Ok();
     }
   }
-  if (!domain.catchall.empty()) {
-    // Reached only when no mailbox or alias matched, with or without detail.
-    w.Note("catch-all of " + domain.name + " -> " + domain.catchall);
-    bool disabled = false;
-    s = ExpandTarget(w, domain.catchall, r, disabled);
-    if (!s.ok()) return s;
-    r.verdict = !r.targets.empty() ? Verdict::kAlias
-                : disabled         ? Verdict::kDisabled
-                                   : Verdict::kUnknownRecipient;
-    return Status::Ok();
-  }
-  r.verdict = Verdict::kUnknownRecipient;
-  w.Note("no mailbox or alias " + address);
   return Status::Ok();
-}
-
-// Returns local without its detail, or nullopt if it has none; reads the
-// delimiter setting the first time a walk needs it.
-Result<std::optional<std::string_view>> Resolver::Base(Walk& w, std::string_view local) {
-  if (!*w.delimiters) {
-    Result<std::string> d = store_.GetSetting("delimiter");
-    if (!d.ok()) return d.status();
-    *w.delimiters = std::move(*d);
-  }
-  return StripDetail(local, **w.delimiters);
-}
-
-// Looks for a mailbox or an alias named exactly local@domain.
-Status Resolver::ResolveLocal(Walk& w, const Domain& domain, std::string_view local, bool& found,
-                              Resolution& r) {
-  std::string address = std::string(local) + '@' + domain.name;
-  Result<std::optional<Mailbox>> mbox = store_.FindMailbox(address);
-  if (!mbox.ok()) return mbox.status();
-  if (*mbox) {
-    found = true;
-    const Mailbox& m = **mbox;
-    bool active = m.active;
-#if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 3
-    active = true;  // Test-only mutant (tests/mutants/run): ignores the flag.
-#endif
-    if (!active) {
-      r.verdict = Verdict::kDisabled;
-      w.Note("mailbox " + address + " is disabled");
-      return Status::Ok();
-    }
-    r.verdict = Verdict::kMailbox;
-    r.mailbox = address;
-    r.delivery = address;
-    if (!m.transport.empty()) r.transport = m.transport;
-    w.Note("mailbox " + address);
-    return Status::Ok();
-  }
-  Result<std::vector<AliasTarget>> rows = store_.FindAlias(address);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return Status::Ok();
-  found = true;
-  w.visited.insert(address);
-  w.Note("alias " + address);
-  return ExpandAlias(w, *rows, r);
 }
 
 // Expands the rows of one alias into r.targets and sets the verdict.
@@ -250,15 +211,34 @@ Status Resolver::ExpandAlias(Walk& w, const std::vector<AliasTarget>& rows, Reso
   return Status::Ok();
 }
 
+// Appends one deliverable target unless it is there already; a bound
+// passed ends the whole walk with a temporary failure.
+Status Resolver::AddTarget(Walk& w, Target t, Resolution& r) {
+  for (const Target& have : r.targets)
+    if (have.address == t.address) return Status::Ok();
+  w.reply_bytes += t.address.size() + (r.targets.empty() ? 0 : 1);
+  r.targets.push_back(std::move(t));
+  if (r.targets.size() > kMaxAliasTargets)
+    return Status::Temporary("alias " + w.root + " expands to more than " +
+                             std::to_string(kMaxAliasTargets) +
+                             " targets (resolver bound kMaxAliasTargets); not answered in part");
+  if (w.reply_bytes > kMaxAliasReplyBytes)
+    return Status::Temporary("alias " + w.root + " expands to more than " +
+                             std::to_string(kMaxAliasReplyBytes) +
+                             " bytes of targets (resolver bound kMaxAliasReplyBytes); not "
+                             "answered in part");
+  return Status::Ok();
+}
+
 // Resolves one alias or catch-all target and appends what is deliverable.
 // Sets disabled if the target is (or leads only to) a disabled mailbox.
 Status Resolver::ExpandTarget(Walk& w, const std::string& address, Resolution& r, bool& disabled) {
-  if (w.depth >= kMaxDepth || r.targets.size() >= kMaxTargets) {
-    w.Note(address + ": alias nesting too deep, dropped");
-    return Status::Ok();
-  }
+  if (w.depth >= kMaxAliasDepth)
+    return Status::Temporary("alias " + w.root + " nests deeper than " +
+                             std::to_string(kMaxAliasDepth) + " alias steps (at " + address +
+                             "; resolver bound kMaxAliasDepth); not answered in part");
   if (!w.visited.insert(address).second) {
-    w.Note(address + ": alias loop, dropped");
+    w.Note(address + ": seen before (alias loop or shared target), dropped");
     return Status::Ok();
   }
   std::optional<Address> addr = NormalizeAddress(address);
@@ -266,56 +246,43 @@ Status Resolver::ExpandTarget(Walk& w, const std::string& address, Resolution& r
     w.Note(address + ": not a valid address, dropped");
     return Status::Ok();
   }
-  Result<std::optional<Domain>> dom = store_.FindDomain(addr->domain);
+  Result<DomainMatch> dom = MatchDomain(store_, addr->domain);
   if (!dom.ok()) return dom.status();
-  auto add = [&r](Target t) {
-    for (const Target& have : r.targets)
-      if (have.address == t.address) return;
-    r.targets.push_back(std::move(t));
-  };
-  if (!*dom) {
+  if (dom->kind == DomainMatch::Kind::kNotOurs) {
     w.Note("-> " + address + " (foreign)");
-    add(Target{address, "", ""});
-    return Status::Ok();
+    return AddTarget(w, Target{address, "", ""}, r);
   }
   // A local target goes through the whole walk, one level deeper.
   Resolution sub;
-  Walk inner{w.delimiters, w.depth + 1, std::move(w.visited), w.path};
-  Domain domain = std::move(**dom);
+  Walk inner{w.delimiters, w.root, w.depth + 1, std::move(w.visited), w.reply_bytes, w.path};
   Status s = Status::Ok();
-  if (!domain.active) {
-    inner.Note("-> " + address + ": domain " + domain.name + " is disabled, dropped");
-  } else if (domain.kind == DomainKind::kAlias) {
-    Result<std::optional<Domain>> target = store_.FindDomain(domain.target);
-    if (!target.ok()) return target.status();
-    if (*target && (*target)->active && (*target)->kind != DomainKind::kAlias) {
-      inner.Note("-> " + address + " via alias domain " + domain.name + " -> " + domain.target);
-      s = ResolveIn(inner, **target, addr->local, sub);
-    }
+  if (!dom->ours()) {
+    inner.Note("-> " + address + ": " + dom->why + ", dropped");
   } else {
-    inner.Note("-> " + address);
-    s = ResolveIn(inner, domain, addr->local, sub);
+    inner.Note("-> " + address + (dom->via_alias_domain() ? " via " + dom->why : ""));
+    s = ResolveIn(inner, dom->domain, addr->local, sub);
   }
   w.visited = std::move(inner.visited);
   if (!s.ok()) return s;
+  r.via_catchall = r.via_catchall || sub.via_catchall;
   switch (sub.verdict) {
     case Verdict::kMailbox:
-      add(Target{sub.delivery, sub.mailbox, sub.transport});
-      break;
+      return AddTarget(w, Target{sub.delivery, sub.mailbox, sub.transport}, r);
     case Verdict::kAlias:
-      for (Target& t : sub.targets) add(std::move(t));
-      break;
+      for (Target& t : sub.targets) {
+        s = AddTarget(w, std::move(t), r);
+        if (!s.ok()) return s;
+      }
+      return Status::Ok();
     case Verdict::kRelay:
-      add(Target{sub.delivery, "", ""});
-      break;
+      return AddTarget(w, Target{sub.delivery, "", ""}, r);
     case Verdict::kDisabled:
       disabled = true;
-      break;
+      return Status::Ok();
     default:
       w.Note("   " + address + " is not deliverable, dropped");
-      break;
+      return Status::Ok();
   }
-  return Status::Ok();
 }
 
 }  // namespace rcptdb

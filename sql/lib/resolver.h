@@ -14,11 +14,21 @@
 //  5. Hosted domains: exact mailbox, exact alias, then the local part
 //     without its +detail (delimiters from the database's settings), then the
 //     domain's catch-all. A catch-all never shadows a mailbox or alias.
-//  6. Aliases expand recursively to mailboxes and foreign addresses (depth
-//     and loops bounded). Disabled or unknown local targets are dropped; an
-//     alias left with nothing is kDisabled if a disabled mailbox was among
-//     its targets, else kUnknownRecipient. A disabled mailbox is kDisabled
-//     however it is reached, catch-all or not.
+//  6. Aliases expand recursively to mailboxes and foreign addresses. Loops
+//     are cut by a visited set. Disabled or unknown local targets are
+//     dropped; an alias left with nothing is kDisabled if a disabled mailbox
+//     was among its targets, else kUnknownRecipient. A disabled mailbox is
+//     kDisabled however it is reached, catch-all or not.
+//  7. "postmaster" without a domain (RFC 5321 4.5.1) means the address the
+//     database setting "postmaster" names; without one it is unknown.
+// Each rule is one function of forwarding_rules.h.
+//
+// Bounds: an expansion deeper than kMaxAliasDepth alias steps, with more
+// than kMaxAliasTargets targets, or whose joined targets exceed
+// kMaxAliasReplyBytes is never answered in part: Resolve() returns
+// Status::Temporary naming the alias and the bound (the mail is deferred and
+// the log says why). rcptdb and the schema refuse chains deeper than
+// kMaxAliasDepth, so only plain SQL fan-out can reach the other two.
 //
 // Database trouble makes Resolve() return Status::Temporary, never a verdict.
 // Resolve() reads from one snapshot of the database (a read transaction of
@@ -34,10 +44,20 @@
 #include <vector>
 
 #include "address.h"
+#include "forwarding_rules.h"
 #include "status.h"
 #include "store.h"
 
 namespace rcptdb {
+
+// Alias steps one lookup follows: an alias (or catch-all) whose targets are
+// aliases counts one step per level. sql/schema.sql repeats the number.
+inline constexpr int kMaxAliasDepth = 8;
+// Deliverable targets one expansion may have.
+inline constexpr std::size_t kMaxAliasTargets = 1000;
+// Bytes of the comma-joined targets (the aliases map's answer); below the
+// socketmap reply limit of rcptdb-server.
+inline constexpr std::size_t kMaxAliasReplyBytes = 65536;
 
 enum class Verdict {
   kMalformed,         // not an address we could host: not found
@@ -73,6 +93,7 @@ struct Resolution {
   std::string delivery;
   std::string detail;             // kMailbox/kRelay: the stripped "+detail", if any
   std::vector<Target> targets;    // kAlias: deliverable targets, in order
+  bool via_catchall = false;      // a catch-all was followed on the way
   std::vector<std::string> path;  // how the answer was reached, for humans
 };
 
@@ -86,13 +107,13 @@ class Resolver {
 
  private:
   struct Walk;
-  Result<Resolution> ResolveAddress(const Address& addr);
+  Result<Resolution> ResolvePostmaster(Walk& w, Resolution r);
+  Result<Resolution> ResolveAddress(Walk& w, const Address& addr, Resolution r);
   Status ResolveIn(Walk& w, const Domain& domain, std::string_view local, Resolution& r);
-  Result<std::optional<std::string_view>> Base(Walk& w, std::string_view local);
-  Status ResolveLocal(Walk& w, const Domain& domain, std::string_view local, bool& found,
-                      Resolution& r);
+  Status ResolveRelay(Walk& w, const Domain& domain, std::string_view local, Resolution& r);
   Status ExpandAlias(Walk& w, const std::vector<AliasTarget>& rows, Resolution& r);
   Status ExpandTarget(Walk& w, const std::string& address, Resolution& r, bool& disabled);
+  Status AddTarget(Walk& w, Target t, Resolution& r);
 
   Store& store_;
 };

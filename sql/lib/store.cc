@@ -10,10 +10,14 @@
 //   store.h, sql/schema.sql, sqlite3(1)
 #include "store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -22,6 +26,9 @@ namespace {
 
 const char kSchemaSql[] =
 #include "schema_sql.inc"
+    ;
+const char kMigrate2Sql[] =
+#include "migrate_2_sql.inc"
     ;
 
 }  // namespace
@@ -32,6 +39,40 @@ std::string DatabasePath(const std::string& flag) {
   if (env != nullptr && *env != '\0') return env;
   return kDefaultDatabasePath;
 }
+
+Status CheckDatabasePath(std::string_view path) {
+  // SQLite reads ":memory:" and "" as private temporary databases, and
+  // "file:..." as a URI where URIs are enabled: none of them is a file
+  // that rcptdb and its readers could share.
+  if (path.empty() || path == ":memory:" || path.starts_with("file:"))
+    return Status::Invalid("database \"" + std::string(path) +
+                           "\": not a path of a database file (in-memory databases and "
+                           "file: URIs are refused)");
+  if (path.find('\0') != std::string_view::npos)
+    return Status::Invalid("database path contains a NUL byte");
+  return Status::Ok();
+}
+
+namespace {
+
+// Creates path, which must not exist, with kDatabaseFileMode whatever the
+// umask: SQLite would create it 0644 and the password hashes are inside.
+Status CreatePrivateFile(const std::string& path, const char* what) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kDatabaseFileMode);
+  if (fd < 0)
+    return Status::Temporary("cannot create " + std::string(what) + " " + path + ": " +
+                             std::strerror(errno));
+  int rc = ::fchmod(fd, kDatabaseFileMode);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    ::unlink(path.c_str());
+    return Status::Io("cannot set the mode of " + path + ": " + std::strerror(err), err == EPERM);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 const char* DomainKindName(DomainKind kind) {
   switch (kind) {
@@ -200,6 +241,8 @@ Result<sqlite3*> OpenHandle(const std::string& path, int flags, int busy_timeout
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode, int busy_timeout_ms,
                                            bool allow_old_schema) {
+  Status path_ok = CheckDatabasePath(path);
+  if (!path_ok.ok()) return path_ok;
   // SQLite would create a missing file in read-write mode; a missing
   // database is trouble to report, not an empty one to invent.
   std::error_code ec;
@@ -233,11 +276,18 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode, i
 }
 
 Result<std::unique_ptr<Store>> Store::Create(const std::string& path) {
+  Status path_ok = CheckDatabasePath(path);
+  if (!path_ok.ok()) return path_ok;
   std::error_code ec;
   if (std::filesystem::exists(path, ec))
     return Status::Conflict("database " + path + " exists already");
+  Status created = CreatePrivateFile(path, "database");
+  if (!created.ok()) return created;
   Result<sqlite3*> db = OpenHandle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 2000);
-  if (!db.ok()) return db.status();
+  if (!db.ok()) {
+    std::filesystem::remove(path, ec);
+    return db.status();
+  }
   std::unique_ptr<Store> store(new Store(path, *db, false));
   Status s = store->Exec("PRAGMA foreign_keys = ON;");
   if (s.ok()) s = store->Migrate();
@@ -257,25 +307,34 @@ Result<int> Store::SchemaVersion() {
 }
 
 Status Store::Migrate() {
-  // Migration N turns schema version N-1 into N. Version 1 is schema.sql.
-  static const char* const kMigrations[] = {kSchemaSql};
+  // kMigrations[N] (sql/migrate-N.sql) turns version N-1 into N. An empty
+  // file (version 0) gets schema.sql, which is the current version whole.
+  static const char* const kMigrations[] = {nullptr, nullptr, kMigrate2Sql};
+  static_assert(std::size(kMigrations) == kSchemaVersion + 1);
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion)
     return Status::Invalid("database " + path_ + " has schema version " + std::to_string(*version) +
                            ", newer than this build's " + std::to_string(kSchemaVersion));
-  for (int v = *version; v < kSchemaVersion; ++v) {
+  while (*version < kSchemaVersion) {
+    int from = *version;
     // journal_mode cannot change inside a transaction; schema.sql sets it
     // first and every later statement runs in one transaction.
-    if (v == 0) {
+    if (from == 0) {
       Status s = Exec("PRAGMA journal_mode = WAL;");
       if (!s.ok()) return s;
     }
     Transaction tx(*this);
     Status s = tx.Begin();
-    if (s.ok()) s = Exec(kMigrations[v]);
+    if (s.ok() && from == 1) s = CheckDelimiterFreeMailboxes();
+    if (s.ok()) s = Exec(from == 0 ? kSchemaSql : kMigrations[from + 1]);
     if (s.ok()) s = tx.Commit();
     if (!s.ok()) return s;  // ~Transaction rolls back
+    version = SchemaVersion();
+    if (!version.ok()) return version.status();
+    if (*version <= from)
+      return Status::Temporary("database " + path_ + ": migration from schema version " +
+                               std::to_string(from) + " did not advance it");
   }
   return Status::Ok();
 }
@@ -328,6 +387,7 @@ enum Slot {
   kSlotCommit,
   kSlotRollback,
   kSlotDataVersion,
+  kSlotDelimiterMailboxes,
 };
 
 #define DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
@@ -436,6 +496,58 @@ Result<std::string> Store::GetSetting(std::string_view name) {
   if (rc == SQLITE_ROW) return st.Text(0);
   if (rc == SQLITE_DONE) return std::string();
   return Error("reading settings");
+}
+
+Result<std::vector<std::string>> Store::MailboxesWithDelimiter(std::string_view delimiters,
+                                                               int limit) {
+  // The pattern is built in SQL from the bound value, as the schema's own
+  // trigger builds it: a '-' is literal in a GLOB class only first.
+  Statement& st = Prepare(kSlotDelimiterMailboxes,
+                          "SELECT address FROM mailboxes WHERE ?1 <> '' "
+                          "AND substr(address, 2, instr(address, '@') - 2) GLOB "
+                          "'*[' || iif(instr(?1, '-') > 0, '-', '') || replace(?1, '-', '') || "
+                          "']*' ORDER BY address LIMIT ?2");
+  ResetOnExit<Statement> r{st};
+  st.Bind(1, delimiters);
+  st.Bind(2, std::int64_t{limit});
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
+  if (rc != SQLITE_DONE) return Error("looking up mailbox names");
+  return out;
+}
+
+// Version 2 refuses a mailbox name holding the recipient delimiter (it is
+// misdelivered); a file that has one cannot be migrated until it is gone.
+Status Store::CheckDelimiterFreeMailboxes() {
+  Result<std::string> delimiters = GetSetting("delimiter");
+  if (!delimiters.ok()) return delimiters.status();
+  Result<std::vector<std::string>> names = MailboxesWithDelimiter(*delimiters);
+  if (!names.ok()) return names.status();
+  if (names->empty()) return Status::Ok();
+  std::string list;
+  for (const std::string& n : *names) list += (list.empty() ? "" : ", ") + n;
+  return Status::Invalid("database " + path_ +
+                         ": cannot migrate to schema version 2: these mailbox names contain "
+                         "the recipient delimiter \"" +
+                         *delimiters + "\", so Dovecot delivers their mail to another mailbox: " +
+                         list + (names->size() >= 20 ? ", ..." : "") +
+                         "; rename them, or make them aliases, and run rcptdb migrate again");
+}
+
+Status Store::RecheckSchemaIfChanged() {
+  Result<std::uint64_t> now = DataVersion();
+  if (!now.ok()) return now.status();
+  if (data_version_ && *now == *data_version_) return Status::Ok();
+  Result<int> version = SchemaVersion();
+  if (!version.ok()) return version.status();
+  if (*version != kSchemaVersion)
+    return Status::Temporary(
+        Status::Cause::kWrongVersion,
+        "database " + path_ + " has schema version " + std::to_string(*version) +
+            " since it was opened, this build knows " + std::to_string(kSchemaVersion));
+  data_version_ = *now;
+  return Status::Ok();
 }
 
 Result<std::vector<Domain>> Store::ListDomains() {
@@ -676,11 +788,18 @@ Result<std::uint64_t> Store::DataVersion() {
 }
 
 Status Store::BackupTo(const std::string& dest_path) {
+  Status path_ok = CheckDatabasePath(dest_path);
+  if (!path_ok.ok()) return path_ok;
   std::error_code ec;
   if (std::filesystem::exists(dest_path, ec))
     return Status::Conflict("backup file " + dest_path + " exists already");
+  Status created = CreatePrivateFile(dest_path, "backup file");
+  if (!created.ok()) return created;
   Result<sqlite3*> dest = OpenHandle(dest_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 2000);
-  if (!dest.ok()) return dest.status();
+  if (!dest.ok()) {
+    std::filesystem::remove(dest_path, ec);
+    return dest.status();
+  }
   sqlite3_backup* b = sqlite3_backup_init(*dest, "main", db_, "main");
   if (b == nullptr) {
     Status s = Status::Temporary("backup to " + dest_path + ": " + sqlite3_errmsg(*dest));

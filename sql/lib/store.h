@@ -32,12 +32,27 @@ struct sqlite3_stmt;
 namespace rcptdb {
 
 // The schema version this build reads and writes (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // Where the database lives unless --db or RCPTDB_DB say otherwise.
 inline constexpr const char* kDefaultDatabasePath = "/var/lib/rcptdb/rcptdb.sqlite";
 
+// The settings a database holds (sql/schema.sql says what each means).
+inline constexpr std::string_view kSettingNames[] = {"delimiter", "postmaster", "catchall_senders"};
+
 // Returns --db's value if given, else $RCPTDB_DB, else the default path.
 std::string DatabasePath(const std::string& flag);
+
+// Ok iff path names a database file: not empty, not SQLite's ":memory:"
+// or "" temporary databases, not a "file:" URI (no URI means anything to
+// rcptdb yet). Invalid, naming path, otherwise. Every Store::Open and
+// Create checks it; the CLI, rcptdb-server and the plugin call it on their
+// configured path to refuse it up front.
+Status CheckDatabasePath(std::string_view path);
+
+// Mode of the files `rcptdb init` and `rcptdb backup` create (SQLite gives
+// the -wal and -shm files the same): owner read-write, group read, others
+// nothing. The password hashes are inside; rcptdb(1) says which group.
+inline constexpr unsigned kDatabaseFileMode = 0640;
 
 enum class DomainKind { kHosted, kRelay, kAlias };
 const char* DomainKindName(DomainKind kind);
@@ -76,7 +91,8 @@ class Store {
  public:
   enum class Mode { kReadOnly, kReadWrite };
 
-  // Opens an existing database. Fails (kTemporary) if the file is missing,
+  // Opens an existing database. Fails (kInvalid) if CheckDatabasePath()
+  // refuses path, and (kTemporary) if the file is missing,
   // unreadable, not SQLite, or holds a schema version other than
   // kSchemaVersion (unless allow_old_schema, for `rcptdb migrate`).
   static Result<std::unique_ptr<Store>> Open(const std::string& path, Mode mode,
@@ -93,7 +109,14 @@ class Store {
   // Returns the file's PRAGMA user_version.
   Result<int> SchemaVersion();
   // Brings an older schema up to kSchemaVersion, one migration at a time.
+  // Invalid, listing the names, if mailbox names in the file break a rule
+  // of the newer schema (a recipient delimiter in a mailbox name).
   Status Migrate();
+  // For long-lived readers: if another connection changed the file since
+  // the last call (PRAGMA data_version; cheap, no file I/O when nothing
+  // changed), re-reads the schema version. Temporary if it is no longer
+  // kSchemaVersion; Ok otherwise.
+  Status RecheckSchemaIfChanged();
 
   // --- Reads (every reader) -------------------------------------------
   Result<std::optional<Domain>> FindDomain(std::string_view name);
@@ -105,6 +128,10 @@ class Store {
   // Aliases whose target is this address (for default sender rights).
   Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target);
   Result<std::string> GetSetting(std::string_view name);
+  // Mailboxes whose local part contains one of delimiters after its first
+  // character (at most limit of them, in order); empty delimiters: none.
+  Result<std::vector<std::string>> MailboxesWithDelimiter(std::string_view delimiters,
+                                                          int limit = 20);
 
   // --- Listings (rcptdb) ----------------------------------------------
   Result<std::vector<Domain>> ListDomains();
@@ -172,6 +199,7 @@ class Store {
   Store(std::string path, sqlite3* db, bool read_only);
   Statement& Prepare(int slot, const char* sql);
   Status Exec(const char* sql);
+  Status CheckDelimiterFreeMailboxes();
   Status RunControl(int slot, const char* sql);
   Status Error(const char* what) const;
   Status RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
@@ -180,6 +208,7 @@ class Store {
   std::string path_;
   sqlite3* db_;
   bool read_only_;
+  std::optional<std::uint64_t> data_version_;  // seen by RecheckSchemaIfChanged
   std::vector<std::unique_ptr<Statement>> statements_;
 };
 

@@ -112,7 +112,7 @@ class DatabaseTest(CliTest):
         self.assertEqual(self.ok("domain", "list"), "")
 
     def test_migrate_on_a_current_database(self):
-        self.assertIn("schema version 1 is current", self.ok("migrate"))
+        self.assertIn("schema version 2 is current", self.ok("migrate"))
         self.assertEqual(self.json("migrate"), {"from": 1, "to": 1})
 
     def test_database_trouble_is_exit_75(self):

@@ -52,5 +52,30 @@ TEST(StripDetail, FirstDelimiterAfterTheFirstCharacter) {
   EXPECT_FALSE(StripDetail("alice+x", ""));
 }
 
+// 1.2.3.4 is an IPv4 address, never a domain we could host (issue 8).
+TEST(NormalizeDomain, RefusesAnAllNumericLastLabel) {
+  for (const char* bad : {"1.2.3.4", "127.0.0.1", "example.123", "42"})
+    EXPECT_FALSE(NormalizeDomain(bad)) << bad;
+  EXPECT_FALSE(NormalizeAddress("user@1.2.3.4"));
+  EXPECT_EQ(NormalizeDomain("123.example"), "123.example");
+  EXPECT_EQ(NormalizeDomain("example.a1"), "example.a1");
+  EXPECT_EQ(NormalizeDomain("1a.2b"), "1a.2b");
+}
+
+TEST(HasDelimiter, SplitsAfterTheFirstCharacterOnly) {
+  EXPECT_TRUE(HasDelimiter("alice+y", "+"));
+  EXPECT_TRUE(HasDelimiter("john-doe", "+-"));
+  EXPECT_FALSE(HasDelimiter("john-doe", "+"));
+  EXPECT_FALSE(HasDelimiter("+lead", "+"));
+  EXPECT_FALSE(HasDelimiter("alice+y", ""));
+}
+
+TEST(IsBarePostmaster, AnyCaseNoDomain) {
+  for (const char* yes : {"postmaster", "PostMaster", " POSTMASTER ", "\"postmaster\""})
+    EXPECT_TRUE(IsBarePostmaster(yes)) << yes;
+  for (const char* no : {"postmaster@example.com", "postmasters", "abuse", ""})
+    EXPECT_FALSE(IsBarePostmaster(no)) << no;
+}
+
 }  // namespace
 }  // namespace rcptdb

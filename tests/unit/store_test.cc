@@ -133,7 +133,7 @@ TEST(Store, SchemaRejectsNonNormalisedValues) {
       {"INSERT INTO relay_recipients (address) VALUES ('x@example.com')",
        "relay recipients live in relay domains only"},
       {"INSERT INTO settings (name, value) VALUES ('other', 'x')",
-       "CHECK constraint failed: name IN ('delimiter')"},
+       "CHECK constraint failed: name IN ('delimiter', 'postmaster', 'catchall_senders')"},
       {"UPDATE settings SET value = 'ab' WHERE name = 'delimiter'",
        "CHECK constraint failed: delimiter_chars"},
       {"DELETE FROM domains WHERE name = 'example.com'", "FOREIGN KEY constraint failed"},

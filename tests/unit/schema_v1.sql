@@ -1,0 +1,217 @@
+-- schema.sql - the rcptdb recipient database, schema version 1
+--
+-- This file is a public interface: admins may provision with plain SQL as
+-- well as with rcptdb(1). The constraints below refuse what the resolver
+-- would misread, so plain SQL cannot create a recipient that Postfix and
+-- Dovecot would see differently.
+--
+-- Normal form of every stored value:
+--   domain   lower-case A-label (xn--...), LDH labels, no leading, trailing
+--            or double dot, at most 253 octets
+--   address  local@domain, lower case, printable ASCII without white space,
+--            exactly one '@', no routing characters (% ! " \), no leading,
+--            trailing or double dot in the local part, local part at most 64
+--            octets
+-- Connections must enable foreign keys (PRAGMA foreign_keys = ON); rcptdb
+-- and the sqlite3 shell snippet in doc/ do. The file runs in WAL mode.
+--
+-- Applied by `rcptdb init`; `PRAGMA user_version` says which schema a file
+-- holds, and every rcptdb program refuses a version it does not know.
+
+PRAGMA journal_mode = WAL;
+
+-- Settings that decide what an address means, shared by every reader.
+--   delimiter   characters that start a recipient detail (user+detail);
+--               empty disables detail handling
+CREATE TABLE settings (
+  name  TEXT PRIMARY KEY CHECK (name IN ('delimiter')),
+  value TEXT NOT NULL
+        CONSTRAINT delimiter_chars CHECK (length(value) <= 8 AND value NOT GLOB '*[^-+=_.#~]*')
+) WITHOUT ROWID;
+
+INSERT INTO settings (name, value) VALUES ('delimiter', '+');
+
+-- Domains we accept mail for. Nothing outside this table is ours.
+--   hosted  mailboxes and aliases live here
+--   relay   backup MX: only relay_recipients are accepted, sent to transport
+--   alias   every x@name means x@target (one hop; target is hosted or relay)
+CREATE TABLE domains (
+  name      TEXT PRIMARY KEY
+            CONSTRAINT domain_not_normalised CHECK (length(name) BETWEEN 1 AND 253
+                   AND name NOT GLOB '*[^a-z0-9.-]*'
+                   AND name NOT GLOB '.*' AND name NOT GLOB '*.'
+                   AND name NOT GLOB '-*' AND name NOT GLOB '*-'
+                   AND instr(name, '..') = 0
+                   AND instr(name, '.-') = 0 AND instr(name, '-.') = 0),
+  kind      TEXT NOT NULL DEFAULT 'hosted'
+            CONSTRAINT unknown_domain_kind CHECK (kind IN ('hosted', 'relay', 'alias')),
+  active    INTEGER NOT NULL DEFAULT 1 CONSTRAINT active_flag CHECK (active IN (0, 1)),
+  -- Postfix transport(5) value, e.g. lmtp:inet:127.0.0.1:24 or smtp:[mx]
+  transport TEXT CONSTRAINT transport_syntax CHECK (transport IS NULL
+                        OR (transport GLOB '*:*'
+                            AND transport NOT GLOB '*[^!-~]*')),
+  target    TEXT REFERENCES domains (name) ON DELETE RESTRICT,
+  -- catch-all target address for unknown local parts (hosted only)
+  catchall  TEXT CONSTRAINT catchall_not_normalised CHECK (catchall IS NULL
+                        OR (catchall = lower(catchall)
+                            AND catchall NOT GLOB '*[^!-~]*'
+                            AND catchall NOT GLOB '*[%!"\]*'
+                            AND instr(catchall, '@') > 1
+                            AND instr(substr(catchall, instr(catchall, '@') + 1), '@') = 0
+                            AND catchall NOT GLOB '*@' AND catchall NOT GLOB '*.')),
+  created   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  CONSTRAINT alias_domain_needs_target CHECK ((kind = 'alias') = (target IS NOT NULL)),
+  CONSTRAINT alias_domain_to_itself CHECK (target IS NULL OR target <> name),
+  CONSTRAINT catchall_needs_hosted CHECK (kind = 'hosted' OR catchall IS NULL),
+  CONSTRAINT alias_domain_transport CHECK (kind <> 'alias' OR transport IS NULL)
+) WITHOUT ROWID;
+
+CREATE INDEX domains_target ON domains (target) WHERE target IS NOT NULL;
+
+-- Mailboxes: one Dovecot user each. The domain column is derived from the
+-- address; insert the address only.
+CREATE TABLE mailboxes (
+  address   TEXT PRIMARY KEY
+            CONSTRAINT address_not_normalised CHECK (length(address) <= 254
+                   AND address = lower(address)
+                   AND address NOT GLOB '*[^!-~]*'
+                   AND address NOT GLOB '*[%!"\]*'
+                   AND instr(address, '@') BETWEEN 2 AND 65
+                   AND instr(substr(address, instr(address, '@') + 1), '@') = 0
+                   AND address NOT GLOB '.*' AND address NOT GLOB '*.@*'
+                   AND instr(address, '..') = 0),
+  domain    TEXT GENERATED ALWAYS AS (substr(address, instr(address, '@') + 1))
+            STORED NOT NULL REFERENCES domains (name) ON DELETE CASCADE,
+  local_part TEXT GENERATED ALWAYS AS (substr(address, 1, instr(address, '@') - 1))
+            VIRTUAL,
+  active    INTEGER NOT NULL DEFAULT 1 CONSTRAINT active_flag CHECK (active IN (0, 1)),
+  -- Dovecot password in {SCHEME}hash form; NULL: no login (delivery only)
+  password  TEXT CONSTRAINT password_not_scheme_hash CHECK (password IS NULL OR password GLOB '{[A-Z]*}?*'),
+  -- quota in bytes; 0 means no limit
+  quota     INTEGER NOT NULL DEFAULT 0 CONSTRAINT quota_not_bytes CHECK (typeof(quota) = 'integer' AND quota >= 0),
+  -- per-mailbox route overriding the domain's transport (shards users)
+  transport TEXT CONSTRAINT transport_syntax CHECK (transport IS NULL
+                        OR (transport GLOB '*:*'
+                            AND transport NOT GLOB '*[^!-~]*')),
+  created   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) WITHOUT ROWID;
+
+CREATE INDEX mailboxes_domain ON mailboxes (domain);
+
+-- Aliases: one row per (source, target). Targets may be local or foreign.
+CREATE TABLE aliases (
+  source    TEXT NOT NULL
+            CONSTRAINT source_not_normalised CHECK (length(source) <= 254
+                   AND source = lower(source)
+                   AND source NOT GLOB '*[^!-~]*'
+                   AND source NOT GLOB '*[%!"\]*'
+                   AND instr(source, '@') BETWEEN 2 AND 65
+                   AND instr(substr(source, instr(source, '@') + 1), '@') = 0
+                   AND source NOT GLOB '.*' AND source NOT GLOB '*.@*'
+                   AND instr(source, '..') = 0),
+  domain    TEXT GENERATED ALWAYS AS (substr(source, instr(source, '@') + 1))
+            STORED NOT NULL REFERENCES domains (name) ON DELETE CASCADE,
+  target    TEXT NOT NULL
+            CONSTRAINT target_not_normalised CHECK (length(target) <= 254
+                   AND target = lower(target)
+                   AND target NOT GLOB '*[^!-~]*'
+                   AND target NOT GLOB '*[%!"\]*'
+                   AND instr(target, '@') > 1
+                   AND instr(substr(target, instr(target, '@') + 1), '@') = 0
+                   AND target NOT GLOB '*@' AND target NOT GLOB '*.'),
+  active    INTEGER NOT NULL DEFAULT 1 CONSTRAINT active_flag CHECK (active IN (0, 1)),
+  PRIMARY KEY (source, target),
+  CONSTRAINT alias_to_itself CHECK (source <> target)
+) WITHOUT ROWID;
+
+CREATE INDEX aliases_domain ON aliases (domain);
+CREATE INDEX aliases_target ON aliases (target);
+
+-- Recipients accepted for relay domains (backup MX).
+CREATE TABLE relay_recipients (
+  address   TEXT PRIMARY KEY
+            CONSTRAINT address_not_normalised CHECK (length(address) <= 254
+                   AND address = lower(address)
+                   AND address NOT GLOB '*[^!-~]*'
+                   AND address NOT GLOB '*[%!"\]*'
+                   AND instr(address, '@') BETWEEN 2 AND 65
+                   AND instr(substr(address, instr(address, '@') + 1), '@') = 0
+                   AND address NOT GLOB '.*' AND address NOT GLOB '*.@*'
+                   AND instr(address, '..') = 0),
+  domain    TEXT GENERATED ALWAYS AS (substr(address, instr(address, '@') + 1))
+            STORED NOT NULL REFERENCES domains (name) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE INDEX relay_recipients_domain ON relay_recipients (domain);
+
+-- Sender logins beyond the defaults (a mailbox may send as itself and as
+-- the aliases that lead to it). allow = 0 takes a default right away.
+CREATE TABLE sender_logins (
+  address   TEXT NOT NULL
+            CONSTRAINT address_not_normalised CHECK (length(address) <= 254
+                   AND address = lower(address)
+                   AND address NOT GLOB '*[^!-~]*'
+                   AND address NOT GLOB '*[%!"\]*'
+                   AND instr(address, '@') > 1
+                   AND instr(substr(address, instr(address, '@') + 1), '@') = 0),
+  login     TEXT NOT NULL
+            CONSTRAINT login_not_normalised CHECK (length(login) BETWEEN 1 AND 254
+                   AND login NOT GLOB '*[^!-~]*' AND instr(login, ',') = 0),
+  allow     INTEGER NOT NULL DEFAULT 1 CHECK (allow IN (0, 1)),
+  PRIMARY KEY (address, login)
+) WITHOUT ROWID;
+
+-- Rules that need another row to check.
+
+CREATE TRIGGER domains_alias_target_ins BEFORE INSERT ON domains
+WHEN NEW.target IS NOT NULL
+BEGIN
+  SELECT RAISE(ABORT, 'alias domain target must be a hosted or relay domain')
+  WHERE (SELECT kind FROM domains WHERE name = NEW.target) = 'alias';
+END;
+
+CREATE TRIGGER domains_alias_target_upd BEFORE UPDATE OF kind, target ON domains
+BEGIN
+  SELECT RAISE(ABORT, 'alias domain target must be a hosted or relay domain')
+  WHERE NEW.target IS NOT NULL
+    AND (SELECT kind FROM domains WHERE name = NEW.target) = 'alias';
+  SELECT RAISE(ABORT, 'domain is the target of an alias domain')
+  WHERE NEW.kind = 'alias'
+    AND EXISTS (SELECT 1 FROM domains WHERE target = NEW.name);
+END;
+
+CREATE TRIGGER domains_kind_upd BEFORE UPDATE OF kind ON domains
+WHEN NEW.kind <> OLD.kind
+BEGIN
+  SELECT RAISE(ABORT, 'domain still has mailboxes, aliases or relay recipients')
+  WHERE EXISTS (SELECT 1 FROM mailboxes WHERE domain = OLD.name)
+     OR EXISTS (SELECT 1 FROM aliases WHERE domain = OLD.name)
+     OR EXISTS (SELECT 1 FROM relay_recipients WHERE domain = OLD.name);
+END;
+
+CREATE TRIGGER mailboxes_ins BEFORE INSERT ON mailboxes
+BEGIN
+  SELECT RAISE(ABORT, 'mailboxes live in hosted domains only')
+  WHERE (SELECT kind FROM domains
+         WHERE name = substr(NEW.address, instr(NEW.address, '@') + 1)) <> 'hosted';
+  SELECT RAISE(ABORT, 'an alias with this address exists')
+  WHERE EXISTS (SELECT 1 FROM aliases WHERE source = NEW.address);
+END;
+
+CREATE TRIGGER aliases_ins BEFORE INSERT ON aliases
+BEGIN
+  SELECT RAISE(ABORT, 'aliases live in hosted domains only')
+  WHERE (SELECT kind FROM domains
+         WHERE name = substr(NEW.source, instr(NEW.source, '@') + 1)) <> 'hosted';
+  SELECT RAISE(ABORT, 'a mailbox with this address exists')
+  WHERE EXISTS (SELECT 1 FROM mailboxes WHERE address = NEW.source);
+END;
+
+CREATE TRIGGER relay_recipients_ins BEFORE INSERT ON relay_recipients
+BEGIN
+  SELECT RAISE(ABORT, 'relay recipients live in relay domains only')
+  WHERE (SELECT kind FROM domains
+         WHERE name = substr(NEW.address, instr(NEW.address, '@') + 1)) <> 'relay';
+END;
+
+PRAGMA user_version = 1;
