@@ -5,9 +5,9 @@
 // bury the one line that matters. DatabaseHealth is shared by all worker
 // threads: Failed() logs only when the cause changes (a new cause, or the
 // first failure after a recovery), Succeeded() logs one recovery line with
-// the duration and the number of failed lookups. Causes are classified
-// (CauseOf) so that messages differing only in which query hit the lock
-// count as one cause.
+// the duration and the number of failed lookups. The cause is the one the
+// Store set on its Status (status.h), so that failures differing only in
+// which query hit the lock count as one cause.
 //
 // Thread safety: all methods from any thread. Succeeded() costs one relaxed
 // atomic load while the database is healthy; the lock is taken only while
@@ -22,18 +22,16 @@
 #include <string>
 #include <string_view>
 
+#include "status.h"
+
 namespace rcptdb {
 
 class DatabaseHealth {
  public:
-  // Returns the class of a Store error message: "database missing",
-  // "database locked", "database corrupt", "wrong schema version",
-  // "cannot open database" or "database error".
-  static const char* CauseOf(std::string_view message);
-
-  // Records a failed lookup; context names the peer, map and key. Logs if
-  // the cause differs from the current one.
-  void Failed(std::string_view message, std::string_view context);
+  // Records a failed lookup: cause and message as the Store reported them,
+  // context names the peer, map and key. Logs if the cause differs from
+  // the current one.
+  void Failed(Status::Cause cause, std::string_view message, std::string_view context);
   // Records a lookup that reached the database; logs the recovery if the
   // database was in trouble.
   void Succeeded() {
@@ -46,7 +44,7 @@ class DatabaseHealth {
   void Recover();
   std::atomic<bool> troubled_{false};
   std::mutex mutex_;
-  std::string cause_;  // the current cause; "" when healthy
+  Status::Cause cause_ = Status::Cause::kNone;  // the current cause
   std::chrono::steady_clock::time_point since_;
   std::uint64_t failures_ = 0;
 };

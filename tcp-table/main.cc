@@ -8,12 +8,16 @@
 //   (one listener, all maps) lookups from the rcptdb database, with the
 //   same resolver the Dovecot plugin uses. Startup order matters:
 //   configuration, file limit, listeners bound (errors still reach the
-//   terminal), daemonize, pid file, database opened, privileges dropped,
-//   then the worker threads start.
+//   terminal), daemonize, pid file, privileges dropped, the database
+//   checked and opened as that user (so that SQLite's -shm and -wal files
+//   are the user's, and a reopen works as the first open did), then the
+//   worker threads start.
 // DIAGNOSTICS
 //   Exit 0 after a drain (SIGTERM), 1 on a configuration or startup error.
 // SEE ALSO
 //   rcptdb-server(8), rcptdb.conf(5), server.h
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -25,6 +29,7 @@
 #include "process_setup.h"
 #include "server.h"
 #include "server_config.h"
+#include "store.h"
 
 namespace rcptdb {
 namespace {
@@ -34,11 +39,41 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-// Binds every configured listener, or returns the first failure.
+// Fails after the listeners were bound: the unix sockets go too.
+int FailUnbinding(const std::vector<BoundListener>& listeners, const std::string& message) {
+  for (const BoundListener& l : listeners)
+    if (l.address.kind == ListenAddress::Kind::kUnix) unlink(l.address.path.c_str());
+  return Fail(message);
+}
+
+// Returns who may connect to the unix sockets: unix_socket_owner (by
+// default the user the server runs as), unix_socket_group, unix_socket_mode.
+Result<UnixSocketAccess> SocketAccess(const ServerConfig& config) {
+  UnixSocketAccess access;
+  access.mode = config.unix_socket_mode;
+  const std::string& owner =
+      config.unix_socket_owner.empty() ? config.user : config.unix_socket_owner;
+  if (!owner.empty()) {
+    Result<std::pair<uid_t, gid_t>> ids = LookupUser(owner);
+    if (!ids.ok()) return ids.status();
+    access.uid = ids->first;
+  }
+  if (!config.unix_socket_group.empty()) {
+    Result<gid_t> gid = LookupGroup(config.unix_socket_group);
+    if (!gid.ok()) return gid.status();
+    access.gid = *gid;
+  }
+  return access;
+}
+
+// Binds every configured listener, or returns the first failure (and
+// removes the unix sockets it had created).
 Result<std::vector<BoundListener>> BindListeners(const ServerConfig& config) {
   std::vector<BoundListener> bound;
-  auto bind = [&bound](BoundListener l) -> Status {
-    Result<int> fd = OpenListenSocket(l.address);
+  Result<UnixSocketAccess> access = SocketAccess(config);
+  if (!access.ok()) return access.status();
+  auto bind = [&bound, &access](BoundListener l) -> Status {
+    Result<int> fd = OpenListenSocket(l.address, *access);
     if (!fd.ok()) return fd.status();
     l.fd = *fd;
     bound.push_back(std::move(l));
@@ -50,9 +85,40 @@ Result<std::vector<BoundListener>> BindListeners(const ServerConfig& config) {
   }
   for (const ListenAddress& a : config.socketmaps) {
     Status s = bind({BoundListener::Protocol::kSocketmap, MapId::kDomains, a, -1});
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      for (const BoundListener& b : bound)
+        if (b.address.kind == ListenAddress::Kind::kUnix) unlink(b.address.path.c_str());
+      return s;
+    }
   }
   return bound;
+}
+
+// Refuses to run as --user with a database that user cannot open (it would
+// work until the first reopen), and warns about run files it could not
+// remove at exit. Runs after the privilege drop, as that user.
+Status CheckAsUser(const ServerConfig& config, const std::vector<BoundListener>& listeners) {
+  Status db = CheckDatabaseAccess(config.database);
+  if (db.ok()) {
+    Result<std::unique_ptr<Store>> store =
+        Store::Open(config.database, Store::Mode::kReadOnly, config.busy_timeout_ms);
+    if (!store.ok() && store.status().cause() == Status::Cause::kAccess) db = store.status();
+  }
+  if (!db.ok())
+    return Status::Io("user " + config.user + " cannot use the database: " + db.message() +
+                          " (fix the permissions, or run without --user)",
+                      db.cause() == Status::Cause::kAccess);
+  std::vector<std::string> run_files;
+  for (const BoundListener& l : listeners)
+    if (l.address.kind == ListenAddress::Kind::kUnix) run_files.push_back(l.address.path);
+  if (!config.pid_file.empty()) run_files.push_back(config.pid_file);
+  for (const std::string& f : run_files) {
+    Status s = CheckRemovable(f);
+    if (!s.ok())
+      LogWarning("{}; put it in a directory user {} may write, such as /run/rcptdb", s.message(),
+                 config.user);
+  }
+  return Status::Ok();
 }
 
 int Main(int argc, char** argv) {
@@ -91,20 +157,34 @@ int Main(int argc, char** argv) {
   if (!cl->foreground) {
     Logger::ToSyslog(config->syslog_name, config->syslog_facility);
     Status s = Daemonize();
-    if (!s.ok()) return Fail(s.message());
+    if (!s.ok()) return FailUnbinding(*listeners, s.message());
+  }
+  uid_t run_uid = static_cast<uid_t>(-1);
+  if (!config->user.empty()) {
+    Result<std::pair<uid_t, gid_t>> ids = LookupUser(config->user);
+    if (!ids.ok()) return FailUnbinding(*listeners, ids.status().message());
+    run_uid = ids->first;
   }
   if (!config->pid_file.empty()) {
-    Status s = WritePidFile(config->pid_file);
-    if (!s.ok()) return Fail(s.message());
+    Status s = WritePidFile(config->pid_file, run_uid);
+    if (!s.ok()) return FailUnbinding(*listeners, s.message());
   }
   std::string summary;
   for (const BoundListener& l : *listeners) summary += (summary.empty() ? "" : ", ") + l.str();
+  std::vector<BoundListener> bound_copy = *listeners;
   Server server(*config, loader, std::move(*listeners), fd_limit, cl->foreground);
-  server.Prepare();
   if (!config->user.empty()) {
     Status s = DropPrivileges(config->user);
-    if (!s.ok()) return Fail(s.message());
+    if (s.ok()) s = CheckAsUser(*config, bound_copy);
+    if (!s.ok()) {
+      // Cleaned up as root would need: try, and say what is left.
+      for (const BoundListener& l : bound_copy)
+        if (l.address.kind == ListenAddress::Kind::kUnix) unlink(l.address.path.c_str());
+      if (!config->pid_file.empty()) unlink(config->pid_file.c_str());
+      return Fail(s.message());
+    }
   }
+  server.Prepare();
   LogInfo("starting: {}; database {}; {} threads; max_connections {}", summary, config->database,
           config->threads, config->max_connections);
   return server.Run();

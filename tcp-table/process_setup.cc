@@ -26,8 +26,10 @@
 namespace rcptdb {
 namespace {
 
+// An OS failure: Cause::kIo (kAccess for a permission error).
 Status Errno(const std::string& what) {
-  return Status::Invalid(what + ": " + std::strerror(errno));
+  int err = errno;
+  return Status::Io(what + ": " + std::strerror(err), err == EACCES || err == EPERM);
 }
 
 }  // namespace
@@ -60,13 +62,77 @@ Status Daemonize() {
   return Status::Ok();
 }
 
-Status WritePidFile(const std::string& path) {
+Status WritePidFile(const std::string& path, uid_t uid) {
   std::string tmp = path + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "we");
   if (f == nullptr) return Errno("cannot write pid file " + tmp);
   std::fprintf(f, "%ld\n", static_cast<long>(getpid()));
   if (std::fclose(f) != 0) return Errno("cannot write pid file " + tmp);
+  if (uid != static_cast<uid_t>(-1) && chown(tmp.c_str(), uid, static_cast<gid_t>(-1)) != 0) {
+    Status s = Errno("cannot set the owner of pid file " + tmp);
+    std::remove(tmp.c_str());
+    return s;
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to " + path);
+  return Status::Ok();
+}
+
+Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  int rc = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (rc != 0 || found == nullptr) return Status::Invalid("unknown user \"" + user + "\"");
+  return std::make_pair(pw.pw_uid, pw.pw_gid);
+}
+
+Result<gid_t> LookupGroup(const std::string& group) {
+  std::vector<char> buf(16384);
+  struct group gr {};
+  struct group* found = nullptr;
+  int rc = getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found);
+  if (rc != 0 || found == nullptr) return Status::Invalid("unknown group \"" + group + "\"");
+  return gr.gr_gid;
+}
+
+namespace {
+
+std::string DirectoryOf(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Access denied (or another failure) for what, as the current user.
+Status Denied(const std::string& what) {
+  int err = errno;
+  return Status::Io(what + ": " + std::strerror(err),
+                    err == EACCES || err == EPERM || err == EROFS);
+}
+
+}  // namespace
+
+Status CheckDatabaseAccess(const std::string& path) {
+  std::string dir = DirectoryOf(path);
+  if (access(dir.c_str(), X_OK) != 0) return Denied("cannot reach the database's directory " + dir);
+  if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) return Status::Ok();
+  if (access(path.c_str(), R_OK) != 0) return Denied("cannot read the database " + path);
+  std::string shm = path + "-shm";
+  if (access(shm.c_str(), F_OK) == 0) {
+    if (access(shm.c_str(), R_OK | W_OK) != 0)
+      return Denied("cannot open the database's shared-memory file " + shm +
+                    " read-write (WAL mode needs it)");
+  } else if (access(dir.c_str(), W_OK) != 0) {
+    return Denied("cannot create the database's -shm and -wal files in " + dir +
+                  " (WAL mode needs a directory its readers may write)");
+  }
+  return Status::Ok();
+}
+
+Status CheckRemovable(const std::string& path) {
+  std::string dir = DirectoryOf(path);
+  if (access(dir.c_str(), W_OK | X_OK) != 0)
+    return Denied("cannot remove " + path + " at exit: directory " + dir + " is not writable");
   return Status::Ok();
 }
 
@@ -78,11 +144,11 @@ Status DropPrivileges(const std::string& user) {
   if (rc != 0 || found == nullptr) return Status::Invalid("unknown user \"" + user + "\"");
   if (geteuid() == pw.pw_uid && getuid() == pw.pw_uid) return Status::Ok();
   if (geteuid() != 0)
-    return Status::Invalid("cannot become user " + user + ": not running as root");
+    return Status::Io("cannot become user " + user + ": not running as root", true);
   if (initgroups(pw.pw_name, pw.pw_gid) != 0) return Errno("initgroups " + user);
   if (setgid(pw.pw_gid) != 0) return Errno("setgid " + user);
   if (setuid(pw.pw_uid) != 0) return Errno("setuid " + user);
-  if (pw.pw_uid != 0 && setuid(0) == 0) return Status::Invalid("could regain root after setuid");
+  if (pw.pw_uid != 0 && setuid(0) == 0) return Status::Io("could regain root after setuid");
   return Status::Ok();
 }
 

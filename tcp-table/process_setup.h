@@ -2,15 +2,20 @@
 //
 // Called by main() in this order: RaiseFileLimit (thousands of Postfix
 // connections need descriptors), listeners bound, Daemonize (unless
-// --foreground), WritePidFile, database opened, DropPrivileges (--user),
-// then the worker threads start. Each returns a Status for main() to log.
+// --foreground), WritePidFile, DropPrivileges (--user), CheckDatabaseAccess
+// and CheckRemovable as that user, database opened, then the worker
+// threads start. Each returns a Status for main() to log; OS failures
+// carry Cause::kIo, or kAccess for a permission error.
 //
 // Thread safety: call at startup, before any thread is created.
 #ifndef RCPTDB_PROCESS_SETUP_H
 #define RCPTDB_PROCESS_SETUP_H
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "status.h"
 
@@ -23,8 +28,26 @@ std::size_t RaiseFileLimit();
 // /dev/null. The parent exits 0; only the grandchild returns.
 Status Daemonize();
 
-// Writes our pid to path (atomically, by rename).
-Status WritePidFile(const std::string& path);
+// Writes our pid to path (atomically, by rename), owned by uid unless it
+// is -1, so that the server can remove it after dropping privileges even
+// in a sticky directory.
+Status WritePidFile(const std::string& path, uid_t uid = static_cast<uid_t>(-1));
+
+// Returns the uid and primary gid of user; Invalid if there is none.
+Result<std::pair<uid_t, gid_t>> LookupUser(const std::string& user);
+// Returns the gid of group; Invalid if there is none.
+Result<gid_t> LookupGroup(const std::string& group);
+
+// Checks, as the current user, what a reader of the database at path
+// needs: to search its directory, to read the file, to open its -shm file
+// read-write or, if there is none, to create one in the directory (WAL
+// mode). A missing file passes (the server starts and reports it); the
+// failure names the file or directory and what is missing.
+Status CheckDatabaseAccess(const std::string& path);
+
+// Checks that the current user can remove path at exit: Ok, or kAccess
+// naming the directory that is not writable.
+Status CheckRemovable(const std::string& path);
 
 // Becomes user: initgroups, setgid, setuid; fails if root can be regained.
 // A no-op if we already are that user.

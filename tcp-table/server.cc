@@ -7,11 +7,19 @@
 //   accepted socket is registered directly with the chosen worker's event
 //   loop, so the control thread never touches it again.
 //
-//   Admission: a TCP peer must be on loopback or in allow_networks; the
-//   number of open connections must be under max_connections. A refused
-//   connection is closed at once: Postfix logs it and retries, which is
-//   better than leaving it hanging in the backlog. Refusals over the limit
-//   are logged once per burst, with a line when accepting works again.
+//   Admission: a TCP peer must be on loopback or in allow_networks. Idle
+//   clients never lock out a new one: when the peer has
+//   max_connections_per_peer open, or the server max_connections, an idle
+//   connection (of that peer, or any) is reclaimed to make room, the
+//   choice being ConnectionTable's (socketmap before tcp_table, longest
+//   idle first). Only when every open connection is already being
+//   reclaimed is the new one refused. A refused connection is closed at
+//   once: Postfix logs it and retries, which is better than leaving it
+//   hanging in the backlog. Refusals over the limit are logged once per
+//   burst, with a line when accepting works again. Once a second, the
+//   connections idle past socketmap_idle_timeout or
+//   tcp_table_idle_timeout are reclaimed. Every reclaimed connection is
+//   logged with its peer, idle time and reason.
 //
 //   Drain (SIGTERM): close the listeners, cancel sessions waiting for a
 //   request, let sessions writing a reply finish, and give up on what is
@@ -27,6 +35,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "logger.h"
 #include "session.h"
@@ -54,6 +65,32 @@ std::string PeerName(const asio::generic::stream_protocol::endpoint& ep,
     return fmt::format("[{}]:{}", buf, ntohs(in6->sin6_port));
   }
   return listener.address.str();
+}
+
+// Returns the per-peer cap's key: the IP address of a TCP peer, the user
+// id of a unix-socket peer (all local users share 127.0.0.1; only a unix
+// socket tells them apart). detail gets " uid N pid N" for log lines.
+std::string PeerKey(const asio::generic::stream_protocol::endpoint& ep, int fd,
+                    std::string& detail) {
+  const sockaddr* sa = ep.data();
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+    return buf;
+  }
+  if (sa->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
+    return buf;
+  }
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return "unix";
+  detail = fmt::format(" uid {} pid {}", cred.uid, cred.pid);
+  return fmt::format("uid {}", cred.uid);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 // Returns the socket's protocol, for adopting a bound descriptor.
@@ -130,6 +167,7 @@ int Server::Run() {
   for (std::size_t i = 0; i < acceptors_.size(); ++i)
     asio::co_spawn(control_, Accept(i), asio::detached);
   asio::co_spawn(control_, HandleSignals(), asio::detached);
+  asio::co_spawn(control_, SweepIdle(), asio::detached);
   try {
     control_.run();
   } catch (const std::exception& e) {
@@ -144,7 +182,8 @@ asio::awaitable<void> Server::Accept(std::size_t index) {
   const BoundListener& listener = listeners_[index];
   asio::steady_timer pause(control_);
   while (acceptor.is_open()) {
-    Worker& worker = *workers_[next_worker_++ % workers_.size()];
+    std::size_t worker_index = next_worker_++ % workers_.size();
+    Worker& worker = *workers_[worker_index];
     Socket socket(worker.context());
     Endpoint peer;
     asio::error_code ec;
@@ -157,16 +196,54 @@ asio::awaitable<void> Server::Accept(std::size_t index) {
       co_await pause.async_wait(redirect_error(use_awaitable, ec));
       continue;
     }
-    std::string name = PeerName(peer, listener);
-    if (!Admit(peer, name, listener)) {
+    std::string detail;
+    std::string key = PeerKey(peer, socket.native_handle(), detail);
+    std::string name = PeerName(peer, listener) + detail;
+    if (!Admit(peer, key, name, listener)) {
       socket.close(ec);
       continue;
     }
-    StartSession(worker, std::move(socket), listener, std::move(name));
+    StartSession(worker_index, std::move(socket), listener, std::move(key), std::move(name));
   }
 }
 
-bool Server::Admit(const Endpoint& peer, const std::string& name, const BoundListener& listener) {
+asio::awaitable<void> Server::SweepIdle() {
+  asio::steady_timer tick(control_);
+  for (;;) {
+    tick.expires_after(std::chrono::seconds(1));
+    asio::error_code ec;
+    co_await tick.async_wait(redirect_error(use_awaitable, ec));
+    if (ec || draining_) co_return;
+    auto now = std::chrono::steady_clock::now();
+    for (const std::shared_ptr<Connection>& c : state_->connection_table().Expired(
+             now, config_.socketmap_idle_timeout, config_.tcp_table_idle_timeout)) {
+      bool socketmap = c->protocol() == Connection::Protocol::kSocketmap;
+      Reclaim(c, fmt::format(
+                     "{} {}s", socketmap ? "socketmap_idle_timeout" : "tcp_table_idle_timeout",
+                     (socketmap ? config_.socketmap_idle_timeout : config_.tcp_table_idle_timeout)
+                         .count()));
+    }
+  }
+}
+
+void Server::Reclaim(const std::shared_ptr<Connection>& c, const std::string& reason) {
+  LogInfo("{}: closing {} connection idle for {:.1f}s: {}", c->name(),
+          c->protocol() == Connection::Protocol::kSocketmap ? "socketmap" : "tcp_table",
+          SecondsSince(c->last_active()), reason);
+  asio::post(workers_[c->worker()]->context(), [c] {
+    if (c->on_reclaim) c->on_reclaim();
+  });
+}
+
+bool Server::MakeRoom(const std::string* peer, const std::string& name, const std::string& reason) {
+  std::shared_ptr<Connection> victim = state_->connection_table().PickVictim(peer);
+  if (victim == nullptr) return false;
+  Reclaim(victim, fmt::format("{}, making room for {}", reason, name));
+  return true;
+}
+
+bool Server::Admit(const Endpoint& peer, const std::string& key, const std::string& name,
+                   const BoundListener& listener) {
   const sockaddr* sa = peer.data();
   bool inet = sa->sa_family == AF_INET || sa->sa_family == AF_INET6;
   if (inet && !NetworkList::IsLoopback(sa) && !config_.allow_networks.Contains(sa)) {
@@ -184,19 +261,28 @@ bool Server::Admit(const Endpoint& peer, const std::string& name, const BoundLis
     }
     return false;
   }
-  if (state_->connections.load(std::memory_order_relaxed) >= max_connections_) {
+  ConnectionTable& table = state_->connection_table();
+  std::size_t per_peer = config_.max_connections_per_peer;
+  bool room = true;
+  if (per_peer != 0 && table.ActiveOf(key) >= per_peer)
+    room =
+        MakeRoom(&key, name, fmt::format("{} has max_connections_per_peer {} open", key, per_peer));
+  if (room && table.Active() >= max_connections_)
+    room = MakeRoom(nullptr, name, fmt::format("max_connections {} reached", max_connections_));
+  if (!room) {
     state_->refused.fetch_add(1, std::memory_order_relaxed);
     if (!refusing_)
       LogWarning(
-          "{}: connection to {} refused: {} connections open, the max_connections limit; "
-          "refusing until one closes (logged once per burst)",
-          name, listener.str(), max_connections_);
+          "{}: connection to {} refused: the connection limit is reached and every open "
+          "connection is already being reclaimed (max_connections {}, "
+          "max_connections_per_peer {}); logged once per burst",
+          name, listener.str(), max_connections_, per_peer);
     refusing_ = true;
     ++refused_in_burst_;
     return false;
   }
   if (refusing_) {
-    LogInfo("accepting connections again after refusing {} over max_connections",
+    LogInfo("accepting connections again after refusing {} over the connection limit",
             refused_in_burst_);
     refusing_ = false;
     refused_in_burst_ = 0;
@@ -204,8 +290,14 @@ bool Server::Admit(const Endpoint& peer, const std::string& name, const BoundLis
   return true;
 }
 
-void Server::StartSession(Worker& worker, Socket socket, const BoundListener& listener,
-                          std::string name) {
+void Server::StartSession(std::size_t worker_index, Socket socket, const BoundListener& listener,
+                          std::string key, std::string name) {
+  Worker& worker = *workers_[worker_index];
+  bool socketmap = listener.protocol == BoundListener::Protocol::kSocketmap;
+  std::shared_ptr<Connection> connection = state_->connection_table().Add(
+      std::move(key), name,
+      socketmap ? Connection::Protocol::kSocketmap : Connection::Protocol::kTcpTable, worker_index,
+      std::chrono::steady_clock::now());
   state_->connections.fetch_add(1, std::memory_order_relaxed);
   state_->accepted.fetch_add(1, std::memory_order_relaxed);
   if (listener.address.kind == ListenAddress::Kind::kTcp) {
@@ -219,7 +311,7 @@ void Server::StartSession(Worker& worker, Socket socket, const BoundListener& li
   else
     responder = std::make_unique<SocketmapResponder>(worker, name);
   asio::co_spawn(worker.context(),
-                 RunSession(worker, std::move(socket), std::move(responder), std::move(name)),
+                 RunSession(worker, std::move(socket), std::move(responder), std::move(connection)),
                  asio::detached);
 }
 
@@ -269,6 +361,9 @@ void Server::Reload() {
   n.user = config_.user;
   n.threads = config_.threads;
   n.pid_file = config_.pid_file;
+  n.unix_socket_owner = config_.unix_socket_owner;
+  n.unix_socket_group = config_.unix_socket_group;
+  n.unix_socket_mode = config_.unix_socket_mode;
   config_ = std::move(n);
   LogInfo("reloaded configuration{}{}: database {}, max_connections {}, allow_networks {}",
           config_.config_file.empty() ? "" : " from ", config_.config_file, config_.database,
@@ -277,6 +372,7 @@ void Server::Reload() {
 }
 
 void Server::Drain() {
+  draining_ = true;
   asio::error_code ec;
   for (auto& a : acceptors_) a->close(ec);
   for (auto& w : workers_) w->Drain();
@@ -294,9 +390,21 @@ void Server::Finish() {
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
-  for (const BoundListener& l : listeners_)
-    if (l.address.kind == ListenAddress::Kind::kUnix) unlink(l.address.path.c_str());
+  RemoveRunFiles();
   LogInfo("stopped: {}", state_->Snapshot().Format());
+}
+
+void Server::RemoveRunFiles() {
+  std::vector<std::string> paths;
+  for (const BoundListener& l : listeners_)
+    if (l.address.kind == ListenAddress::Kind::kUnix) paths.push_back(l.address.path);
+  if (!config_.pid_file.empty()) paths.push_back(config_.pid_file);
+  for (const std::string& path : paths)
+    if (unlink(path.c_str()) != 0 && errno != ENOENT)
+      LogWarning(
+          "cannot remove {}: {} (its directory must be writable by the user the server "
+          "runs as)",
+          path, std::strerror(errno));
 }
 
 }  // namespace rcptdb

@@ -6,11 +6,14 @@
 //     admitted connection to the next worker in turn, and handles signals;
 //   - one Worker thread per CPU (threads), each with its own event loop and
 //     database connection, serving the sessions it was handed.
+// Idle connections are reclaimed to make room for new ones and after
+// their idle timeout (server.cc, connection_table.h).
 // Signals: SIGHUP reloads rcptdb.conf (database, busy timeout, logging,
-// allow_networks, max_connections; listeners, user and threads need a
-// restart), SIGUSR1 logs the statistics, SIGTERM and SIGINT drain: stop
-// accepting, cancel idle sessions, let replies being written finish, and
-// return within about one second.
+// allow_networks, the connection limits and idle timeouts; listeners,
+// user, threads, pid file and unix socket settings need a restart),
+// SIGUSR1 logs the statistics, SIGTERM and SIGINT drain: stop accepting,
+// cancel idle sessions, let replies being written finish, remove the unix
+// sockets and the pid file, and return within about one second.
 //
 // Thread safety: construct, Prepare() and Run() from the main thread.
 #ifndef RCPTDB_SERVER_H
@@ -56,8 +59,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Creates the workers and opens the database on each. Call before
-  // dropping privileges.
+  // Creates the workers and opens the database on each. Call after
+  // dropping privileges: every later reopen runs as that user too.
   void Prepare();
   // Serves until SIGTERM or SIGINT; returns the exit status (0).
   int Run();
@@ -68,9 +71,19 @@ class Server {
 
   asio::awaitable<void> Accept(std::size_t index);
   asio::awaitable<void> HandleSignals();
-  bool Admit(const Endpoint& peer, const std::string& peer_name, const BoundListener& listener);
-  void StartSession(Worker& worker, Socket socket, const BoundListener& listener,
-                    std::string peer_name);
+  // Reclaims the connections idle past their timeout, once a second.
+  asio::awaitable<void> SweepIdle();
+  bool Admit(const Endpoint& peer, const std::string& peer_key, const std::string& peer_name,
+             const BoundListener& listener);
+  // Reclaims one idle connection (of *peer if given) for a newcomer;
+  // false if there is none to reclaim.
+  bool MakeRoom(const std::string* peer, const std::string& newcomer, const std::string& reason);
+  // Logs c's reclaim and has its worker close it.
+  void Reclaim(const std::shared_ptr<Connection>& c, const std::string& reason);
+  void StartSession(std::size_t worker_index, Socket socket, const BoundListener& listener,
+                    std::string peer_key, std::string peer_name);
+  // Removes the unix sockets and the pid file (at exit).
+  void RemoveRunFiles();
   void Reload();
   void Drain();
   void Finish();
@@ -91,6 +104,7 @@ class Server {
   std::atomic<std::size_t> workers_done_{0};
   std::size_t next_worker_ = 0;
   std::size_t max_connections_ = 0;
+  bool draining_ = false;
 
   // Refusals over max_connections are logged once per burst.
   bool refusing_ = false;

@@ -12,6 +12,7 @@
 //   server_config.h, rcptdb.conf(5), postconf(5)
 #include "server_config.h"
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -31,9 +32,24 @@ std::string DefaultConfigFile() { return std::string(SYSCONFDIR) + "/rcptdb/rcpt
 
 namespace {
 
-constexpr const char* kNames[] = {
-    "database",        "tcp_table", "socketmap",    "allow_networks",  "user",        "pid_file",
-    "max_connections", "threads",   "busy_timeout", "syslog_facility", "syslog_name", "verbose"};
+constexpr const char* kNames[] = {"database",
+                                  "tcp_table",
+                                  "socketmap",
+                                  "allow_networks",
+                                  "user",
+                                  "pid_file",
+                                  "max_connections",
+                                  "max_connections_per_peer",
+                                  "socketmap_idle_timeout",
+                                  "tcp_table_idle_timeout",
+                                  "unix_socket_owner",
+                                  "unix_socket_group",
+                                  "unix_socket_mode",
+                                  "threads",
+                                  "busy_timeout",
+                                  "syslog_facility",
+                                  "syslog_name",
+                                  "verbose"};
 
 bool KnownName(std::string_view name) {
   for (const char* n : kNames)
@@ -73,6 +89,62 @@ Result<long> ParseNumber(const Setting& s, long min, long max) {
   if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < min || v > max)
     return Bad(s, "expected a number from " + std::to_string(min) + " to " + std::to_string(max));
   return v;
+}
+
+// A time as Postfix writes it: a number with an optional unit, s
+// (seconds, the default), m, h or d.
+Result<std::chrono::seconds> ParseDuration(const Setting& s, long max_seconds) {
+  std::string_view t = Trim(s.value);
+  long unit = 1;
+  if (!t.empty()) {
+    switch (t.back()) {
+      case 's':
+        t.remove_suffix(1);
+        break;
+      case 'm':
+        unit = 60;
+        t.remove_suffix(1);
+        break;
+      case 'h':
+        unit = 3600;
+        t.remove_suffix(1);
+        break;
+      case 'd':
+        unit = 86400;
+        t.remove_suffix(1);
+        break;
+      default:
+        break;
+    }
+  }
+  long v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < 0 ||
+      v > max_seconds / unit)
+    return Bad(s, "expected a time from 0 to " + std::to_string(max_seconds) +
+                      " seconds, with an optional unit s, m, h or d (0 = never)");
+  return std::chrono::seconds(v * unit);
+}
+
+// A file mode in octal, as chmod(1) takes it, without set-id or sticky bits.
+Result<unsigned> ParseMode(const Setting& s) {
+  std::string_view t = Trim(s.value);
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, 8);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v > 0777)
+    return Bad(s, "expected an octal mode from 0 to 0777, such as 0660");
+  return v;
+}
+
+// A user or group name as the system spells it (no lookup here: the
+// name is resolved when the socket is created).
+bool PlainName(std::string_view t) {
+  if (t.empty() || t.size() > 64 || t.front() == '-') return false;
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+          c == '$'))
+      return false;
+  return true;
 }
 
 Result<bool> ParseBool(const Setting& s) {
@@ -143,7 +215,9 @@ int ReadFile(const std::string& path, std::string& out) {
 
 bool ServerConfig::SameListeners(const ServerConfig& other) const {
   return tcp_tables == other.tcp_tables && socketmaps == other.socketmaps && user == other.user &&
-         threads == other.threads && pid_file == other.pid_file;
+         threads == other.threads && pid_file == other.pid_file &&
+         unix_socket_owner == other.unix_socket_owner &&
+         unix_socket_group == other.unix_socket_group && unix_socket_mode == other.unix_socket_mode;
 }
 
 std::string ServerConfig::Dump() const {
@@ -160,6 +234,12 @@ std::string ServerConfig::Dump() const {
   out << "user = " << user << "\n";
   out << "pid_file = " << pid_file << "\n";
   out << "max_connections = " << max_connections << "\n";
+  out << "max_connections_per_peer = " << max_connections_per_peer << "\n";
+  out << "socketmap_idle_timeout = " << socketmap_idle_timeout.count() << "s\n";
+  out << "tcp_table_idle_timeout = " << tcp_table_idle_timeout.count() << "s\n";
+  out << "unix_socket_owner = " << unix_socket_owner << "\n";
+  out << "unix_socket_group = " << unix_socket_group << "\n";
+  out << "unix_socket_mode = 0" << std::oct << unix_socket_mode << std::dec << "\n";
   out << "threads = " << threads << "\n";
   out << "busy_timeout = " << busy_timeout_ms << "\n";
   out << "syslog_facility = " << syslog_facility << "\n";
@@ -221,6 +301,22 @@ Status ApplySetting(ServerConfig& config, const Setting& s) {
     Result<long> v = ParseNumber(s, 1, 1000000);
     if (!v.ok()) return v.status();
     config.max_connections = static_cast<std::size_t>(*v);
+  } else if (n == "max_connections_per_peer") {
+    Result<long> v = ParseNumber(s, 0, 1000000);
+    if (!v.ok()) return v.status();
+    config.max_connections_per_peer = static_cast<std::size_t>(*v);
+  } else if (n == "socketmap_idle_timeout" || n == "tcp_table_idle_timeout") {
+    Result<std::chrono::seconds> v = ParseDuration(s, 30 * 86400);
+    if (!v.ok()) return v.status();
+    (n == "socketmap_idle_timeout" ? config.socketmap_idle_timeout
+                                   : config.tcp_table_idle_timeout) = *v;
+  } else if (n == "unix_socket_owner" || n == "unix_socket_group") {
+    if (!value.empty() && !PlainName(value)) return Bad(s, "expected a user or group name");
+    (n == "unix_socket_owner" ? config.unix_socket_owner : config.unix_socket_group) = value;
+  } else if (n == "unix_socket_mode") {
+    Result<unsigned> v = ParseMode(s);
+    if (!v.ok()) return v.status();
+    config.unix_socket_mode = *v;
   } else if (n == "threads") {
     Result<long> v = ParseNumber(s, 0, 256);
     if (!v.ok()) return v.status();

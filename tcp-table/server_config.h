@@ -14,6 +14,7 @@
 #ifndef RCPTDB_SERVER_CONFIG_H
 #define RCPTDB_SERVER_CONFIG_H
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -45,19 +46,25 @@ struct TcpTableListener {
 };
 
 struct ServerConfig {
-  std::string config_file;                    // the file read, or "" if none existed
-  std::string database;                       // database
-  std::vector<TcpTableListener> tcp_tables;   // tcp_table: MAP=ADDRESS, ...
-  std::vector<ListenAddress> socketmaps;      // socketmap: ADDRESS, ...
-  NetworkList allow_networks;                 // allow_networks: CIDR, ...
-  std::string user;                           // user: "" keeps the uid
-  std::string pid_file;                       // pid_file: "" writes none
-  std::size_t max_connections = 4096;         // max_connections
-  unsigned threads = 0;                       // threads: 0 = one per CPU
-  int busy_timeout_ms = 500;                  // busy_timeout (milliseconds)
-  std::string syslog_facility = "mail";       // syslog_facility
-  std::string syslog_name = "rcptdb-server";  // syslog_name
-  bool verbose = false;                       // verbose: log every lookup
+  std::string config_file;                            // the file read, or "" if none existed
+  std::string database;                               // database
+  std::vector<TcpTableListener> tcp_tables;           // tcp_table: MAP=ADDRESS, ...
+  std::vector<ListenAddress> socketmaps;              // socketmap: ADDRESS, ...
+  NetworkList allow_networks;                         // allow_networks: CIDR, ...
+  std::string user;                                   // user: "" keeps the uid
+  std::string pid_file;                               // pid_file: "" writes none
+  std::size_t max_connections = 4096;                 // max_connections
+  std::size_t max_connections_per_peer = 0;           // max_connections_per_peer: 0 = no cap
+  std::chrono::seconds socketmap_idle_timeout{30};    // socketmap_idle_timeout: 0 = never
+  std::chrono::seconds tcp_table_idle_timeout{3600};  // tcp_table_idle_timeout: 0 = never
+  std::string unix_socket_owner;                      // unix_socket_owner: "" = the user running
+  std::string unix_socket_group;                      // unix_socket_group: "" = its group
+  unsigned unix_socket_mode = 0666;                   // unix_socket_mode (octal)
+  unsigned threads = 0;                               // threads: 0 = one per CPU
+  int busy_timeout_ms = 500;                          // busy_timeout (milliseconds)
+  std::string syslog_facility = "mail";               // syslog_facility
+  std::string syslog_name = "rcptdb-server";          // syslog_name
+  bool verbose = false;                               // verbose: log every lookup
 
   // Returns true iff both listen on the same listeners as the same user
   // with the same threads: what a SIGHUP cannot change.

@@ -1,7 +1,8 @@
 // server_state.h - what every thread of rcptdb-server shares
 //
 // ServerState holds the few things that are not per thread: the database
-// health (to log trouble once, not once per thread), one LookupStats per
+// health (to log trouble once, not once per thread), the table of open
+// connections (which idle one to reclaim), one LookupStats per
 // worker (written by that worker only), the connection counters (written
 // by the accepting thread and by sessions ending) and the verbose switch
 // that SIGHUP may flip.
@@ -16,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "connection_table.h"
 #include "database_health.h"
 #include "lookup_stats.h"
 
@@ -28,6 +30,7 @@ class ServerState {
   }
 
   DatabaseHealth& health() { return health_; }
+  ConnectionTable& connection_table() { return connection_table_; }
   // REQUIRES: i < the worker count given at construction
   LookupStats& stats(std::size_t i) { return *stats_[i]; }
   // Returns the sum of every worker's counters and the connection counts.
@@ -47,6 +50,7 @@ class ServerState {
 
  private:
   DatabaseHealth health_;
+  ConnectionTable connection_table_;
   std::vector<std::unique_ptr<LookupStats>> stats_;
 };
 

@@ -12,6 +12,7 @@
 #include "session.h"
 
 #include <array>
+#include <chrono>
 
 #include "logger.h"
 
@@ -21,11 +22,20 @@ namespace {
 using asio::redirect_error;
 using asio::use_awaitable;
 
-// Keeps the worker's registry and the connection count right on every exit.
+// Keeps the worker's registry, the connection table and the connection
+// count right on every exit.
 class SessionScope {
  public:
-  SessionScope(Worker& worker, Socket& socket) : worker_(worker), it_(worker.Register(&socket)) {}
+  SessionScope(Worker& worker, Socket& socket, const std::shared_ptr<Connection>& connection)
+      : worker_(worker), connection_(connection), it_(worker.Register(&socket)) {
+    connection_->on_reclaim = [&socket] {
+      asio::error_code ec;
+      socket.cancel(ec);
+    };
+  }
   ~SessionScope() {
+    connection_->on_reclaim = nullptr;
+    worker_.state().connection_table().Remove(connection_);
     worker_.Unregister(it_);
     worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -33,6 +43,7 @@ class SessionScope {
 
  private:
   Worker& worker_;
+  std::shared_ptr<Connection> connection_;
   Worker::SessionList::iterator it_;
 };
 
@@ -52,8 +63,9 @@ asio::awaitable<bool> WriteAll(Socket& socket, const std::string& out) {
   co_return true;
 }
 
-asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder) {
-  SessionScope scope(worker, socket);
+asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder,
+                            const std::shared_ptr<Connection>& connection) {
+  SessionScope scope(worker, socket, connection);
   asio::error_code ec;
   socket.non_blocking(true, ec);
   // Requests are small and one is in flight at a time, so a small read
@@ -68,6 +80,7 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
       if (!out.empty()) {
         if (!co_await WriteAll(socket, out)) co_return;
         out.clear();
+        connection->Touch(std::chrono::steady_clock::now());
       }
       if (step.close) {
         socket.shutdown(Socket::shutdown_both, ec);
@@ -77,12 +90,14 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
     }
     // Give back the memory a hostile client made us hold.
     if (pending.capacity() > 4096 && pending.size() < 1024) pending.shrink_to_fit();
-    if (worker.draining()) co_return;
+    if (worker.draining() || connection->reclaimed()) co_return;
     scope.reading(true);
     std::size_t n =
         co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
     scope.reading(false);
-    if (ec) co_return;  // EOF, reset, or cancelled by a drain
+    // EOF, reset, cancelled by a drain or a reclaim; a reclaim that came
+    // with the request wins too: the server counted this connection gone.
+    if (ec || connection->reclaimed()) co_return;
     pending.append(buf.data(), n);
   }
 }
@@ -90,11 +105,12 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
 }  // namespace
 
 asio::awaitable<void> RunSession(Worker& worker, Socket socket,
-                                 std::unique_ptr<Responder> responder, std::string peer) {
+                                 std::unique_ptr<Responder> responder,
+                                 std::shared_ptr<Connection> connection) {
   try {
-    co_await Serve(worker, socket, *responder);
+    co_await Serve(worker, socket, *responder, connection);
   } catch (const std::exception& e) {
-    LogError("{}: session ended by an internal error: {}", peer, e.what());
+    LogError("{}: session ended by an internal error: {}", connection->name(), e.what());
   }
 }
 

@@ -3,9 +3,13 @@
 // RunSession reads requests, lets a Responder answer them and writes the
 // replies, one batch at a time: nothing more is read until every reply so
 // far is written, so a client that never reads stops being served once the
-// socket buffer is full and costs no more memory than one batch. Idle
-// clients are never closed: Postfix keeps its table connections for the
-// life of its processes and logs an error when they break.
+// socket buffer is full and costs no more memory than one batch.
+//
+// The session marks its Connection (connection_table.h) active after each
+// batch of replies is written, and ends when the server reclaims it: the
+// server cancels the socket through Connection::on_reclaim on the worker's
+// thread, and a session that had already received a request when the
+// cancel came ends after it, without answering.
 //
 // While idle a session holds a 512-byte read buffer and an unfinished
 // request, if any (bounded by the codec limits): thousands of idle
@@ -21,16 +25,20 @@
 #include <memory>
 #include <string>
 
+#include "connection_table.h"
 #include "responder.h"
 #include "worker.h"
 
 namespace rcptdb {
 
 // Serves socket until the client closes, an I/O error, a Responder close,
-// or the worker drains. Never throws; decrements the open connection count
-// when it ends. REQUIRES: socket was opened on worker.context().
+// the worker drains or the connection is reclaimed. Never throws;
+// decrements the open connection count and removes connection from the
+// server's ConnectionTable when it ends. REQUIRES: socket was opened on
+// worker.context(); connection came from worker.state().connection_table().
 asio::awaitable<void> RunSession(Worker& worker, Socket socket,
-                                 std::unique_ptr<Responder> responder, std::string peer);
+                                 std::unique_ptr<Responder> responder,
+                                 std::shared_ptr<Connection> connection);
 
 }  // namespace rcptdb
 

@@ -14,7 +14,6 @@
 //   socketmap_responder.h, socketmap_codec.h, socketmap(5)
 #include "socketmap_responder.h"
 
-#include "database_health.h"
 #include "logger.h"
 #include "socketmap_codec.h"
 
@@ -76,9 +75,8 @@ void SocketmapResponder::Answer(const std::string& map, const std::string& key, 
       out += EncodeSocketmapReply(SocketmapReply::kNotFound, "");
       return;
     case MapAnswer::Kind::kTemporary:
-      out +=
-          EncodeSocketmapReply(SocketmapReply::kTemp,
-                               std::string(DatabaseHealth::CauseOf(a.value)) + ", try again later");
+      out += EncodeSocketmapReply(SocketmapReply::kTemp,
+                                  std::string(CauseName(a.cause)) + ", try again later");
       return;
   }
 }

@@ -14,7 +14,6 @@
 //   tcp_table_responder.h, tcp_table_codec.h, tcp_table(5)
 #include "tcp_table_responder.h"
 
-#include "database_health.h"
 #include "logger.h"
 #include "tcp_table_codec.h"
 
@@ -68,9 +67,8 @@ void TcpTableResponder::Answer(std::string_view key, std::string& out) {
       return;
     case MapAnswer::Kind::kTemporary:
       // The cause class only: paths and SQLite details stay in our log.
-      out +=
-          EncodeTcpTableReply(TcpTableReply::kTemporary,
-                              std::string(DatabaseHealth::CauseOf(a.value)) + ", try again later");
+      out += EncodeTcpTableReply(TcpTableReply::kTemporary,
+                                 std::string(CauseName(a.cause)) + ", try again later");
       return;
   }
 }

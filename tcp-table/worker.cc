@@ -2,8 +2,9 @@
 //   worker - one event loop thread with its own database connection
 // DESCRIPTION
 //   Lookup() is where every answer of rcptdb-server is made: it asks the
-//   shared map answers (answers.h) on this thread's LiveStore inside one
-//   read transaction, drops the connection after a temporary failure (the
+//   thread's ResolutionCache, which derives map answers (answers.h) from
+//   the thread's LiveStore inside a read snapshot renewed at most once per
+//   kVisibilityBound, drops the connection after a temporary failure (the
 //   next lookup reopens, which is how a replaced, restored or repaired
 //   file is picked up), reports trouble and recovery to DatabaseHealth,
 //   and counts the answer.
@@ -21,29 +22,33 @@ Worker::Worker(ServerState& state, std::size_t index, std::string database, int 
     : state_(state),
       stats_(state.stats(index)),
       guard_(asio::make_work_guard(*context_)),
-      store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)) {}
+      store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
+      signal_(std::make_unique<SqliteSnapshotSignal>(*store_)),
+      release_timer_(std::make_unique<asio::steady_timer>(*context_)) {}
 
 Worker::~Worker() {
   guard_.reset();
+  // The timer must go before its io_context.
+  release_timer_.reset();
   context_.reset();
 }
 
 void Worker::Warm() {
   Result<Store*> s = store_->Get();
-  if (!s.ok()) state_.health().Failed(s.status().message(), "at startup");
+  if (!s.ok()) state_.health().Failed(s.status().cause(), s.status().message(), "at startup");
 }
 
 MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer) {
   auto start = std::chrono::steady_clock::now();
   MapAnswer answer;
-  Result<Store*> store = store_->Get();
-  if (store.ok()) {
-    // The resolver reads one snapshot per lookup (resolver.h).
-    answer = AnswerMap(**store, map, key);
+  Status ready = Refresh(start);
+  if (ready.ok()) {
+    answer = cache_.Answer(*store_->current(), map, key);
   } else {
     answer.kind = MapAnswer::Kind::kTemporary;
-    answer.value = store.status().message();
+    answer.value = ready.message();
     answer.why = answer.value;
+    answer.cause = ready.cause();
   }
 #if defined(RCPTDB_MUTANT) && RCPTDB_MUTANT == 2
   // Test-only mutant (tests/mutants/run): +detail unknown to Postfix.
@@ -52,8 +57,8 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   stats_.Record(map, answer.kind, std::chrono::steady_clock::now() - start);
   if (answer.kind == MapAnswer::Kind::kTemporary) {
     // Reopen on the next lookup: the file may be replaced or repaired.
-    store_->Invalidate();
-    state_.health().Failed(answer.value,
+    Reset();
+    state_.health().Failed(answer.cause, answer.value,
                            fmt::format("{} map {} key {}", peer, MapName(map), Printable(key)));
   } else {
     state_.health().Succeeded();
@@ -69,6 +74,40 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   return answer;
 }
 
+Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
+  Result<Store*> store = store_->Get();
+  if (!store.ok()) return store.status();
+  // A new connection (a replaced or reopened file): nothing kept holds.
+  if (store_->generation() != generation_) {
+    cache_.Clear();
+    generation_ = store_->generation();
+  }
+  Status s = cache_.Refresh(*signal_, now);
+  if (s.ok() && store_->current() == nullptr) s = Status::Temporary("database connection lost");
+  if (s.ok()) ArmRelease();
+  return s;
+}
+
+void Worker::ArmRelease() {
+  if (release_armed_) return;
+  std::optional<std::chrono::steady_clock::time_point> expiry = cache_.expiry();
+  if (!expiry) return;
+  release_armed_ = true;
+  release_timer_->expires_at(*expiry);
+  release_timer_->async_wait([this](const asio::error_code& ec) {
+    release_armed_ = false;
+    if (ec) return;
+    // Busy workers renew the snapshot themselves; look again at its expiry.
+    if (!cache_.ReleaseIfIdle(*signal_, std::chrono::steady_clock::now())) ArmRelease();
+  });
+}
+
+void Worker::Reset() {
+  signal_->Release();
+  cache_.Clear();
+  store_->Invalidate();
+}
+
 void Worker::Run() {
   try {
     context_->run();
@@ -79,7 +118,10 @@ void Worker::Run() {
 
 void Worker::SetDatabase(std::string database, int busy_timeout_ms) {
   asio::post(*context_, [this, database = std::move(database), busy_timeout_ms]() mutable {
+    signal_.reset();
+    cache_.Clear();
     store_ = std::make_unique<LiveStore>(std::move(database), busy_timeout_ms);
+    signal_ = std::make_unique<SqliteSnapshotSignal>(*store_);
   });
 }
 
@@ -91,6 +133,8 @@ void Worker::Drain() {
       if (s.reading) s.socket->cancel(ec);
     }
     guard_.reset();
+    // A pending release timer would keep the loop running until it fires.
+    release_timer_->cancel();
   });
 }
 

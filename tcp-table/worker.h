@@ -7,6 +7,13 @@
 // start to finish: SQLite answers from the page cache in microseconds, so
 // handing it to another thread would cost more than it saves.
 //
+// Answers come from a ResolutionCache (resolution_cache.h) validated by
+// a SqliteSnapshotSignal: a lookup reuses the worker's read snapshot and
+// its kept answers for at most kVisibilityBound, so a commit is seen by
+// every lookup that starts that long after it. A timer releases the
+// snapshot once the bound has passed, so an idle worker holds nothing that
+// would keep a WAL checkpoint from completing.
+//
 // Drain(): sessions waiting for a request are cancelled at once; a session
 // writing a reply finishes the write and then ends; the loop returns when
 // the last session has ended.
@@ -19,6 +26,8 @@
 
 #include <array>
 #include <asio.hpp>
+#include <chrono>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <optional>
@@ -27,7 +36,9 @@
 
 #include "answers.h"
 #include "live_store.h"
+#include "resolution_cache.h"
 #include "server_state.h"
+#include "sqlite_snapshot_signal.h"
 #include "status.h"
 
 namespace rcptdb {
@@ -39,6 +50,9 @@ struct SessionEntry {
   Socket* socket = nullptr;
   bool reading = false;  // waiting for the next request (safe to cancel)
 };
+
+// How long after a commit a lookup may still see the data from before it.
+inline constexpr std::chrono::microseconds kVisibilityBound = ResolutionCache::kDefaultBound;
 
 class Worker {
  public:
@@ -75,6 +89,13 @@ class Worker {
   bool draining() const { return draining_; }
 
  private:
+  // Opens the store if needed and makes the cache current at now.
+  Status Refresh(std::chrono::steady_clock::time_point now);
+  // Arms the timer that releases the read snapshot once the bound passed.
+  void ArmRelease();
+  // Forgets the snapshot, the kept answers and the connection.
+  void Reset();
+
   ServerState& state_;
   LookupStats& stats_;
   // A pointer, so that ~Worker can destroy suspended sessions (which
@@ -82,6 +103,12 @@ class Worker {
   std::unique_ptr<asio::io_context> context_ = std::make_unique<asio::io_context>(1);
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
   std::unique_ptr<LiveStore> store_;
+  // Declared after store_: it ends its snapshot on store_ when destroyed.
+  std::unique_ptr<SqliteSnapshotSignal> signal_;
+  ResolutionCache cache_;
+  std::uint64_t generation_ = 0;  // store_'s connection the cache is for
+  std::unique_ptr<asio::steady_timer> release_timer_;
+  bool release_armed_ = false;
   SessionList sessions_;
   bool draining_ = false;
 };

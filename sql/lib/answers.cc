@@ -46,7 +46,7 @@ MapAnswer Found(std::string value, std::string why) {
 }
 MapAnswer NotFound(std::string why) { return {MapAnswer::Kind::kNotFound, "", std::move(why)}; }
 MapAnswer Temporary(const Status& s) {
-  return {MapAnswer::Kind::kTemporary, s.message(), s.message()};
+  return {MapAnswer::Kind::kTemporary, s.message(), s.message(), s.cause()};
 }
 
 MapAnswer AnswerDomain(Store& store, std::string_view key) {

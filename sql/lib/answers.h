@@ -44,8 +44,9 @@ std::optional<MapId> ParseMapName(std::string_view name);
 struct MapAnswer {
   enum class Kind { kFound, kNotFound, kTemporary };
   Kind kind = Kind::kNotFound;
-  std::string value;  // kFound: never empty; kTemporary: the cause
-  std::string why;    // one line for logs and `rcptdb check`
+  std::string value;                           // kFound: never empty; kTemporary: the cause
+  std::string why;                             // one line for logs and `rcptdb check`
+  Status::Cause cause = Status::Cause::kNone;  // kTemporary: its cause
 };
 
 // Answers key on map. Database trouble yields kTemporary, never kNotFound.

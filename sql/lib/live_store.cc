@@ -22,7 +22,11 @@ Result<Store*> LiveStore::Get() {
   struct stat st;
   if (stat(path_.c_str(), &st) != 0) {
     store_.reset();
-    return Status::Temporary("cannot open database " + path_ + ": " + std::strerror(errno));
+    int err = errno;
+    Status::Cause cause = err == ENOENT || err == ENOTDIR ? Status::Cause::kMissing
+                          : err == EACCES                 ? Status::Cause::kAccess
+                                                          : Status::Cause::kIo;
+    return Status::Temporary(cause, "cannot open database " + path_ + ": " + std::strerror(err));
   }
   if (store_ && (st.st_dev != dev_ || st.st_ino != ino_)) store_.reset();
   if (!store_) {
@@ -30,6 +34,7 @@ Result<Store*> LiveStore::Get() {
         Store::Open(path_, Store::Mode::kReadOnly, busy_timeout_ms_);
     if (!opened.ok()) return opened.status();
     store_ = std::move(*opened);
+    ++generation_;
     dev_ = st.st_dev;
     ino_ = st.st_ino;
   }

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,11 @@ class LiveStore {
   // Drops the connection after a temporary failure; Get() opens afresh.
   void Invalidate() { store_.reset(); }
   const std::string& path() const { return path_; }
+  // Returns the open Store without checking the file; null if none.
+  Store* current() const { return store_.get(); }
+  // Returns a number that changes whenever Get() opens a new connection,
+  // so that state tied to the old one (a snapshot, a cache) can be dropped.
+  std::uint64_t generation() const { return generation_; }
 
  private:
   std::string path_;
@@ -45,6 +51,7 @@ class LiveStore {
   std::unique_ptr<Store> store_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace rcptdb

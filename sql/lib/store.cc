@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -118,9 +119,45 @@ Store::~Store() {
   sqlite3_close_v2(db_);
 }
 
+namespace {
+
+// Returns the cause of SQLite's most recent failure on db (or of rc when
+// there is no handle): the one place that reads SQLite's error codes.
+// Extended codes first, then the primary code; the system errno tells a
+// missing file from a forbidden one.
+Status::Cause SqliteCause(sqlite3* db, int rc) {
+  using C = Status::Cause;
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  int err = db ? sqlite3_system_errno(db) : 0;
+  switch (ext & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return C::kLocked;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return C::kCorrupt;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+    case SQLITE_READONLY:
+      return C::kAccess;
+    case SQLITE_CANTOPEN:
+      if (err == ENOENT || err == ENOTDIR) return C::kMissing;
+      return err == EACCES || err == EPERM ? C::kAccess : C::kIo;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      return err == EACCES || err == EPERM ? C::kAccess : C::kIo;
+    default:
+      return C::kOther;
+  }
+}
+
+}  // namespace
+
 Status Store::Error(const char* what) const {
-  return Status::Temporary(std::string("database ") + path_ + ": " + what + ": " +
-                           sqlite3_errmsg(db_));
+  return Status::Temporary(SqliteCause(db_, SQLITE_ERROR), std::string("database ") + path_ + ": " +
+                                                               what + ": " + sqlite3_errmsg(db_));
 }
 
 Status Store::Exec(const char* sql) {
@@ -128,7 +165,7 @@ Status Store::Exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    return Status::Temporary("database " + path_ + ": " + msg);
+    return Status::Temporary(SqliteCause(db_, SQLITE_ERROR), "database " + path_ + ": " + msg);
   }
   return Status::Ok();
 }
@@ -150,8 +187,9 @@ Result<sqlite3*> OpenHandle(const std::string& path, int flags, int busy_timeout
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    Status::Cause cause = SqliteCause(db, rc);
     sqlite3_close_v2(db);
-    return Status::Temporary("cannot open database " + path + ": " + msg);
+    return Status::Temporary(cause, "cannot open database " + path + ": " + msg);
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
@@ -165,8 +203,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode, i
   // SQLite would create a missing file in read-write mode; a missing
   // database is trouble to report, not an empty one to invent.
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    return Status::Temporary("cannot open database " + path + ": no such file");
+  if (!std::filesystem::exists(path, ec)) {
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      return Status::Temporary(
+          ec == std::errc::permission_denied ? Status::Cause::kAccess : Status::Cause::kIo,
+          "cannot open database " + path + ": " + ec.message());
+    return Status::Temporary(Status::Cause::kMissing,
+                             "cannot open database " + path + ": no such file");
+  }
   bool ro = mode == Mode::kReadOnly;
   Result<sqlite3*> db =
       OpenHandle(path, ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, busy_timeout_ms);
@@ -180,9 +224,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode, i
   if (*version != kSchemaVersion && !(allow_old_schema && *version < kSchemaVersion)) {
     std::string hint = *version < kSchemaVersion ? " (run rcptdb migrate)" : " (newer rcptdb?)";
     if (*version == 0) hint = " (not an rcptdb database, or run rcptdb init)";
-    return Status::Temporary("database " + path + " has schema version " +
-                             std::to_string(*version) + ", this build knows " +
-                             std::to_string(kSchemaVersion) + hint);
+    return Status::Temporary(Status::Cause::kWrongVersion,
+                             "database " + path + " has schema version " +
+                                 std::to_string(*version) + ", this build knows " +
+                                 std::to_string(kSchemaVersion) + hint);
   }
   return store;
 }
@@ -282,6 +327,7 @@ enum Slot {
   kSlotBeginRead,
   kSlotCommit,
   kSlotRollback,
+  kSlotDataVersion,
 };
 
 #define DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
@@ -619,6 +665,15 @@ bool Store::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 Status Store::BeginRead() { return RunControl(kSlotBeginRead, "BEGIN"); }
 Status Store::Commit() { return RunControl(kSlotCommit, "COMMIT"); }
 void Store::Rollback() { RunControl(kSlotRollback, "ROLLBACK"); }
+
+// Inside a read transaction this also pins the snapshot: the PRAGMA reads
+// the file, so a deferred BEGIN takes its WAL read lock here.
+Result<std::uint64_t> Store::DataVersion() {
+  Statement& st = Prepare(kSlotDataVersion, "PRAGMA data_version");
+  ResetOnExit<Statement> r{st};
+  if (st.Step() != SQLITE_ROW) return Error("reading the data version");
+  return static_cast<std::uint64_t>(st.Int(0));
+}
 
 Status Store::BackupTo(const std::string& dest_path) {
   std::error_code ec;

@@ -140,6 +140,11 @@ class Store {
   bool InTransaction() const;
   Status Commit();
   void Rollback();
+  // Returns SQLite's PRAGMA data_version: it differs from the value read
+  // before on this connection iff another connection committed in between.
+  // Inside a read transaction it is the snapshot's, and reading it starts
+  // the snapshot.
+  Result<std::uint64_t> DataVersion();
 
   // Copies the whole database to a new file with SQLite's online backup.
   Status BackupTo(const std::string& dest_path);

@@ -2,21 +2,28 @@
 //   loadgen - tcp_table load generator with Postfix's connection habits
 // SYNOPSIS
 //   loadgen --port PORT [--host 127.0.0.1] [--connections 64] [--seconds 5]
-//           [--warmup 1] [--mailboxes 1000000] [--domain bench.example]
-//           [--hit-ratio 0.5] [--seed 1]
+//           [--warmup 1] [--mailboxes 1000000] [--aliases 0]
+//           [--domain bench.example] [--catchall-domain DOMAIN]
+//           [--seed 1] [--no-verify]
 // DESCRIPTION
 //   Opens N persistent connections, like N Postfix processes each holding
 //   one tcp_table connection, and keeps exactly one request in flight on
-//   each: "get KEY\n", wait for the whole reply line, send the next. Keys
-//   are random: with probability hit-ratio an existing mailbox
-//   userNNN@DOMAIN (NNN < mailboxes), else a missing one. One thread, one
-//   epoll loop, so the generator takes one core and no more.
+//   each: "get KEY\n", wait for the whole reply line, send the next. One
+//   thread, one epoll loop, so the generator takes one core and no more.
+//
+//   Keys are random, from the fixed mix of key_mix.h whose answers are
+//   known in advance (mailboxes, +detail, aliases, catch-all, 50 % unknown
+//   users). Every reply is checked against its key's class: 2xx where found is
+//   expected, 5xx where not found is; anything else counts as "wrong".
+//   --no-verify skips that check (for the null server, which finds
+//   nothing).
 //
 //   Prints one line:
 //     connections=N seconds=S lookups=L rate=R/s p50=Xus p99=Yus p999=Zus
-//     found=F notfound=G other=H errors=E
+//     found=F notfound=G other=H errors=E wrong=W expected_found=P%
 //   Latency is the round trip seen by the client, reply fully read.
-//   Exit status 1 if a connection failed or any reply was not 2xx/5xx.
+//   Exit status 1 if a connection failed, a reply was neither 2xx nor 5xx,
+//   or (unless --no-verify) any reply was wrong for its key.
 // SEE ALSO
 //   tests/bench/run-bench, tcp_table(5)
 #include <arpa/inet.h>
@@ -36,6 +43,8 @@
 #include <string>
 #include <vector>
 
+#include "key_mix.h"
+
 namespace {
 
 struct Options {
@@ -45,22 +54,31 @@ struct Options {
   double seconds = 5;
   double warmup = 1;
   long mailboxes = 1000000;
+  long aliases = 0;
   std::string domain = "bench.example";
-  double hit_ratio = 0.5;
+  std::string catchall_domain;
   unsigned seed = 1;
+  bool verify = true;
 };
 
 struct Conn {
   int fd = -1;
   std::string in;
   std::chrono::steady_clock::time_point sent;
+  bool expect_found = false;  // what the request in flight must get
 };
 
 using Clock = std::chrono::steady_clock;
 
 bool ParseOptions(int argc, char** argv, Options& o) {
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     std::string k = argv[i];
+    if (k == "--no-verify") {
+      o.verify = false;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) return false;
     const char* v = argv[i + 1];
     if (k == "--host")
       o.host = v;
@@ -74,16 +92,18 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.warmup = std::atof(v);
     else if (k == "--mailboxes")
       o.mailboxes = std::atol(v);
+    else if (k == "--aliases")
+      o.aliases = std::atol(v);
     else if (k == "--domain")
       o.domain = v;
-    else if (k == "--hit-ratio")
-      o.hit_ratio = std::atof(v);
+    else if (k == "--catchall-domain")
+      o.catchall_domain = v;
     else if (k == "--seed")
       o.seed = static_cast<unsigned>(std::atol(v));
     else
       return false;
   }
-  return o.port > 0 && o.connections > 0 && o.seconds > 0;
+  return o.port > 0 && o.connections > 0 && o.seconds > 0 && o.mailboxes > 0 && o.aliases >= 0;
 }
 
 int Connect(const Options& o) {
@@ -101,25 +121,10 @@ int Connect(const Options& o) {
   return fd;
 }
 
-class Generator {
- public:
-  explicit Generator(const Options& o) : o_(o), rng_(o.seed), pick_(0, o.mailboxes - 1) {}
-
-  std::string NextRequest() {
-    bool hit = coin_(rng_) < o_.hit_ratio;
-    return std::string("get ") + (hit ? "user" : "nouser") + std::to_string(pick_(rng_)) + "@" +
-           o_.domain + "\n";
-  }
-
- private:
-  const Options& o_;
-  std::mt19937_64 rng_;
-  std::uniform_int_distribution<long> pick_;
-  std::uniform_real_distribution<double> coin_{0.0, 1.0};
-};
+using Generator = rcptdb::bench::KeyMix;
 
 bool Send(Conn& c, Generator& gen) {
-  std::string req = gen.NextRequest();
+  std::string req = "get " + gen.Next(c.expect_found) + "\n";
   c.sent = Clock::now();
   // A request is far below the socket buffer: one write suffices.
   return write(c.fd, req.data(), req.size()) == static_cast<ssize_t>(req.size());
@@ -132,10 +137,12 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: loadgen --port PORT [--host H] [--connections N] [--seconds S] "
-                 "[--warmup S] [--mailboxes M] [--domain D] [--hit-ratio R] [--seed N]\n");
+                 "[--warmup S] [--mailboxes M] [--aliases A] [--domain D] [--catchall-domain D] "
+                 "[--seed N] [--no-verify]\n");
     return 2;
   }
-  Generator gen(o);
+  Generator gen(
+      rcptdb::bench::KeyMix::Options{o.mailboxes, o.aliases, o.domain, o.catchall_domain, o.seed});
   int ep = epoll_create1(0);
   std::vector<Conn> conns(static_cast<std::size_t>(o.connections));
   for (std::size_t i = 0; i < conns.size(); ++i) {
@@ -147,7 +154,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::uint32_t> samples;  // microseconds, after warm-up
   samples.reserve(1 << 22);
-  std::uint64_t found = 0, notfound = 0, other = 0, errors = 0;
+  std::uint64_t found = 0, notfound = 0, other = 0, errors = 0, wrong = 0;
   auto start = Clock::now();
   auto measure_from =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
@@ -181,6 +188,7 @@ int main(int argc, char** argv) {
         ++notfound;
       else
         ++other;
+      if ((code == '2') != c.expect_found) ++wrong;
       c.in.erase(0, lf + 1);
       if (measuring && c.sent >= measure_from)
         samples.push_back(static_cast<std::uint32_t>(
@@ -196,11 +204,18 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "connections=%d seconds=%.1f lookups=%zu rate=%.0f/s p50=%uus p99=%uus p999=%uus "
-      "found=%llu notfound=%llu other=%llu errors=%llu\n",
+      "found=%llu notfound=%llu other=%llu errors=%llu wrong=%llu expected_found=%.1f%%\n",
       o.connections, o.seconds, samples.size(), static_cast<double>(samples.size()) / o.seconds,
       q(0.5), q(0.99), q(0.999), static_cast<unsigned long long>(found),
       static_cast<unsigned long long>(notfound), static_cast<unsigned long long>(other),
-      static_cast<unsigned long long>(errors));
+      static_cast<unsigned long long>(errors), static_cast<unsigned long long>(wrong),
+      gen.expected_found_percent());
   for (Conn& c : conns) close(c.fd);
-  return (other || errors) ? 1 : 0;
+  if (other || errors) return 1;
+  if (o.verify && wrong) {
+    std::fprintf(stderr, "loadgen: %llu replies were wrong for their keys\n",
+                 static_cast<unsigned long long>(wrong));
+    return 1;
+  }
+  return 0;
 }

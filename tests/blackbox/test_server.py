@@ -295,15 +295,19 @@ class MapTest(ServerTest):
         self.assertNotEqual(rc, 0)
         self.assertIn("permanent error", err)
 
-    def test_provisioning_is_visible_on_the_next_lookup(self):
+    def test_provisioning_is_visible_after_the_bound(self):
+        # rcptdb-server(8): visible within 1 ms of the commit
+        # (test_visibility.py tests the bound itself, under load).
         s = self.connect("recipients")
         sm = self.connect("socketmap")
         self.assertEqual(self.tcp_get(s, "new@example.com"), "500 not%20found\n")
         db = reference_data.connect(self.db)
         db.execute("INSERT INTO mailboxes (address) VALUES ('new@example.com')")
+        time.sleep(0.002)
         self.assertEqual(self.tcp_get(s, "new@example.com"), "200 mailbox\n")
         self.assertEqual(self.sm_get(sm, "recipients", "new@example.com"), "OK mailbox")
         db.execute("UPDATE mailboxes SET active = 0 WHERE address = 'new@example.com'")
+        time.sleep(0.002)
         self.assertEqual(self.tcp_get(s, "new@example.com"), "500 not%20found\n")
         db.close()
 
@@ -508,6 +512,8 @@ class LifecycleTest(ServerTest):
 
     def test_user_drops_privileges(self):
         os.chmod(self.db, 0o644)
+        # SQLite's WAL readers create -shm and -wal next to the database.
+        os.chown(self.dir, pwd.getpwnam("nobody").pw_uid, -1)
         self.start_server("--user", "nobody")
         uid = int(subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True,
                                  check=True).stdout)
@@ -714,34 +720,28 @@ class HostileTest(ServerTest):
 class AdmissionTest(ServerTest):
     """max_connections and allow_networks."""
 
-    def test_max_connections_refuses_and_logs_once_per_burst(self):
+    def test_max_connections_reclaims_the_longest_idle_connection(self):
         self.start_server("--max-connections", "10")
         time.sleep(0.5)  # the start-up probes' connections have ended
         socks = [self.connect("recipients") for _ in range(10)]
         for s in socks:
             self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+        # Five more: each is served, and the connection idle longest gives way.
         extra = [self.connect("recipients") for _ in range(5)]
         for s in extra:
             s.settimeout(5)
-            s.sendall(b"get alice@example.com\n")
+            self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+        for s in socks[:5]:
+            s.settimeout(5)
             try:
                 self.assertEqual(s.recv(100), b"")
             except ConnectionResetError:
                 pass
-        self.assertEqual(self.log().count("the max_connections limit"), 1, self.log())
-        for s in socks:
-            s.close()
-        deadline = time.monotonic() + 5
-        while True:
-            s = self.connect("recipients")
-            try:
-                if self.tcp_get(s, "alice@example.com") == "200 mailbox\n":
-                    break
-            except ConnectionResetError:
-                pass
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.1)
-        self.assertIn("accepting connections again after refusing", self.log())
+        for s in socks[5:]:
+            self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+        self.assertEqual(self.log().count("max_connections 10 reached, making room"), 5,
+                         self.log())
+        self.assertNotIn("refused", self.log())
 
     def _outside_address(self):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:

@@ -1,0 +1,94 @@
+// resolution_cache.h - a reader's answers, reused while the data is unchanged
+//
+// A long-running reader (one rcptdb-server thread) keeps the answers it
+// gave, keyed by lookup key, and reuses them while its ChangeSignal
+// (change_signal.h) reports no change. The signal is asked at most once per
+// bound (default 1 ms): a change committed at time T is seen by every
+// lookup that starts at T + bound or later, and by some that start sooner.
+// That bound is the reader's documented visibility promise.
+//
+// One Resolution per key serves every address map asked for that key
+// (Postfix asks recipients, access, aliases and transport for the same
+// recipient within milliseconds); each map's answer is derived from it on
+// first use (answers.h) and kept. Temporary failures are never kept.
+//
+// The cache holds at most capacity keys and forgets them all when full:
+// cheaper than an LRU list, and a reader whose keys do not repeat loses
+// nothing it would have used.
+//
+// Thread safety: one ResolutionCache per reader thread, like the Store.
+#ifndef RCPTDB_RESOLUTION_CACHE_H
+#define RCPTDB_RESOLUTION_CACHE_H
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "answers.h"
+#include "change_signal.h"
+#include "resolver.h"
+#include "status.h"
+#include "store.h"
+
+namespace rcptdb {
+
+class ResolutionCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::microseconds kDefaultBound{1000};
+  static constexpr std::size_t kDefaultCapacity = 4096;
+
+  explicit ResolutionCache(std::chrono::microseconds bound = kDefaultBound,
+                           std::size_t capacity = kDefaultCapacity)
+      : bound_(bound), capacity_(capacity) {}
+
+  // Makes the cache current for a lookup at now: polls signal if bound has
+  // passed since the last poll (or none is in force), and forgets every
+  // answer if the signal reports a change. On trouble returns the status,
+  // forgets everything and polls again next time.
+  Status Refresh(ChangeSignal& signal, Clock::time_point now);
+  // Releases the signal (its read snapshot) iff bound has passed since the
+  // last poll; returns true iff it did. The next Refresh() polls again.
+  bool ReleaseIfIdle(ChangeSignal& signal, Clock::time_point now);
+  // Returns when the poll in force runs out (the time for ReleaseIfIdle);
+  // nullopt if none is in force.
+  std::optional<Clock::time_point> expiry() const;
+  // Forgets every answer; the next Refresh() polls.
+  void Clear();
+
+  // Returns the answer to key on map: kept, or derived now and kept.
+  // The reference is valid until the next call on this cache.
+  // REQUIRES: the last Refresh() returned Ok; store is what it polled.
+  const MapAnswer& Answer(Store& store, MapId map, std::string_view key);
+
+  std::chrono::microseconds bound() const { return bound_; }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::optional<Result<Resolution>> resolution;  // never a Temporary one
+    std::array<std::optional<MapAnswer>, std::size(kAllMaps)> answers;
+  };
+  // Lets find() take a string_view: no allocation for a cache hit.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::chrono::microseconds bound_;
+  std::size_t capacity_;
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;
+  std::optional<Clock::time_point> polled_at_;  // the poll in force
+  std::optional<std::uint64_t> token_;          // what that poll returned
+  MapAnswer uncached_;                          // a Temporary answer
+};
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,49 @@
+// NAME
+//   sqlite_snapshot_signal - renew a read snapshot and report its version
+// DESCRIPTION
+//   The snapshot belongs to one connection of the LiveStore. If the
+//   LiveStore has since reopened (a failure, a replaced file), the old
+//   connection and its snapshot are gone with it: nothing to end then.
+// SEE ALSO
+//   sqlite_snapshot_signal.h, change_signal.h, live_store.h
+#include "sqlite_snapshot_signal.h"
+
+namespace rcptdb {
+
+bool SqliteSnapshotSignal::holding() const {
+  return open_ && generation_ == live_.generation() && live_.current() != nullptr;
+}
+
+void SqliteSnapshotSignal::Release() {
+  if (holding()) {
+    Store* store = live_.current();
+    if (!store->Commit().ok()) store->Rollback();
+  }
+  open_ = false;
+}
+
+Result<std::uint64_t> SqliteSnapshotSignal::Poll() {
+  Release();
+  Result<Store*> got = live_.Get();
+  if (!got.ok()) return got.status();
+  Store& store = **got;
+  // A caller's own transaction is its own business: read inside it.
+  bool own = !store.InTransaction();
+  if (own) {
+    Status begun = store.BeginRead();
+    if (!begun.ok()) return begun;
+  }
+  // Reading the version starts the snapshot (a deferred BEGIN reads nothing).
+  Result<std::uint64_t> version = store.DataVersion();
+  if (!version.ok()) {
+    if (own) store.Rollback();
+    return version.status();
+  }
+  open_ = own;
+  generation_ = live_.generation();
+  // The generation goes in the high bits: a new connection may restart
+  // its counter at a value the old one had.
+  return (generation_ << 40) ^ *version;
+}
+
+}  // namespace rcptdb

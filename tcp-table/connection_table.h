@@ -1,0 +1,126 @@
+// connection_table.h - every open connection, and which to reclaim
+//
+// Idle clients must never lock out a new one (a local user can open
+// thousands of connections and send nothing). The ConnectionTable knows
+// every open connection: its peer (the per-peer cap's key), its protocol
+// and when it last finished a request. It answers the two questions the
+// server's reclaim policy asks:
+//   - PickVictim(): the limit (max_connections, or a peer's
+//     max_connections_per_peer) is reached and a client is knocking: which
+//     open connection gives way? The longest-idle socketmap connection
+//     first (Postfix's socketmap client reconnects transparently: it closes
+//     idle connections itself after 10 s and retries once on EOF), then the
+//     longest-idle tcp_table connection (Postfix's tcp_table client logs a
+//     warning and sleeps 1 s before it reconnects).
+//   - Expired(): which connections have been idle past their protocol's
+//     idle timeout (socketmap: short; tcp_table: long; 0 = never).
+// A connection is idle from its accept, or from the moment its last reply
+// was written, until the next request is complete: a client trickling
+// bytes of a request stays idle. The table only chooses; the server closes
+// (by cancelling the session's socket on its worker) and logs.
+//
+// Thread safety: every method may be called from any thread. Add, Remove
+// and the choosing methods take a mutex; Connection::Touch() and the
+// reclaimed flag are atomics, so a session marks progress without a lock.
+#ifndef RCPTDB_CONNECTION_TABLE_H
+#define RCPTDB_CONNECTION_TABLE_H
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace rcptdb {
+
+class ConnectionTable;
+
+// One open connection. The strings and numbers are fixed at Add().
+class Connection {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Protocol { kTcpTable, kSocketmap };
+
+  Connection(std::string peer, std::string name, Protocol protocol, std::size_t worker,
+             Clock::time_point now)
+      : peer_(std::move(peer)), name_(std::move(name)), protocol_(protocol), worker_(worker) {
+    Touch(now);
+  }
+
+  // The per-peer cap's key: an IP address, or "uid N" on a unix socket.
+  const std::string& peer() const { return peer_; }
+  // The peer and the listener, for log lines.
+  const std::string& name() const { return name_; }
+  Protocol protocol() const { return protocol_; }
+  // The index of the worker serving it.
+  std::size_t worker() const { return worker_; }
+
+  // Records that a request was answered at now: the idle time restarts.
+  void Touch(Clock::time_point now) {
+    last_active_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  Clock::time_point last_active() const {
+    return Clock::time_point(Clock::duration(last_active_.load(std::memory_order_relaxed)));
+  }
+  // True once the table chose it: the session must end at its next step.
+  bool reclaimed() const { return reclaimed_.load(std::memory_order_relaxed); }
+
+  // Set by the session to cancel its socket; set, cleared and run on the
+  // serving worker's thread only.
+  std::function<void()> on_reclaim;
+
+ private:
+  friend class ConnectionTable;
+  std::string peer_;
+  std::string name_;
+  Protocol protocol_;
+  std::size_t worker_;
+  std::atomic<Clock::duration::rep> last_active_{0};
+  std::atomic<bool> reclaimed_{false};
+  std::list<std::shared_ptr<Connection>>::iterator self_;  // under the table's mutex
+};
+
+class ConnectionTable {
+ public:
+  using Clock = Connection::Clock;
+
+  // Registers a new connection; Remove() it when it closes.
+  std::shared_ptr<Connection> Add(std::string peer, std::string name, Connection::Protocol protocol,
+                                  std::size_t worker, Clock::time_point now);
+  // Forgets c. REQUIRES: c came from Add() on this table, not yet removed.
+  void Remove(const std::shared_ptr<Connection>& c);
+
+  // Returns the number of open connections, reclaimed ones included.
+  std::size_t size() const;
+  // Returns the number of open connections that are not being reclaimed:
+  // what counts against max_connections.
+  std::size_t Active() const;
+  // Returns how many of peer's connections are not being reclaimed.
+  std::size_t ActiveOf(const std::string& peer) const;
+
+  // Chooses the connection to close to make room (see above), among all
+  // or only among peer's (peer non-null); marks it reclaimed. Returns null
+  // if every candidate is already being reclaimed.
+  std::shared_ptr<Connection> PickVictim(const std::string* peer = nullptr);
+  // Returns the connections idle at now longer than their protocol's
+  // timeout (a zero timeout never expires), marked reclaimed.
+  std::vector<std::shared_ptr<Connection>> Expired(Clock::time_point now,
+                                                   std::chrono::seconds socketmap_timeout,
+                                                   std::chrono::seconds tcp_table_timeout);
+
+ private:
+  void MarkLocked(Connection& c);
+  mutable std::mutex mutex_;
+  std::list<std::shared_ptr<Connection>> all_;
+  std::unordered_map<std::string, std::size_t> active_by_peer_;
+  std::size_t reclaiming_ = 0;
+};
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,154 @@
+"""test_visibility - rcptdb-server's visibility bound, under load.
+
+rcptdb-server answers from a read snapshot and a cache that it renews at
+most once per VISIBILITY_BOUND (1 ms, rcptdb-server(8) "DATABASE"). The
+promise: a lookup that starts that long after a commit sees it, over
+tcp_table and socketmap alike, however busy the server is. And readers
+renewing their snapshots must never keep a WAL checkpoint from completing,
+so the WAL file does not grow without bound under continuous load.
+
+Load comes from client threads that keep both worker threads busy with
+lookups on their own connections for the whole test.
+"""
+import os
+import random
+import socket
+import sqlite3
+import threading
+import time
+
+import harness
+import reference_data
+import test_server
+
+# The documented bound (rcptdb-server(8), README), plus Python's timer slack.
+VISIBILITY_BOUND = 0.001
+WAIT = VISIBILITY_BOUND + 0.0005
+
+
+class Load:
+    """Client threads asking random keys over both protocols until stopped."""
+
+    def __init__(self, test, threads=4):
+        self.test = test
+        self.stop = threading.Event()
+        self.lookups = 0
+        self.errors = []
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
+                        for i in range(threads)]
+
+    def run(self, i):
+        keys = ["alice@example.com", "nobody@example.com", "sales@example.com",
+                "random@example.org", "bob@example.net", "listed@relay.example"]
+        try:
+            with socket.create_connection(("127.0.0.1", self.test.ports["recipients"]),
+                                          timeout=10) as tcp, \
+                 socket.create_connection(("127.0.0.1", self.test.sm_port), timeout=10) as sm:
+                rnd = random.Random(i)
+                while not self.stop.is_set():
+                    key = rnd.choice(keys)
+                    tcp.sendall(f"get {key}\n".encode())
+                    reply = test_server.recv_line(tcp)
+                    if not reply.startswith((b"200 ", b"500 ")):
+                        self.errors.append(reply)
+                    sm.sendall(test_server.netstring(f"recipients {key}"))
+                    reply = test_server.recv_netstring(sm)
+                    if reply is None or not reply.startswith((b"OK", b"NOTFOUND")):
+                        self.errors.append(reply)
+                    self.lookups += 2
+        except OSError as e:
+            self.errors.append(repr(e))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(10)
+        self.test.assertEqual(self.errors, [], "the load itself must be served")
+        self.test.assertGreater(self.lookups, 100, "the load must have run")
+
+
+class VisibilityTest(test_server.ServerTest):
+    def setUp(self):
+        super().setUp()
+        self.start_server()
+        self.db_rw = reference_data.connect(self.db)
+        self.addCleanup(self.db_rw.close)
+
+    def clients(self):
+        """Several connections per protocol: each worker thread gets some."""
+        tcp = [self.connect("recipients") for _ in range(4)]
+        sm = [self.connect("socketmap") for _ in range(4)]
+        return tcp, sm
+
+    def commit(self, sql, *args):
+        self.db_rw.execute(sql, args)
+        # The bound counts from the moment the commit has returned.
+        time.sleep(WAIT)
+
+    def assert_everywhere(self, tcp, sm, key, tcp_reply, sm_reply, what):
+        for s in tcp:
+            self.assertEqual(self.tcp_get(s, key), tcp_reply, what)
+        for s in sm:
+            self.assertEqual(self.sm_get(s, "recipients", key), sm_reply, what)
+
+    def test_add_disable_delete_are_seen_after_the_bound_under_load(self):
+        tcp, sm = self.clients()
+        key = "fresh@example.com"
+        with Load(self):
+            for round_ in range(20):
+                # Warm every connection's worker so it holds a snapshot.
+                self.assert_everywhere(tcp, sm, key, "500 not%20found\n", "NOTFOUND ",
+                                       f"round {round_}: before the add")
+                self.commit("INSERT INTO mailboxes (address) VALUES (?)", key)
+                self.assert_everywhere(tcp, sm, key, "200 mailbox\n", "OK mailbox",
+                                       f"round {round_}: add")
+                self.commit("UPDATE mailboxes SET active = 0 WHERE address = ?", key)
+                self.assert_everywhere(tcp, sm, key, "500 not%20found\n", "NOTFOUND ",
+                                       f"round {round_}: disable")
+                self.commit("UPDATE mailboxes SET active = 1 WHERE address = ?", key)
+                self.assert_everywhere(tcp, sm, key, "200 mailbox\n", "OK mailbox",
+                                       f"round {round_}: enable")
+                self.commit("DELETE FROM mailboxes WHERE address = ?", key)
+                self.assert_everywhere(tcp, sm, key, "500 not%20found\n", "NOTFOUND ",
+                                       f"round {round_}: delete")
+
+    def test_alias_change_is_seen_after_the_bound_under_load(self):
+        tcp, sm = self.clients()
+        key = "newalias@example.com"
+        with Load(self):
+            self.assert_everywhere(tcp, sm, key, "500 not%20found\n", "NOTFOUND ", "before")
+            self.commit("INSERT INTO aliases (source, target) VALUES (?, ?)", key,
+                        "bob@example.com")
+            self.assert_everywhere(tcp, sm, key, "200 alias\n", "OK alias", "alias added")
+            self.commit("UPDATE mailboxes SET active = 0 WHERE address = 'bob@example.com'")
+            self.assert_everywhere(tcp, sm, key, "500 not%20found\n", "NOTFOUND ",
+                                   "its only target disabled")
+
+    def test_checkpoint_completes_under_continuous_load(self):
+        self.db_rw.execute("PRAGMA busy_timeout = 2000")
+        wal = self.db + "-wal"
+        sizes = []
+        with Load(self):
+            for i in range(1500):
+                self.db_rw.execute("INSERT INTO mailboxes (address) VALUES (?)",
+                                   (f"churn{i}@example.com",))
+                if i % 100 == 99:
+                    sizes.append(os.path.getsize(wal))
+            busy, log, done = self.db_rw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            after = os.path.getsize(wal)
+        self.assertEqual(busy, 0, "TRUNCATE checkpoint blocked by readers under load")
+        self.assertEqual((log, done), (0, 0))
+        self.assertEqual(after, 0, "the WAL is emptied")
+        # SQLite's automatic checkpoints keep restarting the WAL meanwhile:
+        # 1500 commits of a few pages each would be ~15 MiB otherwise.
+        self.assertLess(max(sizes), 8 * 2**20, f"WAL sizes during the run: {sizes}")
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()

@@ -1,0 +1,189 @@
+// resolution_cache_test - the visibility bound of a cached reader
+//
+// A ResolutionCache over a SqliteSnapshotSignal must give kept answers only
+// within its bound, see every commit once the bound has passed since it,
+// and release its read snapshot when idle, so that a checkpoint completes.
+// Time is passed in explicitly: the tests never sleep.
+#include "resolution_cache.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "fixture.h"
+#include "live_store.h"
+#include "sqlite_snapshot_signal.h"
+
+namespace rcptdb {
+namespace {
+
+using test::CreateFilled;
+using test::MakeMailbox;
+using test::Must;
+using test::TempDatabase;
+using Clock = ResolutionCache::Clock;
+using std::chrono::microseconds;
+
+constexpr microseconds kBound{1000};
+
+class ResolutionCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CreateFilled(db_.path());
+    Result<std::unique_ptr<Store>> w = Store::Open(db_.path(), Store::Mode::kReadWrite);
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    writer_ = std::move(*w);
+  }
+
+  // The answer on map for key at time now, as rcptdb-server's worker asks.
+  MapAnswer At(Clock::time_point now, MapId map, const std::string& key) {
+    Status s = cache_.Refresh(signal_, now);
+    EXPECT_TRUE(s.ok()) << s.message();
+    if (!s.ok()) return {};
+    return cache_.Answer(*live_.current(), map, key);
+  }
+  bool Found(Clock::time_point now, const std::string& key) {
+    return At(now, MapId::kRecipients, key).kind == MapAnswer::Kind::kFound;
+  }
+
+  TempDatabase db_;
+  std::unique_ptr<Store> writer_;
+  LiveStore live_{db_.path()};
+  SqliteSnapshotSignal signal_{live_};
+  ResolutionCache cache_{kBound};
+};
+
+TEST_F(ResolutionCacheTest, DisableIsSeenOnceTheBoundHasPassed) {
+  Clock::time_point t0 = Clock::now();
+  ASSERT_TRUE(Found(t0, "alice@example.com"));
+  Mailbox off = MakeMailbox("alice@example.com", false);
+  Must(writer_->UpdateMailbox(off));
+  EXPECT_TRUE(Found(t0 + kBound / 2, "alice@example.com")) << "kept within the bound";
+  EXPECT_FALSE(Found(t0 + kBound, "alice@example.com")) << "the bound has passed";
+  EXPECT_EQ(At(t0 + kBound, MapId::kAccess, "alice@example.com").value,
+            "550 5.2.1 Mailbox disabled");
+}
+
+TEST_F(ResolutionCacheTest, AddAndDeleteAreSeenOnceTheBoundHasPassed) {
+  Clock::time_point t0 = Clock::now();
+  ASSERT_FALSE(Found(t0, "newcomer@example.com"));
+  Must(writer_->InsertMailbox(MakeMailbox("newcomer@example.com")));
+  EXPECT_FALSE(Found(t0 + kBound - microseconds(1), "newcomer@example.com"));
+  Clock::time_point t1 = t0 + kBound;
+  EXPECT_TRUE(Found(t1, "newcomer@example.com"));
+  EXPECT_EQ(At(t1, MapId::kTransport, "newcomer@example.com").value, "lmtp:inet:127.0.0.1:24");
+  Must(writer_->DeleteMailbox("newcomer@example.com"));
+  EXPECT_FALSE(Found(t1 + kBound, "newcomer@example.com"));
+}
+
+// Keys not asked before also come from the snapshot in force: one state of
+// the file for the whole window, never a mix.
+TEST_F(ResolutionCacheTest, EveryKeyReadsTheSnapshotInForce) {
+  Clock::time_point t0 = Clock::now();
+  ASSERT_TRUE(Found(t0, "alice@example.com"));
+  Must(writer_->InsertMailbox(MakeMailbox("fresh@example.com")));
+  EXPECT_FALSE(Found(t0 + kBound / 2, "fresh@example.com"));
+  EXPECT_TRUE(Found(t0 + kBound, "fresh@example.com"));
+}
+
+// Readers must not hold back checkpoints: once idle past the bound, the
+// snapshot is released and a TRUNCATE checkpoint empties the WAL.
+TEST_F(ResolutionCacheTest, IdleReleaseLetsCheckpointComplete) {
+  Clock::time_point t0 = Clock::now();
+  ASSERT_TRUE(Found(t0, "alice@example.com"));
+  Must(writer_->InsertMailbox(MakeMailbox("late@example.com")));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.path().c_str(), &db), SQLITE_OK);
+  // A connection learns that the file is in WAL mode when it first reads
+  // it; a checkpoint before that "succeeds" with nothing to do.
+  ASSERT_EQ(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto checkpoint = [db] {
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    return rc == SQLITE_OK && log == 0 && done == 0;
+  };
+  EXPECT_FALSE(checkpoint()) << "a held snapshot must block TRUNCATE, or this test proves nothing";
+  EXPECT_FALSE(cache_.ReleaseIfIdle(signal_, t0 + kBound / 2)) << "not idle yet";
+  EXPECT_TRUE(cache_.ReleaseIfIdle(signal_, t0 + kBound));
+  EXPECT_FALSE(signal_.holding());
+  EXPECT_TRUE(checkpoint());
+  sqlite3_close(db);
+  EXPECT_TRUE(Found(t0 + kBound, "late@example.com")) << "the next lookup polls afresh";
+}
+
+// A signal that counts polls and returns a token the test sets.
+class FakeSignal : public ChangeSignal {
+ public:
+  Result<std::uint64_t> Poll() override {
+    ++polls;
+    if (fail) return Status::Temporary("signal down");
+    return token;
+  }
+  void Release() override { ++releases; }
+  int polls = 0;
+  int releases = 0;
+  std::uint64_t token = 1;
+  bool fail = false;
+};
+
+TEST_F(ResolutionCacheTest, PollsAtMostOncePerBoundAndClearsOnChange) {
+  FakeSignal fake;
+  Result<Store*> store = live_.Get();
+  ASSERT_TRUE(store.ok());
+  Clock::time_point t0 = Clock::now();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(cache_.Refresh(fake, t0 + microseconds(i * 50)).ok());
+    cache_.Answer(**store, MapId::kRecipients, "alice@example.com");
+  }
+  EXPECT_EQ(fake.polls, 1);
+  EXPECT_EQ(cache_.size(), 1u);
+  ASSERT_TRUE(cache_.Refresh(fake, t0 + kBound).ok());
+  EXPECT_EQ(fake.polls, 2);
+  EXPECT_EQ(cache_.size(), 1u) << "same token: answers are kept";
+  fake.token = 2;
+  ASSERT_TRUE(cache_.Refresh(fake, t0 + 2 * kBound).ok());
+  EXPECT_EQ(cache_.size(), 0u) << "a new token empties the cache";
+  fake.fail = true;
+  Status s = cache_.Refresh(fake, t0 + 3 * kBound);
+  EXPECT_TRUE(s.temporary());
+  fake.fail = false;
+  ASSERT_TRUE(cache_.Refresh(fake, t0 + 3 * kBound).ok()) << "after a failure, poll again";
+  EXPECT_EQ(fake.polls, 5);
+}
+
+TEST_F(ResolutionCacheTest, HoldsAtMostCapacityKeys) {
+  FakeSignal fake;
+  ResolutionCache small(kBound, 4);
+  Result<Store*> store = live_.Get();
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(small.Refresh(fake, Clock::now()).ok());
+  for (int i = 0; i < 10; ++i) {
+    small.Answer(**store, MapId::kRecipients, "user" + std::to_string(i) + "@example.com");
+    EXPECT_LE(small.size(), 4u);
+  }
+  EXPECT_EQ(small.Answer(**store, MapId::kRecipients, "alice@example.com").kind,
+            MapAnswer::Kind::kFound);
+}
+
+// The maps of one key share its resolution, and each answers as AnswerMap.
+TEST_F(ResolutionCacheTest, AnswersAgreeWithAnswerMap) {
+  Result<Store*> store = live_.Get();
+  ASSERT_TRUE(store.ok());
+  Clock::time_point t0 = Clock::now();
+  for (const char* key : {"alice@example.com", "sales@example.com", "x@example.org",
+                          "alice+tag@example.com", "bob@example.net", "example.com", "nope@x.test"})
+    for (MapId map : kAllMaps) {
+      MapAnswer want = AnswerMap(**store, map, key);
+      MapAnswer got = At(t0, map, key);
+      EXPECT_EQ(static_cast<int>(got.kind), static_cast<int>(want.kind))
+          << key << " " << MapName(map);
+      EXPECT_EQ(got.value, want.value) << key << " " << MapName(map);
+    }
+}
+
+}  // namespace
+}  // namespace rcptdb
