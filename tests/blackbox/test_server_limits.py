@@ -40,10 +40,7 @@ class LimitsTest(harness.BlackBoxTest):
         self.db = os.path.join(self.dir, "rcptdb.sqlite")
         reference_data.create(self.db, password="{PLAIN}secret")
         # A private Postfix configuration for postmap -c: never the system's.
-        self.postfix_dir = os.path.join(self.dir, "postfix")
-        os.makedirs(self.postfix_dir)
-        with open(os.path.join(self.postfix_dir, "main.cf"), "w") as f:
-            f.write("compatibility_level = 3.6\nsmtputf8_enable = yes\n")
+        self.cfg = harness.private_config(self.dir)
         self.server = None
 
     def start_server(self, settings="", wait=True, conf_name="rcptdb.conf", name="server",
@@ -70,8 +67,7 @@ class LimitsTest(harness.BlackBoxTest):
         return self.server.output()
 
     def postmap(self, key, table):
-        res = subprocess.run(["postmap", "-c", self.postfix_dir, "-q", key, table],
-                             capture_output=True, text=True, timeout=60)
+        res = self.cfg.postmap("-q", key, table)
         return res.returncode, res.stdout.rstrip("\n"), res.stderr
 
     def assert_postmap_answers(self):
