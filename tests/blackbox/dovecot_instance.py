@@ -32,13 +32,7 @@ PLUGIN_SO = "lib90_rcptdb_plugin.so"
 MAIL_USER = "mail"
 
 
-def dovecot_series():
-    """The installed Dovecot's release series: "2.3" or "2.4"."""
-    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True).stdout
-    return ".".join(out.split(".")[:2])
-
-
-SERIES = dovecot_series()
+SERIES = harness.DOVECOT_SERIES
 EXAMPLES = {
     "2.3": os.path.join(harness.SRC, "doc", "examples", "dovecot-rcptdb.conf"),
     "2.4": os.path.join(harness.SRC, "doc", "examples", "dovecot-2.4-rcptdb.conf"),
@@ -71,8 +65,7 @@ SERIES_CONF = {
 }
 DOVECOT_CONF = (
     "# Private Dovecot for rcptdb tests; see tests/blackbox/dovecot_instance.py\n"
-    + ("dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n"
-       if SERIES == "2.4" else "")
+    + harness.DOVECOT_VERSION_LINES
     + COMMON_CONF + SERIES_CONF.get(SERIES, SERIES_CONF["2.3"]) + """
 # --- doc/examples/{example_name}, paths and port changed ---
 {example}

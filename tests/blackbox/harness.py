@@ -132,9 +132,21 @@ def rcptdb(db, *args, input=None, check=True):
 # The least main.cf that postmap/postconf need: no system defaults read.
 POSTFIX_BASE = "compatibility_level = 3.6\nsmtputf8_enable = yes\n"
 
+def dovecot_series():
+    """The installed Dovecot's release series: "2.3" or "2.4"."""
+    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True).stdout
+    return ".".join(out.split(".")[:2])
+
+
+DOVECOT_SERIES = dovecot_series()
+# Dovecot 2.4 refuses a configuration that does not open with its versions.
+DOVECOT_VERSION_LINES = (
+    "dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n"
+    if DOVECOT_SERIES == "2.4" else "")
+
 # The least dovecot.conf for doveadm pw and doveconf: every runtime path
 # under the private directory, no service configured.
-DOVECOT_BASE = """\
+DOVECOT_BASE = DOVECOT_VERSION_LINES + """\
 # Private Dovecot configuration for rcptdb tests (tests/blackbox/harness.py)
 base_dir = {d}/run
 state_dir = {d}/state
