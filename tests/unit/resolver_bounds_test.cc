@@ -6,9 +6,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "answers.h"
 #include "fixture.h"
 #include "forwarding_rules.h"
+#include "map_answers.h"
+#include "rcpt_decision.h"
 #include "resolver.h"
 
 namespace rcptdb::test {
