@@ -201,8 +201,8 @@ TEST_F(ConfigFile, PolicyNeedsAQuotaStatusAndASafeTroubleAction) {
     Write(std::string("policy = 127.0.0.1:10028\nquota_status = 127.0.0.1:10029\n") + bad);
     EXPECT_FALSE(LoadServerConfig(path_, true, {}).ok()) << bad;
   }
-  Result<CommandLine> cl =
-      ParseCommandLine({"--policy", "unix:/run/p", "--socketmap", "127.0.0.1:9"});
+  Result<ServerFlags> cl =
+      ParseServerFlags({"--policy", "unix:/run/p", "--socketmap", "127.0.0.1:9"});
   ASSERT_TRUE(cl.ok());
   Write("quota_status = 127.0.0.1:10029\n");
   Result<ServerConfig> c = LoadServerConfig(path_, true, cl->overrides);
@@ -210,6 +210,5 @@ TEST_F(ConfigFile, PolicyNeedsAQuotaStatusAndASafeTroubleAction) {
   EXPECT_EQ(c->policy.listeners.at(0).str(), "unix:/run/p");
 }
 
-// --- statistics and trouble causes -------------------------------------------------
 }  // namespace
 }  // namespace rcptdb
