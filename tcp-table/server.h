@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "listen_address.h"
+#include "map_answers.h"
 #include "policy_service.h"
 #include "quota_status_health.h"
-#include "map_answers.h"
 #include "server_config.h"
 #include "server_state.h"
 #include "worker.h"

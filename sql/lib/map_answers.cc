@@ -12,8 +12,8 @@
 #include <set>
 
 #include "address.h"
-#include "rcpt_replies.h"
 #include "forwarding_rules.h"
+#include "rcpt_replies.h"
 
 namespace rcptdb {
 

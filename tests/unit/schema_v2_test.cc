@@ -62,8 +62,7 @@ class SchemaV2Test : public ::testing::Test {
 
 TEST_F(SchemaV2Test, MailboxNameWithDelimiterIsRefusedByPlainSql) {
   std::string err;
-  EXPECT_NE(Sql("INSERT INTO mailboxes (address) VALUES ('alice+y@example.com')", &err),
-            SQLITE_OK);
+  EXPECT_NE(Sql("INSERT INTO mailboxes (address) VALUES ('alice+y@example.com')", &err), SQLITE_OK);
   EXPECT_NE(err.find("delimiter"), std::string::npos) << err;
   EXPECT_NE(Sql("INSERT INTO mailboxes (address) VALUES ('carol+x@example.com')"), SQLITE_OK);
   // Only after the first character, as Dovecot and the resolver split.
@@ -134,8 +133,7 @@ TEST_F(SchemaV2Test, TransportWithInnerBlanksIsAccepted) {
                 "WHERE name = 'example.com'"),
             SQLITE_OK);
   EXPECT_NE(Sql("UPDATE domains SET transport = ' smtp:x' WHERE name = 'example.com'"), SQLITE_OK);
-  EXPECT_NE(Sql("UPDATE domains SET transport = 'smtp:x\t' WHERE name = 'example.com'"),
-            SQLITE_OK);
+  EXPECT_NE(Sql("UPDATE domains SET transport = 'smtp:x\t' WHERE name = 'example.com'"), SQLITE_OK);
   EXPECT_NE(Sql("UPDATE mailboxes SET transport = 'nocolon here' "
                 "WHERE address = 'bob@example.com'"),
             SQLITE_OK);
