@@ -113,7 +113,7 @@ class DatabaseTest(CliTest):
 
     def test_migrate_on_a_current_database(self):
         self.assertIn("schema version 2 is current", self.ok("migrate"))
-        self.assertEqual(self.json("migrate"), {"from": 1, "to": 1})
+        self.assertEqual(self.json("migrate"), {"from": 2, "to": 2})
 
     def test_database_trouble_is_exit_75(self):
         missing = os.path.join(self.dir, "missing.sqlite")
@@ -505,7 +505,8 @@ class RelaySenderConfigTest(CliTest):
         self.refused(1, "sender", "allow", "bad address", "bob", names="bad address")
 
     def test_config(self):
-        self.assertEqual(self.json("config", "list"), {"delimiter": "+"})
+        self.assertEqual(self.json("config", "list"),
+                         {"delimiter": "+", "postmaster": "", "catchall_senders": "no"})
         self.ok("config", "set", "delimiter", "+-")
         self.assertEqual(self.ok("config", "get", "delimiter"), "+-\n")
         self.assertEqual(self.check("alice-news@example.com")["mailbox"],
