@@ -263,7 +263,7 @@ class LimitsTest(harness.BlackBoxTest):
         # The server runs as nobody (and owns the socket); daemon is anyone else.
         for who, want in (("postfix", (0, "mailbox")), ("daemon", (1, ""))):
             pw = pwd.getpwnam(who)
-            res = subprocess.run(["postmap", "-c", self.postfix_dir, "-q", "alice@example.com",
+            res = subprocess.run(["postmap", "-c", self.cfg.postfix, "-q", "alice@example.com",
                                   table], capture_output=True, text=True, timeout=30,
                                  preexec_fn=lambda pw=pw: (os.setgroups([]),
                                                            os.setgid(pw.pw_gid),
