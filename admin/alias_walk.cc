@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   alias_walk - find alias and catch-all loops before they are committed
 // DESCRIPTION

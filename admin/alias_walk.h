@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // alias_walk.h - find alias and catch-all loops before they are committed
 //
 // The resolver survives loops (it drops a target it has seen), so a loop

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   argument_list - split rcptdb's argv into command words and options
 // DESCRIPTION

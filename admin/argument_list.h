@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // argument_list.h - split rcptdb's argv into command words and options
 //
 // rcptdb reads "rcptdb [OPTIONS] GROUP [VERB] ARGS... [OPTIONS]": every

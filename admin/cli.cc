@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cli - what every rcptdb command gets and returns
 // DESCRIPTION

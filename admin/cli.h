@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cli.h - what every rcptdb command gets and returns
 //
 // A command is a function from a Cli (its arguments, options, the database

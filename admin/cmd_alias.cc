@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_alias - rcptdb alias add, del, list, enable, disable; catchall
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_check - rcptdb check: what an address means, and what each side says
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_database - rcptdb init, migrate, backup and config
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_domain - rcptdb domain add, del, show, enable, disable, list, set
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_export - rcptdb export: every row as importable records
 // DESCRIPTION

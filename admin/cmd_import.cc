@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_import - rcptdb import: load records in one transaction
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_mailbox - rcptdb mailbox add, del, show, list, enable, disable,
 //   passwd, quota, set

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_relay_sender - rcptdb relay-recipient and sender commands
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   cmd_setup_config - rcptdb postfix-config and dovecot-config
 // DESCRIPTION

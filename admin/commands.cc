@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   commands - rcptdb's command table and dispatcher
 // DESCRIPTION

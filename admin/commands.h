@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // commands.h - rcptdb's commands: the table and the functions behind it
 //
 // Each command is one function taking the parsed Cli and returning an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   json - the small JSON subset rcptdb writes and reads
 // DESCRIPTION

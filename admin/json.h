@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // json.h - the small JSON subset rcptdb writes and reads
 //
 // rcptdb writes JSON for --json output and JSON-lines exports, and reads

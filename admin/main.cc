@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   rcptdb - provision the rcptdb recipient database
 // SYNOPSIS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   output - how rcptdb shows domains, mailboxes, aliases and rules
 // DESCRIPTION

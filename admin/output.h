@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // output.h - how rcptdb shows domains, mailboxes, aliases and rules
 //
 // Two forms of every listing: text for people and shell scripts (one row

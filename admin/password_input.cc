@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   password_input - get a mailbox password without putting it in argv
 // DESCRIPTION

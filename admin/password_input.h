@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // password_input.h - get a mailbox password without putting it in argv
 //
 // A plain password never comes from the command line (every user can read

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   policy_question - one blocking policy delegation request
 // DESCRIPTION

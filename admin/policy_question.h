@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // policy_question.h - asks a running policy service one question (rcptdb check --size)
 //
 // `rcptdb check ADDRESS --size N` shows what rcptdb-server's policy service

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   progress - a progress bar on stderr for long imports
 // DESCRIPTION

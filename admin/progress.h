@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // progress.h - a progress bar on stderr for long imports
 //
 // Shown only when stderr is a terminal: redirected output and logs of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   provision - validated writes shared by rcptdb's commands and its import
 // DESCRIPTION

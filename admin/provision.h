@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // provision.h - validated writes shared by rcptdb's commands and its import
 //
 // A Provisioner turns raw values (as typed, or as read from an import

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   records - the import/export record format (CSV and JSON lines)
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // records.h - the import/export record format (CSV and JSON lines)
 //
 // One record per line, first the record type, then its fields in a fixed

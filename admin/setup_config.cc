@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   setup_config - Postfix and Dovecot settings for one rcptdb setup
 // DESCRIPTION

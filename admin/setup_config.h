@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // setup_config.h - Postfix and Dovecot settings for one rcptdb setup
 //
 // `rcptdb postfix-config` and `rcptdb dovecot-config` print the examples

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   store_words - say in words why the database refused a write
 // DESCRIPTION

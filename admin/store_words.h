@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // store_words.h - say in words why the database refused a write
 //
 // Store reports a refused write with SQLite's message, which names the

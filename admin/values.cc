@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   values - read the values an admin types: names, sizes, flags, routes
 // DESCRIPTION

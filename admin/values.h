@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // values.h - read the values an admin types: names, sizes, flags, routes
 //
 // Every command argument and every imported field goes through one of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # rcptdb_dovecot.m4 - find Dovecot's headers and module directory
 #
 # RCPTDB_DOVECOT reads the dovecot-config file that dovecot-dev installs

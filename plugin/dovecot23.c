@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* NAME
  *   dovecot23 - the plugin's settings, Dovecot 2.3 style
  * DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* NAME
  *   dovecot24 - the plugin's settings, Dovecot 2.4 style
  * DESCRIPTION

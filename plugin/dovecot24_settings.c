@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* NAME
  *   dovecot24_settings - the rcptdb_database setting, declared for Dovecot 2.4
  * DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* dovecot24_settings.h - the plugin's settings struct, Dovecot 2.4
  *
  * Read with settings_get(event, &rcptdb_setting_parser_info, ...) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* dovecot_config.h - Dovecot's config.h, before any other Dovecot header
  *
  * Dovecot's headers test the HAVE_* macros its config.h defines against

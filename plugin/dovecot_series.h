@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* dovecot_series.h - what the plugin asks Dovecot, the same way in 2.3 and 2.4
  *
  * Dovecot 2.4 replaced the settings system a plugin reads its settings

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   rcpt_check - decide one LMTP RCPT from the recipient database
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rcpt_check.h - the LMTP plugin's per-process recipient check
 //
 // RcptCheck is everything the Dovecot LMTP plugin decides, without any

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   rcptdb-plugin - Dovecot LMTP plugin: answer RCPT as Postfix was told
 // SUMMARY

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- migrate-2.sql - turns an rcptdb database of schema version 1 into 2
 --
 -- Run by `rcptdb migrate` inside one transaction, after it has checked

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   connection_table - open connections, and the choice of which to reclaim
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // connection_table.h - every open connection, and which to reclaim
 //
 // Idle clients must never lock out a new one (a local user can open

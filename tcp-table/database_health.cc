@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   database_health - once-per-cause logging of database trouble
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // database_health.h - log database trouble once per cause, and recovery
 //
 // When the database is locked, missing, corrupt or of the wrong schema

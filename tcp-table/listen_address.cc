@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   listen_address - parse and print listener addresses
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // listen_address.h - where a listener accepts connections
 //
 // A ListenAddress is what an admin writes after --tcp-table MAP= or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   listen_socket - bind and listen on TCP or unix-domain addresses
 // DESCRIPTION

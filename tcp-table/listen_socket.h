@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // listen_socket.h - bind a listening socket before the event loop exists
 //
 // Listening sockets are opened as plain descriptors at startup, before

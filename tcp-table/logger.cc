@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   logger - Postfix-style logging to stderr or syslog
 // DESCRIPTION

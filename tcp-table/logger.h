@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // logger.h - Postfix-style log lines on stderr or syslog
 //
 // Lines look like Postfix's: "rcptdb-server[1234]: warning: ...". With

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   lookup_stats - per-thread counters, summed on demand
 // DESCRIPTION

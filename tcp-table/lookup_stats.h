@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lookup_stats.h - lookup counters and latency histogram of one thread
 //
 // Each worker thread owns one LookupStats and is its only writer, so a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   rcptdb-server - Postfix lookup server for the rcptdb database
 // SYNOPSIS

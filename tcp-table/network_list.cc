@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   network_list - CIDR blocks of clients allowed to connect
 // DESCRIPTION

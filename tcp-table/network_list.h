@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // network_list.h - the networks whose clients may connect (allow_networks)
 //
 // Neither tcp_table(5) nor socketmap(5) authenticates its client, and the

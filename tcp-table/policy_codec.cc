@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   policy_codec - parse and encode SMTPD policy delegation blocks
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // policy_codec.h - the bytes of Postfix's SMTPD policy delegation protocol
 //
 // SMTPD_POLICY_README: the client (Postfix smtpd, or rcptdb-server asking

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   policy_service - the quota policy: resolve, ask each store, combine
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // policy_service.h - judges RCPT TO by the quota of every mailbox it reaches
 //
 // rcptdb-server's policy listener (policy = ... in rcptdb.conf) speaks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   policy_session - read a policy request, answer it, write, repeat
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // policy_session.h - one Postfix policy client connection
 //
 // Postfix's smtpd keeps its policy connection open and sends one request

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   process_setup - rlimits, daemonizing, pid file, privilege drop
 // DESCRIPTION

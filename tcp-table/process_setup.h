@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // process_setup.h - the steps that turn a program into a daemon
 //
 // Called by main() in this order: RaiseFileLimit (thousands of Postfix

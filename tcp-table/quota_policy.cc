@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   quota_policy - plan the quota questions, combine the answers
 // DESCRIPTION

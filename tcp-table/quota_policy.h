@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // quota_policy.h - which mailboxes to ask about, and what their answers mean
 //
 // The policy service (policy_service.h) judges RCPT TO in three steps; this

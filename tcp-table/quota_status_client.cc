@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   quota_status_client - one question to a quota-status service
 // DESCRIPTION

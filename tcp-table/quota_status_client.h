@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // quota_status_client.h - asks Dovecot's quota-status services, over pooled connections
 //
 // Dovecot's quota-status service speaks the policy protocol

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   quota_status_health - one log line per quota-status trouble
 // DESCRIPTION

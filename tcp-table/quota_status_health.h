@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // quota_status_health.h - log quota-status trouble once per cause, and recovery
 //
 // When a store's quota-status service is down or slow, every RCPT asking it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // responder.h - turns the bytes a client sent into the bytes it gets back
 //
 // A Responder is the protocol half of a session: the session (session.h)

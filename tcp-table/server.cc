@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   server - accept, admit, dispatch; signals; drain
 // DESCRIPTION

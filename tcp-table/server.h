@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server.h - rcptdb-server's threads, listeners and signals
 //
 // The Server adopts the listening sockets bound at startup and runs:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   server_config - defaults, rcptdb.conf and command-line settings
 // DESCRIPTION

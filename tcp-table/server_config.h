@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server_config.h - rcptdb-server's settings: defaults, rcptdb.conf, flags
 //
 // The server's settings say how it runs (where it listens, which database

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   server_flags - parse rcptdb-server's flags
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server_flags.h - rcptdb-server's command-line flags
 //
 //   rcptdb-server [-c FILE] [--db PATH] [--tcp-table MAP=ADDR:PORT]...

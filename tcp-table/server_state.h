@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server_state.h - what every thread of rcptdb-server shares
 //
 // ServerState holds the few things that are not per thread: the database

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   session - read, answer, write: one connection's life
 // DESCRIPTION

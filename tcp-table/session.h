@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // session.h - one client connection, from accept to close
 //
 // RunSession reads requests, lets a Responder answer them and writes the

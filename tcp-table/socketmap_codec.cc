@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   socketmap_codec - encode and decode socketmap(5) messages
 // DESCRIPTION

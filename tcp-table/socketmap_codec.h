@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // socketmap_codec.h - the bytes of the socketmap(5) lookup protocol
 //
 // Postfix's socketmap: client (Sendmail's protocol) sends one netstring per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   socketmap_responder - the server side of Postfix's socketmap(5)
 // DESCRIPTION

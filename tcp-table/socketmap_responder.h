@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // socketmap_responder.h - answers socketmap(5) requests for every map
 //
 // One socketmap listener serves all maps; the request names the map

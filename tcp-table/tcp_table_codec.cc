@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   tcp_table_codec - encode and decode Postfix tcp_table(5) messages
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tcp_table_codec.h - the bytes of Postfix's tcp_table(5) lookup protocol
 //
 // Postfix's tcp: map client sends one request line, "get SP key LF", and

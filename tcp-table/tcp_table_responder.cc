@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   tcp_table_responder - the server side of Postfix's tcp_table(5)
 // DESCRIPTION

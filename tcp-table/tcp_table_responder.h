@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tcp_table_responder.h - answers tcp_table(5) requests for one map
 //
 // Each tcp_table listener serves exactly one map (Postfix names a table by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   worker - one event loop thread with its own database connection
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // worker.h - one thread of rcptdb-server: event loop, database, sessions
 //
 // rcptdb-server runs one Worker per CPU. A Worker owns an Asio io_context

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common.sh - shared by scripts/check and scripts/demo (sourced, not run)
 #
 # ensure_packages installs what the build and the tests need, once, without

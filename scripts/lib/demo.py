@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """demo.py - run the whole rcptdb delivery path once and show the result.
 
 Started by scripts/demo after the build. Provisions the sample database

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   address - normalise mail addresses and domain names
 // DESCRIPTION

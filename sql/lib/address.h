@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // address.h - normalisation of mail addresses and domain names
 //
 // One way to read an address, shared by the resolver, the CLI, the lookup

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // change_signal.h - tells a reader's cache that the recipient data changed
 //
 // A ResolutionCache (resolution_cache.h) keeps answers only while the data

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   forwarding_rules - the resolver's rules, one function each
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // forwarding_rules.h - the resolver's rules, one function each
 //
 // Each rule that decides where mail for an address goes is written here

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   live_store - reopen the database when it changes under a reader
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // live_store.h - a read-only Store that follows the file at a path
 //
 // Long-running readers (rcptdb-server threads, Dovecot lmtp processes) must

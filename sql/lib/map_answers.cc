@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   map_answers - derive Postfix's map answers from one resolution
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // map_answers.h - what each Postfix lookup table answers
 //
 // All answers derive from one Resolver result (resolver.h), as does the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   password - hash mailbox passwords in a Dovecot-verifiable scheme
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // password.h - password hashes that Dovecot verifies
 //
 // Mailbox passwords are stored in Dovecot's "{SCHEME}hash" form so that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   rcpt_decision - the LMTP RCPT reply from one resolution
 // DESCRIPTION

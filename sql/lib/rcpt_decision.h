@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rcpt_decision.h - the LMTP plugin's reply to one RCPT
 //
 // DecideRcpt turns the Resolver's result for a RCPT path into the reply the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   rcpt_replies - the table of RCPT reply codes and words
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rcpt_replies.h - every reply rcptdb gives to a recipient, in one table
 //
 // The codes, enhanced status codes and words of each RCPT reply live here

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   resolution_cache - keep a reader's answers while its data is unchanged
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // resolution_cache.h - a reader's answers, reused while the data is unchanged
 //
 // A long-running reader (one rcptdb-server thread) keeps the answers it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   resolver - resolve a recipient address against the database
 // DESCRIPTION

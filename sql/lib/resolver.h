@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // resolver.h - what an address means: the one answer both sides derive from
 //
 // Resolver::Resolve() applies the rules of doc/DESIGN.md to one address and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   sqlite_snapshot_signal - renew a read snapshot and report its version
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // sqlite_snapshot_signal.h - SQLite's change signal: a renewed read snapshot
 //
 // Each Poll() ends the read snapshot held on the LiveStore's connection,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // status.h - the result of every fallible call in librcptdb
 //
 // A Status is either ok or carries a code and a one-line message meant for a

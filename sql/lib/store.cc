@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   store - the SQLite recipient database
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // store.h - the SQLite recipient database
 //
 // Store owns one SQLite connection and every SQL statement of rcptdb; no

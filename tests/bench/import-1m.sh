@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # import-1m.sh - time `rcptdb import` of 1,000,000 pre-hashed mailboxes
 #
 # Usage: tests/bench/import-1m.sh [COUNT] [DOMAINS]

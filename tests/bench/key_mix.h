@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // key_mix.h - the benchmarks' lookup keys, each with the answer it must get
 //
 // KeyMix draws random keys from a fixed mix over the database that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   loadgen - tcp_table load generator with Postfix's connection habits
 // SYNOPSIS

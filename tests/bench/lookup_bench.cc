@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   lookup_bench - CPU per lookup of rcptdb-server's answer path, in process
 // SYNOPSIS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * NAME
  *   mini_tcp_table - the least a real tcp_table recipient map can be

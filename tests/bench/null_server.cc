@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   null_server - the loopback baseline: answers every line "500 not found"
 // SYNOPSIS

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """dovecot_instance - a private Dovecot (LMTP only) for black-box tests.
 
 PrivateDovecot writes a dovecot.conf into a test directory with its own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """harness - shared helpers for rcptdb's black-box tests.
 
 The black-box tests start real programs (rcptdb-server, Postfix, Dovecot)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """mailstack - rcptdb-server, Postfix and Dovecot on one database, privately.
 
 MailStack starts, under one directory:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """postfix_instance - a private Postfix for rcptdb's black-box tests and demo.
 
 PrivatePostfix writes its own config_directory, queue_directory and

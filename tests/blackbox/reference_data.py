@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """reference_data - the unit tests' reference data, for black-box tests.
 
 A Python copy of tests/unit/fixture.h (Fill(): the reference database) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_cli - rcptdb, the provisioning command, driven as an admin would.
 
 Every test runs the real admin/rcptdb binary against its own database in a

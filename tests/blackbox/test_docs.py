@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_docs - the documentation's examples parse, the man pages render.
 
 The same-host examples in doc/examples/ are what test_e2e.py runs; this

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_e2e - Postfix hands mail to Dovecot over LMTP, both on one database.
 
 One MailStack (mailstack.py) per test class: the sample database,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_hardening - the gaps of issue 8 where Postfix and Dovecot could disagree.
 
 Drives the real admin/rcptdb (and rcptdb-server for the socketmap answer of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_plugin - the Dovecot LMTP plugin against a real, private Dovecot.
 
 Every test starts its own Dovecot (dovecot_instance.PrivateDovecot) on a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_policy - over-quota recipients refused at RCPT time, through every alias kind.
 
 One stack for the suite: rcptdb-server (socketmap + policy listener), a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_server - rcptdb-server as Postfix sees it, and as an attacker does.
 
 Starts the real daemon (harness.SERVER) on free loopback ports against the

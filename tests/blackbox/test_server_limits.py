@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_server_limits - idle clients never lock Postfix out; run files.
 
 rcptdb-server reclaims idle connections: when max_connections (or a peer's

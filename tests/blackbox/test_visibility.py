@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """test_visibility - rcptdb-server's visibility bound, under load.
 
 rcptdb-server answers from a read snapshot and a cache that it renews at

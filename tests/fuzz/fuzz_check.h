@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fuzz_check.h - the invariant check shared by the fuzz targets
 //
 // CHECK(cond) aborts with the file, line and condition when cond is false,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   fuzz_policy - libFuzzer target for the policy delegation codec
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   fuzz_records - libFuzzer target for rcptdb's import/export records
 // DESCRIPTION

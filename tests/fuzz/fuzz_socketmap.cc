@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   fuzz_socketmap - libFuzzer target for the socketmap(5) codec
 // DESCRIPTION

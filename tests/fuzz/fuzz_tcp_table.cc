@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   fuzz_tcp_table - libFuzzer target for the tcp_table(5) codec
 // DESCRIPTION

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   postfix_replies - read replies as Postfix's tcp_table and socketmap
 //   clients do (test support, not linked into rcptdb-server)

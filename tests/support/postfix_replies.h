@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // postfix_replies.h - read rcptdb-server's replies as Postfix's clients do
 //
 // The server only writes replies (tcp_table_codec.h, socketmap_codec.h);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME
 //   verify_password - check a {SHA512-CRYPT} or {CRYPT} hash with crypt_r
 //   (test support, not part of librcptdb)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // verify_password.h - check a stored hash the way Dovecot would
 //
 // rcptdb only writes password hashes (password.h); Dovecot verifies them.

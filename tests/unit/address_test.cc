@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // address_test - normalisation of addresses and domains
 #include "address.h"
 

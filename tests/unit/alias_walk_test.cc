@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // alias_walk_test.cc - loops the rcptdb command must refuse before they
 // are committed (admin/alias_walk.h), on the unit tests' reference data.
 #include "alias_walk.h"

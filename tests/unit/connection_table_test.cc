@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // connection_table_test - which idle connection gives way, and when
 #include "connection_table.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fixture.h - a small recipient database shared by the unit tests
 //
 // TempDatabase creates a fresh database file in a private temporary

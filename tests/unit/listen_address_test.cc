@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // listen_address_test.cc - the listener addresses admins write in rcptdb.conf
 // and on the command line (listen_address.h).
 #include "listen_address.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lookup_stats_test.cc - per-map counters and the latency histogram
 // (lookup_stats.h).
 #include "lookup_stats.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // map_answers_test - what each Postfix map and the LMTP check answer
 //
 // The guard against open relay is tested first: the domains map answers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // network_list_test.cc - allow_networks: parsing CIDR lists and matching
 // IPv4, IPv6 and mapped peers (network_list.h).
 #include "network_list.h"

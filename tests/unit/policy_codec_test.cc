@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // policy_codec_test - Postfix policy delegation blocks, byte for byte
 #include "policy_codec.h"
 

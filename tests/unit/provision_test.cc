@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // provision_test.cc - the rcptdb command's validated writes
 // (admin/provision.h): normal forms, refusals in words that name the
 // value, the Status each refusal carries, and loop checks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // quota_policy_test - which mailboxes are asked about, and the combination rule
 #include "quota_policy.h"
 

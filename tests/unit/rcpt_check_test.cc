@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rcpt_check_test - the LMTP plugin's decisions, without Dovecot
 //
 // RcptCheck on the reference database (tests/unit/fixture.h): the reply

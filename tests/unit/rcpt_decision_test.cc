@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rcpt_decision_test - the LMTP reply for a resolution, and the reply table
 //
 // DecideRcpt's choices that the resolver table does not reach (details,

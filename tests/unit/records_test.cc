@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // records_test - the import/export record codec (CSV and JSON lines) and
 // the JSON reader under it, fed what an untrusted file may hold
 #include "records.h"

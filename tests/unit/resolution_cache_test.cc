@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // resolution_cache_test - the visibility bound of a cached reader
 //
 // A ResolutionCache over a SqliteSnapshotSignal must give kept answers only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // resolver_bounds_test - no partial answers, bare postmaster, catch-all
 // sender rights, and the forwarding rules shared with rcptdb
 //

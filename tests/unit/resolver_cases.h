@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // resolver_cases.h - the resolver's test table (see fixture.h for the data)
 #ifndef RCPTDB_TESTS_RESOLVER_CASES_H
 #define RCPTDB_TESTS_RESOLVER_CASES_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // resolver_test - the resolver's rules, one table row per case
 //
 // Each row: an input as it may arrive from Postfix, LMTP or an admin, the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- schema.sql - the rcptdb recipient database, schema version 1
 --
 -- This file is a public interface: admins may provision with plain SQL as

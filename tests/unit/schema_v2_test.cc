@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // schema_v2_test - schema version 2's guards, its migration, and the
 // database file rules: delimiter in mailbox names, alias depth, transport
 // values, settings, migrate from version 1, file modes, paths, and the

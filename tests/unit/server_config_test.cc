@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server_config_test.cc - rcptdb-server's settings (server_config.h):
 // rcptdb.conf text, each setting's values, validation, and loading the
 // file with the command line's overrides on top.

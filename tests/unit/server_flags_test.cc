@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server_flags_test.cc - rcptdb-server's command line (server_flags.h):
 // flags become the settings they override.
 #include "server_flags.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server_limits_config_test - the connection limit and unix socket settings
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // server_responder_test.cc - rcptdb-server's protocol half without sockets:
 // bytes in, the Worker's lookups on a real database, bytes out.
 #include <gtest/gtest.h>

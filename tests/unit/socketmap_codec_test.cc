@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // socketmap_codec_test - netstrings and socketmap(5) messages, byte for byte
 #include "socketmap_codec.h"
 

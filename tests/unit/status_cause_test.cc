@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // status_cause_test - each database failure carries its cause
 //
 // The Store and LiveStore set Status::Cause where SQLite or the system

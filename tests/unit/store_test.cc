@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // store_test - the database: schema guards, versions, failures, backup
 #include "store.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tcp_table_codec_test - tcp_table(5) requests and replies, byte for byte
 #include "tcp_table_codec.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // values_test.cc - the values an admin types (admin/values.h): each is
 // normalised the one way, and each refusal names the value.
 #include "values.h"
