@@ -196,7 +196,7 @@ class PrivateConfig:
                    timeout=timeout)
 
     def lookup(self, key, table):
-        """The value postmap -q finds for key in table, or None if not found.
+        """The value postmap -c DIR -q finds for key in table, or None if not found.
 
         postmap exits 1 both for "not found" and on a fatal error; "not
         found" counts only with an empty stderr, anything else fails."""
@@ -205,7 +205,7 @@ class PrivateConfig:
             return res.stdout.rstrip("\n")
         if res.returncode == 1 and res.stdout == "" and res.stderr == "":
             return None
-        raise AssertionError(f"postmap -q {key!r} {table}: exit {res.returncode}\n"
+        raise AssertionError(f"postmap -c {self.postfix} -q {key!r} {table}: exit {res.returncode}\n"
                              f"{res.stdout}{res.stderr}")
 
     def postconf(self, *args, check=True):

@@ -265,7 +265,7 @@ class ConsistencyTest(harness.BlackBoxTest):
 
     For every address of the resolver's test table (reference_data.CASES,
     kept in sync with tests/unit/resolver_cases.h), the Postfix view comes
-    from the real rcptdb-server through Postfix's own client (postmap -q
+    from the real rcptdb-server through Postfix's own client (postmap -c DIR -q
     over socketmap), and the LMTP view from Dovecot with the plugin:
 
       recipients map says found  ->  Postfix expands the address with the

@@ -7,7 +7,7 @@ it with Postfix's own client, postmap(1), over tcp_table and socketmap, plus
 raw sockets for what Postfix never sends: overlong lines, garbage, broken
 netstrings, thousands of idle connections, clients that never read.
 
-postmap -q exits 0 and prints the value when found, 1 when not found, and
+postmap -c DIR -q exits 0 and prints the value when found, 1 when not found, and
 also 1 (with "fatal:" or "warning:" on stderr) on a lookup error; the tests
 tell errors apart by stderr.
 """
@@ -163,7 +163,7 @@ class ServerTest(harness.BlackBoxTest):
     # --- clients --------------------------------------------------------------
 
     def postmap(self, key, table):
-        """postmap -q KEY TABLE: (exit status, stdout without LF, stderr)."""
+        """postmap -c PRIVATE -q KEY TABLE: (exit status, stdout without LF, stderr)."""
         res = self.cfg.postmap("-q", key, table)
         return res.returncode, res.stdout.rstrip("\n"), res.stderr
 
