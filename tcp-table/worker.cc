@@ -4,8 +4,8 @@
 // DESCRIPTION
 //   Lookup() is where every answer of rcptdb-server is made: it asks the
 //   thread's ResolutionCache, which derives map answers (map_answers.h) from
-//   the thread's LiveStore inside a read snapshot renewed at most once per
-//   kVisibilityBound, drops the connection after a temporary failure (the
+//   the thread's LiveStore inside a read snapshot renewed at least once per
+//   kVisibilityBound and released after each batch of ready requests, drops the connection after a temporary failure (the
 //   next lookup reopens, which is how a replaced, restored or repaired
 //   file is picked up), reports trouble and recovery to DatabaseHealth,
 //   and counts the answer.
@@ -24,13 +24,10 @@ Worker::Worker(ServerState& state, std::size_t index, std::string database, int 
       stats_(state.stats(index)),
       guard_(asio::make_work_guard(*context_)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
-      signal_(std::make_unique<SqliteSnapshotSignal>(*store_)),
-      release_timer_(std::make_unique<asio::steady_timer>(*context_)) {}
+      signal_(std::make_unique<SqliteSnapshotSignal>(*store_)) {}
 
 Worker::~Worker() {
   guard_.reset();
-  // The timer must go before its io_context.
-  release_timer_.reset();
   context_.reset();
 }
 
@@ -87,21 +84,22 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
   }
   Status s = cache_.Refresh(*signal_, now);
   if (s.ok() && store_->current() == nullptr) s = Status::Temporary("database connection lost");
-  if (s.ok()) ArmRelease();
+  if (s.ok()) PostRelease();
   return s;
 }
 
-void Worker::ArmRelease() {
-  if (release_armed_) return;
-  std::optional<std::chrono::steady_clock::time_point> expiry = cache_.expiry();
-  if (!expiry) return;
-  release_armed_ = true;
-  release_timer_->expires_at(*expiry);
-  release_timer_->async_wait([this](const asio::error_code& ec) {
-    release_armed_ = false;
-    if (ec) return;
-    // Busy workers renew the snapshot themselves; look again at its expiry.
-    if (!cache_.ReleaseIfIdle(*signal_, std::chrono::steady_clock::now())) ArmRelease();
+void Worker::PostRelease() {
+  if (release_posted_) return;
+  release_posted_ = true;
+  // Runs once the handlers already ready have run: the requests that
+  // arrived together share one snapshot, and none is held while the loop
+  // waits. A reader that holds its snapshot from one batch to the next
+  // lags every writer by up to the bound; two such readers always hold
+  // one, SQLite can then never fully checkpoint and restart its WAL, and
+  // the WAL grows for as long as someone writes (test_visibility).
+  asio::post(*context_, [this] {
+    release_posted_ = false;
+    cache_.Release(*signal_);
   });
 }
 
@@ -136,8 +134,6 @@ void Worker::Drain() {
       if (s.reading) s.socket->cancel(ec);
     }
     guard_.reset();
-    // A pending release timer would keep the loop running until it fires.
-    release_timer_->cancel();
   });
 }
 

@@ -11,9 +11,10 @@
 // Answers come from a ResolutionCache (resolution_cache.h) validated by
 // a SqliteSnapshotSignal: a lookup reuses the worker's read snapshot and
 // its kept answers for at most kVisibilityBound, so a commit is seen by
-// every lookup that starts that long after it. A timer releases the
-// snapshot once the bound has passed, so an idle worker holds nothing that
-// would keep a WAL checkpoint from completing.
+// every lookup that starts that long after it. The snapshot is released
+// as soon as the requests that were ready together have been answered, so
+// a worker never holds it while it waits, and SQLite finds the gaps it
+// needs to checkpoint and restart its WAL even under continuous load.
 //
 // Drain(): sessions waiting for a request are cancelled at once; a session
 // writing a reply finishes the write and then ends; the loop returns when
@@ -91,8 +92,8 @@ class Worker {
  private:
   // Opens the store if needed and makes the cache current at now.
   Status Refresh(std::chrono::steady_clock::time_point now);
-  // Arms the timer that releases the read snapshot once the bound passed.
-  void ArmRelease();
+  // Releases the read snapshot once the requests ready now are answered.
+  void PostRelease();
   // Forgets the snapshot, the kept answers and the connection.
   void Reset();
 
@@ -107,8 +108,7 @@ class Worker {
   std::unique_ptr<SqliteSnapshotSignal> signal_;
   ResolutionCache cache_;
   std::uint64_t generation_ = 0;  // store_'s connection the cache is for
-  std::unique_ptr<asio::steady_timer> release_timer_;
-  bool release_armed_ = false;
+  bool release_posted_ = false;
   SessionList sessions_;
   bool draining_ = false;
 };

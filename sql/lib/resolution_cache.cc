@@ -25,17 +25,9 @@ Status ResolutionCache::Refresh(ChangeSignal& signal, Clock::time_point now) {
   return Status::Ok();
 }
 
-bool ResolutionCache::ReleaseIfIdle(ChangeSignal& signal, Clock::time_point now) {
-  if (!polled_at_ || now - *polled_at_ < bound_) return false;
+void ResolutionCache::Release(ChangeSignal& signal) {
   signal.Release();
-  // The answers stay: the next poll's token says whether they still hold.
   polled_at_.reset();
-  return true;
-}
-
-std::optional<ResolutionCache::Clock::time_point> ResolutionCache::expiry() const {
-  if (!polled_at_) return std::nullopt;
-  return *polled_at_ + bound_;
 }
 
 void ResolutionCache::Clear() {

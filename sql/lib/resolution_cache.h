@@ -54,12 +54,9 @@ class ResolutionCache {
   // answer if the signal reports a change. On trouble returns the status,
   // forgets everything and polls again next time.
   Status Refresh(ChangeSignal& signal, Clock::time_point now);
-  // Releases the signal (its read snapshot) iff bound has passed since the
-  // last poll; returns true iff it did. The next Refresh() polls again.
-  bool ReleaseIfIdle(ChangeSignal& signal, Clock::time_point now);
-  // Returns when the poll in force runs out (the time for ReleaseIfIdle);
-  // nullopt if none is in force.
-  std::optional<Clock::time_point> expiry() const;
+  // Releases the signal (its read snapshot) now. The kept answers stay:
+  // the next Refresh() polls again, and its token says whether they hold.
+  void Release(ChangeSignal& signal);
   // Forgets every answer; the next Refresh() polls.
   void Clear();
 

@@ -727,6 +727,11 @@ class AdmissionTest(ServerTest):
         socks = [self.connect("recipients") for _ in range(10)]
         for s in socks:
             self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+            # A connection's idle time starts when its reply has been written,
+            # on one of two worker threads: without a gap, the client can read
+            # one reply and be answered on the next connection before the
+            # first connection's time is recorded, and their order swaps.
+            time.sleep(0.05)
         # Five more: each is served, and the connection idle longest gives way.
         extra = [self.connect("recipients") for _ in range(5)]
         for s in extra:
