@@ -4,7 +4,9 @@
 // DESCRIPTION
 //   Connects (numeric hosts only: a check must not depend on DNS), writes
 //   one request block, reads until the empty line that ends the answer
-//   (at most 4096 bytes), and returns the value of its action line. Every
+//   (at most 4096 bytes), and returns the value of its action line. The
+//   block is written and read by librcptdb's policy codec, the one
+//   rcptdb-server speaks. Every
 //   wait is bounded by poll() with the time left.
 // SEE ALSO
 //   policy_question.h, cmd_check.cc, rcptdb-server(8) "POLICY SERVICE"
@@ -20,9 +22,16 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
+#include <string_view>
+
+#include "policy_codec.h"
 
 namespace rcptdb::admin {
 namespace {
+
+// An answer is one action line: far less than a request may be.
+constexpr std::size_t kMaxAnswer = 4096;
 
 class Fd {
  public:
@@ -68,13 +77,6 @@ socklen_t Address(const std::string& where, sockaddr_storage& ss) {
   return sizeof(sockaddr_in);
 }
 
-std::string OneLine(const std::string& s) {
-  std::string out = s;
-  for (char& c : out)
-    if (c == '\n' || c == '\r' || c == '\0') c = ' ';
-  return out;
-}
-
 }  // namespace
 
 Result<std::string> AskPolicyService(const std::string& where, const std::string& recipient,
@@ -98,15 +100,20 @@ Result<std::string> AskPolicyService(const std::string& where, const std::string
   // A blocking connect to loopback or a unix socket is immediate or refused.
   if (connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
     return fail(std::strerror(errno));
-  std::string request =
-      "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
-      "recipient=" +
-      OneLine(recipient) + "\nsize=" + std::to_string(size) + "\n\n";
+  std::string request = EncodePolicyRequest({{"request", "smtpd_access_policy"},
+                                             {"protocol_state", "RCPT"},
+                                             {"protocol_name", "ESMTP"},
+                                             {"recipient", recipient},
+                                             {"size", std::to_string(size)}});
   if (send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size()))
     return fail(std::strerror(errno));
   std::string reply;
-  while (reply.find("\n\n") == std::string::npos) {
+  PolicyBlock answer;
+  for (;;) {
+    answer = ParsePolicyBlock(reply, kMaxAnswer);
+    if (answer.status == PolicyParse::kTooLong) return fail("answer too long");
+    if (answer.status != PolicyParse::kNeedMore) break;
     pollfd p{fd.get(), POLLIN, 0};
     int ready = poll(&p, 1, left());
     if (ready == 0) return fail("no answer within " + std::to_string(timeout_ms) + " ms");
@@ -115,10 +122,11 @@ Result<std::string> AskPolicyService(const std::string& where, const std::string
     ssize_t n = recv(fd.get(), buf, sizeof buf, 0);
     if (n <= 0) return fail(n == 0 ? "closed the connection" : std::strerror(errno));
     reply.append(buf, static_cast<std::size_t>(n));
-    if (reply.size() > 4096) return fail("answer too long");
   }
-  if (!reply.starts_with("action=")) return fail("answered something that is not an action");
-  return reply.substr(7, reply.find('\n') - 7);
+  std::optional<std::string_view> action = answer.Get("action");
+  if (answer.status != PolicyParse::kBlock || !action)
+    return fail("answered something that is not an action");
+  return std::string(*action);
 }
 
 }  // namespace rcptdb::admin

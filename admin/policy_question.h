@@ -5,10 +5,8 @@
 // answers Postfix for ADDRESS, and asks it again about each local target
 // mailbox alone, so the admin sees which target is full. The question is
 // the one Postfix's smtpd asks (SMTPD_POLICY_README: name=value lines and
-// an empty line; the answer "action=..." and an empty line); rcptdb-server's
-// own codec lives in tcp-table/policy_codec.h, which the admin program does
-// not link (admin depends on librcptdb only), so this client writes the
-// few lines itself and reads nothing but the action.
+// an empty line; the answer "action=..." and an empty line), written and
+// read with the codec rcptdb-server uses (sql/lib/policy_codec.h).
 //
 // Thread safety: a plain blocking function.
 #ifndef RCPTDB_ADMIN_POLICY_QUESTION_H

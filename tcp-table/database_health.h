@@ -38,8 +38,6 @@ class DatabaseHealth {
   void Succeeded() {
     if (troubled_.load(std::memory_order_relaxed)) Recover();
   }
-  // Returns true iff the last lookup of any thread failed.
-  bool troubled() const { return troubled_.load(std::memory_order_relaxed); }
 
  private:
   void Recover();

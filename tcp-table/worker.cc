@@ -5,10 +5,9 @@
 //   Lookup() is where every answer of rcptdb-server is made: it asks the
 //   thread's ResolutionCache, which derives map answers (map_answers.h) from
 //   the thread's LiveStore inside a read snapshot renewed at least once per
-//   kVisibilityBound and released after each batch of ready requests, drops the connection after a temporary failure (the
-//   next lookup reopens, which is how a replaced, restored or repaired
-//   file is picked up), reports trouble and recovery to DatabaseHealth,
-//   and counts the answer.
+//   kVisibilityBound and released after each batch of ready requests, drops the connection after a
+//   temporary failure (the next lookup reopens, which is how a replaced, restored or repaired file
+//   is picked up), reports trouble and recovery to DatabaseHealth, and counts the answer.
 // SEE ALSO
 //   worker.h, live_store.h, map_answers.h
 #include "worker.h"
@@ -24,10 +23,13 @@ Worker::Worker(ServerState& state, std::size_t index, std::string database, int 
       stats_(state.stats(index)),
       guard_(asio::make_work_guard(*context_)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
-      signal_(std::make_unique<SqliteSnapshotSignal>(*store_)) {}
+      signal_(std::make_unique<SqliteSnapshotSignal>(*store_)),
+      release_timer_(std::make_unique<asio::steady_timer>(*context_)) {}
 
 Worker::~Worker() {
   guard_.reset();
+  // The timer must go before its io_context.
+  release_timer_.reset();
   context_.reset();
 }
 
@@ -91,15 +93,29 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
 void Worker::PostRelease() {
   if (release_posted_) return;
   release_posted_ = true;
-  // Runs once the handlers already ready have run: the requests that
-  // arrived together share one snapshot, and none is held while the loop
-  // waits. A reader that holds its snapshot from one batch to the next
-  // lags every writer by up to the bound; two such readers always hold
-  // one, SQLite can then never fully checkpoint and restart its WAL, and
-  // the WAL grows for as long as someone writes (test_visibility).
+  // Runs once the handlers already ready have run. A snapshot younger
+  // than kMaxSnapshotHold serves the next requests too (renewing it per
+  // request would cost more than the lookup); an older one is released.
+  // Readers that kept theirs for the whole bound lagged every writer by
+  // up to 1 ms: two of them always held one, SQLite could then never fully
+  // checkpoint and restart its WAL, and it grew for as long as a fast
+  // writer wrote (test_visibility).
   asio::post(*context_, [this] {
     release_posted_ = false;
-    cache_.Release(*signal_);
+    std::optional<std::chrono::steady_clock::time_point> since = cache_.polled_at();
+    if (!since) return;
+    if (std::chrono::steady_clock::now() - *since >= kMaxSnapshotHold) {
+      cache_.Release(*signal_);
+      return;
+    }
+    // Still young: release it when it comes of age, unless renewed by then.
+    if (release_armed_) return;
+    release_armed_ = true;
+    release_timer_->expires_at(*since + kMaxSnapshotHold);
+    release_timer_->async_wait([this, since](const asio::error_code& ec) {
+      release_armed_ = false;
+      if (!ec && cache_.polled_at() == since) cache_.Release(*signal_);
+    });
   });
 }
 
@@ -134,6 +150,8 @@ void Worker::Drain() {
       if (s.reading) s.socket->cancel(ec);
     }
     guard_.reset();
+    // A pending release timer would keep the loop running until it fires.
+    release_timer_->cancel();
   });
 }
 

@@ -54,6 +54,9 @@ struct SessionEntry {
 
 // How long after a commit a lookup may still see the data from before it.
 inline constexpr std::chrono::microseconds kVisibilityBound = ResolutionCache::kDefaultBound;
+// The longest a worker keeps one read snapshot once a batch of requests
+// is answered: see PostRelease() in worker.cc.
+inline constexpr std::chrono::microseconds kMaxSnapshotHold{250};
 
 class Worker {
  public:
@@ -109,6 +112,8 @@ class Worker {
   ResolutionCache cache_;
   std::uint64_t generation_ = 0;  // store_'s connection the cache is for
   bool release_posted_ = false;
+  std::unique_ptr<asio::steady_timer> release_timer_;
+  bool release_armed_ = false;
   SessionList sessions_;
   bool draining_ = false;
 };

@@ -57,6 +57,8 @@ class ResolutionCache {
   // Releases the signal (its read snapshot) now. The kept answers stay:
   // the next Refresh() polls again, and its token says whether they hold.
   void Release(ChangeSignal& signal);
+  // Returns when the poll in force was made; nullopt if none is in force.
+  std::optional<Clock::time_point> polled_at() const { return polled_at_; }
   // Forgets every answer; the next Refresh() polls.
   void Clear();
 

@@ -260,8 +260,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode, i
       OpenHandle(path, ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, busy_timeout_ms);
   if (!db.ok()) return db.status();
   std::unique_ptr<Store> store(new Store(path, *db, ro));
-  Status s = store->Exec(ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;"
-                            : "PRAGMA foreign_keys = ON;");
+  Status s = store->Exec(
+      ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON; PRAGMA cache_size = -16384;"
+         : "PRAGMA foreign_keys = ON;");
   if (!s.ok()) return s;
   Result<int> version = store->SchemaVersion();
   if (!version.ok()) return version.status();
@@ -406,6 +407,16 @@ static Domain RowToDomain(sqlite3_stmt* stmt) {
 }
 
 Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
+  if (memo_) {
+    auto kept = memo_->domains.find(name);
+    if (kept != memo_->domains.end()) return kept->second;
+  }
+  Result<std::optional<Domain>> found = ReadDomain(name);
+  if (memo_ && found.ok()) memo_->domains.emplace(std::string(name), *found);
+  return found;
+}
+
+Result<std::optional<Domain>> Store::ReadDomain(std::string_view name) {
   Statement& st =
       Prepare(kSlotFindDomain, "SELECT " DOMAIN_COLUMNS " FROM domains WHERE name = ?1");
   ResetOnExit<Statement> r{st};
@@ -490,6 +501,16 @@ Result<std::vector<std::string>> Store::FindAliasSourcesFor(std::string_view tar
 }
 
 Result<std::string> Store::GetSetting(std::string_view name) {
+  if (memo_) {
+    auto kept = memo_->settings.find(name);
+    if (kept != memo_->settings.end()) return kept->second;
+  }
+  Result<std::string> value = ReadSetting(name);
+  if (memo_ && value.ok()) memo_->settings.emplace(std::string(name), *value);
+  return value;
+}
+
+Result<std::string> Store::ReadSetting(std::string_view name) {
   Statement& st = Prepare(kSlotGetSetting, "SELECT value FROM settings WHERE name = ?1");
   ResetOnExit<Statement> r{st};
   st.Bind(1, name);
@@ -775,9 +796,22 @@ Status Store::RunControl(int slot, const char* sql) {
 
 Status Store::Begin() { return RunControl(kSlotBegin, "BEGIN IMMEDIATE"); }
 bool Store::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
-Status Store::BeginRead() { return RunControl(kSlotBeginRead, "BEGIN"); }
-Status Store::Commit() { return RunControl(kSlotCommit, "COMMIT"); }
-void Store::Rollback() { RunControl(kSlotRollback, "ROLLBACK"); }
+// A read-only connection's snapshot cannot change until it ends: the few
+// domain rows and settings every lookup asks for are read once per snapshot.
+Status Store::BeginRead() {
+  memo_.reset();
+  Status s = RunControl(kSlotBeginRead, "BEGIN");
+  if (s.ok() && read_only_) memo_.emplace();
+  return s;
+}
+Status Store::Commit() {
+  memo_.reset();
+  return RunControl(kSlotCommit, "COMMIT");
+}
+void Store::Rollback() {
+  memo_.reset();
+  RunControl(kSlotRollback, "ROLLBACK");
+}
 
 // Inside a read transaction this also pins the snapshot: the PRAGMA reads
 // the file, so a deferred BEGIN takes its WAL read lock here.

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "status.h"
@@ -205,12 +206,29 @@ class Store {
   Status Error(const char* what) const;
   Status RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
                   const std::vector<std::int64_t>& int_args = {}, int* changes = nullptr);
+  Result<std::optional<Domain>> ReadDomain(std::string_view name);
+  Result<std::string> ReadSetting(std::string_view name);
+
+  // Lets find() take a string_view: no allocation for a kept answer.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using NameMap = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
+  // Domain rows and settings read in the read-only snapshot in force
+  // (BeginRead() to Commit() or Rollback()); absent otherwise.
+  struct SnapshotMemo {
+    NameMap<std::optional<Domain>> domains;
+    NameMap<std::string> settings;
+  };
 
   std::string path_;
   sqlite3* db_;
   bool read_only_;
   std::optional<std::uint64_t> data_version_;  // seen by RecheckSchemaIfChanged
   std::vector<std::unique_ptr<Statement>> statements_;
+  std::optional<SnapshotMemo> memo_;
 };
 
 // Transaction - RAII scope for a writer: rolls back unless Commit() ran.

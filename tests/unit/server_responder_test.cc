@@ -17,6 +17,12 @@
 namespace rcptdb {
 namespace {
 
+std::size_t Count(const std::string& text, std::string_view what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 class ResponderTest : public ::testing::Test {
  protected:
   void SetUp() override { test::CreateFilled(db_.path()); }
@@ -162,16 +168,25 @@ TEST_F(ResponderTest, DatabaseTroubleIsTemporaryAndRecovers) {
   std::filesystem::rename(db_.path(), saved);
   TcpTableResponder tcp(worker_, MapId::kRecipients, "test");
   SocketmapResponder sm(worker_, "test");
+  // The trouble and the recovery are each logged once (database_health.h).
+  testing::internal::CaptureStderr();
   EXPECT_EQ(Feed(tcp, "get alice@example.com\n"),
             "400 database%20missing,%20try%20again%20later\n");
   EXPECT_EQ(Feed(sm, EncodeNetstring("recipients alice@example.com")),
             EncodeNetstring("TEMP database missing, try again later"));
-  EXPECT_TRUE(state_.health().troubled());
   // A malformed key is not found even now: it never reaches the database.
   EXPECT_EQ(Feed(tcp, "get %zz\n"), "500 not%20found\n");
+  std::string trouble = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(Count(trouble, "answering temporary failures until it recovers"), 1u) << trouble;
+  EXPECT_EQ(Count(trouble, "database works again"), 0u) << trouble;
   std::filesystem::rename(saved, db_.path());
+  testing::internal::CaptureStderr();
   EXPECT_EQ(Feed(tcp, "get alice@example.com\n"), "200 mailbox\n");
-  EXPECT_FALSE(state_.health().troubled());
+  EXPECT_EQ(Feed(tcp, "get alice@example.com\n"), "200 mailbox\n");
+  std::string recovery = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(Count(recovery, "database works again"), 1u) << recovery;
+  EXPECT_NE(recovery.find("2 lookups were answered with a temporary failure"), std::string::npos)
+      << recovery;
 }
 
 TEST_F(ResponderTest, ProvisioningIsVisibleOnTheNextLookup) {

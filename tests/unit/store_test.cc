@@ -76,6 +76,31 @@ TEST(Store, ReadOnlyRefusesWrites) {
   EXPECT_FALSE((*s)->InsertRelayRecipient("new@relay.example").ok());
 }
 
+// A read-only snapshot keeps the domain rows and settings it has read;
+// the next snapshot reads them afresh.
+TEST(Store, SnapshotMemoEndsWithTheSnapshot) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_TRUE(s.ok());
+  Store& reader = **s;
+  ASSERT_TRUE(reader.BeginRead().ok());
+  ASSERT_FALSE(reader.FindDomain("late.example")->has_value());
+  ASSERT_EQ(*reader.GetSetting("delimiter"), "+");
+  ASSERT_EQ(RawExec(db.path(),
+                    "INSERT INTO domains (name, kind) VALUES ('late.example', 'hosted');"
+                    "UPDATE settings SET value = '+-' WHERE name = 'delimiter';"),
+            SQLITE_OK);
+  EXPECT_FALSE(reader.FindDomain("late.example")->has_value()) << "the snapshot is unchanged";
+  EXPECT_EQ(*reader.GetSetting("delimiter"), "+");
+  ASSERT_TRUE(reader.Commit().ok());
+  ASSERT_TRUE(reader.BeginRead().ok());
+  EXPECT_TRUE(reader.FindDomain("late.example")->has_value()) << "a new snapshot reads afresh";
+  EXPECT_EQ(*reader.GetSetting("delimiter"), "+-");
+  reader.Rollback();
+  EXPECT_TRUE(reader.FindDomain("late.example")->has_value());
+}
+
 // Plain SQL provisioning cannot store what the resolver would misread.
 TEST(Store, SchemaRejectsNonNormalisedValues) {
   TempDatabase db;
