@@ -55,7 +55,11 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   if (map == MapId::kRecipients && key.find('+') != std::string_view::npos) answer = MapAnswer();
 #endif
   stats_.Record(map, answer.kind, std::chrono::steady_clock::now() - start);
-  if (answer.kind == MapAnswer::Kind::kTemporary) {
+  if (answer.kind == MapAnswer::Kind::kTemporary && answer.cause == Status::Cause::kLimit) {
+    // One key past a resolver bound: the database is fine, nothing to reopen.
+    LogWarning("{} map {} key {}: {}", peer, MapName(map), Printable(key),
+               Printable(answer.why, 300));
+  } else if (answer.kind == MapAnswer::Kind::kTemporary) {
     // Every temporary failure names a trouble cause, even one made without.
     if (answer.cause == Status::Cause::kNone) answer.cause = Status::Cause::kOther;
     // Reopen on the next lookup: the file may be replaced or repaired.

@@ -220,14 +220,16 @@ Status Resolver::AddTarget(Walk& w, Target t, Resolution& r) {
   w.reply_bytes += t.address.size() + (r.targets.empty() ? 0 : 1);
   r.targets.push_back(std::move(t));
   if (r.targets.size() > kMaxAliasTargets)
-    return Status::Temporary("alias " + w.root + " expands to more than " +
-                             std::to_string(kMaxAliasTargets) +
-                             " targets (resolver bound kMaxAliasTargets); not answered in part");
+    return Status::Temporary(
+        Status::Cause::kLimit,
+        "alias " + w.root + " expands to more than " + std::to_string(kMaxAliasTargets) +
+            " targets (resolver bound kMaxAliasTargets); not answered in part");
   if (w.reply_bytes > kMaxAliasReplyBytes)
-    return Status::Temporary("alias " + w.root + " expands to more than " +
-                             std::to_string(kMaxAliasReplyBytes) +
-                             " bytes of targets (resolver bound kMaxAliasReplyBytes); not "
-                             "answered in part");
+    return Status::Temporary(Status::Cause::kLimit,
+                             "alias " + w.root + " expands to more than " +
+                                 std::to_string(kMaxAliasReplyBytes) +
+                                 " bytes of targets (resolver bound kMaxAliasReplyBytes); not "
+                                 "answered in part");
   return Status::Ok();
 }
 
@@ -235,9 +237,10 @@ Status Resolver::AddTarget(Walk& w, Target t, Resolution& r) {
 // Sets disabled if the target is (or leads only to) a disabled mailbox.
 Status Resolver::ExpandTarget(Walk& w, const std::string& address, Resolution& r, bool& disabled) {
   if (w.depth >= kMaxAliasDepth)
-    return Status::Temporary("alias " + w.root + " nests deeper than " +
-                             std::to_string(kMaxAliasDepth) + " alias steps (at " + address +
-                             "; resolver bound kMaxAliasDepth); not answered in part");
+    return Status::Temporary(Status::Cause::kLimit,
+                             "alias " + w.root + " nests deeper than " +
+                                 std::to_string(kMaxAliasDepth) + " alias steps (at " + address +
+                                 "; resolver bound kMaxAliasDepth); not answered in part");
   if (!w.visited.insert(address).second) {
     w.Note(address + ": seen before (alias loop or shared target), dropped");
     return Status::Ok();

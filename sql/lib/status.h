@@ -49,6 +49,8 @@ class Status {
     kAccess,        // permission denied (file, directory, -wal or -shm)
     kIo,            // an operating system or other I/O failure
     kOther,         // any other database error
+    kLimit,         // a resolver bound (alias depth, targets, reply size):
+                    // this key cannot be answered, the database is fine
   };
 
   Status() = default;
@@ -115,6 +117,8 @@ inline const char* CauseName(Status::Cause cause) {
       return "I/O error";
     case Status::Cause::kOther:
       return "database error";
+    case Status::Cause::kLimit:
+      return "resolver bound";
   }
   return "database error";
 }

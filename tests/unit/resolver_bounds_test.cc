@@ -97,6 +97,7 @@ TEST_F(ResolverBoundsTest, HugeFanOutIsTemporaryNotCut) {
   EXPECT_TRUE(r.status().temporary());
   EXPECT_NE(r.status().message().find("big@example.com"), std::string::npos);
   EXPECT_NE(r.status().message().find("kMaxAliasTargets"), std::string::npos);
+  EXPECT_EQ(r.status().cause(), Status::Cause::kLimit) << "a bound, not database trouble";
   EXPECT_EQ(AnswerMap(*s, MapId::kAliases, "big@example.com").kind, MapAnswer::Kind::kTemporary);
   // One of the middle aliases alone is small enough.
   EXPECT_EQ(Resolver(*s).Resolve("m7@example.com")->targets.size(), 60u);

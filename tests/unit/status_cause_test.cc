@@ -44,6 +44,7 @@ TEST(StatusCause, NamesAreTheWordsOfTheReplies) {
   EXPECT_STREQ(CauseName(Status::Cause::kCorrupt), "database corrupt");
   EXPECT_STREQ(CauseName(Status::Cause::kWrongVersion), "wrong schema version");
   EXPECT_STREQ(CauseName(Status::Cause::kOther), "database error");
+  EXPECT_STREQ(CauseName(Status::Cause::kLimit), "resolver bound");
 }
 
 TEST(StatusCause, MissingFile) {
