@@ -129,7 +129,7 @@ Status Provisioner::CheckMailboxName(const Address& a) {
                          "); make it an alias of a mailbox instead");
 }
 
-Status Provisioner::CheckNewMailbox(Mailbox& m) {
+Status Provisioner::CheckMailbox(Mailbox& m) {
   Result<Address> a = ParseAddress(m.address);
   if (!a.ok()) return a.status();
   m.address = a->str();
@@ -137,6 +137,11 @@ Status Provisioner::CheckNewMailbox(Mailbox& m) {
   if (!d.ok()) return d.status();
   Status s = CheckMailboxName(*a);
   if (s.ok()) s = CheckMailboxFields(m);
+  return s;
+}
+
+Status Provisioner::CheckNewMailbox(Mailbox& m) {
+  Status s = CheckMailbox(m);
   if (!s.ok()) return s;
   Result<std::optional<Mailbox>> have = store_.FindMailbox(m.address);
   if (!have.ok()) return have.status();
@@ -148,13 +153,7 @@ Status Provisioner::CheckNewMailbox(Mailbox& m) {
 }
 
 Status Provisioner::AddMailbox(Mailbox m) {
-  Result<Address> a = ParseAddress(m.address);
-  if (!a.ok()) return a.status();
-  m.address = a->str();
-  Result<Domain> d = RequireDomain(a->domain, m.address, DomainKind::kHosted, "mailboxes");
-  if (!d.ok()) return d.status();
-  Status s = CheckMailboxName(*a);
-  if (s.ok()) s = CheckMailboxFields(m);
+  Status s = CheckMailbox(m);
   if (!s.ok()) return s;
   s = store_.InsertMailbox(m);
   if (s.code() == Status::Code::kConflict)

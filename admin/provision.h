@@ -90,6 +90,9 @@ class Provisioner {
                                std::string_view what);
   Status CheckDomainFields(Domain& d);
   Status CheckMailboxName(const Address& a);
+  // Normalises m.address and checks its domain, name and fields: what every
+  // mailbox written must satisfy, new or not.
+  Status CheckMailbox(Mailbox& m);
 
   Store& store_;
   std::map<std::string, std::optional<Domain>, std::less<>> domains_;
