@@ -288,9 +288,8 @@ Status PgStore::Migrate() {
 }
 
 Result<bool> PgStore::StillCurrent() {
-  if (broken_ || PQstatus(conn_) != CONNECTION_OK)
-    return Status::Temporary(Status::Cause::kUnreachable,
-                             "database " + name() + ": connection lost");
+  // A lost connection is not an answer: the LiveStore connects afresh.
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
   Result<Rows> r =
       Run(kPgVersion, "SELECT schema_version FROM rcptdb_version", {}, "reading schema version");
   if (!r.ok()) return r.status();

@@ -65,8 +65,9 @@ class PgStore final : public Store {
 
   Result<int> SchemaVersion() override;
   Status Migrate() override;
-  // Fails once the connection is lost; otherwise re-reads the schema
-  // version (one cheap row) and fails unless it is kSchemaVersion.
+  // False once the connection is lost (the LiveStore then connects
+  // afresh); otherwise re-reads the schema version (one cheap row) and
+  // fails unless it is kSchemaVersion.
   Result<bool> StillCurrent() override;
 
   Result<std::optional<Domain>> FindDomain(std::string_view name) override;
