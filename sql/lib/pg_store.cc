@@ -292,7 +292,7 @@ Result<bool> PgStore::StillCurrent() {
   if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
   Result<Rows> r =
       Run(kPgVersion, "SELECT schema_version FROM rcptdb_version", {}, "reading schema version");
-  if (!r.ok()) return r.status();
+  if (!r.ok()) return broken_ ? Result<bool>(false) : Result<bool>(r.status());
   int version = r->size() == 0 ? 0 : static_cast<int>(r->Int(0, 0));
   if (version != kSchemaVersion)
     return Status::Temporary(
