@@ -23,7 +23,7 @@ Worker::Worker(ServerState& state, std::size_t index, std::string database, int 
       stats_(state.stats(index)),
       guard_(asio::make_work_guard(*context_)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
-      signal_(std::make_unique<SqliteSnapshotSignal>(*store_)),
+      signal_(store_->NewChangeSignal()),
       release_timer_(std::make_unique<asio::steady_timer>(*context_)) {}
 
 Worker::~Worker() {
@@ -142,7 +142,7 @@ void Worker::SetDatabase(std::string database, int busy_timeout_ms) {
     signal_.reset();
     cache_.Clear();
     store_ = std::make_unique<LiveStore>(std::move(database), busy_timeout_ms);
-    signal_ = std::make_unique<SqliteSnapshotSignal>(*store_);
+    signal_ = store_->NewChangeSignal();
   });
 }
 
