@@ -5,10 +5,9 @@
 //   Lookup() is where every answer of rcptdb-server is made: it asks the
 //   thread's ResolutionCache, which derives map answers (map_answers.h) from
 //   the thread's LiveStore inside a read snapshot renewed at least once per
-//   kVisibilityBound and released after each batch of ready requests, drops the connection after a temporary failure (the
-//   next lookup reopens, which is how a replaced, restored or repaired
-//   file is picked up), reports trouble and recovery to DatabaseHealth,
-//   and counts the answer.
+//   kVisibilityBound and released after each batch of ready requests, drops the connection after a
+//   temporary failure (the next lookup reopens, which is how a replaced, restored or repaired file
+//   is picked up), reports trouble and recovery to DatabaseHealth, and counts the answer.
 // SEE ALSO
 //   worker.h, live_store.h, map_answers.h
 #include "worker.h"
@@ -24,7 +23,7 @@ Worker::Worker(ServerState& state, std::size_t index, std::string database, int 
       stats_(state.stats(index)),
       guard_(asio::make_work_guard(*context_)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
-      signal_(std::make_unique<SqliteSnapshotSignal>(*store_)) {}
+      signal_(store_->NewChangeSignal()) {}
 
 Worker::~Worker() {
   guard_.reset();
@@ -122,7 +121,7 @@ void Worker::SetDatabase(std::string database, int busy_timeout_ms) {
     signal_.reset();
     cache_.Clear();
     store_ = std::make_unique<LiveStore>(std::move(database), busy_timeout_ms);
-    signal_ = std::make_unique<SqliteSnapshotSignal>(*store_);
+    signal_ = store_->NewChangeSignal();
   });
 }
 

@@ -9,7 +9,8 @@
 // handing it to another thread would cost more than it saves.
 //
 // Answers come from a ResolutionCache (resolution_cache.h) validated by
-// a SqliteSnapshotSignal: a lookup reuses the worker's read snapshot and
+// the database engine's ChangeSignal (LiveStore::NewChangeSignal; for
+// SQLite a SqliteSnapshotSignal): a lookup reuses the worker's read snapshot and
 // its kept answers for at most kVisibilityBound, so a commit is seen by
 // every lookup that starts that long after it. The snapshot is released
 // as soon as the requests that were ready together have been answered, so
@@ -36,10 +37,10 @@
 #include <string>
 #include <string_view>
 
+#include "change_signal.h"
 #include "live_store.h"
 #include "resolution_cache.h"
 #include "server_state.h"
-#include "sqlite_snapshot_signal.h"
 #include "status.h"
 
 namespace rcptdb {
@@ -105,7 +106,7 @@ class Worker {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
   std::unique_ptr<LiveStore> store_;
   // Declared after store_: it ends its snapshot on store_ when destroyed.
-  std::unique_ptr<SqliteSnapshotSignal> signal_;
+  std::unique_ptr<ChangeSignal> signal_;
   ResolutionCache cache_;
   std::uint64_t generation_ = 0;  // store_'s connection the cache is for
   bool release_posted_ = false;

@@ -1,28 +1,29 @@
 // SPDX-License-Identifier: MIT
-// live_store.h - a read-only Store that follows the file at a path
+// live_store.h - a read-only Store that follows the database it names
 //
 // Long-running readers (rcptdb-server threads, Dovecot lmtp processes) must
-// start without a database, survive it being locked or broken, and pick up
-// a file that appears or is replaced (a restored backup) without a restart.
-// LiveStore opens lazily, checks the file's identity (device, inode) at
-// most every check_interval (a stat(2) per lookup is measurable at tens of
+// start without a database, survive it being locked, broken or unreachable,
+// and pick up a file that appears or is replaced (a restored backup), or a
+// PostgreSQL server that comes back, without a restart. LiveStore opens
+// lazily, asks the Store whether it still serves the database
+// (Store::StillCurrent: for a file its identity, device and inode) at most
+// every check_interval (a stat(2) per lookup is measurable at tens of
 // thousands of lookups per second), and reopens after a failure or a
 // replacement. Ordinary changes need no check: they are visible at once.
-// At the same moments, a file that changed since the last check has its
-// schema version read again: a version other than kSchemaVersion is a
+// At the same moments, a database that changed since the last check has
+// its schema version read again: a version other than kSchemaVersion is a
 // temporary failure (the reader defers) until it is right again.
 //
 // Thread safety: one LiveStore per thread, like Store.
 #ifndef RCPTDB_LIVE_STORE_H
 #define RCPTDB_LIVE_STORE_H
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "change_signal.h"
 #include "status.h"
 #include "store.h"
 
@@ -51,6 +52,9 @@ class LiveStore {
   // Returns a number that changes whenever Get() opens a new connection,
   // so that state tied to the old one (a snapshot, a cache) can be dropped.
   std::uint64_t generation() const { return generation_; }
+  // Returns the change signal that fits this database's engine
+  // (Store::NewChangeSignal). REQUIRES: this LiveStore outlives it.
+  std::unique_ptr<ChangeSignal> NewChangeSignal() { return Store::NewChangeSignal(*this); }
 
  private:
   std::string path_;
@@ -58,8 +62,6 @@ class LiveStore {
   std::chrono::milliseconds check_interval_;
   std::chrono::steady_clock::time_point next_check_;
   std::unique_ptr<Store> store_;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
   std::uint64_t generation_ = 0;
 };
 

@@ -1,38 +1,26 @@
 // SPDX-License-Identifier: MIT
 // NAME
-//   store - the SQLite recipient database
+//   store - choose the database engine from the database setting
 // DESCRIPTION
-//   Every SQL statement of rcptdb is in this file, prepared once per
-//   connection and bound with parameters. Reads return Temporary on any
-//   SQLite trouble so that callers defer rather than bounce; writes map
-//   constraint violations to Invalid or Conflict with SQLite's message,
-//   which names the constraint (see sql/schema.sql).
+//   The one place that tells the engines apart: a libpq URI names a
+//   PostgreSQL database, anything else a SQLite file. Everything above the
+//   Store interface is the same for both. A build without libpq answers a
+//   PostgreSQL URI with a clear error instead of reading it as a file name.
 // SEE ALSO
-//   store.h, sql/schema.sql, sqlite3(1)
+//   store.h, sqlite_store.h, pg_store.h
 #include "store.h"
 
-#include <fcntl.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <mutex>
+
+#include "live_store.h"
+#include "sqlite_snapshot_signal.h"
+#include "sqlite_store.h"
+#ifdef RCPTDB_WITH_PGSQL
+#include "pg_change_signal.h"
+#include "pg_store.h"
+#endif
 
 namespace rcptdb {
-namespace {
-
-const char kSchemaSql[] =
-#include "schema_sql.inc"
-    ;
-const char kMigrate2Sql[] =
-#include "migrate_2_sql.inc"
-    ;
-
-}  // namespace
 
 std::string DatabasePath(const std::string& flag) {
   if (!flag.empty()) return flag;
@@ -41,39 +29,61 @@ std::string DatabasePath(const std::string& flag) {
   return kDefaultDatabasePath;
 }
 
-Status CheckDatabasePath(std::string_view path) {
-  // SQLite reads ":memory:" and "" as private temporary databases, and
-  // "file:..." as a URI where URIs are enabled: none of them is a file
-  // that rcptdb and its readers could share.
-  if (path.empty() || path == ":memory:" || path.starts_with("file:"))
-    return Status::Invalid("database \"" + std::string(path) +
-                           "\": not a path of a database file (in-memory databases and "
-                           "file: URIs are refused)");
-  if (path.find('\0') != std::string_view::npos)
-    return Status::Invalid("database path contains a NUL byte");
-  return Status::Ok();
+bool IsPostgresSpec(std::string_view spec) {
+  return spec.starts_with("postgresql://") || spec.starts_with("postgres://");
 }
 
 namespace {
 
-// Creates path, which must not exist, with kDatabaseFileMode whatever the
-// umask: SQLite would create it 0644 and the password hashes are inside.
-Status CreatePrivateFile(const std::string& path, const char* what) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kDatabaseFileMode);
-  if (fd < 0)
-    return Status::Temporary("cannot create " + std::string(what) + " " + path + ": " +
-                             std::strerror(errno));
-  int rc = ::fchmod(fd, kDatabaseFileMode);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) {
-    ::unlink(path.c_str());
-    return Status::Io("cannot set the mode of " + path + ": " + std::strerror(err), err == EPERM);
+constexpr const char* kRedacted = "***";
+
+// Returns the query part of a URI with every password= value replaced.
+std::string RedactQuery(std::string_view query) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    std::size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view param = query.substr(pos, amp - pos);
+    if (!out.empty() || pos > 0) out += '&';
+    if (param.starts_with("password="))
+      out += std::string("password=") + kRedacted;
+    else
+      out += param;
+    pos = amp + 1;
   }
-  return Status::Ok();
+  return out;
 }
 
 }  // namespace
+
+std::string RedactSpec(std::string_view spec) {
+  if (!IsPostgresSpec(spec)) return std::string(spec);
+  std::size_t scheme_end = spec.find("://") + 3;
+  std::size_t query = spec.find('?', scheme_end);
+  std::string_view head = spec.substr(0, query);
+  std::size_t authority_end = head.find('/', scheme_end);
+  if (authority_end == std::string_view::npos) authority_end = head.size();
+  std::string out(head);
+  // userinfo is everything before the last '@' of the authority.
+  std::size_t at = head.substr(0, authority_end).rfind('@');
+  if (at != std::string_view::npos && at > scheme_end) {
+    std::size_t colon = head.substr(0, at).find(':', scheme_end);
+    if (colon != std::string_view::npos)
+      out = std::string(head.substr(0, colon + 1)) + kRedacted + std::string(head.substr(at));
+  }
+  if (query != std::string_view::npos) out += "?" + RedactQuery(spec.substr(query + 1));
+  return out;
+}
+
+Status CheckDatabasePath(std::string_view spec) {
+  if (IsPostgresSpec(spec)) {
+    if (spec.find('\0') != std::string_view::npos)
+      return Status::Invalid("database URI contains a NUL byte");
+    return Status::Ok();
+  }
+  return SqliteStore::CheckPath(spec);
+}
 
 const char* DomainKindName(DomainKind kind) {
   switch (kind) {
@@ -96,730 +106,45 @@ std::optional<DomainKind> ParseDomainKind(std::string_view name) {
 
 namespace {
 
-// Returns column col of the current row as text; NULL becomes "".
-std::string ColumnText(sqlite3_stmt* stmt, int col) {
-  const unsigned char* p = sqlite3_column_text(stmt, col);
-  return p ? std::string(reinterpret_cast<const char*>(p),
-                         static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)))
-           : std::string();
+#ifndef RCPTDB_WITH_PGSQL
+Status NoPostgres(const std::string& spec) {
+  return Status::Invalid("database " + RedactSpec(spec) +
+                         ": this rcptdb was built without PostgreSQL (libpq); "
+                         "use a SQLite database path, or rebuild with libpq-dev installed");
 }
+#endif
 
 }  // namespace
 
-// Statement - a prepared statement, reset and unbound after each use.
-// A statement whose prepare failed (database locked, file broken) holds no
-// handle: every call is a no-op and Step() reports SQLITE_MISUSE, which the
-// callers turn into a temporary failure; Prepare() tries again next time.
-class Store::Statement {
- public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~Statement() { sqlite3_finalize(stmt_); }
-  bool valid() const { return stmt_ != nullptr; }
-  sqlite3_stmt* get() { return stmt_; }
-  void Bind(int i, std::string_view v) {
-    if (stmt_) sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-  }
-  void BindOptional(int i, std::string_view v) {
-    if (!stmt_) return;
-    if (v.empty())
-      sqlite3_bind_null(stmt_, i);
-    else
-      Bind(i, v);
-  }
-  void Bind(int i, std::int64_t v) {
-    if (stmt_) sqlite3_bind_int64(stmt_, i, v);
-  }
-  int Step() { return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE; }
-  std::string Text(int col) { return ColumnText(stmt_, col); }
-  std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
-  void Reset() {
-    if (!stmt_) return;
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-
- private:
-  sqlite3_stmt* stmt_;
-};
-
-namespace {
-
-// Resets a statement when the scope ends, whatever path leaves it.
-template <typename S>
-struct ResetOnExit {
-  S& s;
-  ~ResetOnExit() { s.Reset(); }
-};
-
-}  // namespace
-
-Store::Store(std::string path, sqlite3* db, bool read_only)
-    : path_(std::move(path)), db_(db), read_only_(read_only) {}
-
-Store::~Store() {
-  statements_.clear();
-  sqlite3_close_v2(db_);
-}
-
-namespace {
-
-// Returns the cause of SQLite's most recent failure on db (or of rc when
-// there is no handle): the one place that reads SQLite's error codes.
-// Extended codes first, then the primary code; the system errno tells a
-// missing file from a forbidden one.
-Status::Cause SqliteCause(sqlite3* db, int rc) {
-  using C = Status::Cause;
-  int ext = db ? sqlite3_extended_errcode(db) : rc;
-  int err = db ? sqlite3_system_errno(db) : 0;
-  switch (ext & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return C::kLocked;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return C::kCorrupt;
-    case SQLITE_PERM:
-    case SQLITE_AUTH:
-    case SQLITE_READONLY:
-      return C::kAccess;
-    case SQLITE_CANTOPEN:
-      if (err == ENOENT || err == ENOTDIR) return C::kMissing;
-      return err == EACCES || err == EPERM ? C::kAccess : C::kIo;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_NOMEM:
-    case SQLITE_PROTOCOL:
-      return err == EACCES || err == EPERM ? C::kAccess : C::kIo;
-    default:
-      return C::kOther;
-  }
-}
-
-}  // namespace
-
-Status Store::Error(const char* what) const {
-  return Status::Temporary(SqliteCause(db_, SQLITE_ERROR), std::string("database ") + path_ + ": " +
-                                                               what + ": " + sqlite3_errmsg(db_));
-}
-
-Status Store::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db_);
-    sqlite3_free(err);
-    return Status::Temporary(SqliteCause(db_, SQLITE_ERROR), "database " + path_ + ": " + msg);
-  }
-  return Status::Ok();
-}
-
-namespace {
-
-// SQLite's memory statistics take a global mutex on every allocation,
-// shared by all threads; rcptdb reads none of them. This must run before
-// SQLite is first used; if the host process (Dovecot) already did, the
-// call fails harmlessly and the statistics stay on.
-void ConfigureSqliteOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-}
-
-Result<sqlite3*> OpenHandle(const std::string& path, int flags, int busy_timeout_ms) {
-  ConfigureSqliteOnce();
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    Status::Cause cause = SqliteCause(db, rc);
-    sqlite3_close_v2(db);
-    return Status::Temporary(cause, "cannot open database " + path + ": " + msg);
-  }
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, busy_timeout_ms);
-  return db;
-}
-
-}  // namespace
-
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode, int busy_timeout_ms,
+Result<std::unique_ptr<Store>> Store::Open(const std::string& spec, Mode mode, int busy_timeout_ms,
                                            bool allow_old_schema) {
-  Status path_ok = CheckDatabasePath(path);
-  if (!path_ok.ok()) return path_ok;
-  // SQLite would create a missing file in read-write mode; a missing
-  // database is trouble to report, not an empty one to invent.
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    if (ec && ec != std::errc::no_such_file_or_directory)
-      return Status::Temporary(
-          ec == std::errc::permission_denied ? Status::Cause::kAccess : Status::Cause::kIo,
-          "cannot open database " + path + ": " + ec.message());
-    return Status::Temporary(Status::Cause::kMissing,
-                             "cannot open database " + path + ": no such file");
+  if (IsPostgresSpec(spec)) {
+#ifdef RCPTDB_WITH_PGSQL
+    return PgStore::Open(spec, mode, busy_timeout_ms, allow_old_schema);
+#else
+    return NoPostgres(spec);
+#endif
   }
-  bool ro = mode == Mode::kReadOnly;
-  Result<sqlite3*> db =
-      OpenHandle(path, ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, busy_timeout_ms);
-  if (!db.ok()) return db.status();
-  std::unique_ptr<Store> store(new Store(path, *db, ro));
-  Status s = store->Exec(ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;"
-                            : "PRAGMA foreign_keys = ON;");
-  if (!s.ok()) return s;
-  Result<int> version = store->SchemaVersion();
-  if (!version.ok()) return version.status();
-  if (*version != kSchemaVersion && !(allow_old_schema && *version < kSchemaVersion)) {
-    std::string hint = *version < kSchemaVersion ? " (run rcptdb migrate)" : " (newer rcptdb?)";
-    if (*version == 0) hint = " (not an rcptdb database, or run rcptdb init)";
-    return Status::Temporary(Status::Cause::kWrongVersion,
-                             "database " + path + " has schema version " +
-                                 std::to_string(*version) + ", this build knows " +
-                                 std::to_string(kSchemaVersion) + hint);
+  return SqliteStore::Open(spec, mode, busy_timeout_ms, allow_old_schema);
+}
+
+Result<std::unique_ptr<Store>> Store::Create(const std::string& spec) {
+  if (IsPostgresSpec(spec)) {
+#ifdef RCPTDB_WITH_PGSQL
+    return PgStore::Create(spec);
+#else
+    return NoPostgres(spec);
+#endif
   }
-  return store;
+  return SqliteStore::Create(spec);
 }
 
-Result<std::unique_ptr<Store>> Store::Create(const std::string& path) {
-  Status path_ok = CheckDatabasePath(path);
-  if (!path_ok.ok()) return path_ok;
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec))
-    return Status::Conflict("database " + path + " exists already");
-  Status created = CreatePrivateFile(path, "database");
-  if (!created.ok()) return created;
-  Result<sqlite3*> db = OpenHandle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 2000);
-  if (!db.ok()) {
-    std::filesystem::remove(path, ec);
-    return db.status();
-  }
-  std::unique_ptr<Store> store(new Store(path, *db, false));
-  Status s = store->Exec("PRAGMA foreign_keys = ON;");
-  if (s.ok()) s = store->Migrate();
-  if (!s.ok()) {
-    store.reset();
-    std::filesystem::remove(path, ec);
-    return s;
-  }
-  return store;
-}
-
-Result<int> Store::SchemaVersion() {
-  Statement& st = Prepare(0, "PRAGMA user_version");
-  ResetOnExit<Statement> r{st};
-  if (st.Step() != SQLITE_ROW) return Error("reading schema version");
-  return static_cast<int>(st.Int(0));
-}
-
-Status Store::Migrate() {
-  // kMigrations[N] (sql/migrate-N.sql) turns version N-1 into N. An empty
-  // file (version 0) gets schema.sql, which is the current version whole.
-  static const char* const kMigrations[] = {nullptr, nullptr, kMigrate2Sql};
-  static_assert(std::size(kMigrations) == kSchemaVersion + 1);
-  Result<int> version = SchemaVersion();
-  if (!version.ok()) return version.status();
-  if (*version > kSchemaVersion)
-    return Status::Invalid("database " + path_ + " has schema version " + std::to_string(*version) +
-                           ", newer than this build's " + std::to_string(kSchemaVersion));
-  while (*version < kSchemaVersion) {
-    int from = *version;
-    // journal_mode cannot change inside a transaction; schema.sql sets it
-    // first and every later statement runs in one transaction.
-    if (from == 0) {
-      Status s = Exec("PRAGMA journal_mode = WAL;");
-      if (!s.ok()) return s;
-    }
-    Transaction tx(*this);
-    Status s = tx.Begin();
-    if (s.ok() && from == 1) s = CheckDelimiterFreeMailboxes();
-    if (s.ok()) s = Exec(from == 0 ? kSchemaSql : kMigrations[from + 1]);
-    if (s.ok()) s = tx.Commit();
-    if (!s.ok()) return s;  // ~Transaction rolls back
-    version = SchemaVersion();
-    if (!version.ok()) return version.status();
-    if (*version <= from)
-      return Status::Temporary("database " + path_ + ": migration from schema version " +
-                               std::to_string(from) + " did not advance it");
-  }
-  return Status::Ok();
-}
-
-Store::Statement& Store::Prepare(int slot, const char* sql) {
-  if (statements_.size() <= static_cast<std::size_t>(slot)) statements_.resize(slot + 1);
-  if (!statements_[slot] || !statements_[slot]->valid()) {
-    sqlite3_stmt* stmt = nullptr;
-    // A failed prepare leaves stmt null; Step() on it returns SQLITE_MISUSE,
-    // which every caller reports as database trouble.
-    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
-      stmt = nullptr;
-    statements_[slot] = std::make_unique<Statement>(stmt);
-  }
-  return *statements_[slot];
-}
-
-// Slots for prepared statements; one per SQL text.
-enum Slot {
-  kSlotVersion = 0,
-  kSlotFindDomain,
-  kSlotFindMailbox,
-  kSlotFindAlias,
-  kSlotRelayRecipient,
-  kSlotSenderLogins,
-  kSlotAliasSourcesFor,
-  kSlotGetSetting,
-  kSlotListDomains,
-  kSlotEachMailbox,
-  kSlotListAliases,
-  kSlotListRelay,
-  kSlotListSenders,
-  kSlotInsertDomain,
-  kSlotUpdateDomain,
-  kSlotDeleteDomain,
-  kSlotInsertMailbox,
-  kSlotUpdateMailbox,
-  kSlotDeleteMailbox,
-  kSlotInsertAlias,
-  kSlotDeleteAliasOne,
-  kSlotDeleteAliasAll,
-  kSlotAliasActive,
-  kSlotInsertRelay,
-  kSlotDeleteRelay,
-  kSlotSetSender,
-  kSlotDeleteSender,
-  kSlotSetSetting,
-  kSlotBegin,
-  kSlotBeginRead,
-  kSlotCommit,
-  kSlotRollback,
-  kSlotDataVersion,
-  kSlotDelimiterMailboxes,
-};
-
-#define DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
-
-static Domain RowToDomain(sqlite3_stmt* stmt) {
-  auto text = [stmt](int col) { return ColumnText(stmt, col); };
-  Domain d;
-  d.name = text(0);
-  d.kind = ParseDomainKind(text(1)).value_or(DomainKind::kHosted);
-  d.active = sqlite3_column_int(stmt, 2) != 0;
-  d.transport = text(3);
-  d.target = text(4);
-  d.catchall = text(5);
-  return d;
-}
-
-Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
-  Statement& st =
-      Prepare(kSlotFindDomain, "SELECT " DOMAIN_COLUMNS " FROM domains WHERE name = ?1");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, name);
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) return std::optional<Domain>();
-  if (rc != SQLITE_ROW) return Error("looking up domain");
-  return std::optional<Domain>(RowToDomain(st.get()));
-}
-
-#define MAILBOX_COLUMNS "address, active, password, quota, transport"
-
-static Mailbox RowToMailbox(sqlite3_stmt* stmt) {
-  auto text = [stmt](int col) { return ColumnText(stmt, col); };
-  Mailbox m;
-  m.address = text(0);
-  m.active = sqlite3_column_int(stmt, 1) != 0;
-  m.password = text(2);
-  m.quota = sqlite3_column_int64(stmt, 3);
-  m.transport = text(4);
-  return m;
-}
-
-Result<std::optional<Mailbox>> Store::FindMailbox(std::string_view address) {
-  Statement& st =
-      Prepare(kSlotFindMailbox, "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE address = ?1");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, address);
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) return std::optional<Mailbox>();
-  if (rc != SQLITE_ROW) return Error("looking up mailbox");
-  return std::optional<Mailbox>(RowToMailbox(st.get()));
-}
-
-Result<std::vector<AliasTarget>> Store::FindAlias(std::string_view source) {
-  Statement& st = Prepare(kSlotFindAlias,
-                          "SELECT source, target, active FROM aliases WHERE source = ?1 "
-                          "ORDER BY target");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, source);
-  std::vector<AliasTarget> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
-  if (rc != SQLITE_DONE) return Error("looking up alias");
-  return out;
-}
-
-Result<bool> Store::IsRelayRecipient(std::string_view address) {
-  Statement& st = Prepare(kSlotRelayRecipient, "SELECT 1 FROM relay_recipients WHERE address = ?1");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, address);
-  int rc = st.Step();
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return Error("looking up relay recipient");
-}
-
-Result<std::vector<SenderLogin>> Store::FindSenderLogins(std::string_view address) {
-  Statement& st = Prepare(kSlotSenderLogins,
-                          "SELECT address, login, allow FROM sender_logins WHERE address = ?1 "
-                          "ORDER BY login");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, address);
-  std::vector<SenderLogin> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
-  if (rc != SQLITE_DONE) return Error("looking up sender logins");
-  return out;
-}
-
-Result<std::vector<std::string>> Store::FindAliasSourcesFor(std::string_view target) {
-  Statement& st = Prepare(kSlotAliasSourcesFor,
-                          "SELECT source FROM aliases WHERE target = ?1 AND active = 1 "
-                          "ORDER BY source");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, target);
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
-  if (rc != SQLITE_DONE) return Error("looking up alias sources");
-  return out;
-}
-
-Result<std::string> Store::GetSetting(std::string_view name) {
-  Statement& st = Prepare(kSlotGetSetting, "SELECT value FROM settings WHERE name = ?1");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, name);
-  int rc = st.Step();
-  if (rc == SQLITE_ROW) return st.Text(0);
-  if (rc == SQLITE_DONE) return std::string();
-  return Error("reading settings");
-}
-
-Result<std::vector<std::string>> Store::MailboxesWithDelimiter(std::string_view delimiters,
-                                                               int limit) {
-  // The pattern is built in SQL from the bound value, as the schema's own
-  // trigger builds it: a '-' is literal in a GLOB class only first.
-  Statement& st = Prepare(kSlotDelimiterMailboxes,
-                          "SELECT address FROM mailboxes WHERE ?1 <> '' "
-                          "AND substr(address, 2, instr(address, '@') - 2) GLOB "
-                          "'*[' || iif(instr(?1, '-') > 0, '-', '') || replace(?1, '-', '') || "
-                          "']*' ORDER BY address LIMIT ?2");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, delimiters);
-  st.Bind(2, std::int64_t{limit});
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
-  if (rc != SQLITE_DONE) return Error("looking up mailbox names");
-  return out;
-}
-
-// Version 2 refuses a mailbox name holding the recipient delimiter (it is
-// misdelivered); a file that has one cannot be migrated until it is gone.
-Status Store::CheckDelimiterFreeMailboxes() {
-  Result<std::string> delimiters = GetSetting("delimiter");
-  if (!delimiters.ok()) return delimiters.status();
-  Result<std::vector<std::string>> names = MailboxesWithDelimiter(*delimiters);
-  if (!names.ok()) return names.status();
-  if (names->empty()) return Status::Ok();
-  std::string list;
-  for (const std::string& n : *names) list += (list.empty() ? "" : ", ") + n;
-  return Status::Invalid("database " + path_ +
-                         ": cannot migrate to schema version 2: these mailbox names contain "
-                         "the recipient delimiter \"" +
-                         *delimiters + "\", so Dovecot delivers their mail to another mailbox: " +
-                         list + (names->size() >= 20 ? ", ..." : "") +
-                         "; rename them, or make them aliases, and run rcptdb migrate again");
-}
-
-Status Store::RecheckSchemaIfChanged() {
-  Result<std::uint64_t> now = DataVersion();
-  if (!now.ok()) return now.status();
-  if (data_version_ && *now == *data_version_) return Status::Ok();
-  Result<int> version = SchemaVersion();
-  if (!version.ok()) return version.status();
-  if (*version != kSchemaVersion)
-    return Status::Temporary(
-        Status::Cause::kWrongVersion,
-        "database " + path_ + " has schema version " + std::to_string(*version) +
-            " since it was opened, this build knows " + std::to_string(kSchemaVersion));
-  data_version_ = *now;
-  return Status::Ok();
-}
-
-Result<std::vector<Domain>> Store::ListDomains() {
-  Statement& st = Prepare(kSlotListDomains, "SELECT " DOMAIN_COLUMNS " FROM domains ORDER BY name");
-  ResetOnExit<Statement> r{st};
-  std::vector<Domain> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(RowToDomain(st.get()));
-  if (rc != SQLITE_DONE) return Error("listing domains");
-  return out;
-}
-
-Status Store::ForEachMailbox(std::string_view domain,
-                             const std::function<bool(const Mailbox&)>& fn) {
-  Statement& st = Prepare(kSlotEachMailbox, "SELECT " MAILBOX_COLUMNS
-                                            " FROM mailboxes "
-                                            "WHERE ?1 IS NULL OR domain = ?1 ORDER BY address");
-  ResetOnExit<Statement> r{st};
-  st.BindOptional(1, domain);
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW)
-    if (!fn(RowToMailbox(st.get()))) return Status::Ok();
-  if (rc != SQLITE_DONE) return Error("listing mailboxes");
-  return Status::Ok();
-}
-
-Result<std::vector<AliasTarget>> Store::ListAliases(std::string_view domain) {
-  Statement& st = Prepare(kSlotListAliases,
-                          "SELECT source, target, active FROM aliases "
-                          "WHERE ?1 IS NULL OR domain = ?1 ORDER BY source, target");
-  ResetOnExit<Statement> r{st};
-  st.BindOptional(1, domain);
-  std::vector<AliasTarget> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
-  if (rc != SQLITE_DONE) return Error("listing aliases");
-  return out;
-}
-
-Result<std::vector<std::string>> Store::ListRelayRecipients(std::string_view domain) {
-  Statement& st = Prepare(kSlotListRelay,
-                          "SELECT address FROM relay_recipients "
-                          "WHERE ?1 IS NULL OR domain = ?1 ORDER BY address");
-  ResetOnExit<Statement> r{st};
-  st.BindOptional(1, domain);
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
-  if (rc != SQLITE_DONE) return Error("listing relay recipients");
-  return out;
-}
-
-Result<std::vector<SenderLogin>> Store::ListSenderLogins() {
-  Statement& st = Prepare(
-      kSlotListSenders, "SELECT address, login, allow FROM sender_logins ORDER BY address, login");
-  ResetOnExit<Statement> r{st};
-  std::vector<SenderLogin> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) out.push_back({st.Text(0), st.Text(1), st.Int(2) != 0});
-  if (rc != SQLITE_DONE) return Error("listing sender logins");
-  return out;
-}
-
-// Runs one write statement. Constraint failures are the caller's input
-// being refused (Invalid/Conflict, SQLite's message names the rule);
-// anything else is database trouble (Temporary).
-Status Store::RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
-                       const std::vector<std::int64_t>& int_args, int* changes) {
-  if (read_only_) return Status::Invalid("database " + path_ + " is open read-only");
-  Statement& st = Prepare(slot, sql);
-  ResetOnExit<Statement> r{st};
-  int i = 1;
-  for (std::string_view a : text_args) st.BindOptional(i++, a);
-  for (std::int64_t a : int_args) st.Bind(i++, a);
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) {
-    if (changes) *changes = sqlite3_changes(db_);
-    return Status::Ok();
-  }
-  std::string msg = sqlite3_errmsg(db_);
-  switch (rc) {
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-    case SQLITE_CONSTRAINT_UNIQUE:
-      return Status::Conflict("exists already");
-    case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return Status::Invalid("refers to a domain that does not exist, or is still referenced");
-    default:
-      if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status::Invalid(msg);
-      return Error("writing");
-  }
-}
-
-Status Store::InsertDomain(const Domain& d) {
-  return RunWrite(kSlotInsertDomain,
-                  "INSERT INTO domains (name, kind, active, transport, target, catchall) "
-                  "VALUES (?1, ?2, ?6, ?3, ?4, ?5)",
-                  {d.name, DomainKindName(d.kind), d.transport, d.target, d.catchall},
-                  {d.active ? 1 : 0});
-}
-
-Status Store::UpdateDomain(const Domain& d) {
-  int changes = 0;
-  Status s = RunWrite(kSlotUpdateDomain,
-                      "UPDATE domains SET kind = ?2, transport = ?3, target = ?4, catchall = ?5, "
-                      "active = ?6 WHERE name = ?1",
-                      {d.name, DomainKindName(d.kind), d.transport, d.target, d.catchall},
-                      {d.active ? 1 : 0}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
-  return s;
-}
-
-Status Store::DeleteDomain(std::string_view name) {
-  int changes = 0;
-  Status s =
-      RunWrite(kSlotDeleteDomain, "DELETE FROM domains WHERE name = ?1", {name}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
-  if (s.code() == Status::Code::kInvalid)
-    return Status::Conflict("an alias domain still points to it");
-  return s;
-}
-
-Status Store::InsertMailbox(const Mailbox& m) {
-  return RunWrite(kSlotInsertMailbox,
-                  "INSERT INTO mailboxes (address, password, transport, active, quota) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5)",
-                  {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota});
-}
-
-Status Store::UpdateMailbox(const Mailbox& m) {
-  int changes = 0;
-  Status s = RunWrite(kSlotUpdateMailbox,
-                      "UPDATE mailboxes SET password = ?2, transport = ?3, active = ?4, "
-                      "quota = ?5 WHERE address = ?1",
-                      {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
-  return s;
-}
-
-Status Store::DeleteMailbox(std::string_view address) {
-  int changes = 0;
-  Status s = RunWrite(kSlotDeleteMailbox, "DELETE FROM mailboxes WHERE address = ?1", {address}, {},
-                      &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
-  return s;
-}
-
-Status Store::InsertAlias(std::string_view source, std::string_view target) {
-  return RunWrite(kSlotInsertAlias, "INSERT INTO aliases (source, target) VALUES (?1, ?2)",
-                  {source, target});
-}
-
-Status Store::DeleteAlias(std::string_view source, std::string_view target) {
-  int changes = 0;
-  Status s = target.empty() ? RunWrite(kSlotDeleteAliasAll, "DELETE FROM aliases WHERE source = ?1",
-                                       {source}, {}, &changes)
-                            : RunWrite(kSlotDeleteAliasOne,
-                                       "DELETE FROM aliases WHERE source = ?1 AND target = ?2",
-                                       {source, target}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
-  return s;
-}
-
-Status Store::SetAliasActive(std::string_view source, bool active) {
-  int changes = 0;
-  Status s = RunWrite(kSlotAliasActive, "UPDATE aliases SET active = ?2 WHERE source = ?1",
-                      {source}, {active ? 1 : 0}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
-  return s;
-}
-
-Status Store::InsertRelayRecipient(std::string_view address) {
-  return RunWrite(kSlotInsertRelay, "INSERT INTO relay_recipients (address) VALUES (?1)",
-                  {address});
-}
-
-Status Store::DeleteRelayRecipient(std::string_view address) {
-  int changes = 0;
-  Status s = RunWrite(kSlotDeleteRelay, "DELETE FROM relay_recipients WHERE address = ?1",
-                      {address}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such relay recipient");
-  return s;
-}
-
-Status Store::SetSenderLogin(const SenderLogin& s) {
-  return RunWrite(kSlotSetSender,
-                  "INSERT INTO sender_logins (address, login, allow) VALUES (?1, ?2, ?3) "
-                  "ON CONFLICT (address, login) DO UPDATE SET allow = excluded.allow",
-                  {s.address, s.login}, {s.allow ? 1 : 0});
-}
-
-Status Store::DeleteSenderLogin(std::string_view address, std::string_view login) {
-  int changes = 0;
-  Status s =
-      RunWrite(kSlotDeleteSender, "DELETE FROM sender_logins WHERE address = ?1 AND login = ?2",
-               {address, login}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such sender login");
-  return s;
-}
-
-Status Store::SetSetting(std::string_view name, std::string_view value) {
-  // An empty delimiter set is a real value ("no details"), not NULL.
-  if (read_only_) return Status::Invalid("database " + path_ + " is open read-only");
-  Statement& st = Prepare(kSlotSetSetting,
-                          "INSERT INTO settings (name, value) VALUES (?1, ?2) "
-                          "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
-  ResetOnExit<Statement> r{st};
-  st.Bind(1, name);
-  st.Bind(2, value);
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) return Status::Ok();
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status::Invalid(sqlite3_errmsg(db_));
-  return Error("writing settings");
-}
-
-// Transaction statements are prepared once like the rest: the server runs
-// one read snapshot per lookup, and parsing BEGIN and COMMIT each time
-// cost more than the lookup's own queries.
-Status Store::RunControl(int slot, const char* sql) {
-  Statement& st = Prepare(slot, sql);
-  ResetOnExit<Statement> r{st};
-  if (st.Step() != SQLITE_DONE) return Error(sql);
-  return Status::Ok();
-}
-
-Status Store::Begin() { return RunControl(kSlotBegin, "BEGIN IMMEDIATE"); }
-bool Store::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
-Status Store::BeginRead() { return RunControl(kSlotBeginRead, "BEGIN"); }
-Status Store::Commit() { return RunControl(kSlotCommit, "COMMIT"); }
-void Store::Rollback() { RunControl(kSlotRollback, "ROLLBACK"); }
-
-// Inside a read transaction this also pins the snapshot: the PRAGMA reads
-// the file, so a deferred BEGIN takes its WAL read lock here.
-Result<std::uint64_t> Store::DataVersion() {
-  Statement& st = Prepare(kSlotDataVersion, "PRAGMA data_version");
-  ResetOnExit<Statement> r{st};
-  if (st.Step() != SQLITE_ROW) return Error("reading the data version");
-  return static_cast<std::uint64_t>(st.Int(0));
-}
-
-Status Store::BackupTo(const std::string& dest_path) {
-  Status path_ok = CheckDatabasePath(dest_path);
-  if (!path_ok.ok()) return path_ok;
-  std::error_code ec;
-  if (std::filesystem::exists(dest_path, ec))
-    return Status::Conflict("backup file " + dest_path + " exists already");
-  Status created = CreatePrivateFile(dest_path, "backup file");
-  if (!created.ok()) return created;
-  Result<sqlite3*> dest = OpenHandle(dest_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 2000);
-  if (!dest.ok()) {
-    std::filesystem::remove(dest_path, ec);
-    return dest.status();
-  }
-  sqlite3_backup* b = sqlite3_backup_init(*dest, "main", db_, "main");
-  if (b == nullptr) {
-    Status s = Status::Temporary("backup to " + dest_path + ": " + sqlite3_errmsg(*dest));
-    sqlite3_close_v2(*dest);
-    return s;
-  }
-  // Copy in steps so that writers are not locked out for the whole copy.
-  int rc;
-  while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK || rc == SQLITE_BUSY ||
-         rc == SQLITE_LOCKED)
-    sqlite3_sleep(5);
-  sqlite3_backup_finish(b);
-  Status s = rc == SQLITE_DONE
-                 ? Status::Ok()
-                 : Status::Temporary("backup to " + dest_path + ": " + sqlite3_errstr(rc));
-  if (s.ok()) sqlite3_exec(*dest, "PRAGMA journal_mode = WAL;", nullptr, nullptr, nullptr);
-  sqlite3_close_v2(*dest);
-  if (!s.ok()) std::filesystem::remove(dest_path, ec);
-  return s;
+std::unique_ptr<ChangeSignal> Store::NewChangeSignal(LiveStore& live) {
+#ifdef RCPTDB_WITH_PGSQL
+  if (IsPostgresSpec(live.path())) return std::make_unique<PgChangeSignal>(live);
+#endif
+  // Without libpq a PostgreSQL URI never opens: any signal will do.
+  return std::make_unique<SqliteSnapshotSignal>(live);
 }
 
 }  // namespace rcptdb

@@ -1,19 +1,26 @@
 // SPDX-License-Identifier: MIT
-// store.h - the SQLite recipient database
+// store.h - the recipient database, whatever engine holds it
 //
-// Store owns one SQLite connection and every SQL statement of rcptdb; no
-// other module sees SQL. Statements are prepared once and bound with
-// parameters: keys are data, never SQL and never LIKE/GLOB patterns.
+// Store is the one interface between rcptdb and its database: every read
+// the resolver, the map answers, the RCPT decision, the admin commands and
+// the plugin make, every write, and the transactions around them. No other
+// module sees SQL. Two engines implement it:
+//   SqliteStore (sqlite_store.h)  a database file; the embedded default
+//   PgStore     (pg_store.h)      a PostgreSQL database named by a libpq
+//                                 URI (postgresql://... or postgres://...)
+// Store::Open and Store::Create choose the engine from the spelling of the
+// database setting alone (IsPostgresSpec); callers never branch on it.
 //
-// Readers (the lookup server, the LMTP plugin) open with Mode::kReadOnly:
-// SQLITE_OPEN_READONLY plus query_only. Writers (the rcptdb command) use
-// kReadWrite and wrap each command in one transaction (Transaction below).
-// Every connection sets a busy timeout and enables foreign keys. Any SQLite
-// failure other than a constraint becomes Status::Temporary with a message
-// naming the file and the cause.
+// Readers (the lookup server, the LMTP plugin) open with Mode::kReadOnly.
+// Writers (the rcptdb command) use kReadWrite and wrap each command in one
+// transaction (Transaction below). Database trouble of any kind is
+// Status::Temporary with a Cause (status.h) and a message naming the
+// database (passwords removed, RedactSpec) and the cause; a constraint the
+// schema enforces is Invalid or Conflict, with the same codes on both
+// engines (the write contract below).
 //
 // Thread safety: a Store is used by one thread at a time. Open one per
-// thread (SQLite connections are cheap; WAL lets readers run in parallel).
+// thread.
 #ifndef RCPTDB_STORE_H
 #define RCPTDB_STORE_H
 
@@ -27,12 +34,13 @@
 
 #include "status.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace rcptdb {
 
-// The schema version this build reads and writes (PRAGMA user_version).
+class ChangeSignal;
+class LiveStore;
+
+// The schema version this build reads and writes (SQLite: PRAGMA
+// user_version; PostgreSQL: the rcptdb_schema row).
 inline constexpr int kSchemaVersion = 2;
 // Where the database lives unless --db or RCPTDB_DB say otherwise.
 inline constexpr const char* kDefaultDatabasePath = "/var/lib/rcptdb/rcptdb.sqlite";
@@ -43,12 +51,22 @@ inline constexpr std::string_view kSettingNames[] = {"delimiter", "postmaster", 
 // Returns --db's value if given, else $RCPTDB_DB, else the default path.
 std::string DatabasePath(const std::string& flag);
 
-// Ok iff path names a database file: not empty, not SQLite's ":memory:"
-// or "" temporary databases, not a "file:" URI (no URI means anything to
-// rcptdb yet). Invalid, naming path, otherwise. Every Store::Open and
-// Create checks it; the CLI, rcptdb-server and the plugin call it on their
-// configured path to refuse it up front.
-Status CheckDatabasePath(std::string_view path);
+// Returns true iff spec names a PostgreSQL database: a libpq URI starting
+// with postgresql:// or postgres://. Anything else is a SQLite file path.
+bool IsPostgresSpec(std::string_view spec);
+
+// Returns spec fit for a log line or a message: a PostgreSQL URI loses its
+// password (user:secret@ and any password= parameter); a path is returned
+// unchanged.
+std::string RedactSpec(std::string_view spec);
+
+// Ok iff spec names a database rcptdb can share with its readers: a
+// PostgreSQL URI (IsPostgresSpec), or a path that is not empty, not
+// SQLite's ":memory:" or "" temporary databases and not a "file:" URI.
+// Invalid, naming the spec, otherwise. Every Store::Open and Create checks
+// it; the CLI, rcptdb-server and the plugin call it on their configured
+// database to refuse it up front.
+Status CheckDatabasePath(std::string_view spec);
 
 // Mode of the files `rcptdb init` and `rcptdb backup` create (SQLite gives
 // the -wal and -shm files the same): owner read-write, group read, others
@@ -92,55 +110,68 @@ class Store {
  public:
   enum class Mode { kReadOnly, kReadWrite };
 
-  // Opens an existing database. Fails (kInvalid) if CheckDatabasePath()
-  // refuses path, and (kTemporary) if the file is missing,
-  // unreadable, not SQLite, or holds a schema version other than
-  // kSchemaVersion (unless allow_old_schema, for `rcptdb migrate`).
-  static Result<std::unique_ptr<Store>> Open(const std::string& path, Mode mode,
+  // Opens an existing database; spec chooses the engine (IsPostgresSpec).
+  // Fails (kInvalid) if CheckDatabasePath() refuses spec, and (kTemporary)
+  // if the database is missing, unreachable, unreadable, not an rcptdb
+  // database, or holds a schema version other than kSchemaVersion (unless
+  // allow_old_schema, for `rcptdb migrate`). busy_timeout_ms bounds every
+  // wait on the database: a lock (SQLite), a connection and a statement
+  // (PostgreSQL).
+  static Result<std::unique_ptr<Store>> Open(const std::string& spec, Mode mode,
                                              int busy_timeout_ms = 2000,
                                              bool allow_old_schema = false);
-  // Creates a new database file with the current schema. Fails if it exists.
-  static Result<std::unique_ptr<Store>> Create(const std::string& path);
+  // Creates a new database with the current schema: a new file (fails if
+  // it exists), or the tables in an empty PostgreSQL database (fails if
+  // rcptdb's tables exist there already).
+  static Result<std::unique_ptr<Store>> Create(const std::string& spec);
+  // Returns the ChangeSignal (change_signal.h) that fits live's engine.
+  // REQUIRES: live outlives the signal.
+  static std::unique_ptr<ChangeSignal> NewChangeSignal(LiveStore& live);
 
-  ~Store();
+  virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // The database as it was named to Open or Create (may hold a password).
   const std::string& path() const { return path_; }
-  // Returns the file's PRAGMA user_version.
-  Result<int> SchemaVersion();
+  // The same, fit for messages (RedactSpec).
+  const std::string& name() const { return name_; }
+  // Returns the schema version the database holds (0: none).
+  virtual Result<int> SchemaVersion() = 0;
   // Brings an older schema up to kSchemaVersion, one migration at a time.
-  // Invalid, listing the names, if mailbox names in the file break a rule
-  // of the newer schema (a recipient delimiter in a mailbox name).
-  Status Migrate();
-  // For long-lived readers: if another connection changed the file since
-  // the last call (PRAGMA data_version; cheap, no file I/O when nothing
-  // changed), re-reads the schema version. Temporary if it is no longer
-  // kSchemaVersion; Ok otherwise.
-  Status RecheckSchemaIfChanged();
+  // Invalid, listing the names, if mailbox names in the database break a
+  // rule of the newer schema (a recipient delimiter in a mailbox name).
+  virtual Status Migrate() = 0;
+  // For long-lived readers (LiveStore): true iff this connection still
+  // serves the database its spec names, false if that was replaced (a new
+  // file at the path: open again). Temporary if the database is gone or
+  // unreachable, or its schema version is no longer kSchemaVersion. Cheap
+  // when nothing changed.
+  virtual Result<bool> StillCurrent() = 0;
 
   // --- Reads (every reader) -------------------------------------------
-  Result<std::optional<Domain>> FindDomain(std::string_view name);
-  Result<std::optional<Mailbox>> FindMailbox(std::string_view address);
+  virtual Result<std::optional<Domain>> FindDomain(std::string_view name) = 0;
+  virtual Result<std::optional<Mailbox>> FindMailbox(std::string_view address) = 0;
   // All rows with this source, active or not; empty if there is no alias.
-  Result<std::vector<AliasTarget>> FindAlias(std::string_view source);
-  Result<bool> IsRelayRecipient(std::string_view address);
-  Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address);
+  virtual Result<std::vector<AliasTarget>> FindAlias(std::string_view source) = 0;
+  virtual Result<bool> IsRelayRecipient(std::string_view address) = 0;
+  virtual Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) = 0;
   // Aliases whose target is this address (for default sender rights).
-  Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target);
-  Result<std::string> GetSetting(std::string_view name);
+  virtual Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target) = 0;
+  virtual Result<std::string> GetSetting(std::string_view name) = 0;
   // Mailboxes whose local part contains one of delimiters after its first
   // character (at most limit of them, in order); empty delimiters: none.
-  Result<std::vector<std::string>> MailboxesWithDelimiter(std::string_view delimiters,
-                                                          int limit = 20);
+  virtual Result<std::vector<std::string>> MailboxesWithDelimiter(std::string_view delimiters,
+                                                                  int limit = 20) = 0;
 
   // --- Listings (rcptdb) ----------------------------------------------
-  Result<std::vector<Domain>> ListDomains();
+  virtual Result<std::vector<Domain>> ListDomains() = 0;
   // domain empty: all. Calls fn for each row; fn returning false stops.
-  Status ForEachMailbox(std::string_view domain, const std::function<bool(const Mailbox&)>& fn);
-  Result<std::vector<AliasTarget>> ListAliases(std::string_view domain);
-  Result<std::vector<std::string>> ListRelayRecipients(std::string_view domain);
-  Result<std::vector<SenderLogin>> ListSenderLogins();
+  virtual Status ForEachMailbox(std::string_view domain,
+                                const std::function<bool(const Mailbox&)>& fn) = 0;
+  virtual Result<std::vector<AliasTarget>> ListAliases(std::string_view domain) = 0;
+  virtual Result<std::vector<std::string>> ListRelayRecipients(std::string_view domain) = 0;
+  virtual Result<std::vector<SenderLogin>> ListSenderLogins() = 0;
 
   // --- Writes (rcptdb; callers normalise and validate first) ----------
   // Every write returns one of:
@@ -155,62 +186,58 @@ class Store {
   //   Temporary  database trouble (locked, I/O, corrupt); nothing changed.
   // A refused write changes nothing; inside a Transaction the caller still
   // decides whether to commit what earlier writes did.
-  Status InsertDomain(const Domain& d);
+  virtual Status InsertDomain(const Domain& d) = 0;
   // Rewrites every column of the domain named d.name.
-  Status UpdateDomain(const Domain& d);
+  virtual Status UpdateDomain(const Domain& d) = 0;
   // Conflict (not Invalid) if an alias domain still points to it.
-  Status DeleteDomain(std::string_view name);
-  Status InsertMailbox(const Mailbox& m);
+  virtual Status DeleteDomain(std::string_view name) = 0;
+  virtual Status InsertMailbox(const Mailbox& m) = 0;
   // Rewrites every column of the mailbox m.address.
-  Status UpdateMailbox(const Mailbox& m);
-  Status DeleteMailbox(std::string_view address);
-  Status InsertAlias(std::string_view source, std::string_view target);
+  virtual Status UpdateMailbox(const Mailbox& m) = 0;
+  virtual Status DeleteMailbox(std::string_view address) = 0;
+  virtual Status InsertAlias(std::string_view source, std::string_view target) = 0;
   // target empty: every row of source. NotFound if nothing matched.
-  Status DeleteAlias(std::string_view source, std::string_view target);
+  virtual Status DeleteAlias(std::string_view source, std::string_view target) = 0;
   // Sets active on every row of source.
-  Status SetAliasActive(std::string_view source, bool active);
-  Status InsertRelayRecipient(std::string_view address);
-  Status DeleteRelayRecipient(std::string_view address);
+  virtual Status SetAliasActive(std::string_view source, bool active) = 0;
+  virtual Status InsertRelayRecipient(std::string_view address) = 0;
+  virtual Status DeleteRelayRecipient(std::string_view address) = 0;
   // Inserts or overwrites (an upsert): never Conflict, never NotFound.
-  Status SetSenderLogin(const SenderLogin& s);
-  Status DeleteSenderLogin(std::string_view address, std::string_view login);
+  virtual Status SetSenderLogin(const SenderLogin& s) = 0;
+  virtual Status DeleteSenderLogin(std::string_view address, std::string_view login) = 0;
   // Inserts or overwrites; Invalid if the schema refuses the value.
-  Status SetSetting(std::string_view name, std::string_view value);
+  virtual Status SetSetting(std::string_view name, std::string_view value) = 0;
 
-  // Transactions: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
-  Status Begin();
-  // A read snapshot (plain BEGIN): every read until Commit() sees one state
-  // of the file, also on a read-only connection. For export and backup.
-  Status BeginRead();
+  // Transactions: a write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+  // BEGIN ISOLATION LEVEL SERIALIZABLE) ... COMMIT, rolled back unless
+  // committed.
+  virtual Status Begin() = 0;
+  // A read snapshot: every read until Commit() sees one state of the
+  // database, also on a read-only connection (SQLite: a deferred BEGIN;
+  // PostgreSQL: REPEATABLE READ READ ONLY). For lookups, export and backup.
+  virtual Status BeginRead() = 0;
   // Returns true iff a transaction is open on this connection.
-  bool InTransaction() const;
-  Status Commit();
-  void Rollback();
-  // Returns SQLite's PRAGMA data_version: it differs from the value read
-  // before on this connection iff another connection committed in between.
-  // Inside a read transaction it is the snapshot's, and reading it starts
-  // the snapshot.
-  Result<std::uint64_t> DataVersion();
+  virtual bool InTransaction() const = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+  // Returns a change counter: it differs from the value read before on
+  // this connection iff another connection committed in between (SQLite:
+  // PRAGMA data_version; PostgreSQL: the rcptdb_version row the schema's
+  // triggers bump). Inside a read transaction it is the snapshot's, and
+  // reading it starts the snapshot.
+  virtual Result<std::uint64_t> DataVersion() = 0;
 
   // Copies the whole database to a new file with SQLite's online backup.
-  Status BackupTo(const std::string& dest_path);
+  // Invalid on an engine that has no such copy (PostgreSQL: use pg_dump or
+  // rcptdb export), naming the alternative.
+  virtual Status BackupTo(const std::string& dest_path) = 0;
+
+ protected:
+  Store(std::string path, std::string name) : path_(std::move(path)), name_(std::move(name)) {}
 
  private:
-  class Statement;
-  Store(std::string path, sqlite3* db, bool read_only);
-  Statement& Prepare(int slot, const char* sql);
-  Status Exec(const char* sql);
-  Status CheckDelimiterFreeMailboxes();
-  Status RunControl(int slot, const char* sql);
-  Status Error(const char* what) const;
-  Status RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
-                  const std::vector<std::int64_t>& int_args = {}, int* changes = nullptr);
-
   std::string path_;
-  sqlite3* db_;
-  bool read_only_;
-  std::optional<std::uint64_t> data_version_;  // seen by RecheckSchemaIfChanged
-  std::vector<std::unique_ptr<Statement>> statements_;
+  std::string name_;
 };
 
 // Transaction - RAII scope for a writer: rolls back unless Commit() ran.
