@@ -2,7 +2,8 @@
 """pg_instance - a private PostgreSQL 15 cluster for black-box tests.
 
 PrivatePostgres runs `initdb` into a directory of the test, as the
-unprivileged user `postgres` (PostgreSQL refuses to run as root), and
+unprivileged user `postgres` when run as root (PostgreSQL refuses to run
+as root; as any other user, as that user), and
 starts the postmaster with `pg_ctl` on a private unix socket directory
 plus a free loopback port. Authentication is `trust` for local sockets
 and 127.0.0.1 only, replication included, so that standby() can make a
@@ -67,7 +68,9 @@ log_line_prefix = '%m [%p] %a '
 
 
 def as_owner(argv):
-    """argv run as the cluster's owner, with no login environment."""
+    """argv run as the cluster's owner (runuser from root; else as we are)."""
+    if os.geteuid() != 0:
+        return list(argv)
     return ["runuser", "-u", OWNER, "--", *argv]
 
 
@@ -134,7 +137,8 @@ class PrivatePostgres:
             path = os.path.join(d, sub)
             os.makedirs(path, exist_ok=True)
             os.chmod(path, mode)
-            os.chown(path, owner.pw_uid, owner.pw_gid)
+            if os.geteuid() == 0:
+                os.chown(path, owner.pw_uid, owner.pw_gid)
 
     # --- creating a cluster --------------------------------------------
 

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """test_pgsql_dovecot - Dovecot's passdb and userdb on rcptdb in PostgreSQL.
 
-One private PostgreSQL 15 cluster (pg_instance.PrivatePostgres) holds the
-reference domains and mailboxes (reference_data.py), written with plain
-SQL; one private Dovecot (dovecot_instance.PrivateDovecot, LMTP only, no
+One private PostgreSQL 15 cluster (pg_instance.PrivatePostgres) holds
+sql/schema-pgsql.sql and the reference domains and mailboxes
+(reference_data.py), written with plain SQL (a supported interface); one private Dovecot (dovecot_instance.PrivateDovecot, LMTP only, no
 plugin) reads them through sql/dovecot-pgsql.conf.ext, the shipped file
 with only connect= changed. Everything is asked of the running Dovecot
 with `doveadm -c <its private dovecot.conf>`: `doveadm user` and
@@ -24,32 +24,6 @@ from pg_instance import PrivatePostgres
 
 PG_SCHEMA = os.path.join(harness.SRC, "sql", "schema-pgsql.sql")
 
-# TEMPORARY, until sql/schema-pgsql.sql lands (branch pg): the two tables
-# the Dovecot queries read, translated by hand from sql/schema.sql with the
-# same names, columns and storage (active as integer 0/1, quota in bytes,
-# domain derived from the address). Not the schema: no guards, no
-# triggers. Delete this once the real file exists; load_schema() already
-# prefers it.
-TEMPORARY_SCHEMA = """
-CREATE TABLE domains (
-  name      text PRIMARY KEY,
-  kind      text NOT NULL DEFAULT 'hosted' CHECK (kind IN ('hosted', 'relay', 'alias')),
-  active    integer NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-  transport text,
-  target    text REFERENCES domains (name) ON DELETE RESTRICT,
-  catchall  text
-);
-CREATE TABLE mailboxes (
-  address   text PRIMARY KEY,
-  domain    text GENERATED ALWAYS AS (substr(address, strpos(address, '@') + 1)) STORED
-            NOT NULL REFERENCES domains (name) ON DELETE CASCADE,
-  active    integer NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-  password  text,
-  quota     bigint NOT NULL DEFAULT 0 CHECK (quota >= 0),
-  transport text
-);
-"""
-
 
 def literal(value):
     """value as an SQL literal (None: NULL)."""
@@ -61,14 +35,9 @@ def literal(value):
 
 
 def load_schema(cluster, dbname="rcptdb"):
-    """Creates the rcptdb tables in dbname: sql/schema-pgsql.sql if it
-    exists, else the TEMPORARY_SCHEMA above. Returns which one."""
-    if os.path.exists(PG_SCHEMA):
-        with open(PG_SCHEMA) as f:
-            cluster.psql(f.read(), dbname)
-        return PG_SCHEMA
-    cluster.psql(TEMPORARY_SCHEMA, dbname)
-    return "TEMPORARY_SCHEMA"
+    """Creates the rcptdb tables in dbname with sql/schema-pgsql.sql itself."""
+    with open(PG_SCHEMA) as f:
+        cluster.psql(f.read(), dbname)
 
 
 def load_reference_mailboxes(cluster, password_hash, dbname="rcptdb"):
@@ -113,7 +82,7 @@ class PgsqlDovecotTest(unittest.TestCase):
         cls.addClassCleanup(cls.pg.stop)
         cls.pg.start()
         cls.pg.create_database("rcptdb")
-        cls.schema = load_schema(cls.pg)
+        load_schema(cls.pg)
         load_reference_mailboxes(cls.pg, reference_data.password_hash())
         cls.processes = Processes(cls.dir)
         cls.addClassCleanup(cls.processes.stop)
