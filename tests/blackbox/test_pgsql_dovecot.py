@@ -198,5 +198,36 @@ class PgsqlDovecotTest(unittest.TestCase):
         self.assertAuth("real@example.org")
 
 
+@unittest.skipUnless(dovecot_instance.SERIES == "2.3",
+                     "sql/dovecot-pgsql.conf.ext is Dovecot 2.3 syntax")
+class PgsqlStandbyTest(harness.BlackBoxTest):
+    """The queries only read: a hot standby (read-only) serves Dovecot too,
+    and sees a change on the primary once it has replayed it."""
+
+    def test_dovecot_on_a_streaming_standby(self):
+        primary = PrivatePostgres(os.path.join(self.dir, "primary")).start(self)
+        primary.create_database("rcptdb")
+        load_schema(primary)
+        load_reference_mailboxes(primary, reference_data.password_hash())
+        standby = primary.standby(os.path.join(self.dir, "standby"), self)
+        dovecot = PrivateDovecot(os.path.join(self.dir, "dovecot"), standby.uri(), plugin=False,
+                                 sql_text=dovecot_instance.pgsql_conf(standby.conninfo()),
+                                 extra={"auth_failure_delay": "0"})
+        dovecot.start(self)
+        res = dovecot.doveadm("auth", "test", "alice@example.com", reference_data.PASSWORD,
+                              check=False)
+        self.assertEqual(res.returncode, 0, f"{res.stdout}{res.stderr}{dovecot.log_text()}")
+        self.assertEqual(dovecot.doveadm("user", "carol@example.com", check=False).returncode, 67)
+
+        primary.psql("UPDATE mailboxes SET active = 0 WHERE address = 'alice@example.com'")
+        standby.wait_until("SELECT active = 0 FROM mailboxes "
+                           "WHERE address = 'alice@example.com'")
+        self.assertEqual(dovecot.doveadm("user", "alice@example.com", check=False).returncode,
+                         67)
+        res = dovecot.doveadm("auth", "test", "alice@example.com", reference_data.PASSWORD,
+                              check=False)
+        self.assertIn("auth failed", res.stdout + res.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
