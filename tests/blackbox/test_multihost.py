@@ -234,6 +234,21 @@ class MultiHostTest(HostsTest):
         self.assertLess(self.hosts.lag, 1.0, "streaming replication on loopback")
         print(f"\n  replay lag (worst of 5): {self.hosts.lag * 1000:.1f} ms", end=" ")
 
+    def test_each_reader_reads_its_own_database(self):
+        # Sessions on the standby exist only if its readers (mx-standby's
+        # rcptdb-server, store-b's plugin and auth) really connect there.
+        self.assertEqual(self.hosts.mx[1].rcpt("alice@example.com")[0], 250)
+        self.assertEqual(self.hosts.standby.psql("SELECT pg_is_in_recovery()").strip(), "t")
+        sessions = self.hosts.standby.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+            "AND datname = 'rcptdb' AND pid <> pg_backend_pid()")
+        self.assertGreaterEqual(int(sessions), 1)
+        # And a write through the standby's URI is refused: it is read-only.
+        res = harness.rcptdb(self.hosts.standby.uri(), "mailbox", "add", "w@example.com",
+                             "--no-password", check=False)
+        self.assertNotEqual(res.returncode, 0, res.stdout)
+        self.assertNotEqual(self.hosts.mx[0].rcpt("w@example.com")[0], 250)
+
     def test_existing_mailboxes_reach_the_right_store_through_both_mx(self):
         for mx in self.hosts.mx:
             with self.subTest(mx=mx.name):
@@ -296,6 +311,8 @@ class PrimaryFailureTest(HostsTest):
                                              f"{replies} {data}\n{mx.logs()}")
         if data == 250 and codes == [250, 250]:
             return "accepted", replies
+        self.assertTrue(any(400 <= c < 500 for c in codes + [data or 0]),
+                        f"{mx.name}: neither accepted nor deferred: {replies} {data}")
         return "deferred", replies
 
     def test_primary_stopped_mid_stream(self):
