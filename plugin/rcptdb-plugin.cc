@@ -107,8 +107,8 @@ void CompareDelimitersOnce(struct event *event, const char *dovecot_delimiters) 
               "rcptdb: Dovecot's recipient_delimiter \"%s\" differs from the delimiter "
               "setting \"%s\" in %s; the database decides what an address means, so "
               "set recipient_delimiter = %s",
-              dovecot_delimiters, (*mismatch)->c_str(), process_check->db_path().c_str(),
-              (*mismatch)->c_str());
+              dovecot_delimiters, (*mismatch)->c_str(),
+              rcptdb::RedactSpec(process_check->db_path()).c_str(), (*mismatch)->c_str());
   }
 }
 

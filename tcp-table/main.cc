@@ -191,8 +191,8 @@ int Main(int argc, char** argv) {
     }
   }
   server.Prepare();
-  LogInfo("starting: {}; database {}; {} threads; max_connections {}", summary, config->database,
-          config->threads, config->max_connections);
+  LogInfo("starting: {}; database {}; {} threads; max_connections {}", summary,
+          RedactSpec(config->database), config->threads, config->max_connections);
   return server.Run();
 }
 

@@ -43,7 +43,8 @@ Result<gid_t> LookupGroup(const std::string& group);
 // needs: to search its directory, to read the file, to open its -shm file
 // read-write or, if there is none, to create one in the directory (WAL
 // mode). A missing file passes (the server starts and reports it); the
-// failure names the file or directory and what is missing.
+// failure names the file or directory and what is missing. A PostgreSQL
+// URI passes: there is no file to check.
 Status CheckDatabaseAccess(const std::string& path);
 
 // Checks that the current user can remove path at exit: Ok, or kAccess

@@ -383,8 +383,8 @@ void Server::Reload() {
   n.unix_socket_mode = config_.unix_socket_mode;
   config_ = std::move(n);
   LogInfo("reloaded configuration{}{}: database {}, max_connections {}, allow_networks {}",
-          config_.config_file.empty() ? "" : " from ", config_.config_file, config_.database,
-          max_connections_,
+          config_.config_file.empty() ? "" : " from ", config_.config_file,
+          RedactSpec(config_.database), max_connections_,
           config_.allow_networks.empty() ? "(loopback only)" : config_.allow_networks.str());
 }
 

@@ -48,6 +48,9 @@ class Status {
     kWrongVersion,  // the schema version is not the one this build knows
     kAccess,        // permission denied (file, directory, -wal or -shm)
     kIo,            // an operating system or other I/O failure
+    kUnreachable,   // the database server cannot be reached, or the
+                    // connection to it was lost (PostgreSQL)
+    kTimeout,       // a statement ran longer than its bound (PostgreSQL)
     kOther,         // any other database error
   };
 
@@ -113,6 +116,10 @@ inline const char* CauseName(Status::Cause cause) {
       return "permission denied";
     case Status::Cause::kIo:
       return "I/O error";
+    case Status::Cause::kUnreachable:
+      return "database unreachable";
+    case Status::Cause::kTimeout:
+      return "database timeout";
     case Status::Cause::kOther:
       return "database error";
   }

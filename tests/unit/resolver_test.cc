@@ -11,6 +11,9 @@
 
 #include "fixture.h"
 #include "resolver_cases.h"
+#ifdef RCPTDB_WITH_PGSQL
+#include "pg_fixture.h"
+#endif
 
 namespace rcptdb::test {
 namespace {
@@ -39,11 +42,9 @@ std::string Delivered(const Resolution& r) {
   return r.delivery;
 }
 
-TEST_P(ResolverTest, Resolves) {
-  const ResolverCase& c = GetParam();
-  Result<std::unique_ptr<Store>> store = Store::Open(db_->path(), Store::Mode::kReadOnly);
-  ASSERT_TRUE(store.ok()) << store.status().message();
-  Resolver resolver(**store);
+// Resolves one case of the table on store and checks the answer.
+void CheckCase(Store& store, const ResolverCase& c) {
+  Resolver resolver(store);
   Result<Resolution> r = resolver.Resolve(c.input);
   ASSERT_TRUE(r.ok()) << r.status().message();
   std::string path;
@@ -56,7 +57,61 @@ TEST_P(ResolverTest, Resolves) {
   }
 }
 
+TEST_P(ResolverTest, Resolves) {
+  Result<std::unique_ptr<Store>> store = Store::Open(db_->path(), Store::Mode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  CheckCase(**store, GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Table, ResolverTest, ::testing::ValuesIn(kResolverCases));
+
+#ifdef RCPTDB_WITH_PGSQL
+// The same table on PostgreSQL (RCPTDB_TEST_PGSQL_URI, pg_fixture.h): one
+// fresh schema, filled once, read by one connection.
+class PgResolverTest : public ::testing::TestWithParam<ResolverCase> {
+ protected:
+  static void SetUpTestSuite() {
+    uri_ = new std::string(PgTestUri());
+    if (uri_->empty()) return;
+    setup_error_ = new std::string(ResetPgSchema(*uri_));
+    if (!setup_error_->empty()) return;
+    {
+      Result<std::unique_ptr<Store>> created = Store::Create(*uri_);
+      if (!created.ok()) {
+        *setup_error_ = created.status().message();
+        return;
+      }
+      Fill(**created);
+    }
+    Result<std::unique_ptr<Store>> s = Store::Open(*uri_, Store::Mode::kReadOnly);
+    if (!s.ok()) *setup_error_ = s.status().message();
+    if (s.ok()) store_ = s->release();
+  }
+  static void TearDownTestSuite() {
+    delete store_;
+    delete uri_;
+    delete setup_error_;
+    store_ = nullptr;
+    uri_ = setup_error_ = nullptr;
+  }
+  void SetUp() override {
+    if (uri_->empty()) GTEST_SKIP() << "RCPTDB_TEST_PGSQL_URI is not set";
+    ASSERT_EQ(*setup_error_, "") << "RCPTDB_TEST_PGSQL_URI is set but unusable";
+    ASSERT_NE(store_, nullptr);
+  }
+  static std::string* uri_;
+  static std::string* setup_error_;
+  static Store* store_;
+};
+
+std::string* PgResolverTest::uri_ = nullptr;
+std::string* PgResolverTest::setup_error_ = nullptr;
+Store* PgResolverTest::store_ = nullptr;
+
+TEST_P(PgResolverTest, Resolves) { CheckCase(*store_, GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(Table, PgResolverTest, ::testing::ValuesIn(kResolverCases));
+#endif
 
 TEST(ResolverTableSize, HasAtLeastSixtyCases) { EXPECT_GE(std::size(kResolverCases), 60u); }
 

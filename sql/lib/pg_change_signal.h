@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// pg_change_signal.h - PostgreSQL's change signal: the rcptdb_version row
+//
+// Each Poll() ends the read snapshot held on the LiveStore's connection,
+// begins a new one (REPEATABLE READ READ ONLY) and returns the change
+// counter of the rcptdb_version row, which the schema's statement-level
+// triggers bump on every write, combined with the LiveStore's generation
+// (a new connection is a change too). Between polls every read on that
+// connection shares the one snapshot, so a cached answer and the counter
+// it is kept under come from the same state. Polling one row works on a
+// streaming standby too, where LISTEN/NOTIFY does not. Release() ends the
+// snapshot, so an idle reader holds back no vacuum.
+//
+// On a standby (pg_is_in_recovery()) that has received WAL it has not
+// replayed for longer than max_lag, Poll() is Temporary naming the lag:
+// the reader defers rather than answer "not found" from stale data.
+//
+// Thread safety: one per LiveStore, on the LiveStore's thread.
+#ifndef RCPTDB_PG_CHANGE_SIGNAL_H
+#define RCPTDB_PG_CHANGE_SIGNAL_H
+
+#include <chrono>
+#include <cstdint>
+
+#include "change_signal.h"
+#include "live_store.h"
+
+namespace rcptdb {
+
+// How far a standby's replay may lag before its readers defer.
+inline constexpr std::chrono::milliseconds kDefaultMaxStandbyLag{30000};
+
+class PgChangeSignal : public ChangeSignal {
+ public:
+  // REQUIRES: live outlives this object, and opens PgStores.
+  explicit PgChangeSignal(LiveStore& live,
+                          std::chrono::milliseconds max_lag = kDefaultMaxStandbyLag)
+      : live_(live), max_lag_(max_lag) {}
+  ~PgChangeSignal() override { Release(); }
+  PgChangeSignal(const PgChangeSignal&) = delete;
+  PgChangeSignal& operator=(const PgChangeSignal&) = delete;
+
+  Result<std::uint64_t> Poll() override;
+  void Release() override;
+
+ private:
+  LiveStore& live_;
+  std::chrono::milliseconds max_lag_;
+  bool open_ = false;
+  std::uint64_t generation_ = 0;  // the LiveStore generation open_ refers to
+};
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+// pg_store.h - the recipient database in PostgreSQL
+//
+// PgStore owns one libpq connection and implements Store (store.h) on the
+// schema of sql/schema-pgsql.sql. Every statement is a constant text
+// prepared once per connection (PQprepare) and run with its values as
+// parameters (PQexecPrepared): no SQL is ever built from data. The one
+// exception is the schema script itself, a constant run by Create.
+//
+// Bounds: connecting waits at most busy_timeout_ms (polled, whatever the
+// URI's connect_timeout says; a multi-host URI tries its hosts within that
+// time), and the session's statement_timeout is busy_timeout_ms, so no
+// lookup waits much longer than that on a dead or stuck server.
+//
+// Errors: a lost or refused connection is Temporary with Cause::
+// kUnreachable, and the store stays broken (StillCurrent fails) so that a
+// LiveStore opens a new one; a statement timeout is kTimeout; a
+// serialization failure or deadlock kLocked. A write the schema refuses
+// (SQLSTATE class 23, or P0001 raised by a trigger) is Invalid or Conflict
+// exactly as on SqliteStore, with the trigger's message. Inside a write
+// transaction each write runs under a savepoint, so a refused write leaves
+// the transaction usable, as on SQLite.
+//
+// Transactions: Begin is SERIALIZABLE (the triggers that read other rows
+// cannot be raced); BeginRead is REPEATABLE READ READ ONLY. A kReadOnly
+// store also makes every transaction read-only (default_transaction_
+// read_only), so it can run against a streaming standby.
+//
+// Passwords: messages name the database by RedactSpec(spec) only.
+//
+// Thread safety: one thread at a time, like every Store.
+#ifndef RCPTDB_PG_STORE_H
+#define RCPTDB_PG_STORE_H
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "status.h"
+#include "store.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace rcptdb {
+
+class PgStore final : public Store {
+ public:
+  // A statement parameter: text, or SQL NULL.
+  using Param = std::optional<std::string>;
+
+  // Store::Open and Store::Create for a PostgreSQL URI (see there). Create
+  // runs sql/schema-pgsql.sql into a database that holds no rcptdb tables
+  // yet; Conflict if it does.
+  static Result<std::unique_ptr<Store>> Open(const std::string& spec, Mode mode,
+                                             int busy_timeout_ms, bool allow_old_schema);
+  static Result<std::unique_ptr<Store>> Create(const std::string& spec);
+
+  ~PgStore() override;
+
+  Result<int> SchemaVersion() override;
+  Status Migrate() override;
+  // False once the connection is lost (the LiveStore then connects
+  // afresh); otherwise re-reads the schema version (one cheap row) and
+  // fails unless it is kSchemaVersion.
+  Result<bool> StillCurrent() override;
+
+  Result<std::optional<Domain>> FindDomain(std::string_view name) override;
+  Result<std::optional<Mailbox>> FindMailbox(std::string_view address) override;
+  Result<std::vector<AliasTarget>> FindAlias(std::string_view source) override;
+  Result<bool> IsRelayRecipient(std::string_view address) override;
+  Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) override;
+  Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target) override;
+  Result<std::string> GetSetting(std::string_view name) override;
+  Result<std::vector<std::string>> MailboxesWithDelimiter(std::string_view delimiters,
+                                                          int limit) override;
+
+  Result<std::vector<Domain>> ListDomains() override;
+  Status ForEachMailbox(std::string_view domain,
+                        const std::function<bool(const Mailbox&)>& fn) override;
+  Result<std::vector<AliasTarget>> ListAliases(std::string_view domain) override;
+  Result<std::vector<std::string>> ListRelayRecipients(std::string_view domain) override;
+  Result<std::vector<SenderLogin>> ListSenderLogins() override;
+
+  Status InsertDomain(const Domain& d) override;
+  Status UpdateDomain(const Domain& d) override;
+  Status DeleteDomain(std::string_view name) override;
+  Status InsertMailbox(const Mailbox& m) override;
+  Status UpdateMailbox(const Mailbox& m) override;
+  Status DeleteMailbox(std::string_view address) override;
+  Status InsertAlias(std::string_view source, std::string_view target) override;
+  Status DeleteAlias(std::string_view source, std::string_view target) override;
+  Status SetAliasActive(std::string_view source, bool active) override;
+  Status InsertRelayRecipient(std::string_view address) override;
+  Status DeleteRelayRecipient(std::string_view address) override;
+  Status SetSenderLogin(const SenderLogin& s) override;
+  Status DeleteSenderLogin(std::string_view address, std::string_view login) override;
+  Status SetSetting(std::string_view name, std::string_view value) override;
+
+  Status Begin() override;
+  Status BeginRead() override;
+  bool InTransaction() const override;
+  Status Commit() override;
+  void Rollback() override;
+  // The rcptdb_version row's change counter.
+  Result<std::uint64_t> DataVersion() override;
+
+  // Invalid: a PostgreSQL database is copied with pg_dump or rcptdb export.
+  Status BackupTo(const std::string& dest_path) override;
+
+  // If this session reads a standby (pg_is_in_recovery()) that has WAL it
+  // has received but not replayed, older than max_lag: Temporary naming
+  // the lag. Ok on a primary, or a standby that is caught up or within
+  // the bound.
+  Status CheckStandbyLag(std::chrono::milliseconds max_lag);
+
+ private:
+  class Rows;
+  PgStore(const std::string& spec, pg_conn* conn, bool read_only);
+  Result<Rows> Run(int slot, const char* sql, const std::vector<Param>& params, const char* what);
+  Status Control(int slot, const char* sql);
+  Status RunWrite(int slot, const char* sql, const std::vector<Param>& params,
+                  long* changes = nullptr);
+  Status WriteOnce(int slot, const char* sql, const std::vector<Param>& params, long* changes);
+  Status ResultError(pg_result* res, const char* what);
+  Status ExecScript(const char* sql);
+  Status Configure(int busy_timeout_ms);
+
+  pg_conn* conn_;
+  bool read_only_;
+  bool broken_ = false;         // the connection was lost: never used again
+  std::vector<bool> prepared_;  // by slot, on this connection
+};
+
+}  // namespace rcptdb
+
+#endif

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+// pg_store_test - the PostgreSQL backend: schema guards, the write
+// contract, the change counter and signal, and trouble with the server
+//
+// Runs against RCPTDB_TEST_PGSQL_URI (pg_fixture.h); each guard of
+// sql/schema-pgsql.sql is proven by a bad row inserted with plain SQL and
+// the rule that refuses it. The URI redaction tests need no server.
+#include "pg_store.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "change_signal.h"
+#include "fixture.h"
+#include "live_store.h"
+#include "pg_fixture.h"
+#include "resolver.h"
+#include "store.h"
+
+namespace rcptdb::test {
+namespace {
+
+class PgStoreTest : public PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    CreateFilled(uri_);
+  }
+  std::unique_ptr<Store> Open(Store::Mode mode = Store::Mode::kReadWrite) {
+    Result<std::unique_ptr<Store>> s = Store::Open(uri_, mode, 1000);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  std::string Sql(const std::string& sql) { return PgRawSql(uri_, sql); }
+};
+
+TEST(PgSpec, ChoosesTheEngineBySpelling) {
+  EXPECT_TRUE(IsPostgresSpec("postgresql:///rcptdb?host=/run/postgresql"));
+  EXPECT_TRUE(IsPostgresSpec("postgres://db.example/rcptdb"));
+  EXPECT_FALSE(IsPostgresSpec("/var/lib/rcptdb/rcptdb.sqlite"));
+  EXPECT_FALSE(IsPostgresSpec("postgresql.sqlite"));
+  EXPECT_TRUE(CheckDatabasePath("postgresql:///rcptdb").ok());
+}
+
+TEST(PgSpec, RedactsPasswords) {
+  EXPECT_EQ(RedactSpec("postgresql://rcptdb:s3cret@db.example:5432/rcptdb"),
+            "postgresql://rcptdb:***@db.example:5432/rcptdb");
+  EXPECT_EQ(RedactSpec("postgres://u:p@h1,h2/db?password=x&sslmode=require"),
+            "postgres://u:***@h1,h2/db?password=***&sslmode=require");
+  EXPECT_EQ(RedactSpec("postgresql:///db?sslmode=require&password=x"),
+            "postgresql:///db?sslmode=require&password=***");
+  EXPECT_EQ(RedactSpec("postgresql://u@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(RedactSpec("/var/lib/rcptdb/a:b@c"), "/var/lib/rcptdb/a:b@c");
+}
+
+TEST(PgSpec, UnreachableServerIsATemporaryFailureWithinTheBound) {
+  auto start = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<Store>> s = Store::Open(
+      "postgresql://rcptdb:secret@127.0.0.1:1/rcptdb?password=other", Store::Mode::kReadOnly, 500);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kTemporary);
+  EXPECT_EQ(s.status().cause(), Status::Cause::kUnreachable) << s.status().message();
+  EXPECT_EQ(s.status().message().find("secret"), std::string::npos) << s.status().message();
+  EXPECT_EQ(s.status().message().find("other"), std::string::npos) << s.status().message();
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+}
+
+TEST_F(PgStoreTest, SchemaRefusesBadRowsFromPlainSql) {
+  struct Bad {
+    const char* sql;
+    const char* cause;  // SQLSTATE and the constraint or the trigger's message
+  };
+  const Bad bad[] = {
+      {"INSERT INTO domains (name) VALUES ('Upper.example')", "23514 domain_not_normalised"},
+      {"INSERT INTO domains (name) VALUES ('trailing.example.')", "23514 domain_not_normalised"},
+      {"INSERT INTO domains (name) VALUES ('bad domain.example')", "23514 domain_not_normalised"},
+      {"INSERT INTO domains (name) VALUES ('')", "23514 domain_not_normalised"},
+      {"INSERT INTO domains (name, kind) VALUES ('x.example', 'open')",
+       "23514 unknown_domain_kind"},
+      {"INSERT INTO domains (name, kind) VALUES ('y.example', 'alias')",
+       "23514 alias_domain_needs_target"},
+      {"INSERT INTO domains (name, kind, target) VALUES ('z.example', 'alias', 'example.net')",
+       "P0001 alias domain target must be a hosted or relay domain"},
+      {"INSERT INTO domains (name, kind, target) VALUES ('w.example', 'alias', 'missing.example')",
+       "23503 domains_target_fkey"},
+      {"UPDATE domains SET kind = 'relay' WHERE name = 'example.com'",
+       "P0001 domain still has mailboxes, aliases or relay recipients"},
+      {"UPDATE domains SET kind = 'alias', target = 'example.org' WHERE name = 'off.example'",
+       "P0001 domain is the target of an alias domain"},
+      {"INSERT INTO mailboxes (address) VALUES ('Alice2@example.com')",
+       "23514 address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('@example.com')", "23514 address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('two@at@example.com')",
+       "23514 address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('x%y@example.com')",
+       "23514 address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('sp ace@example.com')",
+       "23514 address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('.dot@example.com')",
+       "23514 address_not_normalised"},
+      {"INSERT INTO mailboxes (address) VALUES ('new@nowhere.test')",
+       "23503 mailboxes_domain_fkey"},
+      {"INSERT INTO mailboxes (address) VALUES ('new@example.net')",
+       "P0001 mailboxes live in hosted domains only"},
+      {"INSERT INTO mailboxes (address) VALUES ('new@relay.example')",
+       "P0001 mailboxes live in hosted domains only"},
+      {"INSERT INTO mailboxes (address) VALUES ('sales@example.com')",
+       "P0001 an alias with this address exists"},
+      {"INSERT INTO mailboxes (address, password) VALUES ('p@example.com', 'plain')",
+       "23514 password_not_scheme_hash"},
+      {"INSERT INTO mailboxes (address, quota) VALUES ('q@example.com', -1)",
+       "23514 quota_not_bytes"},
+      {"INSERT INTO mailboxes (address, transport) VALUES ('t@example.com', ' lmtp:x')",
+       "23514 transport_syntax"},
+      {"INSERT INTO aliases (source, target) VALUES ('alice@example.com', 'bob@example.com')",
+       "P0001 a mailbox with this address exists"},
+      {"INSERT INTO aliases (source, target) VALUES ('self@example.com', 'self@example.com')",
+       "23514 alias_to_itself"},
+      {"INSERT INTO aliases (source, target) VALUES ('up@example.com', 'Bob@example.com')",
+       "23514 target_not_normalised"},
+      {"INSERT INTO aliases (source, target) VALUES ('x@relay.example', 'bob@example.com')",
+       "P0001 aliases live in hosted domains only"},
+      {"INSERT INTO relay_recipients (address) VALUES ('x@example.com')",
+       "P0001 relay recipients live in relay domains only"},
+      {"INSERT INTO settings (name, value) VALUES ('other', 'x')", "23514 setting_name"},
+      {"UPDATE settings SET value = 'ab' WHERE name = 'delimiter'", "23514 delimiter_chars"},
+      {"UPDATE settings SET value = 'Bob@example.com' WHERE name = 'postmaster'",
+       "23514 postmaster_not_normalised"},
+      {"UPDATE settings SET value = 'maybe' WHERE name = 'catchall_senders'",
+       "23514 catchall_senders_flag"},
+      {"DELETE FROM domains WHERE name = 'example.com'", "23503 domains_target_fkey"},
+      {"INSERT INTO rcptdb_version (only_row, schema_version) VALUES (false, 2)", "23514 one_row"},
+  };
+  for (const Bad& b : bad) EXPECT_EQ(Sql(b.sql), b.cause) << b.sql;
+  EXPECT_EQ(Sql("INSERT INTO mailboxes (address, password) VALUES "
+                "('plain@example.com', '{SHA512-CRYPT}$6$abc$def')"),
+            "");
+}
+
+TEST_F(PgStoreTest, DelimiterRuleBothWays) {
+  EXPECT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('alice+y@example.com')"),
+            "P0001 mailbox local part contains a recipient delimiter");
+  // Only after the first character, as Dovecot and the resolver split.
+  EXPECT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('+lead@example.com')"), "");
+  EXPECT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('john-doe@example.com')"), "");
+  EXPECT_EQ(Sql("UPDATE mailboxes SET address = 'bob+z@example.com' "
+                "WHERE address = 'bob@example.com'"),
+            "P0001 mailbox local part contains a recipient delimiter");
+  // An alias source may hold a delimiter: Postfix rewrites it before LMTP.
+  EXPECT_EQ(Sql("INSERT INTO aliases (source, target) VALUES ('bob+x@example.com', "
+                "'alice@example.com')"),
+            "");
+  EXPECT_EQ(Sql("UPDATE settings SET value = '=-' WHERE name = 'delimiter'"),
+            "P0001 a mailbox local part contains the new recipient delimiter");
+  EXPECT_EQ(Sql("DELETE FROM mailboxes WHERE address = 'john-doe@example.com';"
+                "UPDATE settings SET value = '#-' WHERE name = 'delimiter'"),
+            "");
+  EXPECT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('a-b@example.com')"),
+            "P0001 mailbox local part contains a recipient delimiter");
+  EXPECT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('a,b@example.com')"), "");
+
+  std::unique_ptr<Store> rw = Open();
+  ASSERT_TRUE(rw);
+  Status s = rw->SetSetting("delimiter", "+_");  // a_b@example.com exists
+  EXPECT_EQ(s.code(), Status::Code::kInvalid);
+  EXPECT_EQ(s.message(), "a mailbox local part contains the new recipient delimiter");
+  Result<std::vector<std::string>> names = rw->MailboxesWithDelimiter("+_", 20);
+  ASSERT_TRUE(names.ok()) << names.status().message();
+  EXPECT_EQ(*names, std::vector<std::string>{"a_b@example.com"});
+}
+
+TEST_F(PgStoreTest, AliasChainsLongerThanEightAreRefused) {
+  std::string sql;
+  for (int i = 1; i <= 7; ++i)
+    sql += "INSERT INTO aliases (source, target) VALUES ('c" + std::to_string(i) +
+           "@example.com', 'c" + std::to_string(i + 1) + "@example.com');";
+  ASSERT_EQ(Sql(sql), "");
+  // The eighth row is fine; a ninth at either end is not.
+  EXPECT_EQ(Sql("INSERT INTO aliases (source, target) VALUES ('c8@example.com', 'c9@x.test')"), "");
+  const char* kTooLong = "P0001 alias chain longer than 8 steps, the resolver's bound";
+  EXPECT_EQ(Sql("INSERT INTO aliases (source, target) VALUES ('c0@example.com', "
+                "'c1@example.com')"),
+            kTooLong);
+  std::unique_ptr<Store> rw = Open();
+  ASSERT_TRUE(rw);
+  Status s = rw->InsertAlias("c0@example.com", "c1@example.com");
+  EXPECT_EQ(s.code(), Status::Code::kInvalid);
+  EXPECT_EQ(s.message(), "alias chain longer than 8 steps, the resolver's bound");
+  // A loop is cut by the path so far.
+  EXPECT_EQ(Sql("INSERT INTO aliases (source, target) VALUES ('l1@example.com', "
+                "'l2@example.com'), ('l2@example.com', 'l1@example.com')"),
+            "");
+}
+
+TEST_F(PgStoreTest, WritesFollowTheStoreContract) {
+  std::unique_ptr<Store> rw = Open();
+  ASSERT_TRUE(rw);
+  EXPECT_EQ(rw->InsertDomain(MakeDomain("example.com", DomainKind::kHosted)).code(),
+            Status::Code::kConflict);
+  EXPECT_EQ(rw->InsertMailbox(MakeMailbox("alice@example.com")).code(), Status::Code::kConflict);
+  Status bad = rw->InsertMailbox(MakeMailbox("Alice3@example.com"));
+  EXPECT_EQ(bad.code(), Status::Code::kInvalid);
+  EXPECT_EQ(bad.message(), "CHECK constraint failed: address_not_normalised");
+  Status trigger = rw->InsertMailbox(MakeMailbox("z@relay.example"));
+  EXPECT_EQ(trigger.code(), Status::Code::kInvalid);
+  EXPECT_EQ(trigger.message(), "mailboxes live in hosted domains only");
+  EXPECT_EQ(rw->InsertMailbox(MakeMailbox("z@nowhere.test")).code(), Status::Code::kInvalid);
+  EXPECT_EQ(rw->UpdateMailbox(MakeMailbox("nobody@example.com")).code(), Status::Code::kNotFound);
+  EXPECT_EQ(rw->DeleteAlias("nobody@example.com", "").code(), Status::Code::kNotFound);
+  EXPECT_EQ(rw->DeleteDomain("example.com").code(), Status::Code::kConflict);
+  EXPECT_EQ(rw->DeleteDomain("nowhere.test").code(), Status::Code::kNotFound);
+  Must(rw->SetSenderLogin({"alice@example.com", "bob@example.com", true}));
+  Must(rw->SetSenderLogin({"alice@example.com", "bob@example.com", false}));
+  EXPECT_FALSE((*rw->FindSenderLogins("alice@example.com"))[0].allow);
+
+  std::unique_ptr<Store> ro = Open(Store::Mode::kReadOnly);
+  ASSERT_TRUE(ro);
+  EXPECT_EQ(ro->InsertMailbox(MakeMailbox("ro@example.com")).code(), Status::Code::kInvalid);
+  EXPECT_EQ(ro->BackupTo("/tmp/never.sqlite").code(), Status::Code::kInvalid);
+}
+
+TEST_F(PgStoreTest, RefusedWriteLeavesTheTransactionUsable) {
+  std::unique_ptr<Store> rw = Open();
+  ASSERT_TRUE(rw);
+  {
+    Transaction tx(*rw);
+    Must(tx.Begin());
+    Must(rw->InsertMailbox(MakeMailbox("first@example.com")));
+    EXPECT_EQ(rw->InsertMailbox(MakeMailbox("alice@example.com")).code(), Status::Code::kConflict);
+    Must(rw->InsertMailbox(MakeMailbox("second@example.com")));
+    Must(tx.Commit());
+  }
+  EXPECT_TRUE(rw->FindMailbox("first@example.com")->has_value());
+  EXPECT_TRUE(rw->FindMailbox("second@example.com")->has_value());
+  {
+    Transaction tx(*rw);
+    Must(tx.Begin());
+    Must(rw->InsertMailbox(MakeMailbox("rolled@example.com")));
+  }
+  EXPECT_FALSE(rw->FindMailbox("rolled@example.com")->has_value());
+}
+
+TEST_F(PgStoreTest, CreateAndOpenCheckTheSchema) {
+  Result<std::unique_ptr<Store>> again = Store::Create(uri_);
+  EXPECT_EQ(again.status().code(), Status::Code::kConflict) << again.status().message();
+  std::unique_ptr<Store> rw = Open();
+  ASSERT_TRUE(rw);
+  EXPECT_EQ(*rw->SchemaVersion(), kSchemaVersion);
+  Must(rw->Migrate());
+  ASSERT_EQ(Sql("UPDATE rcptdb_version SET schema_version = 99"), "");
+  Result<std::unique_ptr<Store>> s = Store::Open(uri_, Store::Mode::kReadOnly, 1000);
+  EXPECT_EQ(s.status().cause(), Status::Cause::kWrongVersion) << s.status().message();
+  Result<bool> current = rw->StillCurrent();
+  EXPECT_EQ(current.status().cause(), Status::Cause::kWrongVersion);
+  ASSERT_EQ(ResetPgSchema(uri_), "");
+  s = Store::Open(uri_, Store::Mode::kReadOnly, 1000);
+  EXPECT_EQ(s.status().cause(), Status::Cause::kWrongVersion);
+  EXPECT_NE(s.status().message().find("rcptdb init"), std::string::npos);
+}
+
+TEST_F(PgStoreTest, EveryWriteBumpsTheChangeCounter) {
+  std::unique_ptr<Store> ro = Open(Store::Mode::kReadOnly);
+  ASSERT_TRUE(ro);
+  Result<std::uint64_t> before = ro->DataVersion();
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  const char* writes[] = {
+      "INSERT INTO mailboxes (address) VALUES ('n@example.com')",
+      "UPDATE domains SET active = 1 WHERE name = 'example.com'",
+      "DELETE FROM aliases WHERE source = 'ghost@example.com'",
+      "INSERT INTO relay_recipients (address) VALUES ('n@relay.example')",
+      "INSERT INTO sender_logins (address, login) VALUES ('n@example.com', 'n')",
+      "UPDATE settings SET value = 'yes' WHERE name = 'catchall_senders'",
+  };
+  std::uint64_t last = *before;
+  for (const char* w : writes) {
+    ASSERT_EQ(Sql(w), "") << w;
+    Result<std::uint64_t> now = ro->DataVersion();
+    ASSERT_TRUE(now.ok());
+    EXPECT_NE(*now, last) << w;
+    last = *now;
+  }
+}
+
+TEST_F(PgStoreTest, ChangeSignalHoldsOneSnapshotPerPoll) {
+  LiveStore live(uri_, 1000, std::chrono::milliseconds(0));
+  std::unique_ptr<ChangeSignal> signal = live.NewChangeSignal();
+  Result<std::uint64_t> first = signal->Poll();
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*signal->Poll(), *first);
+  ASSERT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('late@example.com')"), "");
+  // The snapshot of the last poll does not see the commit; the next does.
+  EXPECT_FALSE(live.current()->FindMailbox("late@example.com")->has_value());
+  Result<std::uint64_t> next = signal->Poll();
+  ASSERT_TRUE(next.ok());
+  EXPECT_NE(*next, *first);
+  EXPECT_TRUE(live.current()->FindMailbox("late@example.com")->has_value());
+  signal->Release();
+  EXPECT_FALSE(live.current()->InTransaction());
+}
+
+TEST_F(PgStoreTest, LostConnectionIsTemporaryAndLiveStoreReopens) {
+  LiveStore live(uri_, 1000, std::chrono::milliseconds(0));
+  Result<Store*> got = live.Get();
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  std::uint64_t generation = live.generation();
+  ASSERT_EQ(Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'rcptdb' AND pid <> pg_backend_pid()"),
+            "");
+  Result<std::optional<Domain>> d = (*got)->FindDomain("example.com");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), Status::Code::kTemporary);
+  EXPECT_EQ(d.status().cause(), Status::Cause::kUnreachable) << d.status().message();
+  // Broken for good: the LiveStore's next check drops it and reconnects.
+  Result<bool> current = (*got)->StillCurrent();
+  EXPECT_TRUE(current.ok() && !*current);
+  got = live.Get();
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_NE(live.generation(), generation);
+  EXPECT_TRUE((*got)->FindDomain("example.com")->has_value());
+}
+
+TEST_F(PgStoreTest, StatementTimeoutIsATemporaryFailure) {
+  Result<std::unique_ptr<Store>> s = Store::Open(uri_, Store::Mode::kReadOnly, 200);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  // Another session holds a lock the reader's next statement waits for.
+  PGconn* locker = PQconnectdb(uri_.c_str());
+  PQclear(PQexec(locker, "BEGIN; LOCK TABLE domains IN ACCESS EXCLUSIVE MODE"));
+  auto start = std::chrono::steady_clock::now();
+  Result<std::optional<Domain>> d = (*s)->FindDomain("example.com");
+  auto took = std::chrono::steady_clock::now() - start;
+  PQfinish(locker);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().cause(), Status::Cause::kTimeout) << d.status().message();
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+}
+
+TEST_F(PgStoreTest, ResolverReadsOneSnapshot) {
+  std::unique_ptr<Store> ro = Open(Store::Mode::kReadOnly);
+  ASSERT_TRUE(ro);
+  Resolver resolver(*ro);
+  Result<Resolution> r = resolver.Resolve("sales@example.com");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->verdict, Verdict::kAlias);
+  EXPECT_FALSE(ro->InTransaction());
+}
+
+}  // namespace
+}  // namespace rcptdb::test
