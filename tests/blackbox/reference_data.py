@@ -226,6 +226,64 @@ def create(path, password=None):
     db.close()
 
 
+def pgsql_uri():
+    """The PostgreSQL database the suites may wipe ($RCPTDB_TEST_PGSQL_URI), or None."""
+    return os.environ.get("RCPTDB_TEST_PGSQL_URI") or None
+
+
+def _literal(value):
+    """value as a SQL literal (standard_conforming_strings: only ' doubles)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + value.replace("'", "''") + "'"
+
+
+def execute(db, sql, params=()):
+    """Runs one statement with ? parameters on the database db, a SQLite
+    path or a PostgreSQL URI (through psql, the parameters as literals)."""
+    if not db.startswith(("postgresql://", "postgres://")):
+        conn = connect(db)
+        conn.execute(sql, params)
+        conn.close()
+        return
+    parts = sql.split("?")
+    assert len(parts) == len(params) + 1, sql
+    text = parts[0] + "".join(_literal(p) + rest for p, rest in zip(params, parts[1:]))
+    harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", text])
+
+
+def create_pgsql(uri, password=None):
+    """Creates the reference data in the PostgreSQL database uri, wiping its
+    schema public first: rcptdb init (sql/schema-pgsql.sql), then the same
+    plain SQL as create(), through psql in one transaction."""
+    password = password or password_hash()
+    stmts = ["SET client_min_messages = warning",
+             "DROP SCHEMA IF EXISTS public CASCADE", "CREATE SCHEMA public"]
+    harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c",
+                 "; ".join(stmts)])
+    harness.rcptdb(uri, "init")
+    sql = ["BEGIN;"]
+    for row in DOMAINS:
+        sql.append("INSERT INTO domains (name, kind, transport, target, catchall, active) "
+                   "VALUES (" + ", ".join(map(_literal, row)) + ");")
+    for address, active, transport in MAILBOXES:
+        sql.append("INSERT INTO mailboxes (address, active, password, transport) VALUES (" +
+                   ", ".join(map(_literal, (address, active, password, transport))) + ");")
+    for row in ALIASES:
+        sql.append("INSERT INTO aliases (source, target) VALUES (" +
+                   ", ".join(map(_literal, row)) + ");")
+    for source in PAUSED_ALIASES:
+        sql.append(f"UPDATE aliases SET active = 0 WHERE source = {_literal(source)};")
+    for address in RELAY_RECIPIENTS:
+        sql.append(f"INSERT INTO relay_recipients (address) VALUES ({_literal(address)});")
+    sql.append("COMMIT;")
+    harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", uri, "-f", "-"],
+                input="\n".join(sql) + "\n")
+    return uri
+
+
 # --- drift detection ---------------------------------------------------------
 
 _CASE_ROW = re.compile(r'^\s*\{(.*),\s*V::k(\w+),\s*("(?:[^"\\]|\\.)*")')

@@ -206,10 +206,14 @@ class ServerTest(harness.BlackBoxTest):
 
 
 class MapTest(ServerTest):
-    """Every map answers as the resolver says, over every listener."""
+    """Every map answers as the resolver says, over every listener; on the
+    PostgreSQL database RCPTDB_TEST_PGSQL_URI names when it is set."""
 
     def setUp(self):
         super().setUp()
+        uri = reference_data.pgsql_uri()
+        if uri:
+            self.db = reference_data.create_pgsql(uri, password="{PLAIN}secret")
         self.start_server()
 
     def test_every_map_over_tcp_table(self):
@@ -268,10 +272,8 @@ class MapTest(ServerTest):
 
     def test_values_are_encoded(self):
         # A '%' in a value must travel as %25; postmap decodes it again.
-        db = reference_data.connect(self.db)
-        db.execute("INSERT INTO mailboxes (address, transport) VALUES (?, ?)",
-                   ("pct@example.com", "smtp:[pc%t.example]"))
-        db.close()
+        reference_data.execute(self.db, "INSERT INTO mailboxes (address, transport) VALUES (?, ?)",
+                               ("pct@example.com", "smtp:[pc%t.example]"))
         s = self.connect("transport")
         self.assertEqual(self.tcp_get(s, "pct@example.com"), "200 smtp:[pc%25t.example]\n")
         self.assert_found(self.tcp_table("transport"), "pct@example.com", "smtp:[pc%t.example]")
@@ -302,15 +304,14 @@ class MapTest(ServerTest):
         s = self.connect("recipients")
         sm = self.connect("socketmap")
         self.assertEqual(self.tcp_get(s, "new@example.com"), "500 not%20found\n")
-        db = reference_data.connect(self.db)
-        db.execute("INSERT INTO mailboxes (address) VALUES ('new@example.com')")
+        reference_data.execute(self.db, "INSERT INTO mailboxes (address) VALUES ('new@example.com')")
         time.sleep(0.002)
         self.assertEqual(self.tcp_get(s, "new@example.com"), "200 mailbox\n")
         self.assertEqual(self.sm_get(sm, "recipients", "new@example.com"), "OK mailbox")
-        db.execute("UPDATE mailboxes SET active = 0 WHERE address = 'new@example.com'")
+        reference_data.execute(
+            self.db, "UPDATE mailboxes SET active = 0 WHERE address = 'new@example.com'")
         time.sleep(0.002)
         self.assertEqual(self.tcp_get(s, "new@example.com"), "500 not%20found\n")
-        db.close()
 
     def test_stats_map_and_sigusr1(self):
         self.assert_found(self.tcp_table("recipients"), "alice@example.com", "mailbox")

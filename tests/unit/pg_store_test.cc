@@ -4,16 +4,20 @@
 //
 // Runs against RCPTDB_TEST_PGSQL_URI (pg_fixture.h); each guard of
 // sql/schema-pgsql.sql is proven by a bad row inserted with plain SQL and
-// the rule that refuses it. The URI redaction tests need no server.
+// the rule that refuses it. The URI redaction tests need no server; the
+// standby test needs a streaming standby (RCPTDB_TEST_PGSQL_STANDBY_URI).
 #include "pg_store.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "change_signal.h"
 #include "fixture.h"
 #include "live_store.h"
+#include "pg_change_signal.h"
 #include "pg_fixture.h"
 #include "resolver.h"
 #include "store.h"
@@ -345,6 +349,70 @@ TEST_F(PgStoreTest, ResolverReadsOneSnapshot) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->verdict, Verdict::kAlias);
   EXPECT_FALSE(ro->InTransaction());
+}
+
+}  // namespace
+}  // namespace rcptdb::test
+
+namespace rcptdb::test {
+namespace {
+
+// A streaming standby of the RCPTDB_TEST_PGSQL_URI database, named by
+// RCPTDB_TEST_PGSQL_STANDBY_URI (tests/support/pg-cluster standby); the
+// test skips without it.
+class PgStandbyTest : public PgStoreTest {
+ protected:
+  void SetUp() override {
+    const char* standby = std::getenv("RCPTDB_TEST_PGSQL_STANDBY_URI");
+    if (standby == nullptr || *standby == '\0')
+      GTEST_SKIP() << "RCPTDB_TEST_PGSQL_STANDBY_URI is not set";
+    standby_ = standby;
+    PgStoreTest::SetUp();
+  }
+  void TearDown() override {
+    if (!standby_.empty()) PgRawSql(standby_, "SELECT pg_wal_replay_resume()");
+  }
+  // Waits until the standby has replayed everything the primary wrote.
+  void CatchUp() {
+    std::string target = PgRawValue(uri_, "SELECT pg_current_wal_lsn()");
+    for (int i = 0; i < 200; ++i) {
+      if (PgRawValue(standby_, "SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn") ==
+          "t")
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "the standby did not catch up in 10 s";
+  }
+  std::string standby_;
+};
+
+TEST_F(PgStandbyTest, LaggingStandbyIsATemporaryFailure) {
+  CatchUp();
+  LiveStore live(standby_, 1000, std::chrono::milliseconds(0));
+  PgChangeSignal signal(live, std::chrono::milliseconds(300));
+  Result<std::uint64_t> first = signal.Poll();
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_TRUE(live.current()->FindMailbox("alice@example.com")->has_value());
+  signal.Release();
+  // Replay stops; the primary writes; the standby receives but does not
+  // replay, so its data grows older than the bound.
+  ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_pause()"), "");
+  ASSERT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('lag@example.com')"), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Result<std::uint64_t> stale = signal.Poll();
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), Status::Code::kTemporary);
+  EXPECT_NE(stale.status().message().find("standby replay lags"), std::string::npos)
+      << stale.status().message();
+  ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_resume()"), "");
+  CatchUp();
+  Result<std::uint64_t> fresh = signal.Poll();
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_NE(*fresh, *first);
+  EXPECT_TRUE(live.current()->FindMailbox("lag@example.com")->has_value());
+  // A read-only store on the standby refuses writes like any reader.
+  EXPECT_EQ(live.current()->InsertMailbox(MakeMailbox("w@example.com")).code(),
+            Status::Code::kInvalid);
 }
 
 }  // namespace

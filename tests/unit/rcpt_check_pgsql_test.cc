@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// rcpt_check_pgsql_test - the LMTP plugin's decisions on PostgreSQL
+//
+// RcptCheck on the reference data in the database RCPTDB_TEST_PGSQL_URI
+// names (pg_fixture.h; skips without it): the same replies as on SQLite
+// for every kind of recipient and every resolver case, and deferral (never
+// a refusal) while the server is unreachable or the connection is lost.
+#include <gtest/gtest.h>
+
+#include "fixture.h"
+#include "pg_fixture.h"
+#include "rcpt_check.h"
+#include "resolver_cases.h"
+
+namespace rcptdb::test {
+namespace {
+
+using Kind = RcptReply::Kind;
+
+class PgRcptCheckTest : public PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    CreateFilled(uri_);
+  }
+};
+
+TEST_F(PgRcptCheckTest, RepliesForEachKindOfRecipient) {
+  RcptCheck check(uri_);
+  ASSERT_TRUE(check.Open().ok());
+  struct Row {
+    const char* path;
+    Kind kind;
+    const char* enhanced;
+    const char* rewrite;
+  } rows[] = {
+      {"alice@example.com", Kind::kAccept, "2.1.5", ""},
+      {"ALICE@example.com", Kind::kAccept, "2.1.5", "alice@example.com"},
+      {"alice@example.net", Kind::kAccept, "2.1.5", "alice@example.com"},
+      {"info@example.com", Kind::kAccept, "2.1.5", "alice@example.com"},
+      {"random@example.org", Kind::kAccept, "2.1.5", "catchall@example.org"},
+      {"nobody@example.com", Kind::kReject, "5.1.1", ""},
+      {"alice@nowhere.test", Kind::kReject, "5.1.2", ""},
+      {"carol@example.com", Kind::kReject, "5.2.1", ""},
+      {"sales@example.com", Kind::kReject, "5.3.0", ""},
+      {"listed@relay.example", Kind::kReject, "5.1.2", ""},
+  };
+  for (const Row& row : rows) {
+    RcptCheck::Outcome out = check.Check(row.path, "+");
+    EXPECT_EQ(out.reply.kind, row.kind) << row.path << ": " << out.cause;
+    EXPECT_EQ(out.reply.enhanced, row.enhanced) << row.path;
+    EXPECT_EQ(out.reply.rewrite, row.rewrite) << row.path;
+  }
+}
+
+TEST_F(PgRcptCheckTest, EveryResolverCaseHasAVerdict) {
+  RcptCheck check(uri_);
+  for (const ResolverCase& c : kResolverCases) {
+    RcptCheck::Outcome out = check.Check(c.input, "+");
+    EXPECT_NE(out.reply.kind, Kind::kDefer) << "[" << c.input << "] " << out.cause;
+  }
+}
+
+TEST_F(PgRcptCheckTest, UnreachableServerDefers) {
+  RcptCheck check("postgresql://rcptdb:pw@127.0.0.1:1/rcptdb", 300);
+  EXPECT_FALSE(check.Open().ok());
+  RcptCheck::Outcome out = check.Check("alice@example.com", "+");
+  EXPECT_EQ(out.reply.kind, Kind::kDefer);
+  EXPECT_EQ(out.reply.enhanced, "4.3.0");
+  EXPECT_EQ(out.cause.find(":pw@"), std::string::npos) << out.cause;
+}
+
+TEST_F(PgRcptCheckTest, LostConnectionDefersThenRecovers) {
+  RcptCheck check(uri_);
+  ASSERT_EQ(check.Check("alice@example.com", "+").reply.kind, Kind::kAccept);
+  ASSERT_EQ(PgRawSql(uri_,
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE application_name = 'rcptdb' AND pid <> pg_backend_pid()"),
+            "");
+  RcptCheck::Outcome out = check.Check("alice@example.com", "+");
+  EXPECT_NE(out.reply.kind, Kind::kReject) << out.cause;
+  EXPECT_EQ(check.Check("alice@example.com", "+").reply.kind, Kind::kAccept);
+}
+
+}  // namespace
+}  // namespace rcptdb::test

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// server_pgsql_test - rcptdb-server's Worker on PostgreSQL: the same
+// lookups as on SQLite with no engine branch above the Store, commits seen
+// on a later lookup, and a dead or restarted server answered as a
+// temporary failure, never "not found"
+//
+// Runs against RCPTDB_TEST_PGSQL_URI (pg_fixture.h); skips without it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "fixture.h"
+#include "pg_fixture.h"
+#include "worker.h"
+
+namespace rcptdb {
+namespace {
+
+class PgWorkerTest : public test::PgTest {
+ protected:
+  void SetUp() override {
+    test::PgTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    test::CreateFilled(uri_);
+  }
+  MapAnswer::Kind Kind(Worker& w, MapId map, const char* key) {
+    return w.Lookup(map, key, "test").kind;
+  }
+  ServerState state_{1};
+};
+
+TEST_F(PgWorkerTest, AnswersEachMapAsOnSqlite) {
+  Worker worker(state_, 0, uri_, 1000);
+  MapAnswer a = worker.Lookup(MapId::kRecipients, "Alice+Tag@Example.COM", "test");
+  EXPECT_EQ(a.kind, MapAnswer::Kind::kFound) << a.why;
+  EXPECT_EQ(a.value, "mailbox");
+  a = worker.Lookup(MapId::kTransport, "dave@example.com", "test");
+  EXPECT_EQ(a.value, "lmtp:inet:127.0.0.2:24");
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "nobody@example.com"), MapAnswer::Kind::kNotFound);
+  EXPECT_EQ(Kind(worker, MapId::kDomains, "example.net"), MapAnswer::Kind::kFound);
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "listed@relay.example"), MapAnswer::Kind::kFound);
+}
+
+TEST_F(PgWorkerTest, SeesACommitOnALaterLookup) {
+  Worker worker(state_, 0, uri_, 1000);
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "new@example.com"), MapAnswer::Kind::kNotFound);
+  ASSERT_EQ(test::PgRawSql(uri_, "INSERT INTO mailboxes (address) VALUES ('new@example.com')"), "");
+  // Past the visibility bound every lookup sees the commit.
+  std::this_thread::sleep_for(kVisibilityBound + std::chrono::milliseconds(50));
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "new@example.com"), MapAnswer::Kind::kFound);
+}
+
+TEST_F(PgWorkerTest, UnreachableServerIsTemporaryNeverNotFound) {
+  Worker worker(state_, 0, "postgresql://rcptdb:pw@127.0.0.1:1/rcptdb", 300);
+  MapAnswer a = worker.Lookup(MapId::kRecipients, "alice@example.com", "test");
+  EXPECT_EQ(a.kind, MapAnswer::Kind::kTemporary);
+  EXPECT_EQ(a.cause, Status::Cause::kUnreachable) << a.value;
+  EXPECT_EQ(a.value.find(":pw@"), std::string::npos) << a.value;
+}
+
+TEST_F(PgWorkerTest, KilledConnectionIsTemporaryThenReconnects) {
+  Worker worker(state_, 0, uri_, 1000);
+  ASSERT_EQ(Kind(worker, MapId::kRecipients, "alice@example.com"), MapAnswer::Kind::kFound);
+  ASSERT_EQ(test::PgRawSql(uri_,
+                           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE application_name = 'rcptdb' AND pid <> pg_backend_pid()"),
+            "");
+  std::this_thread::sleep_for(kVisibilityBound + std::chrono::milliseconds(50));
+  MapAnswer a = worker.Lookup(MapId::kRecipients, "alice@example.com", "test");
+  EXPECT_NE(a.kind, MapAnswer::Kind::kNotFound);
+  if (a.kind == MapAnswer::Kind::kTemporary) {
+    EXPECT_EQ(a.cause, Status::Cause::kUnreachable) << a.value;
+  }
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "alice@example.com"), MapAnswer::Kind::kFound);
+}
+
+}  // namespace
+}  // namespace rcptdb
