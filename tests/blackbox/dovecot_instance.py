@@ -4,7 +4,7 @@
 PrivateDovecot writes a dovecot.conf into a test directory with its own
 base_dir, state_dir and instance_name, LMTP on a free loopback port, the
 sql passdb/userdb of sql/dovecot-sql.conf.ext (connect= rewritten to the
-test database), the rcptdb settings of doc/examples/dovecot-rcptdb.conf
+test database; or sql/dovecot-pgsql.conf.ext on a private PostgreSQL), the rcptdb settings of doc/examples/dovecot-rcptdb.conf
 (paths and port changed: the documented example is what runs), mdbox mail
 under the test directory owned by the mail
 user, and, if asked, the rcptdb plugin copied from the build into a
@@ -29,6 +29,7 @@ import subprocess
 import harness
 
 SQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-sql.conf.ext")
+PGSQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-pgsql.conf.ext")
 PLUGIN_SO = "lib90_rcptdb_plugin.so"
 MAIL_USER = "mail"
 
@@ -100,23 +101,31 @@ def example_conf(d, port, plugin_db, plugin, db_path=None):
     return text
 
 
-def sql_conf(db_path):
-    """sql/dovecot-sql.conf.ext with connect= pointing at db_path."""
-    with open(SQL_CONF) as f:
+def sql_conf(db_path, path=SQL_CONF):
+    """sql/dovecot-sql.conf.ext (or path) with connect= set to db_path."""
+    with open(path) as f:
         text = f.read()
-    text, n = re.subn(r"(?m)^connect = .*$", f"connect = {db_path}", text)
+    text, n = re.subn(r"(?m)^connect = .*$", lambda m: f"connect = {db_path}", text)
     if n != 1:
-        raise AssertionError(f"{SQL_CONF} has {n} connect lines, expected 1")
+        raise AssertionError(f"{path} has {n} connect lines, expected 1")
     return text
+
+
+def pgsql_conf(conninfo):
+    """sql/dovecot-pgsql.conf.ext with connect= set to conninfo (libpq
+    keyword=value pairs, e.g. pg_instance.PrivatePostgres.conninfo())."""
+    return sql_conf(conninfo, PGSQL_CONF)
 
 
 class PrivateDovecot:
     """A Dovecot with LMTP on a free loopback port, all state under d."""
 
     def __init__(self, d, db_path, plugin=True, plugin_db=None, extra=None, name="dovecot",
-                 extra_text=""):
+                 extra_text="", sql_text=None):
         """extra: more dovecot.conf settings, a dict (name -> value);
-        extra_text: more dovecot.conf text (e.g. a conf.d example)."""
+        extra_text: more dovecot.conf text (e.g. a conf.d example);
+        sql_text: the passdb/userdb file instead of sql_conf(db_path), e.g.
+        pgsql_conf(...) (2.3: the example includes that file)."""
         self.dir = d
         self.name = name
         self.db_path = db_path
@@ -135,7 +144,7 @@ class PrivateDovecot:
             shutil.copy(os.path.join(harness.PLUGIN_DIR, PLUGIN_SO),
                         os.path.join(d, "modules", PLUGIN_SO))
         with open(os.path.join(d, "dovecot-sql.conf.ext"), "w") as f:
-            f.write(sql_conf(db_path))
+            f.write(sql_text if sql_text is not None else sql_conf(db_path))
         extra_lines = "\n".join(f"{k} = {v}" for k, v in (extra or {}).items()) + "\n" + extra_text
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(
