@@ -235,8 +235,9 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, Mode m
       OpenHandle(path, ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, busy_timeout_ms);
   if (!db.ok()) return db.status();
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, *db, ro));
-  Status s = store->Exec(ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON; PRAGMA cache_size = -16384;"
-                            : "PRAGMA foreign_keys = ON;");
+  Status s = store->Exec(
+      ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON; PRAGMA cache_size = -16384;"
+         : "PRAGMA foreign_keys = ON;");
   if (!s.ok()) return s;
   Result<int> version = store->SchemaVersion();
   if (!version.ok()) return version.status();
