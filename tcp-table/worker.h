@@ -10,7 +10,7 @@
 //
 // Answers come from a ResolutionCache (resolution_cache.h) validated by
 // the database engine's ChangeSignal (LiveStore::NewChangeSignal; for
-// SQLite a SqliteSnapshotSignal): a lookup reuses the worker's read snapshot and
+// SQLite a SnapshotSignal): a lookup reuses the worker's read snapshot and
 // its kept answers for at most kVisibilityBound, so a commit is seen by
 // every lookup that starts that long after it. Once the requests that
 // were ready together have been answered, a snapshot older than

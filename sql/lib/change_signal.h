@@ -2,11 +2,12 @@
 // change_signal.h - tells a reader's cache that the recipient data changed
 //
 // A ResolutionCache (resolution_cache.h) keeps answers only while the data
-// they came from is unchanged. How a reader learns of a change depends on
-// the backend: SQLite keeps a per-connection change counter (PRAGMA
-// data_version, SqliteSnapshotSignal); a PostgreSQL backend would count
-// LISTEN/NOTIFY messages instead. Each backend implements this interface;
-// the cache and its time bound stay the same.
+// they came from is unchanged. Both engines read a change counter inside a
+// renewed read snapshot (snapshot_signal.h: SQLite's PRAGMA data_version;
+// PostgreSQL's rcptdb_version row, which also works on a standby, where
+// LISTEN/NOTIFY does not, pg_change_signal.h). Another way of learning of a
+// change would implement this interface; the cache and its time bound stay
+// the same.
 //
 // Thread safety: one ChangeSignal per reader thread, like the Store.
 #ifndef RCPTDB_CHANGE_SIGNAL_H

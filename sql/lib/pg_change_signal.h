@@ -22,32 +22,27 @@
 #include <chrono>
 #include <cstdint>
 
-#include "change_signal.h"
 #include "live_store.h"
+#include "snapshot_signal.h"
 
 namespace rcptdb {
 
 // How far a standby's replay may lag before its readers defer.
 inline constexpr std::chrono::milliseconds kDefaultMaxStandbyLag{30000};
 
-class PgChangeSignal : public ChangeSignal {
+class PgChangeSignal : public SnapshotSignal {
  public:
   // REQUIRES: live outlives this object, and opens PgStores.
   explicit PgChangeSignal(LiveStore& live,
                           std::chrono::milliseconds max_lag = kDefaultMaxStandbyLag)
-      : live_(live), max_lag_(max_lag) {}
-  ~PgChangeSignal() override { Release(); }
-  PgChangeSignal(const PgChangeSignal&) = delete;
-  PgChangeSignal& operator=(const PgChangeSignal&) = delete;
+      : SnapshotSignal(live), max_lag_(max_lag) {}
 
-  Result<std::uint64_t> Poll() override;
-  void Release() override;
+ protected:
+  // Temporary iff store is a standby whose replay lags past max_lag.
+  Status CheckSnapshot(Store& store) override;
 
  private:
-  LiveStore& live_;
   std::chrono::milliseconds max_lag_;
-  bool open_ = false;
-  std::uint64_t generation_ = 0;  // the LiveStore generation open_ refers to
 };
 
 }  // namespace rcptdb

@@ -13,7 +13,7 @@
 #include <cstdlib>
 
 #include "live_store.h"
-#include "sqlite_snapshot_signal.h"
+#include "snapshot_signal.h"
 #include "sqlite_store.h"
 #ifdef RCPTDB_WITH_PGSQL
 #include "pg_change_signal.h"
@@ -144,7 +144,7 @@ std::unique_ptr<ChangeSignal> Store::NewChangeSignal(LiveStore& live) {
   if (IsPostgresSpec(live.path())) return std::make_unique<PgChangeSignal>(live);
 #endif
   // Without libpq a PostgreSQL URI never opens: any signal will do.
-  return std::make_unique<SqliteSnapshotSignal>(live);
+  return std::make_unique<SnapshotSignal>(live);
 }
 
 }  // namespace rcptdb

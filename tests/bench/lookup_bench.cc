@@ -11,7 +11,7 @@
 //   thread's CPU time per lookup. --mode fresh is the path before the
 //   ResolutionCache (AnswerMap with one read snapshot per lookup); --mode
 //   cached is rcptdb-server's worker path (ResolutionCache over a
-//   SqliteSnapshotSignal, refreshed before every lookup, at most once per
+//   SnapshotSignal, refreshed before every lookup, at most once per
 //   millisecond). Every answer is checked against its key: a wrong one
 //   ends the run with exit status 1.
 //
@@ -31,7 +31,7 @@
 #include "live_store.h"
 #include "map_answers.h"
 #include "resolution_cache.h"
-#include "sqlite_snapshot_signal.h"
+#include "snapshot_signal.h"
 
 namespace {
 
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   rcptdb::LiveStore live(db);
-  rcptdb::SqliteSnapshotSignal signal(live);
+  rcptdb::SnapshotSignal signal(live);
   rcptdb::ResolutionCache cache;
   rcptdb::bench::KeyMix keys(mix);
   long wrong = 0, found = 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // resolution_cache_test - the visibility bound of a cached reader
 //
-// A ResolutionCache over a SqliteSnapshotSignal must give kept answers only
+// A ResolutionCache over a SnapshotSignal must give kept answers only
 // within its bound, see every commit once the bound has passed since it,
 // and release its read snapshot when idle, so that a checkpoint completes.
 // Time is passed in explicitly: the tests never sleep.
@@ -16,7 +16,7 @@
 
 #include "fixture.h"
 #include "live_store.h"
-#include "sqlite_snapshot_signal.h"
+#include "snapshot_signal.h"
 
 namespace rcptdb {
 namespace {
@@ -53,7 +53,7 @@ class ResolutionCacheTest : public ::testing::Test {
   TempDatabase db_;
   std::unique_ptr<Store> writer_;
   LiveStore live_{db_.path()};
-  SqliteSnapshotSignal signal_{live_};
+  SnapshotSignal signal_{live_};
   ResolutionCache cache_{kBound};
 };
 

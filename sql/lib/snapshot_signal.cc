@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: MIT
 // NAME
-//   sqlite_snapshot_signal - renew a read snapshot and report its version
+//   snapshot_signal - renew a read snapshot and report its version
 // DESCRIPTION
 //   The snapshot belongs to one connection of the LiveStore. If the
 //   LiveStore has since reopened (a failure, a replaced file), the old
 //   connection and its snapshot are gone with it: nothing to end then.
 // SEE ALSO
-//   sqlite_snapshot_signal.h, change_signal.h, live_store.h
-#include "sqlite_snapshot_signal.h"
+//   snapshot_signal.h, change_signal.h, live_store.h
+#include "snapshot_signal.h"
 
 namespace rcptdb {
 
-bool SqliteSnapshotSignal::holding() const {
+bool SnapshotSignal::holding() const {
   return open_ && generation_ == live_.generation() && live_.current() != nullptr;
 }
 
-void SqliteSnapshotSignal::Release() {
+void SnapshotSignal::Release() {
   if (holding()) {
     Store* store = live_.current();
     if (!store->Commit().ok()) store->Rollback();
@@ -23,7 +23,7 @@ void SqliteSnapshotSignal::Release() {
   open_ = false;
 }
 
-Result<std::uint64_t> SqliteSnapshotSignal::Poll() {
+Result<std::uint64_t> SnapshotSignal::Poll() {
   Release();
   Result<Store*> got = live_.Get();
   if (!got.ok()) return got.status();
@@ -36,6 +36,10 @@ Result<std::uint64_t> SqliteSnapshotSignal::Poll() {
   }
   // Reading the version starts the snapshot (a deferred BEGIN reads nothing).
   Result<std::uint64_t> version = store.DataVersion();
+  if (version.ok()) {
+    Status fresh = CheckSnapshot(store);
+    if (!fresh.ok()) version = fresh;
+  }
   if (!version.ok()) {
     if (own) store.Rollback();
     return version.status();

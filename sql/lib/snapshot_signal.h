@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+// snapshot_signal.h - a change signal from a renewed read snapshot
+//
+// Each Poll() ends the read snapshot held on the LiveStore's connection,
+// begins a new one (Store::BeginRead) and returns the Store's change
+// counter (Store::DataVersion: SQLite's PRAGMA data_version, PostgreSQL's
+// rcptdb_version row), combined with the LiveStore's generation (a
+// reopened or replaced database is a change too). Between polls every read
+// on that connection shares the one snapshot, so a kept answer and the
+// counter it is kept under come from one state, and SQLite takes its WAL
+// read lock once per poll instead of once per lookup. Release() ends the
+// snapshot so an idle reader holds nothing back.
+//
+// An engine may refuse a snapshot that is too old to answer from (a
+// PostgreSQL standby that lags): CheckSnapshot() runs inside each new
+// snapshot, and its failure is the poll's (pg_change_signal.h).
+//
+// Thread safety: one per LiveStore, on the LiveStore's thread.
+#ifndef RCPTDB_SNAPSHOT_SIGNAL_H
+#define RCPTDB_SNAPSHOT_SIGNAL_H
+
+#include <cstdint>
+
+#include "change_signal.h"
+#include "live_store.h"
+
+namespace rcptdb {
+
+class SnapshotSignal : public ChangeSignal {
+ public:
+  // REQUIRES: live outlives this object.
+  explicit SnapshotSignal(LiveStore& live) : live_(live) {}
+  ~SnapshotSignal() override { Release(); }
+  SnapshotSignal(const SnapshotSignal&) = delete;
+  SnapshotSignal& operator=(const SnapshotSignal&) = delete;
+
+  Result<std::uint64_t> Poll() override;
+  void Release() override;
+  // Returns true iff a snapshot is held on the LiveStore's current store.
+  bool holding() const;
+
+ protected:
+  // Returns Ok iff the new snapshot on store may be answered from.
+  virtual Status CheckSnapshot(Store& /*store*/) { return Status::Ok(); }
+
+ private:
+  LiveStore& live_;
+  bool open_ = false;
+  std::uint64_t generation_ = 0;  // the LiveStore generation open_ refers to
+};
+
+}  // namespace rcptdb
+
+#endif
