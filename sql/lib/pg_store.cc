@@ -122,7 +122,7 @@ Status PgStore::ResultError(PGresult* res, const char* what) {
   std::string_view sqlstate = state ? state : (broken_ ? "08006" : "");
   if (sqlstate.starts_with("08")) broken_ = true;
   // Refused writes: the same codes and wording as SqliteStore's.
-  if (sqlstate == "23505") return Status::Conflict("exists already");
+  if (sqlstate == "23505") return ExistsAlready();
   if (sqlstate == "23503")
     return Status::Invalid("refers to a domain that does not exist, or is still referenced");
   if (sqlstate == "23514") {
@@ -517,18 +517,14 @@ Status PgStore::UpdateDomain(const Domain& d) {
                       {Text(d.name), Text(DomainKindName(d.kind)), Optional(d.transport),
                        Optional(d.target), Optional(d.catchall), Flag(d.active)},
                       &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kDomain);
 }
 
 Status PgStore::DeleteDomain(std::string_view name) {
   long changes = 0;
   Status s =
       RunWrite(kPgDeleteDomain, "DELETE FROM domains WHERE name = $1", {Text(name)}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
-  if (s.code() == Status::Code::kInvalid)
-    return Status::Conflict("an alias domain still points to it");
-  return s;
+  return DomainDeleted(std::move(s), changes);
 }
 
 Status PgStore::InsertMailbox(const Mailbox& m) {
@@ -547,16 +543,14 @@ Status PgStore::UpdateMailbox(const Mailbox& m) {
                       {Text(m.address), Optional(m.password), Optional(m.transport), Flag(m.active),
                        std::to_string(m.quota)},
                       &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kMailbox);
 }
 
 Status PgStore::DeleteMailbox(std::string_view address) {
   long changes = 0;
   Status s = RunWrite(kPgDeleteMailbox, "DELETE FROM mailboxes WHERE address = $1", {Text(address)},
                       &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kMailbox);
 }
 
 Status PgStore::InsertAlias(std::string_view source, std::string_view target) {
@@ -571,16 +565,14 @@ Status PgStore::DeleteAlias(std::string_view source, std::string_view target) {
                             : RunWrite(kPgDeleteAliasOne,
                                        "DELETE FROM aliases WHERE source = $1 AND target = $2",
                                        {Text(source), Text(target)}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kAlias);
 }
 
 Status PgStore::SetAliasActive(std::string_view source, bool active) {
   long changes = 0;
   Status s = RunWrite(kPgAliasActive, "UPDATE aliases SET active = $2::integer WHERE source = $1",
                       {Text(source), Flag(active)}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kAlias);
 }
 
 Status PgStore::InsertRelayRecipient(std::string_view address) {
@@ -592,8 +584,7 @@ Status PgStore::DeleteRelayRecipient(std::string_view address) {
   long changes = 0;
   Status s = RunWrite(kPgDeleteRelay, "DELETE FROM relay_recipients WHERE address = $1",
                       {Text(address)}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such relay recipient");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kRelayRecipient);
 }
 
 Status PgStore::SetSenderLogin(const SenderLogin& s) {
@@ -608,8 +599,7 @@ Status PgStore::DeleteSenderLogin(std::string_view address, std::string_view log
   Status s =
       RunWrite(kPgDeleteSender, "DELETE FROM sender_logins WHERE address = $1 AND login = $2",
                {Text(address), Text(login)}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such sender login");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kSenderLogin);
 }
 
 Status PgStore::SetSetting(std::string_view name, std::string_view value) {

@@ -654,7 +654,7 @@ Status SqliteStore::RunWrite(int slot, const char* sql,
   switch (rc) {
     case SQLITE_CONSTRAINT_PRIMARYKEY:
     case SQLITE_CONSTRAINT_UNIQUE:
-      return Status::Conflict("exists already");
+      return ExistsAlready();
     case SQLITE_CONSTRAINT_FOREIGNKEY:
       return Status::Invalid("refers to a domain that does not exist, or is still referenced");
     default:
@@ -678,18 +678,14 @@ Status SqliteStore::UpdateDomain(const Domain& d) {
                       "active = ?6 WHERE name = ?1",
                       {d.name, DomainKindName(d.kind), d.transport, d.target, d.catchall},
                       {d.active ? 1 : 0}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kDomain);
 }
 
 Status SqliteStore::DeleteDomain(std::string_view name) {
   int changes = 0;
   Status s =
       RunWrite(kSlotDeleteDomain, "DELETE FROM domains WHERE name = ?1", {name}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such domain");
-  if (s.code() == Status::Code::kInvalid)
-    return Status::Conflict("an alias domain still points to it");
-  return s;
+  return DomainDeleted(std::move(s), changes);
 }
 
 Status SqliteStore::InsertMailbox(const Mailbox& m) {
@@ -705,16 +701,14 @@ Status SqliteStore::UpdateMailbox(const Mailbox& m) {
                       "UPDATE mailboxes SET password = ?2, transport = ?3, active = ?4, "
                       "quota = ?5 WHERE address = ?1",
                       {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kMailbox);
 }
 
 Status SqliteStore::DeleteMailbox(std::string_view address) {
   int changes = 0;
   Status s = RunWrite(kSlotDeleteMailbox, "DELETE FROM mailboxes WHERE address = ?1", {address}, {},
                       &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such mailbox");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kMailbox);
 }
 
 Status SqliteStore::InsertAlias(std::string_view source, std::string_view target) {
@@ -729,16 +723,14 @@ Status SqliteStore::DeleteAlias(std::string_view source, std::string_view target
                             : RunWrite(kSlotDeleteAliasOne,
                                        "DELETE FROM aliases WHERE source = ?1 AND target = ?2",
                                        {source, target}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kAlias);
 }
 
 Status SqliteStore::SetAliasActive(std::string_view source, bool active) {
   int changes = 0;
   Status s = RunWrite(kSlotAliasActive, "UPDATE aliases SET active = ?2 WHERE source = ?1",
                       {source}, {active ? 1 : 0}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such alias");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kAlias);
 }
 
 Status SqliteStore::InsertRelayRecipient(std::string_view address) {
@@ -750,8 +742,7 @@ Status SqliteStore::DeleteRelayRecipient(std::string_view address) {
   int changes = 0;
   Status s = RunWrite(kSlotDeleteRelay, "DELETE FROM relay_recipients WHERE address = ?1",
                       {address}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such relay recipient");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kRelayRecipient);
 }
 
 Status SqliteStore::SetSenderLogin(const SenderLogin& s) {
@@ -766,8 +757,7 @@ Status SqliteStore::DeleteSenderLogin(std::string_view address, std::string_view
   Status s =
       RunWrite(kSlotDeleteSender, "DELETE FROM sender_logins WHERE address = ?1 AND login = ?2",
                {address, login}, {}, &changes);
-  if (s.ok() && changes == 0) return Status::NotFound("no such sender login");
-  return s;
+  return RequireChange(std::move(s), changes, RowKind::kSenderLogin);
 }
 
 Status SqliteStore::SetSetting(std::string_view name, std::string_view value) {

@@ -104,9 +104,35 @@ std::optional<DomainKind> ParseDomainKind(std::string_view name) {
   return std::nullopt;
 }
 
+Status RequireChange(Status written, long changes, RowKind row) {
+  if (!written.ok() || changes != 0) return written;
+  switch (row) {
+    case RowKind::kDomain:
+      return Status::NotFound("no such domain");
+    case RowKind::kMailbox:
+      return Status::NotFound("no such mailbox");
+    case RowKind::kAlias:
+      return Status::NotFound("no such alias");
+    case RowKind::kRelayRecipient:
+      return Status::NotFound("no such relay recipient");
+    case RowKind::kSenderLogin:
+      return Status::NotFound("no such sender login");
+  }
+  return Status::NotFound("no such row");
+}
+
+Status DomainDeleted(Status written, long changes) {
+  if (written.code() == Status::Code::kInvalid)
+    return Status::Conflict("an alias domain still points to it");
+  return RequireChange(std::move(written), changes, RowKind::kDomain);
+}
+
+Status ExistsAlready() { return Status::Conflict("exists already"); }
+
 namespace {
 
 #ifndef RCPTDB_WITH_PGSQL
+
 Status NoPostgres(const std::string& spec) {
   return Status::Invalid("database " + RedactSpec(spec) +
                          ": this rcptdb was built without PostgreSQL (libpq); "

@@ -60,6 +60,18 @@ bool IsPostgresSpec(std::string_view spec);
 // unchanged.
 std::string RedactSpec(std::string_view spec);
 
+// The kinds of row the Store writes, for the write contract's wording
+// below, which every engine shares.
+enum class RowKind { kDomain, kMailbox, kAlias, kRelayRecipient, kSenderLogin };
+// Returns NotFound "no such <row>" iff written is Ok and changed no row;
+// else written.
+Status RequireChange(Status written, long changes, RowKind row);
+// DeleteDomain's outcome: NotFound as above, and Conflict "an alias domain
+// still points to it" when the schema refused the delete (Invalid).
+Status DomainDeleted(Status written, long changes);
+// A unique key's violation: Conflict "exists already".
+Status ExistsAlready();
+
 // Ok iff spec names a database rcptdb can share with its readers: a
 // PostgreSQL URI (IsPostgresSpec), or a path that is not empty, not
 // SQLite's ":memory:" or "" temporary databases and not a "file:" URI.
