@@ -101,14 +101,14 @@ class PgsqlDovecotTest(unittest.TestCase):
 
     def assertUser(self, user):
         res = self.doveadm("user", user)
-        self.assertEqual(res.returncode, 0, f"doveadm user {user}: {res.stdout}{res.stderr}\n"
+        self.assertEqual(res.returncode, 0, f"doveadm -c DIR user {user}: {res.stdout}{res.stderr}\n"
                          f"{self.dovecot.log_text()[-2000:]}")
         return res.stdout
 
     def assertNoUser(self, user):
         res = self.doveadm("user", user)
         # 67 (EX_NOUSER) is "user not found"; any other failure is not.
-        self.assertEqual(res.returncode, 67, f"doveadm user {user}: {res.stdout}{res.stderr}\n"
+        self.assertEqual(res.returncode, 67, f"doveadm -c DIR user {user}: {res.stdout}{res.stderr}\n"
                          f"{self.dovecot.log_text()[-2000:]}")
 
     def assertAuth(self, user, password=reference_data.PASSWORD):
