@@ -228,16 +228,8 @@ Result<std::unique_ptr<Store>> PgStore::Open(const std::string& spec, Mode mode,
   std::unique_ptr<PgStore> store(new PgStore(spec, *conn, mode == Mode::kReadOnly));
   Status s = store->Configure(busy_timeout_ms);
   if (!s.ok()) return s;
-  Result<int> version = store->SchemaVersion();
-  if (!version.ok()) return version.status();
-  if (*version != kSchemaVersion && !(allow_old_schema && *version < kSchemaVersion)) {
-    std::string hint = *version < kSchemaVersion ? " (run rcptdb migrate)" : " (newer rcptdb?)";
-    if (*version == 0) hint = " (not an rcptdb database, or run rcptdb init)";
-    return Status::Temporary(Status::Cause::kWrongVersion,
-                             "database " + store->name() + " has schema version " +
-                                 std::to_string(*version) + ", this build knows " +
-                                 std::to_string(kSchemaVersion) + hint);
-  }
+  s = CheckSchemaVersion(*store, allow_old_schema);
+  if (!s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
 

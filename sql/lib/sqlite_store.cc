@@ -239,16 +239,8 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path, Mode m
       ro ? "PRAGMA foreign_keys = ON; PRAGMA query_only = ON; PRAGMA cache_size = -16384;"
          : "PRAGMA foreign_keys = ON;");
   if (!s.ok()) return s;
-  Result<int> version = store->SchemaVersion();
-  if (!version.ok()) return version.status();
-  if (*version != kSchemaVersion && !(allow_old_schema && *version < kSchemaVersion)) {
-    std::string hint = *version < kSchemaVersion ? " (run rcptdb migrate)" : " (newer rcptdb?)";
-    if (*version == 0) hint = " (not an rcptdb database, or run rcptdb init)";
-    return Status::Temporary(Status::Cause::kWrongVersion,
-                             "database " + path + " has schema version " +
-                                 std::to_string(*version) + ", this build knows " +
-                                 std::to_string(kSchemaVersion) + hint);
-  }
+  s = CheckSchemaVersion(*store, allow_old_schema);
+  if (!s.ok()) return s;
   // The file opened, for StillCurrent: a file renamed over the path later
   // (a restored backup) is another database.
   struct stat st;

@@ -129,6 +129,19 @@ Status DomainDeleted(Status written, long changes) {
 
 Status ExistsAlready() { return Status::Conflict("exists already"); }
 
+Status CheckSchemaVersion(Store& store, bool allow_old_schema) {
+  Result<int> version = store.SchemaVersion();
+  if (!version.ok()) return version.status();
+  if (*version == kSchemaVersion || (allow_old_schema && *version < kSchemaVersion))
+    return Status::Ok();
+  std::string hint = *version < kSchemaVersion ? " (run rcptdb migrate)" : " (newer rcptdb?)";
+  if (*version == 0) hint = " (not an rcptdb database, or run rcptdb init)";
+  return Status::Temporary(Status::Cause::kWrongVersion,
+                           "database " + store.name() + " has schema version " +
+                               std::to_string(*version) + ", this build knows " +
+                               std::to_string(kSchemaVersion) + hint);
+}
+
 namespace {
 
 #ifndef RCPTDB_WITH_PGSQL

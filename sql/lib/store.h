@@ -71,6 +71,11 @@ Status RequireChange(Status written, long changes, RowKind row);
 Status DomainDeleted(Status written, long changes);
 // A unique key's violation: Conflict "exists already".
 Status ExistsAlready();
+// Ok iff store's schema version is this build's (or older, if
+// allow_old_schema); else Temporary (kWrongVersion) with the hint to run
+// rcptdb migrate or init. Every engine's Open checks it.
+class Store;
+Status CheckSchemaVersion(Store& store, bool allow_old_schema);
 
 // Ok iff spec names a database rcptdb can share with its readers: a
 // PostgreSQL URI (IsPostgresSpec), or a path that is not empty, not

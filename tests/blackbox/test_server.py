@@ -235,7 +235,7 @@ class MapTest(ServerTest):
         self.assertEqual(res.stdout, "alice@example.com\tmailbox\n", res.stderr)
         self.assertEqual(res.stderr, "")
         # One connection for the 2001 keys, and one for the second stats query.
-        self.assertEqual(self.accepted() - before, 2, "postmap -q - used one connection")
+        self.assertEqual(self.accepted() - before, 2, "postmap -c DIR -q - used one connection")
 
     def stats(self, key="all"):
         rc, out, err = self.postmap(key, self.socketmap("stats"))
@@ -426,7 +426,7 @@ class LifecycleTest(ServerTest):
         sm = self.connect("socketmap")
         self.assertEqual(self.tcp_get(tcp, "alice@example.com"), "200 mailbox\n")
         self.assertEqual(self.sm_get(sm, "recipients", "alice@example.com"), "OK mailbox")
-        # Postfix's socketmap client in a long-lived process (postmap -q -).
+        # Postfix's socketmap client in a long-lived process (postmap -c DIR -q -).
         client = subprocess.Popen(["postmap", "-c", self.cfg.postfix, "-q", "-",
                                    self.socketmap("recipients")],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
