@@ -151,7 +151,12 @@ TEST_F(ResolverBoundsTest, CatchallGrantsNoSenderRightsUnlessSet) {
   std::unique_ptr<Store> s = Open();
   // Delivery still works; sending as the caught address does not.
   EXPECT_EQ(AnswerMap(*s, MapId::kAliases, "zz@example.org").value, "catchall@example.org");
-  EXPECT_EQ(AnswerMap(*s, MapId::kSenders, "zz@example.org").kind, MapAnswer::Kind::kNotFound);
+  MapAnswer caught = AnswerMap(*s, MapId::kSenders, "zz@example.org");
+  EXPECT_EQ(caught.kind, MapAnswer::Kind::kNotFound);
+  // rcptdb check prints why, in one line.
+  EXPECT_NE(caught.why.find("a catch-all grants no sender rights while catchall_senders = no"),
+            std::string::npos)
+      << caught.why;
   EXPECT_EQ(AnswerMap(*s, MapId::kSenders, "postmaster@example.org").kind,
             MapAnswer::Kind::kNotFound);
   // The mailbox itself and real aliases keep theirs.
