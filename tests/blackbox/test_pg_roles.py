@@ -482,11 +482,16 @@ class MultiHostExampleTest(ExampleClusterTest):
         plugin_db = self.files.value("dovecot-store.conf", "rcptdb_database")
         connect = re.search(r"(?m)^#\s+connect = (.*)$",
                             self.files.text("dovecot-store.conf")).group(1)
+        # The snippet itself goes into dovecot.conf, after the plugin's example.
         dovecot = PrivateDovecot(os.path.join(self.dir, "store"), plugin_db, plugin=True,
                                  plugin_db=plugin_db,
+                                 extra_text=self.files.text("dovecot-store.conf"),
                                  sql_text=dovecot_instance.pgsql_conf(connect))
         dovecot.start(self.processes)
         try:
+            conf = harness.run(["doveconf", "-c", dovecot.conf, "-n", "plugin/rcptdb_database"])
+            self.assertEqual(conf.stdout.strip(), f"plugin/rcptdb_database = {plugin_db}")
+            self.assertNotIn("Warning", conf.stderr)
             res = dovecot.doveadm("user", "alice@example.com", check=False)
             self.assertEqual(res.returncode, 0, f"doveadm -c {dovecot.conf} user: "
                              f"{res.stdout}{res.stderr}\n{dovecot.log_text()[-2000:]}")
