@@ -37,6 +37,7 @@ import dovecot_instance
 import harness
 from dovecot_instance import Lmtp, PrivateDovecot
 from pg_instance import TRUST_LOCAL, PrivatePostgres, make_tls, private_file
+from test_pgsql_dovecot import Processes
 
 EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
 ROLES_SQL = os.path.join(EXAMPLES, "pgsql-roles.sql")
@@ -46,25 +47,6 @@ PASSWORDS = {"rcptdb_owner": "owner-pw", "rcptdb_writer": "writer-pw",
              "rcptdb_reader": "reader-pw", "rcptdb_replicator": "replicator-pw"}
 SERIES_2_3 = unittest.skipUnless(dovecot_instance.SERIES == "2.3",
                                  "sql/dovecot-pgsql.conf.ext is Dovecot 2.3 syntax")
-
-
-class Processes:
-    """Owner of a class's processes, stopped by pid at class cleanup
-    (PrivateDovecot.start(owner) calls owner.start(argv, name))."""
-
-    def __init__(self, d):
-        self.dir = d
-        self.list = []
-
-    def start(self, argv, name):
-        p = harness.Process(argv, os.path.join(self.dir, name + ".log"))
-        self.list.append(p)
-        return p
-
-    def stop(self):
-        for p in reversed(self.list):
-            p.stop()
-        self.list = []
 
 
 def apply_roles(pg):
