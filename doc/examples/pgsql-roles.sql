@@ -24,6 +24,8 @@
 -- The first run makes the roles and the database, the second the GRANTs.
 -- Then give each login role a password (psql: \password rcptdb_writer)
 -- and allow it in pg_hba.conf (doc/examples/multihost/pg_hba.conf).
+-- A reader may carry its standby lag bound (rcptdb-server(8)):
+--   ALTER ROLE rcptdb_reader SET rcptdb.max_standby_lag = '10s';
 
 DO $$
 DECLARE
