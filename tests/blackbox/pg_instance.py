@@ -21,12 +21,23 @@ versioned binaries are called directly, psql with -X.
     primary.uri("rcptdb")   # postgresql:///rcptdb?host=SOCKDIR&port=P&user=rcptdb
     standby = primary.standby(os.path.join(test.dir, "pg-standby"), test)
     seconds = primary.replay_lag(standby)
+
+A cluster may instead take its pg_hba.conf and more postgresql.conf
+settings from the caller (hba=, settings=; e.g. the several-host example
+in doc/examples/multihost/), and make_tls() makes a self-signed CA and a
+server certificate for ssl = on:
+
+    tls = make_tls(os.path.join(test.dir, "tls"))
+    pg = PrivatePostgres(d, hba=TRUST_LOCAL + "hostssl all all 127.0.0.1/32 scram-sha-256\n",
+                         settings=tls.settings()).start(test)
+    pg.tcp_uri("rcptdb", "rcptdb_reader", sslmode="verify-full", sslrootcert=tls.ca)
 """
 import os
 import pwd
 import signal
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import harness
@@ -35,11 +46,14 @@ BIN = "/usr/lib/postgresql/15/bin"
 OWNER = "postgres"      # the unprivileged system user that runs the cluster
 ROLE = "rcptdb"         # the cluster's superuser (initdb -U)
 
-HBA = """\
-# Private test cluster (tests/blackbox/pg_instance.py): loopback only.
+# The private socket: the harness (psql(), pg_basebackup) logs in there.
+TRUST_LOCAL = """\
+# Private test cluster (tests/blackbox/pg_instance.py)
 local   all          all                     trust
-host    all          all      127.0.0.1/32   trust
 local   replication  all                     trust
+"""
+HBA = TRUST_LOCAL + """\
+host    all          all      127.0.0.1/32   trust
 host    replication  all      127.0.0.1/32   trust
 """
 
@@ -116,10 +130,76 @@ def processes_named(text):
     return out
 
 
+class Tls:
+    """Files of make_tls(): ca (the CA certificate clients trust), cert and
+    key (the server's, for localhost and 127.0.0.1), other_ca (a second CA
+    that signed nothing here: a client trusting it must refuse the server)."""
+
+    def __init__(self, d):
+        self.dir = d
+        self.ca = os.path.join(d, "ca.crt")
+        self.other_ca = os.path.join(d, "other-ca.crt")
+        self.cert = os.path.join(d, "server.crt")
+        self.key = os.path.join(d, "server.key")
+
+    def settings(self):
+        """postgresql.conf lines that turn TLS on with these files."""
+        return (f"ssl = on\nssl_cert_file = '{self.cert}'\nssl_key_file = '{self.key}'\n"
+                f"ssl_ca_file = '{self.ca}'\n")
+
+
+def make_tls(d):
+    """A self-signed CA, a server certificate it signs (CN localhost, SAN
+    DNS:localhost and IP:127.0.0.1) and a second, unrelated CA, made with
+    openssl in d. The key belongs to the cluster's owner, mode 0600, as
+    PostgreSQL demands."""
+    tls = Tls(d)
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+
+    def openssl(*args):
+        harness.run(["openssl", *args], timeout=60)
+
+    for name in ("ca", "other-ca"):
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", f"/CN=rcptdb test {name}", "-keyout", os.path.join(d, name + ".key"),
+                "-out", os.path.join(d, name + ".crt"))
+    ext = os.path.join(d, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName = DNS:localhost, IP:127.0.0.1\n")
+    csr = os.path.join(d, "server.csr")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+            "-keyout", tls.key, "-out", csr)
+    openssl("x509", "-req", "-in", csr, "-CA", tls.ca, "-CAkey", os.path.join(d, "ca.key"),
+            "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", tls.cert)
+    os.chmod(tls.key, 0o600)
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam(OWNER)
+        os.chown(tls.key, owner.pw_uid, owner.pw_gid)
+    return tls
+
+
+def private_file(path, text):
+    """Writes text to path, mode 0600, owned by the cluster's owner when we
+    are root (a passfile that the walreceiver of a standby must read)."""
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam(OWNER)
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+    return path
+
+
 class PrivatePostgres:
     """One private cluster (a primary, or a standby made by standby())."""
 
-    def __init__(self, d, name=None, port=None):
+    def __init__(self, d, name=None, port=None, hba=HBA, settings=""):
+        """hba: the whole pg_hba.conf (keep TRUST_LOCAL's lines: the
+        harness logs in over the private socket); settings: more
+        postgresql.conf lines, written before the harness's own (which win)."""
+        self.hba = hba
+        self.settings = settings
         self.dir = d
         self.port = port or harness.free_port()
         self.name = name or f"rcptdb-test-{self.port}"
@@ -149,12 +229,14 @@ class PrivatePostgres:
                     timeout=120)
         self.configure()
         with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
-            f.write(HBA)
+            f.write(self.hba)
         return self
 
     def configure(self):
-        """Appends this instance's settings; later lines win in postgresql.conf."""
+        """Appends the caller's settings, then this instance's (later lines
+        win in postgresql.conf)."""
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(self.settings)
             f.write(SETTINGS.format(port=self.port, sock=self.sock, name=self.name))
 
     # --- running ---------------------------------------------------------
@@ -229,14 +311,18 @@ class PrivatePostgres:
         self.is_standby = False
         return self
 
-    def standby(self, d, test=None):
+    def standby(self, d, test=None, conninfo=None):
         """A streaming standby of this cluster in d, on its own free port, started.
 
-        pg_basebackup -R writes primary_conninfo and standby.signal."""
+        pg_basebackup -R writes primary_conninfo and standby.signal; it
+        connects with conninfo if given (e.g. over TLS as a replication
+        role), else over the private socket as the superuser. The standby
+        inherits this cluster's pg_hba.conf and settings."""
         other = PrivatePostgres(d)
+        source = (["-d", conninfo] if conninfo else
+                  ["-h", self.sock, "-p", str(self.port), "-U", ROLE])
         harness.run(as_owner([os.path.join(BIN, "pg_basebackup"), "-D", other.data, "-R",
-                              "-X", "stream", "-c", "fast", "--no-sync",
-                              "-h", self.sock, "-p", str(self.port), "-U", ROLE]),
+                              "-X", "stream", "-c", "fast", "--no-sync", *source]),
                     timeout=300)
         other.configure()
         other.is_standby = True
@@ -245,19 +331,26 @@ class PrivatePostgres:
 
     # --- talking to it ----------------------------------------------------
 
-    def uri(self, dbname="rcptdb"):
+    def uri(self, dbname="rcptdb", user=ROLE):
         """The libpq URI of dbname on this cluster, over its unix socket."""
-        return f"postgresql:///{dbname}?host={self.sock}&port={self.port}&user={ROLE}"
+        return f"postgresql:///{dbname}?host={self.sock}&port={self.port}&user={user}"
+
+    def tcp_uri(self, dbname="rcptdb", user=ROLE, host="localhost", **params):
+        """The libpq URI of dbname over the loopback port; params are more
+        URI parameters (sslmode=..., sslrootcert=..., passfile=...)."""
+        query = urllib.parse.urlencode({"user": user, **params}, safe="/")
+        return f"postgresql://{host}:{self.port}/{dbname}?{query}"
 
     def conninfo(self, dbname="rcptdb"):
         """The same connection as keyword=value pairs (Dovecot's connect =)."""
         return f"host={self.sock} port={self.port} dbname={dbname} user={ROLE}"
 
-    def psql(self, sql, dbname="rcptdb", check=True, timeout=60):
-        """Runs sql (one or more statements) with psql -X; returns stdout
-        (unaligned, tuples only: one row a line, fields split by |)."""
+    def psql(self, sql, dbname="rcptdb", check=True, timeout=60, user=ROLE, uri=None):
+        """Runs sql (one or more statements) with psql -X as user (or on
+        uri); returns stdout (unaligned, tuples only: one row a line,
+        fields split by |), or, with check=False, the completed process."""
         res = harness.run([os.path.join(BIN, "psql"), "-X", "-q", "-A", "-t",
-                           "-v", "ON_ERROR_STOP=1", "-d", self.uri(dbname)],
+                           "-v", "ON_ERROR_STOP=1", "-d", uri or self.uri(dbname, user)],
                           input=sql, check=False, timeout=timeout)
         if check and res.returncode != 0:
             raise AssertionError(f"psql on {self.name}/{dbname} exited {res.returncode}:\n"
