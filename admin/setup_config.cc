@@ -168,8 +168,8 @@ std::string PostfixHead(const MailSetup& setup, std::string_view example) {
   if (server.unix_path.empty()) {
     h += server.inet.str() + "\n# (rcptdb.conf: socketmap = " + server.Listener() + ").";
   } else {
-    h += "the unix socket\n# " + server.unix_path + " (rcptdb.conf: socketmap = " +
-         server.Listener() + ",\n";
+    h += "the unix socket\n# " + server.unix_path +
+         " (rcptdb.conf: socketmap = " + server.Listener() + ",\n";
     h += "# unix_socket_group = postfix, unix_socket_mode = 0660). Each map goes\n";
     h += "# through proxymap(8): smtpd, cleanup and trivial-rewrite, chrooted in\n";
     h += "# Debian's master.cf, cannot reach the socket themselves.";

@@ -78,7 +78,7 @@ Status CheckConfigPath(std::string_view option, std::string_view path);
 // The values that differ from one setup to the next. The defaults are the
 // examples' own values.
 struct MailSetup {
-  SocketmapServer server;             // rcptdb-server's socketmap listener
+  SocketmapServer server;            // rcptdb-server's socketmap listener
   HostPort lmtp{"127.0.0.1", "24"};  // Dovecot's LMTP listener
   std::string database = "/var/lib/rcptdb/rcptdb.sqlite";
   std::string header_checks = "/etc/postfix/rcptdb-header-checks.regexp";

@@ -361,9 +361,11 @@ class ChrootTest(harness.BlackBoxTest):
     through proxymap (proxy:), which runs outside the chroot. Without
     proxy: the chrooted services cannot reach the unix socket."""
 
-    def rcpt_replies(self, settings):
+    def rcpt_replies(self, name, settings):
+        """RCPT codes for a known and an unknown recipient, and the log, of
+        a private Postfix named name, chrooted as Debian's master.cf is."""
         from postfix_instance import PrivatePostfix
-        d = os.path.join(self.dir, f"postfix-{len(self.processes)}")
+        d = os.path.join(self.dir, name)
         postfix = PrivatePostfix(d, settings)
         master = os.path.join(postfix.config, "master.cf")
         with open(master) as f:
@@ -395,11 +397,11 @@ class ChrootTest(harness.BlackBoxTest):
         self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db], "server")
         wait_socket(sock)
         settings = example_settings("postfix-main.cf", sock)
-        got, log = self.rcpt_replies(settings)
+        got, log = self.rcpt_replies("proxied", settings)
         self.assertEqual(got, [250, 550], log)
         # The same maps without proxy: every lookup fails in the chroot.
         plain = {k: v.replace("proxy:socketmap:", "socketmap:") for k, v in settings.items()}
-        got, log = self.rcpt_replies(plain)
+        got, log = self.rcpt_replies("plain", plain)
         self.assertEqual(got, [451, 451], log)
         self.assertIn(f"connect to {sock}: No such file or directory", log)
 
