@@ -174,8 +174,8 @@ std::string PostfixHead(const MailSetup& setup, std::string_view example) {
     h += "# through proxymap(8): smtpd, cleanup and trivial-rewrite, chrooted in\n";
     h += "# Debian's master.cf, cannot reach the socket themselves.";
   }
-  h += " Route each domain to Dovecot's\n";
-  h += "# LMTP with:  rcptdb domain add DOMAIN --transport lmtp:inet:" + setup.lmtp.str() + "\n\n";
+  h += "\n# Route each domain to Dovecot's LMTP with:\n";
+  h += "#   rcptdb domain add DOMAIN --transport lmtp:inet:" + setup.lmtp.str() + "\n\n";
   return h;
 }
 
