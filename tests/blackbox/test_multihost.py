@@ -48,6 +48,7 @@ class Mx:
         self.name = name
         self.uri = uri
         self.owner = owner
+        os.makedirs(os.path.join(d, name), mode=0o755, exist_ok=True)
         self.socketmap = os.path.join(d, name, "socketmap")
         self.server_conf = os.path.join(d, name, "rcptdb-server.conf")
         with open(self.server_conf, "w") as f:
