@@ -294,10 +294,19 @@ Status Provisioner::CheckResolvable(const LoopEdge& edge) {
     std::string address = std::move(todo.back());
     todo.pop_back();
     Result<Resolution> r = resolver.Resolve(address);
-    if (!r.ok() && r.status().cause() == Status::Cause::kLimit)
-      return Status::Invalid(edge.owner + ": the resolver would defer " +
-                             (address == first ? std::string("it") : "alias " + address) +
-                             " for good: " + r.status().message());
+    if (!r.ok() && r.status().cause() == Status::Cause::kLimit) {
+      std::string why = r.status().message();
+      std::string who = address == first ? "it" : "alias " + address;
+      if (address == first && edge.goal.starts_with("@")) {
+        // Name what the probe stands for, not the probe.
+        who = "every address its catch-all takes";
+        std::string any = "*@" + edge.owner;
+        for (std::size_t at; (at = why.find(first)) != std::string::npos;)
+          why.replace(at, first.size(), any);
+      }
+      return Status::Invalid(edge.owner + ": the resolver would defer " + who +
+                             " for good: " + why);
+    }
     if (!r.ok()) return r.status();
     if (seen.size() >= kMaxUpstream) continue;
     Result<std::vector<std::string>> up = store_.FindAliasSourcesFor(address);
