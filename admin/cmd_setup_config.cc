@@ -81,9 +81,9 @@ Outcome PostfixConfig(Cli& cli) {
   setup.verify = cli.Has("verify");
   if (Outcome o = ReadCommonOptions(cli, setup); !o.ok()) return o;
   if (std::optional<std::string> server = cli.Value("server")) {
-    Result<HostPort> hp = ParseHostPort("server", *server);
-    if (!hp.ok()) return hp.status();
-    setup.server = *hp;
+    Result<SocketmapServer> parsed = ParseSocketmapServer("server", *server);
+    if (!parsed.ok()) return parsed.status();
+    setup.server = *parsed;
   }
   if (std::optional<std::string> path = cli.Value("header-checks")) {
     Status s = CheckConfigPath("header-checks", *path);

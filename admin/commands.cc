@@ -104,7 +104,7 @@ const std::vector<Command>& Commands() {
       {"export", "", "[--format csv|json]", 0, 0, {"format"}, Export},
       {"backup", "", "DEST", 1, 1, {}, Backup},
       {"postfix-config", "",
-       "[--server ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify] "
+       "[--server unix:PATH|ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify] "
        "[--policy ADDR:PORT]", 0, 0,
        {"server", "lmtp", "header-checks", "verify", "policy"}, PostfixConfig},
       {"dovecot-config", "",

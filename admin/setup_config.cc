@@ -31,7 +31,8 @@ constexpr ExampleFile kExamples[] = {
 };
 
 // The values the examples are written with.
-constexpr std::string_view kExampleServer = "127.0.0.1:10027";
+// Each socketmap map of the Postfix examples, up to the map's name.
+constexpr std::string_view kExampleMapPrefix = "proxy:socketmap:unix:/run/rcptdb/socketmap:";
 constexpr std::string_view kExampleLmtp = "lmtp:inet:127.0.0.1:24";
 constexpr std::string_view kExampleDatabase = "/var/lib/rcptdb/rcptdb.sqlite";
 constexpr std::string_view kExampleHeaderChecks = "/etc/postfix/rcptdb-header-checks.regexp";
@@ -141,7 +142,7 @@ Status WithQuotaPolicy(const MailSetup& setup, std::string_view name, std::strin
   Result<std::string> quota = Example(kQuota);
   if (!quota.ok()) return quota.status();
   std::string restrictions = WithoutOpeningComment(*quota);
-  Status s = ReplaceAll(restrictions, kQuota, kExampleServer, setup.server.str());
+  Status s = ReplaceAll(restrictions, kQuota, kExampleMapPrefix, setup.server.MapPrefix());
   if (s.ok()) s = ReplaceAll(restrictions, kQuota, kExamplePolicy, setup.policy->str());
   std::size_t start = body.find("smtpd_recipient_restrictions =\n");
   std::size_t end =
@@ -156,16 +157,25 @@ Status WithQuotaPolicy(const MailSetup& setup, std::string_view name, std::strin
 
 // The opening comment of postfix-config's output: what it is, where it goes.
 std::string PostfixHead(const MailSetup& setup, std::string_view example) {
-  std::string server = setup.server.str();
+  const SocketmapServer& server = setup.server;
   std::string h = "# rcptdb's part of Postfix's main.cf, printed by `rcptdb postfix-config`\n";
   h += "# from doc/examples/" + std::string(example);
   if (setup.verify)
     h += " (recipients verified\n"
          "# by probing Dovecot's LMTP instead of rcptdb-server's recipients map)";
   h += ".\n# Add it to main.cf, install the header_checks table at the end, then\n";
-  h += "# run `postfix reload`. rcptdb-server answers socketmap on " + server + "\n";
-  h += "# (rcptdb.conf: socketmap = " + server + "). Route each domain to Dovecot's\n";
-  h += "# LMTP with:  rcptdb domain add DOMAIN --transport lmtp:inet:" + setup.lmtp.str() + "\n\n";
+  h += "# run `postfix reload`. rcptdb-server answers socketmap on ";
+  if (server.unix_path.empty()) {
+    h += server.inet.str() + "\n# (rcptdb.conf: socketmap = " + server.Listener() + ").";
+  } else {
+    h += "the unix socket\n# " + server.unix_path +
+         " (rcptdb.conf: socketmap = " + server.Listener() + ",\n";
+    h += "# unix_socket_group = postfix, unix_socket_mode = 0660). Each map goes\n";
+    h += "# through proxymap(8): smtpd, cleanup and trivial-rewrite, chrooted in\n";
+    h += "# Debian's master.cf, cannot reach the socket themselves.";
+  }
+  h += "\n# Route each domain to Dovecot's LMTP with:\n";
+  h += "#   rcptdb domain add DOMAIN --transport lmtp:inet:" + setup.lmtp.str() + "\n\n";
   return h;
 }
 
@@ -209,6 +219,39 @@ Result<HostPort> ParseHostPort(std::string_view option, std::string_view text) {
   return HostPort{std::string(host), std::string(text.substr(colon + 1))};
 }
 
+std::string SocketmapServer::MapPrefix() const {
+  if (unix_path.empty()) return "socketmap:inet:" + inet.str() + ":";
+  return "proxy:socketmap:unix:" + unix_path + ":";
+}
+
+std::string SocketmapServer::Listener() const {
+  return unix_path.empty() ? inet.str() : "unix:" + unix_path;
+}
+
+Result<SocketmapServer> ParseSocketmapServer(std::string_view option, std::string_view text) {
+  constexpr std::string_view kUnix = "unix:";
+  SocketmapServer server;
+  if (text.starts_with(kUnix)) {
+    std::string_view path = text.substr(kUnix.size());
+    Status s = CheckConfigPath(option, path);
+    if (!s.ok()) return s;
+    // sockaddr_un's sun_path holds 108 bytes with the terminating NUL.
+    if (path.size() > 107)
+      return Status::Invalid("--" + std::string(option) + " " + std::string(text) +
+                             ": too long for a unix socket (at most 107 bytes)");
+    server.unix_path = std::string(path);
+    return server;
+  }
+  Result<HostPort> inet = ParseHostPort(option, text);
+  if (!inet.ok())
+    return Status::Invalid("--" + std::string(option) + " " + std::string(text) +
+                           ": not unix:PATH or HOST:PORT (e.g. unix:/run/rcptdb/socketmap "
+                           "or 127.0.0.1:10027)");
+  server.unix_path.clear();
+  server.inet = *inet;
+  return server;
+}
+
 Status CheckConfigPath(std::string_view option, std::string_view path) {
   if (path.empty() || path.front() != '/' || !AllOf(path, "/._-+=@~:"))
     return Status::Invalid("--" + std::string(option) + " " + std::string(path) +
@@ -222,7 +265,7 @@ Result<std::string> RenderPostfixConfig(const MailSetup& setup) {
   Result<std::string> example = Example(name);
   if (!example.ok()) return example;
   std::string body = WithoutOpeningComment(*example);
-  Status s = ReplaceAll(body, name, kExampleServer, setup.server.str());
+  Status s = ReplaceAll(body, name, kExampleMapPrefix, setup.server.MapPrefix());
   if (s.ok()) s = ReplaceAll(body, name, kExampleHeaderChecks, setup.header_checks);
   if (!s.ok()) return s;
   if (setup.policy) s = WithQuotaPolicy(setup, name, body);

@@ -40,6 +40,28 @@ struct HostPort {
 // option and text otherwise.
 Result<HostPort> ParseHostPort(std::string_view option, std::string_view text);
 
+// Where Postfix reaches rcptdb-server's socketmap listener: a unix socket
+// (the default, rcptdb.conf(5)'s recommended listener on the same host) or
+// TCP (for a Postfix on another host).
+struct SocketmapServer {
+  std::string unix_path = "/run/rcptdb/socketmap";  // empty: TCP at inet
+  HostPort inet;
+
+  // Returns what main.cf writes before each map's name: a unix socket
+  // through proxymap, "proxy:socketmap:unix:PATH:" (chrooted Postfix
+  // services cannot reach the socket themselves), or
+  // "socketmap:inet:HOST:PORT:".
+  std::string MapPrefix() const;
+  // Returns the listener as rcptdb.conf's socketmap setting spells it:
+  // "unix:PATH" or "HOST:PORT".
+  std::string Listener() const;
+};
+
+// Reads unix:PATH (an absolute path as CheckConfigPath allows, short
+// enough for a unix socket) or HOST:PORT as ParseHostPort reads it.
+// Invalid naming option and text otherwise.
+Result<SocketmapServer> ParseSocketmapServer(std::string_view option, std::string_view text);
+
 // The Dovecot release series a configuration is written for: 2.4 changed
 // the configuration syntax (settings, mail_plugins, the sql passdb/userdb).
 enum class DovecotSeries { k23, k24 };
@@ -56,8 +78,8 @@ Status CheckConfigPath(std::string_view option, std::string_view path);
 // The values that differ from one setup to the next. The defaults are the
 // examples' own values.
 struct MailSetup {
-  HostPort server{"127.0.0.1", "10027"};  // rcptdb-server's socketmap listener
-  HostPort lmtp{"127.0.0.1", "24"};       // Dovecot's LMTP listener
+  SocketmapServer server;            // rcptdb-server's socketmap listener
+  HostPort lmtp{"127.0.0.1", "24"};  // Dovecot's LMTP listener
   std::string database = "/var/lib/rcptdb/rcptdb.sqlite";
   std::string header_checks = "/etc/postfix/rcptdb-header-checks.regexp";
   std::string delimiter = "+";  // the database's recipient delimiter set

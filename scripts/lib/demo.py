@@ -84,7 +84,7 @@ def main():
         stack.start_all()
         save_state(stack)
         print(f"  database      {stack.db}")
-        print(f"  rcptdb-server socketmap:inet:127.0.0.1:{stack.socketmap_port}")
+        print(f"  rcptdb-server socketmap:unix:{stack.socketmap}")
         print(f"  Dovecot LMTP  127.0.0.1:{stack.store_a.port} (store A), "
               f"127.0.0.1:{stack.store_b.port} (store B), plugin loaded")
         print(f"  Postfix SMTP  127.0.0.1:{stack.postfix.smtp_port}")

@@ -3,7 +3,8 @@
 
 MailStack starts, under one directory:
   - the sample database (SAMPLE below), provisioned with rcptdb(1);
-  - rcptdb-server with a socketmap listener on a free loopback port;
+  - rcptdb-server with a socketmap listener on a unix socket under the
+    directory, with doc/examples/rcptdb.conf's group and mode;
   - Dovecot "store-a" with the rcptdb plugin, LMTP on a free port, and
     Dovecot "store-b", the second mail store that per-mailbox transports
     point at (dave@example.com lives there);
@@ -18,7 +19,7 @@ import uuid
 
 import harness
 from dovecot_instance import PrivateDovecot
-from postfix_instance import PrivatePostfix, example_settings
+from postfix_instance import PrivatePostfix, example_settings, socketmap_conf, wait_socket
 
 PASSWORD = "Demo-Secret-1"
 
@@ -57,13 +58,15 @@ class MailStack:
         self.dir = d
         self.db = os.path.join(d, "rcptdb.sqlite")
         self.processes = []
-        self.socketmap_port = harness.free_port()
-        self.config = harness.private_config(d)
+        self.socketmap = os.path.join(d, "socketmap")
+        self.server_conf = os.path.join(d, "rcptdb-server.conf")
+        with open(self.server_conf, "w") as f:
+            f.write(socketmap_conf(self.socketmap))
         self.store_a = PrivateDovecot(os.path.join(d, "store-a"), self.db, name="store-a")
         self.store_b = PrivateDovecot(os.path.join(d, "store-b"), self.db, name="store-b")
         self.postfix = PrivatePostfix(
             os.path.join(d, "postfix"),
-            example_settings(example, f"127.0.0.1:{self.socketmap_port}"))
+            example_settings(example, self.socketmap))
         self.server = None
 
     # Processes are owned here, so that stop() can end every one by pid.
@@ -83,9 +86,9 @@ class MailStack:
 
     def start_server(self):
         self.server = self.start_process(
-            [harness.SERVER, "--foreground", "-c", self.config.rcptdb_conf, "--db", self.db,
-             "--socketmap", f"127.0.0.1:{self.socketmap_port}"], "rcptdb-server")
-        harness.wait_port(self.socketmap_port)
+            [harness.SERVER, "--foreground", "-c", self.server_conf, "--db", self.db],
+            "rcptdb-server")
+        wait_socket(self.socketmap)
 
     def stop_server(self):
         if self.server is not None:

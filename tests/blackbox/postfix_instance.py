@@ -8,8 +8,9 @@ ports only, logs to a file (no syslog here), and is stopped with
 changes /etc/postfix or the system queue, and never binds port 25.
 
 The rcptdb settings come from the documented examples in doc/examples/
-(only rcptdb-server's address changed), so the documentation is what the
-tests run.
+(only the path of rcptdb-server's unix socket changed), so the
+documentation is what the tests run: their rcptdb-server listens on that
+socket with the example rcptdb.conf's group and mode (socketmap_conf()).
 
 127.0.0.1 is NOT in mynetworks, so the SMTP client of the tests is an
 unauthenticated stranger and an open-relay test proves something.
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -26,8 +28,8 @@ import harness
 
 
 EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
-# The address rcptdb-server has in the documented examples.
-EXAMPLE_SERVER = "127.0.0.1:10027"
+# rcptdb-server's socketmap socket in the documented examples.
+EXAMPLE_SOCKET = "/run/rcptdb/socketmap"
 # Installed paths in the examples, and where the tests find those files.
 EXAMPLE_FILES = {
     "/etc/postfix/rcptdb-header-checks.regexp":
@@ -53,16 +55,46 @@ def read_main_cf(path):
     return settings
 
 
-def example_settings(example, server):
-    """The settings of doc/examples/EXAMPLE with rcptdb-server at server."""
+def example_settings(example, socket_path):
+    """The settings of doc/examples/EXAMPLE with rcptdb-server's socketmap
+    unix socket at socket_path (instead of EXAMPLE_SOCKET).
+
+    Only that exact path is rewritten: an example that names another path
+    keeps it, and Postfix's lookups then fail (451 at RCPT)."""
     settings = read_main_cf(os.path.join(EXAMPLES, example))
     out = {}
     for k, v in settings.items():
-        v = v.replace(EXAMPLE_SERVER, server)
+        v = v.replace(f"unix:{EXAMPLE_SOCKET}:", f"unix:{socket_path}:")
         for installed, here in EXAMPLE_FILES.items():
             v = v.replace(installed, here)
         out[k] = v
     return out
+
+
+def socketmap_conf(socket_path):
+    """rcptdb.conf lines for a socketmap listener on unix socket
+    socket_path, with the unix_socket_* settings of doc/examples/rcptdb.conf
+    (the group Postfix runs as, mode 0660), so the socket's access is the
+    documented one."""
+    lines = [f"socketmap = unix:{socket_path}\n"]
+    with open(os.path.join(EXAMPLES, "rcptdb.conf")) as f:
+        lines += [l for l in f if l.startswith("unix_socket_")]
+    if len(lines) < 3:
+        raise AssertionError("doc/examples/rcptdb.conf lost its unix_socket_group/mode lines")
+    return "".join(lines)
+
+
+def wait_socket(path, timeout=10.0):
+    """Waits until something accepts connections on unix socket path."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            try:
+                s.connect(path)
+                return True
+            except OSError:
+                time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {path} after {timeout}s")
 
 
 def master_cf(smtp_listen):

@@ -13,6 +13,7 @@ Run after `make`:  tests/blackbox/run test_cli.py
 import json
 import os
 import pty
+import re
 import select
 import sqlite3
 import subprocess
@@ -826,6 +827,18 @@ class SetupConfigTest(CliTest):
     def test_postfix_config_defaults_are_the_example_and_its_table_works(self):
         out = self.ok("postfix-config")
         self.assertEqual(settings_lines(out), settings_lines(self.example("postfix-main.cf")))
+        # The unix socket only Postfix can reach, through proxymap.
+        self.assertIn("relay_domains = proxy:socketmap:unix:/run/rcptdb/socketmap:domains\n", out)
+        self.assertIn("(rcptdb.conf: socketmap = unix:/run/rcptdb/socketmap,\n", out)
+        self.assertNotIn("inet:127.0.0.1:10027", out)
+        self.postconf(out, "-n")
+        out = self.ok("postfix-config", "--server", "unix:/srv/rcptdb/sm.sock", "--policy",
+                      "127.0.0.1:10028")
+        maps = re.findall(r"\S*socketmap:\S+", "\n".join(settings_lines(out)))
+        self.assertEqual(len(maps), 6, out)
+        for m in maps:
+            self.assertRegex(m, r"^proxy:socketmap:unix:/srv/rcptdb/sm\.sock:[a-z]+$")
+        self.postconf(out, "-n")
         out = self.ok("postfix-config", "--verify", "--server", "[::1]:10027")
         self.assertIn("relay_domains = socketmap:inet:[::1]:10027:domains\n", out)
         self.postconf(out, "-n")
@@ -896,7 +909,11 @@ class SetupConfigTest(CliTest):
 
     def test_config_commands_refuse_values_the_files_would_misread(self):
         for args, names in (
-                (["postfix-config", "--server", "localhost"], "--server localhost: not HOST:PORT"),
+                (["postfix-config", "--server", "localhost"],
+                 "--server localhost: not unix:PATH or HOST:PORT"),
+                (["postfix-config", "--server", "unix:run/socketmap"], "absolute path"),
+                (["postfix-config", "--server", "unix:/run/a b"], "--server /run/a b"),
+                (["postfix-config", "--server", "unix:/" + "s" * 107], "too long for a unix socket"),
                 (["postfix-config", "--server", "127.0.0.1:0"], "127.0.0.1:0"),
                 (["postfix-config", "--server", "127.0.0.1:65536"], "127.0.0.1:65536"),
                 (["postfix-config", "--server", "a b:10027"], "a b:10027"),

@@ -351,8 +351,59 @@ class PostfixConfigTest(unittest.TestCase):
                 res = harness.run(["postconf", "-c", d, *args], check=False)
                 self.assertEqual(res.returncode, 0, res.stderr)
                 self.assertEqual(res.stderr, "", f"postconf {' '.join(args)} {variant}")
-            self.assertIn("socketmap:inet:127.0.0.1:10027:domains",
+            self.assertIn("proxy:socketmap:unix:/run/rcptdb/socketmap:domains",
                           harness.run(["postconf", "-c", d, "-h", "relay_domains"]).stdout)
+
+
+class ChrootTest(harness.BlackBoxTest):
+    """The example's maps work with Debian's stock master.cf, which runs
+    smtpd, cleanup and trivial-rewrite chrooted in the queue directory:
+    through proxymap (proxy:), which runs outside the chroot. Without
+    proxy: the chrooted services cannot reach the unix socket."""
+
+    def rcpt_replies(self, name, settings):
+        """RCPT codes for a known and an unknown recipient, and the log, of
+        a private Postfix named name, chrooted as Debian's master.cf is."""
+        from postfix_instance import PrivatePostfix
+        d = os.path.join(self.dir, name)
+        postfix = PrivatePostfix(d, settings)
+        master = os.path.join(postfix.config, "master.cf")
+        with open(master) as f:
+            text = f.read()
+        text, n = re.subn(r"(?m)^(\S+\s+(?:inet|unix)\s+\S+\s+\S+\s+)n(\s+\S+\s+\S+\s+"
+                          r"(?:smtpd|cleanup|trivial-rewrite)\s*$)", r"\1y\2", text)
+        self.assertEqual(n, 3, text)
+        with open(master, "w") as f:
+            f.write(text)
+        self.addCleanup(postfix.stop)
+        postfix.start()
+        with smtplib.SMTP("127.0.0.1", postfix.smtp_port, timeout=60) as s:
+            s.ehlo("client.test")
+            s.mail("someone@client.test")
+            got = [s.rcpt(r)[0] for r in ("alice@example.com", "nobody@example.com")]
+        return got, postfix.log_text()
+
+    def test_proxied_unix_socketmap_works_from_chrooted_services(self):
+        from postfix_instance import example_settings, socketmap_conf, wait_socket
+        db = os.path.join(self.dir, "rcptdb.sqlite")
+        harness.rcptdb(db, "init")
+        harness.rcptdb(db, "domain", "add", "example.com", "--transport", "lmtp:inet:127.0.0.1:9")
+        harness.rcptdb(db, "mailbox", "add", "alice@example.com", "--no-password")
+        os.chmod(db, 0o644)
+        sock = os.path.join(self.dir, "socketmap")
+        conf = os.path.join(self.dir, "rcptdb-server.conf")
+        with open(conf, "w") as f:
+            f.write(socketmap_conf(sock))
+        self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db], "server")
+        wait_socket(sock)
+        settings = example_settings("postfix-main.cf", sock)
+        got, log = self.rcpt_replies("proxied", settings)
+        self.assertEqual(got, [250, 550], log)
+        # The same maps without proxy: every lookup fails in the chroot.
+        plain = {k: v.replace("proxy:socketmap:", "socketmap:") for k, v in settings.items()}
+        got, log = self.rcpt_replies("plain", plain)
+        self.assertEqual(got, [451, 451], log)
+        self.assertIn(f"connect to {sock}: No such file or directory", log)
 
 
 

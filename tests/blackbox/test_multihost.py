@@ -33,7 +33,7 @@ import harness
 from dovecot_instance import Lmtp, PrivateDovecot
 from mailstack import PASSWORD, send, token, wait_for
 from pg_instance import PrivatePostgres
-from postfix_instance import PrivatePostfix, example_settings
+from postfix_instance import PrivatePostfix, example_settings, socketmap_conf, wait_socket
 
 # How much later than the standby itself a reader of the standby may see
 # a change: its own bounded staleness (a lookup cache it cannot
@@ -48,19 +48,22 @@ class Mx:
         self.name = name
         self.uri = uri
         self.owner = owner
-        self.config = harness.private_config(os.path.join(d, name))
-        self.socketmap_port = harness.free_port()
+        os.makedirs(os.path.join(d, name), mode=0o755, exist_ok=True)
+        self.socketmap = os.path.join(d, name, "socketmap")
+        self.server_conf = os.path.join(d, name, "rcptdb-server.conf")
+        with open(self.server_conf, "w") as f:
+            f.write(socketmap_conf(self.socketmap))
         self.postfix = PrivatePostfix(
             os.path.join(d, name, "postfix"),
-            example_settings("postfix-main.cf", f"127.0.0.1:{self.socketmap_port}"))
+            example_settings("postfix-main.cf", self.socketmap))
         self.server = None
 
     def start_server(self):
         self.server = self.owner.start(
-            [harness.SERVER, "--foreground", "-c", self.config.rcptdb_conf, "--db", self.uri,
-             "--socketmap", f"127.0.0.1:{self.socketmap_port}"], f"{self.name}-rcptdb-server")
+            [harness.SERVER, "--foreground", "-c", self.server_conf, "--db", self.uri],
+            f"{self.name}-rcptdb-server")
         try:
-            harness.wait_port(self.socketmap_port)
+            wait_socket(self.socketmap)
         except TimeoutError:
             raise AssertionError(f"{self.name}: rcptdb-server --db {self.uri} did not "
                                  f"listen:\n{self.server.output()}")

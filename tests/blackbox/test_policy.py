@@ -22,7 +22,7 @@ import unittest
 import harness
 from dovecot_instance import PrivateDovecot, Lmtp, message
 from mailstack import token, wait_for
-from postfix_instance import EXAMPLES, PrivatePostfix, example_settings
+from postfix_instance import EXAMPLES, PrivatePostfix, example_settings, socketmap_conf
 
 QUOTA_EXAMPLE = os.path.join(EXAMPLES, "dovecot-quota.conf")
 EXAMPLE_POLICY = "127.0.0.1:10028"
@@ -103,7 +103,7 @@ class PolicyTest(unittest.TestCase):
     def build_stack(cls):
         d = cls.dir
         cls.db = os.path.join(d, "rcptdb.sqlite")
-        cls.socketmap_port = harness.free_port()
+        cls.socketmap = os.path.join(d, "socketmap")
         cls.policy_port = harness.free_port()
         cls.qs_port = harness.free_port()
         with open(QUOTA_EXAMPLE) as f:
@@ -124,8 +124,8 @@ class PolicyTest(unittest.TestCase):
         cls.server = cls.start([harness.SERVER, "--foreground", "-c", cls.conf], "rcptdb-server")
         harness.wait_port(cls.policy_port)
         cls.dovecot_process = cls.dovecot.start(cls)
-        settings = example_settings("postfix-main.cf", f"127.0.0.1:{cls.socketmap_port}")
-        quota = example_settings("postfix-policy.cf", f"127.0.0.1:{cls.socketmap_port}")
+        settings = example_settings("postfix-main.cf", cls.socketmap)
+        quota = example_settings("postfix-policy.cf", cls.socketmap)
         for k, v in quota.items():
             if EXAMPLE_POLICY in v:
                 v = v.replace(EXAMPLE_POLICY, f"127.0.0.1:{cls.policy_port}")
@@ -141,7 +141,7 @@ class PolicyTest(unittest.TestCase):
     def write_conf(cls, rule):
         with open(cls.conf, "w") as f:
             f.write(f"database = {cls.db}\n"
-                    f"socketmap = 127.0.0.1:{cls.socketmap_port}\n"
+                    + socketmap_conf(cls.socketmap) +
                     f"policy = 127.0.0.1:{cls.policy_port}\n"
                     f"quota_status = 127.0.0.1:{cls.qs_port}\n"
                     f"policy_refuse = {rule}\n"

@@ -250,7 +250,8 @@ class LimitsTest(harness.BlackBoxTest):
         port = harness.free_port()
         with open(os.path.join(harness.SRC, "doc", "examples", "rcptdb.conf")) as f:
             text = f.read()
-        for old, new in (("/run/rcptdb/socketmap", sock), ("127.0.0.1:10027", f"127.0.0.1:{port}"),
+        for old, new in (("/run/rcptdb/socketmap", sock),
+                         ("policy = 127.0.0.1:10028", f"policy = 127.0.0.1:{port}"),
                          ("/var/lib/rcptdb/rcptdb.sqlite", self.db),
                          ("user = rcptdb", "user = nobody")):
             self.assertIn(old, text)
