@@ -110,7 +110,10 @@ MapAnswer AnswerSenders(Store& store, const Resolution& r) {
       }
     }
   }
-  if (logins.empty()) return NotFound("no login may send as this address");
+  if (logins.empty())
+    return NotFound(defaults ? "no login may send as this address"
+                             : "no login may send as this address (a catch-all grants no "
+                               "sender rights while catchall_senders = no)");
   return Found(Join(logins), "owned by its mailbox, alias targets and sender rules");
 }
 

@@ -86,6 +86,7 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
 
 // Rule 7: the bare "postmaster" means what the setting names.
 Result<Resolution> Resolver::ResolvePostmaster(Walk& w, Resolution r) {
+  w.path = &r.path;  // r was moved here: its path is the one to write
   Result<std::string> setting = store_.GetSetting("postmaster");
   if (!setting.ok()) return setting.status();
   std::optional<Address> addr = NormalizeAddress(*setting);

@@ -124,6 +124,9 @@ TEST_F(ResolverBoundsTest, BarePostmasterFollowsTheSetting) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->verdict, Verdict::kUnknownRecipient);
   EXPECT_EQ(DecideRcpt(r, "postmaster", "+").code, 550);
+  // rcptdb check prints the path: it must say why, in one line.
+  ASSERT_EQ(r->path.size(), 1u);
+  EXPECT_EQ(r->path[0], "postmaster without a domain, and no postmaster setting");
 
   RawSql(db_.path(), "UPDATE settings SET value = 'bob@example.com' WHERE name = 'postmaster';");
   for (const char* key : {"postmaster", "PostMaster", "\"postmaster\""}) {
@@ -131,6 +134,8 @@ TEST_F(ResolverBoundsTest, BarePostmasterFollowsTheSetting) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->verdict, Verdict::kMailbox) << key;
     EXPECT_EQ(r->mailbox, "bob@example.com");
+    ASSERT_FALSE(r->path.empty());
+    EXPECT_EQ(r->path[0], "postmaster without a domain -> bob@example.com (postmaster setting)");
   }
   RcptReply reply = DecideRcpt(Resolver(*s).Resolve("postmaster"), "postmaster", "+");
   EXPECT_EQ(reply.code, 250);
@@ -146,7 +151,12 @@ TEST_F(ResolverBoundsTest, CatchallGrantsNoSenderRightsUnlessSet) {
   std::unique_ptr<Store> s = Open();
   // Delivery still works; sending as the caught address does not.
   EXPECT_EQ(AnswerMap(*s, MapId::kAliases, "zz@example.org").value, "catchall@example.org");
-  EXPECT_EQ(AnswerMap(*s, MapId::kSenders, "zz@example.org").kind, MapAnswer::Kind::kNotFound);
+  MapAnswer caught = AnswerMap(*s, MapId::kSenders, "zz@example.org");
+  EXPECT_EQ(caught.kind, MapAnswer::Kind::kNotFound);
+  // rcptdb check prints why, in one line.
+  EXPECT_NE(caught.why.find("a catch-all grants no sender rights while catchall_senders = no"),
+            std::string::npos)
+      << caught.why;
   EXPECT_EQ(AnswerMap(*s, MapId::kSenders, "postmaster@example.org").kind,
             MapAnswer::Kind::kNotFound);
   // The mailbox itself and real aliases keep theirs.
