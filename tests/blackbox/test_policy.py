@@ -138,15 +138,18 @@ class PolicyTest(unittest.TestCase):
         cls.fill("half@example.com", 50000 // 900, stop_when_full=False)
 
     @classmethod
-    def write_conf(cls, rule):
+    def write_conf(cls, rule, qs_port=None, cache_time=0):
         with open(cls.conf, "w") as f:
             f.write(f"database = {cls.db}\n"
                     + socketmap_conf(cls.socketmap) +
                     f"policy = 127.0.0.1:{cls.policy_port}\n"
-                    f"quota_status = 127.0.0.1:{cls.qs_port}\n"
+                    f"quota_status = 127.0.0.1:{qs_port or cls.qs_port}\n"
                     f"policy_refuse = {rule}\n"
                     f"policy_trouble_action = {TROUBLE}\n"
-                    f"quota_status_timeout = 2000\n")
+                    f"quota_status_timeout = 2000\n"
+                    f"policy_cache_time = {cache_time}\n"
+                    # One worker, so every question meets the same cache.
+                    f"threads = 1\n")
 
     @classmethod
     def fill(cls, user, count, stop_when_full=True):
@@ -196,8 +199,8 @@ class PolicyTest(unittest.TestCase):
         code, text = rcpt(self.postfix.smtp_port, recipient, size)
         self.assertEqual(code, 250, f"{recipient}: {code} {text}")
 
-    def reload(self, rule):
-        self.write_conf(rule)
+    def reload(self, rule, qs_port=None, cache_time=0):
+        self.write_conf(rule, qs_port, cache_time)
         self.server.signal(signal.SIGHUP)
         time.sleep(0.5)
 
@@ -216,12 +219,16 @@ class PolicyTest(unittest.TestCase):
 
     def test_detail_is_refused(self):
         self.assertRefused("full+news@example.com")
+        # quota-status strips +detail itself, but cannot see the alias behind it.
+        self.assertRefused("alias-full+news@example.com")
 
     def test_catch_all_is_refused(self):
         self.assertRefused("anything@example.org")
 
     def test_upper_case_is_refused(self):
         self.assertRefused("FULL@Example.COM")
+        # quota-status lower-cases itself, but cannot see the alias behind it.
+        self.assertRefused("ALIAS-FULL@Example.COM")
 
     def test_dovecot_itself_cannot_see_aliases(self):
         # The gap this service closes: quota-status alone lets these through.
@@ -234,6 +241,15 @@ class PolicyTest(unittest.TestCase):
 
     def test_foreign_target_alone_is_accepted(self):
         self.assertAccepted("away@example.com")
+        # Not asked at all: with no quota-status to reach (a closed port),
+        # asking would give the trouble action instead of acceptance.
+        self.reload("any", qs_port=harness.free_port())
+        try:
+            self.assertAccepted("away@example.com")
+            code, text = rcpt(self.postfix.smtp_port, "full@example.com")
+            self.assertEqual(code // 100, 4, f"the closed port was not used: {code} {text}")
+        finally:
+            self.reload("any")
 
     def test_size_larger_than_the_room_left_is_refused(self):
         self.assertRefused("half@example.com", size=90000)
@@ -286,13 +302,21 @@ class PolicyTest(unittest.TestCase):
         self.assertAccepted("roomy@example.com")
         with open(os.path.join(self.dir, "rcptdb-server.log"), errors="replace") as f:
             log = f.read()
-        self.assertEqual(log.count("did not answer"), 1, log)
+        self.assertEqual(log.count(f"quota-status 127.0.0.1:{self.qs_port} did not answer"), 1,
+                         log)
         self.assertIn("answers again", log)
 
     def test_z_emptied_mailbox_is_accepted_again_without_reload(self):
-        self.assertRefused("refill@example.com")
-        self.dovecot.doveadm("expunge", "-u", "refill@example.com", "mailbox", "INBOX", "all")
-        self.assertAccepted("refill@example.com")
+        # With the over-quota cache on, a cached refusal must expire.
+        cache_time = 2
+        self.reload("any", cache_time=cache_time)
+        try:
+            self.assertRefused("refill@example.com")
+            self.dovecot.doveadm("expunge", "-u", "refill@example.com", "mailbox", "INBOX", "all")
+            time.sleep(cache_time + 0.5)
+            self.assertAccepted("refill@example.com")
+        finally:
+            self.reload("any")
 
     # -- rcptdb check --size, and the printed configuration ------------------
     def check(self, *args):
