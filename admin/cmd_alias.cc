@@ -40,7 +40,7 @@ Outcome AliasAdd(Cli& cli) {
       edges.push_back(std::move(*edge));
     }
     for (const LoopEdge& e : edges) {
-      Status s = p.CheckLoop(e);
+      Status s = p.CheckForwarding(e);
       if (!s.ok()) return s;
     }
     return Status::Ok();
@@ -86,7 +86,7 @@ Outcome CatchallSet(Cli& cli) {
     Provisioner p(store);
     Result<std::optional<LoopEdge>> edge = p.SetCatchall(cli.args[0], cli.args[1]);
     if (!edge.ok()) return edge.status();
-    return *edge ? p.CheckLoop(**edge) : Status::Ok();
+    return *edge ? p.CheckForwarding(**edge) : Status::Ok();
   });
 }
 

@@ -175,7 +175,7 @@ Status Importer::ApplyAlias(const Record& r, std::size_t line) {
 
 Status Importer::CheckLoops(const std::string& input_name) {
   for (const auto& [line, edge] : loops_) {
-    Status s = p_.CheckLoop(edge);
+    Status s = p_.CheckForwarding(edge);
     if (!s.ok()) return WithContext(s, input_name + " line " + std::to_string(line));
   }
   return Status::Ok();

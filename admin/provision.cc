@@ -13,9 +13,12 @@
 //   provision.h, values.h, alias_walk.h, sql/schema.sql
 #include "provision.h"
 
+#include <set>
+
 #include "alias_walk.h"
 #include "forwarding_rules.h"
 #include "password.h"
+#include "resolver.h"
 #include "store_words.h"
 #include "values.h"
 
@@ -259,6 +262,50 @@ Status Provisioner::SetSetting(std::string_view name, std::string_view value) {
     return Status::Invalid("catchall_senders " + stored + ": must be yes or no");
   }
   return Explain(store_.SetSetting(name, stored), name);
+}
+
+Status Provisioner::CheckForwarding(const LoopEdge& edge) {
+  Status s = CheckLoop(edge);
+  return s.ok() ? CheckResolvable(edge) : s;
+}
+
+// Resolves, in the transaction, what the new step made reachable. The
+// walk up the alias rows is bounded: past kMaxUpstream aliases the
+// resolver's own bound still defers (never a partial answer), so the
+// check may stop there.
+Status Provisioner::CheckResolvable(const LoopEdge& edge) {
+  constexpr std::size_t kMaxUpstream = 1000;
+  std::string first = edge.owner;
+  if (edge.goal.starts_with("@")) {
+    // Any local part without a mailbox or alias reaches the catch-all.
+    for (int i = 0;; ++i) {
+      first = "rcptdb-check-" + std::to_string(i) + "@" + edge.owner;
+      Result<std::optional<Mailbox>> m = store_.FindMailbox(first);
+      if (!m.ok()) return m.status();
+      Result<std::vector<AliasTarget>> a = store_.FindAlias(first);
+      if (!a.ok()) return a.status();
+      if (!m->has_value() && a->empty()) break;
+    }
+  }
+  std::vector<std::string> todo{first};
+  std::set<std::string, std::less<>> seen{first};
+  Resolver resolver(store_);
+  while (!todo.empty()) {
+    std::string address = std::move(todo.back());
+    todo.pop_back();
+    Result<Resolution> r = resolver.Resolve(address);
+    if (!r.ok() && r.status().cause() == Status::Cause::kLimit)
+      return Status::Invalid(edge.owner + ": the resolver would defer " +
+                             (address == first ? std::string("it") : "alias " + address) +
+                             " for good: " + r.status().message());
+    if (!r.ok()) return r.status();
+    if (seen.size() >= kMaxUpstream) continue;
+    Result<std::vector<std::string>> up = store_.FindAliasSourcesFor(address);
+    if (!up.ok()) return up.status();
+    for (std::string& source : *up)
+      if (seen.insert(source).second) todo.push_back(std::move(source));
+  }
+  return Status::Ok();
 }
 
 Status Provisioner::CheckLoop(const LoopEdge& edge) {

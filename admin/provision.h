@@ -10,7 +10,8 @@
 //
 // It never begins or commits: the caller holds one write transaction
 // around a whole command or a whole import, so a refusal leaves the
-// database unchanged. Alias and catch-all loops are checked by CheckLoop()
+// database unchanged. Alias and catch-all loops, and forwarding the
+// resolver could not answer in full, are checked by CheckForwarding()
 // after the writes that could close them; import defers those checks to
 // the end, since its records may name mailboxes that come later.
 //
@@ -82,8 +83,12 @@ class Provisioner {
   // the mailboxes.
   Status SetSetting(std::string_view name, std::string_view value);
 
-  // Invalid, naming the loop, iff edge.from leads back to edge.goal.
-  Status CheckLoop(const LoopEdge& edge);
+  // Invalid, naming the loop, iff edge.from leads back to edge.goal; or
+  // naming the bound, iff the resolver could not answer in full (it would
+  // defer: deeper than kMaxAliasDepth steps, or past another bound of
+  // resolver.h) for edge.owner (for a catch-all: an unknown address of its
+  // domain) or for an alias that leads to edge.owner by alias rows.
+  Status CheckForwarding(const LoopEdge& edge);
 
  private:
   Result<Domain> RequireDomain(const std::string& name, std::string_view value, DomainKind kind,
@@ -93,6 +98,8 @@ class Provisioner {
   // Normalises m.address and checks its domain, name and fields: what every
   // mailbox written must satisfy, new or not.
   Status CheckMailbox(Mailbox& m);
+  Status CheckLoop(const LoopEdge& edge);
+  Status CheckResolvable(const LoopEdge& edge);
 
   Store& store_;
   std::map<std::string, std::optional<Domain>, std::less<>> domains_;

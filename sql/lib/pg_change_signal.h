@@ -12,8 +12,9 @@
 // snapshot, so an idle reader holds back no vacuum.
 //
 // On a standby (pg_is_in_recovery()) that has received WAL it has not
-// replayed for longer than max_lag, Poll() is Temporary naming the lag:
-// the reader defers rather than answer "not found" from stale data.
+// replayed for longer than its bound (the PostgreSQL setting
+// rcptdb.max_standby_lag, else max_lag), Poll() is Temporary naming the
+// lag: the reader defers rather than answer "not found" from stale data.
 //
 // Thread safety: one per LiveStore, on the LiveStore's thread.
 #ifndef RCPTDB_PG_CHANGE_SIGNAL_H
@@ -27,7 +28,8 @@
 
 namespace rcptdb {
 
-// How far a standby's replay may lag before its readers defer.
+// How far a standby's replay may lag before its readers defer, unless
+// the session's rcptdb.max_standby_lag says otherwise (pg_store.h).
 inline constexpr std::chrono::milliseconds kDefaultMaxStandbyLag{30000};
 
 class PgChangeSignal : public SnapshotSignal {

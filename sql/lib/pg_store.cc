@@ -59,6 +59,7 @@ class PgStore::Rows {
     return std::string(PQgetvalue(res_.get(), row, col),
                        static_cast<std::size_t>(PQgetlength(res_.get(), row, col)));
   }
+  bool IsNull(int row, int col) const { return PQgetisnull(res_.get(), row, col) != 0; }
   std::int64_t Int(int row, int col) const {
     return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
   }
@@ -75,8 +76,13 @@ namespace {
 // Keywords before "dbname" are defaults the URI may override.
 Result<PGconn*> Connect(const std::string& spec, int timeout_ms) {
   std::string user_timeout = std::to_string(timeout_ms);
-  const char* keys[] = {"application_name", "tcp_user_timeout", "dbname", nullptr};
-  const char* values[] = {"rcptdb", user_timeout.c_str(), spec.c_str(), nullptr};
+  // Keepalives find a server that vanished while the connection idles
+  // (a reader holds one for hours): within 30 + 3 * 10 s instead of the
+  // kernel's two hours. tcp_user_timeout bounds unacknowledged writes.
+  const char* keys[] = {"application_name",    "tcp_user_timeout", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "dbname",     nullptr};
+  const char* values[] = {"rcptdb", user_timeout.c_str(), "1",    "30", "10",
+                          "3",      spec.c_str(),         nullptr};
   PGconn* conn = PQconnectStartParams(keys, values, 1);
   std::string name = RedactSpec(spec);
   if (conn == nullptr) return Status::Io("cannot connect to database " + name + ": out of memory");
@@ -111,7 +117,9 @@ Result<PGconn*> Connect(const std::string& spec, int timeout_ms) {
 }  // namespace
 
 PgStore::PgStore(const std::string& spec, PGconn* conn, bool read_only)
-    : Store(spec, RedactSpec(spec)), conn_(conn), read_only_(read_only) {}
+    : Store(spec, RedactSpec(spec), read_only ? Mode::kReadOnly : Mode::kReadWrite),
+      conn_(conn),
+      read_only_(read_only) {}
 
 PgStore::~PgStore() { PQfinish(conn_); }
 
@@ -350,7 +358,7 @@ std::vector<std::string> FirstColumn(const Rows& r) {
 
 }  // namespace
 
-Result<std::optional<Domain>> PgStore::FindDomain(std::string_view name) {
+Result<std::optional<Domain>> PgStore::ReadDomain(std::string_view name) {
   Result<Rows> r = Run(kPgFindDomain, "SELECT " PG_DOMAIN_COLUMNS " FROM domains WHERE name = $1",
                        {Text(name)}, "looking up domain");
   if (!r.ok()) return r.status();
@@ -401,7 +409,7 @@ Result<std::vector<std::string>> PgStore::FindAliasSourcesFor(std::string_view t
   return FirstColumn(*r);
 }
 
-Result<std::string> PgStore::GetSetting(std::string_view name) {
+Result<std::string> PgStore::ReadSetting(std::string_view name) {
   Result<Rows> r = Run(kPgGetSetting, "SELECT value FROM settings WHERE name = $1", {Text(name)},
                        "reading settings");
   if (!r.ok()) return r.status();
@@ -603,15 +611,15 @@ Status PgStore::SetSetting(std::string_view name, std::string_view value) {
 }
 
 Status PgStore::Begin() { return Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE"); }
-Status PgStore::BeginRead() {
+Status PgStore::BeginSnapshot() {
   return Control(kPgBeginRead, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 bool PgStore::InTransaction() const {
   PGTransactionStatusType t = PQtransactionStatus(conn_);
   return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
-Status PgStore::Commit() { return Control(kPgCommit, "COMMIT"); }
-void PgStore::Rollback() {
+Status PgStore::CommitTransaction() { return Control(kPgCommit, "COMMIT"); }
+void PgStore::RollbackTransaction() {
   if (!broken_) Control(kPgRollback, "ROLLBACK");
 }
 
@@ -632,21 +640,33 @@ Status PgStore::BackupTo(const std::string& dest_path) {
                          "pg_dump, or copy the data with rcptdb export");
 }
 
+// The PostgreSQL setting that overrides max_lag (pg_store.h).
+#define PG_MAX_LAG_SETTING "rcptdb.max_standby_lag"
+
 Status PgStore::CheckStandbyLag(std::chrono::milliseconds max_lag) {
   Result<Rows> r = Run(kPgStandby,
                        "SELECT pg_is_in_recovery() AND "
                        "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), "
                        "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "
-                       "* 1000)::bigint, 0)",
+                       "* 1000)::bigint, 0), "
+                       "(EXTRACT(EPOCH FROM NULLIF(current_setting('" PG_MAX_LAG_SETTING
+                       "', true), '')::interval) * 1000)::bigint",
                        {}, "reading the standby's replay lag");
+  // A setting that is not an interval is the admin's to fix; until then
+  // the reader defers like on any other database trouble.
+  if (!r.ok() && r.status().code() != Status::Code::kTemporary)
+    return Status::Temporary(
+        Status::Cause::kOther,
+        "database " + name() + ": " PG_MAX_LAG_SETTING ": " + r.status().message());
   if (!r.ok()) return r.status();
   if (r->Text(0, 0) != "t") return Status::Ok();
   std::int64_t lag_ms = r->Int(0, 1);
-  if (lag_ms <= max_lag.count()) return Status::Ok();
+  std::int64_t bound_ms = r->IsNull(0, 2) ? max_lag.count() : r->Int(0, 2);
+  if (lag_ms <= bound_ms) return Status::Ok();
   return Status::Temporary(Status::Cause::kOther, "database " + name() + ": standby replay lags " +
                                                       std::to_string(lag_ms) +
                                                       " ms behind its primary (bound " +
-                                                      std::to_string(max_lag.count()) + " ms)");
+                                                      std::to_string(bound_ms) + " ms)");
 }
 
 }  // namespace rcptdb

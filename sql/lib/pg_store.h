@@ -70,13 +70,11 @@ class PgStore final : public Store {
   // fails unless it is kSchemaVersion.
   Result<bool> StillCurrent() override;
 
-  Result<std::optional<Domain>> FindDomain(std::string_view name) override;
   Result<std::optional<Mailbox>> FindMailbox(std::string_view address) override;
   Result<std::vector<AliasTarget>> FindAlias(std::string_view source) override;
   Result<bool> IsRelayRecipient(std::string_view address) override;
   Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) override;
   Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target) override;
-  Result<std::string> GetSetting(std::string_view name) override;
   Result<std::vector<std::string>> MailboxesWithDelimiter(std::string_view delimiters,
                                                           int limit) override;
 
@@ -103,10 +101,7 @@ class PgStore final : public Store {
   Status SetSetting(std::string_view name, std::string_view value) override;
 
   Status Begin() override;
-  Status BeginRead() override;
   bool InTransaction() const override;
-  Status Commit() override;
-  void Rollback() override;
   // The rcptdb_version row's change counter.
   Result<std::uint64_t> DataVersion() override;
 
@@ -114,12 +109,23 @@ class PgStore final : public Store {
   Status BackupTo(const std::string& dest_path) override;
 
   // If this session reads a standby (pg_is_in_recovery()) that has WAL it
-  // has received but not replayed, older than max_lag: Temporary naming
+  // has received but not replayed, older than the bound: Temporary naming
   // the lag. Ok on a primary, or a standby that is caught up or within
-  // the bound.
+  // the bound. The bound is the session's PostgreSQL setting
+  // rcptdb.max_standby_lag (an interval; a bare number is seconds), set
+  // in the URI (options=-c rcptdb.max_standby_lag=10s), per role or
+  // database (ALTER ROLE|DATABASE ... SET), or in the standby's
+  // postgresql.conf; max_lag if it is unset. A value that is not an
+  // interval is Temporary, naming it, on every host.
   Status CheckStandbyLag(std::chrono::milliseconds max_lag);
 
  private:
+  Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
+  Result<std::string> ReadSetting(std::string_view name) override;
+  Status BeginSnapshot() override;
+  Status CommitTransaction() override;
+  void RollbackTransaction() override;
+
   class Rows;
   PgStore(const std::string& spec, pg_conn* conn, bool read_only);
   Result<Rows> Run(int slot, const char* sql, const std::vector<Param>& params, const char* what);

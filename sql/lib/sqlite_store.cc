@@ -128,7 +128,9 @@ struct ResetOnExit {
 }  // namespace
 
 SqliteStore::SqliteStore(std::string path, sqlite3* db, bool read_only)
-    : Store(path, path), db_(db), read_only_(read_only) {}
+    : Store(path, path, read_only ? Mode::kReadOnly : Mode::kReadWrite),
+      db_(db),
+      read_only_(read_only) {}
 
 SqliteStore::~SqliteStore() {
   statements_.clear();
@@ -381,16 +383,6 @@ static Domain RowToDomain(sqlite3_stmt* stmt) {
   return d;
 }
 
-Result<std::optional<Domain>> SqliteStore::FindDomain(std::string_view name) {
-  if (memo_) {
-    auto kept = memo_->domains.find(name);
-    if (kept != memo_->domains.end()) return kept->second;
-  }
-  Result<std::optional<Domain>> found = ReadDomain(name);
-  if (memo_ && found.ok()) memo_->domains.emplace(std::string(name), *found);
-  return found;
-}
-
 Result<std::optional<Domain>> SqliteStore::ReadDomain(std::string_view name) {
   Statement& st =
       Prepare(kSlotFindDomain, "SELECT " DOMAIN_COLUMNS " FROM domains WHERE name = ?1");
@@ -473,16 +465,6 @@ Result<std::vector<std::string>> SqliteStore::FindAliasSourcesFor(std::string_vi
   while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
   if (rc != SQLITE_DONE) return Error("looking up alias sources");
   return out;
-}
-
-Result<std::string> SqliteStore::GetSetting(std::string_view name) {
-  if (memo_) {
-    auto kept = memo_->settings.find(name);
-    if (kept != memo_->settings.end()) return kept->second;
-  }
-  Result<std::string> value = ReadSetting(name);
-  if (memo_ && value.ok()) memo_->settings.emplace(std::string(name), *value);
-  return value;
 }
 
 Result<std::string> SqliteStore::ReadSetting(std::string_view name) {
@@ -779,22 +761,9 @@ Status SqliteStore::RunControl(int slot, const char* sql) {
 
 Status SqliteStore::Begin() { return RunControl(kSlotBegin, "BEGIN IMMEDIATE"); }
 bool SqliteStore::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
-// A read-only connection's snapshot cannot change until it ends: the few
-// domain rows and settings every lookup asks for are read once per snapshot.
-Status SqliteStore::BeginRead() {
-  memo_.reset();
-  Status s = RunControl(kSlotBeginRead, "BEGIN");
-  if (s.ok() && read_only_) memo_.emplace();
-  return s;
-}
-Status SqliteStore::Commit() {
-  memo_.reset();
-  return RunControl(kSlotCommit, "COMMIT");
-}
-void SqliteStore::Rollback() {
-  memo_.reset();
-  RunControl(kSlotRollback, "ROLLBACK");
-}
+Status SqliteStore::BeginSnapshot() { return RunControl(kSlotBeginRead, "BEGIN"); }
+Status SqliteStore::CommitTransaction() { return RunControl(kSlotCommit, "COMMIT"); }
+void SqliteStore::RollbackTransaction() { RunControl(kSlotRollback, "ROLLBACK"); }
 
 // Inside a read transaction this also pins the snapshot: the PRAGMA reads
 // the file, so a deferred BEGIN takes its WAL read lock here.

@@ -27,7 +27,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "status.h"
@@ -57,13 +56,11 @@ class SqliteStore final : public Store {
   // version.
   Result<bool> StillCurrent() override;
 
-  Result<std::optional<Domain>> FindDomain(std::string_view name) override;
   Result<std::optional<Mailbox>> FindMailbox(std::string_view address) override;
   Result<std::vector<AliasTarget>> FindAlias(std::string_view source) override;
   Result<bool> IsRelayRecipient(std::string_view address) override;
   Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) override;
   Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target) override;
-  Result<std::string> GetSetting(std::string_view name) override;
   Result<std::vector<std::string>> MailboxesWithDelimiter(std::string_view delimiters,
                                                           int limit) override;
 
@@ -90,30 +87,18 @@ class SqliteStore final : public Store {
   Status SetSetting(std::string_view name, std::string_view value) override;
 
   Status Begin() override;
-  Status BeginRead() override;
   bool InTransaction() const override;
-  Status Commit() override;
-  void Rollback() override;
   Result<std::uint64_t> DataVersion() override;
 
   Status BackupTo(const std::string& dest_path) override;
 
  private:
-  Result<std::optional<Domain>> ReadDomain(std::string_view name);
-  Result<std::string> ReadSetting(std::string_view name);
-  // Lets find() take a string_view: no allocation for a kept answer.
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  template <typename V>
-  using NameMap = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
-  // Domain rows and settings read in the read-only snapshot in force
-  // (BeginRead() to Commit() or Rollback()); absent otherwise.
-  struct SnapshotMemo {
-    NameMap<std::optional<Domain>> domains;
-    NameMap<std::string> settings;
-  };
+  Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
+  Result<std::string> ReadSetting(std::string_view name) override;
+  Status BeginSnapshot() override;
+  Status CommitTransaction() override;
+  void RollbackTransaction() override;
+
   class Statement;
   SqliteStore(std::string path, sqlite3* db, bool read_only);
   Statement& Prepare(int slot, const char* sql);
@@ -131,7 +116,6 @@ class SqliteStore final : public Store {
   ino_t ino_ = 0;
   std::optional<std::uint64_t> data_version_;  // seen by RecheckSchemaIfChanged
   std::vector<std::unique_ptr<Statement>> statements_;
-  std::optional<SnapshotMemo> memo_;
 };
 
 }  // namespace rcptdb

@@ -6,6 +6,10 @@
 //   PostgreSQL database, anything else a SQLite file. Everything above the
 //   Store interface is the same for both. A build without libpq answers a
 //   PostgreSQL URI with a clear error instead of reading it as a file name.
+//   Also what both engines share: the write contract's wording, the schema
+//   version check, and the snapshot memo (the domain rows and settings read
+//   once per read-only snapshot: on SQLite a quarter of a lookup's
+//   instructions, on PostgreSQL a round trip each).
 // SEE ALSO
 //   store.h, sqlite_store.h, pg_store.h
 #include "store.h"
@@ -184,6 +188,45 @@ std::unique_ptr<ChangeSignal> Store::NewChangeSignal(LiveStore& live) {
 #endif
   // Without libpq a PostgreSQL URI never opens: any signal will do.
   return std::make_unique<SnapshotSignal>(live);
+}
+
+Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
+  if (memo_) {
+    auto kept = memo_->domains.find(name);
+    if (kept != memo_->domains.end()) return kept->second;
+  }
+  Result<std::optional<Domain>> found = ReadDomain(name);
+  if (memo_ && found.ok()) memo_->domains.emplace(std::string(name), *found);
+  return found;
+}
+
+Result<std::string> Store::GetSetting(std::string_view name) {
+  if (memo_) {
+    auto kept = memo_->settings.find(name);
+    if (kept != memo_->settings.end()) return kept->second;
+  }
+  Result<std::string> value = ReadSetting(name);
+  if (memo_ && value.ok()) memo_->settings.emplace(std::string(name), *value);
+  return value;
+}
+
+// Only a read-only connection's snapshot is sure not to change until it
+// ends: a read-write one could write inside it.
+Status Store::BeginRead() {
+  memo_.reset();
+  Status s = BeginSnapshot();
+  if (s.ok() && mode_ == Mode::kReadOnly) memo_.emplace();
+  return s;
+}
+
+Status Store::Commit() {
+  memo_.reset();
+  return CommitTransaction();
+}
+
+void Store::Rollback() {
+  memo_.reset();
+  RollbackTransaction();
 }
 
 }  // namespace rcptdb

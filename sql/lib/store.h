@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "status.h"
@@ -167,7 +168,11 @@ class Store {
   virtual Result<bool> StillCurrent() = 0;
 
   // --- Reads (every reader) -------------------------------------------
-  virtual Result<std::optional<Domain>> FindDomain(std::string_view name) = 0;
+  // In a read-only snapshot (BeginRead() on a kReadOnly store, until
+  // Commit() or Rollback()) FindDomain and GetSetting read each name from
+  // the engine once: every lookup asks for the same few domain rows and
+  // settings, and the snapshot cannot change under them.
+  Result<std::optional<Domain>> FindDomain(std::string_view name);
   virtual Result<std::optional<Mailbox>> FindMailbox(std::string_view address) = 0;
   // All rows with this source, active or not; empty if there is no alias.
   virtual Result<std::vector<AliasTarget>> FindAlias(std::string_view source) = 0;
@@ -175,7 +180,7 @@ class Store {
   virtual Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) = 0;
   // Aliases whose target is this address (for default sender rights).
   virtual Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target) = 0;
-  virtual Result<std::string> GetSetting(std::string_view name) = 0;
+  Result<std::string> GetSetting(std::string_view name);
   // Mailboxes whose local part contains one of delimiters after its first
   // character (at most limit of them, in order); empty delimiters: none.
   virtual Result<std::vector<std::string>> MailboxesWithDelimiter(std::string_view delimiters,
@@ -232,11 +237,11 @@ class Store {
   // A read snapshot: every read until Commit() sees one state of the
   // database, also on a read-only connection (SQLite: a deferred BEGIN;
   // PostgreSQL: REPEATABLE READ READ ONLY). For lookups, export and backup.
-  virtual Status BeginRead() = 0;
+  Status BeginRead();
   // Returns true iff a transaction is open on this connection.
   virtual bool InTransaction() const = 0;
-  virtual Status Commit() = 0;
-  virtual void Rollback() = 0;
+  Status Commit();
+  void Rollback();
   // Returns a change counter: it differs from the value read before on
   // this connection iff another connection committed in between (SQLite:
   // PRAGMA data_version; PostgreSQL: the rcptdb_version row the schema's
@@ -250,11 +255,34 @@ class Store {
   virtual Status BackupTo(const std::string& dest_path) = 0;
 
  protected:
-  Store(std::string path, std::string name) : path_(std::move(path)), name_(std::move(name)) {}
+  Store(std::string path, std::string name, Mode mode)
+      : path_(std::move(path)), name_(std::move(name)), mode_(mode) {}
+
+  // The engine's own steps behind FindDomain, GetSetting, BeginRead,
+  // Commit and Rollback, which add the snapshot memo.
+  virtual Result<std::optional<Domain>> ReadDomain(std::string_view name) = 0;
+  virtual Result<std::string> ReadSetting(std::string_view name) = 0;
+  virtual Status BeginSnapshot() = 0;
+  virtual Status CommitTransaction() = 0;
+  virtual void RollbackTransaction() = 0;
 
  private:
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using NameMap = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
+  // What FindDomain and GetSetting read in the snapshot in force.
+  struct SnapshotMemo {
+    NameMap<std::optional<Domain>> domains;
+    NameMap<std::string> settings;
+  };
+
   std::string path_;
   std::string name_;
+  Mode mode_;
+  std::optional<SnapshotMemo> memo_;  // only inside a read-only snapshot
 };
 
 // Transaction - RAII scope for a writer: rolls back unless Commit() ran.

@@ -415,5 +415,45 @@ TEST_F(PgStandbyTest, LaggingStandbyIsATemporaryFailure) {
             Status::Code::kInvalid);
 }
 
+// rcptdb.max_standby_lag, set here in the URI's options, overrides the
+// signal's default bound both ways; a value that is not an interval is a
+// Temporary failure that names the setting.
+TEST_F(PgStandbyTest, TheSessionSettingChoosesTheLagBound) {
+  CatchUp();
+  auto with_bound = [&](const std::string& value) {
+    return standby_ + (standby_.find('?') == std::string::npos ? "?" : "&") +
+           "options=-c%20rcptdb.max_standby_lag%3D" + value;
+  };
+  LiveStore lenient(with_bound("1h"), 1000, std::chrono::milliseconds(0));
+  PgChangeSignal lenient_signal(lenient, std::chrono::milliseconds(300));
+  LiveStore strict(with_bound("200ms"), 1000, std::chrono::milliseconds(0));
+  PgChangeSignal strict_signal(strict, std::chrono::hours(1));
+  LiveStore broken(with_bound("soon"), 1000, std::chrono::milliseconds(0));
+  PgChangeSignal broken_signal(broken, std::chrono::hours(1));
+  ASSERT_TRUE(lenient_signal.Poll().ok());
+  ASSERT_TRUE(strict_signal.Poll().ok());
+  Result<std::uint64_t> refused = broken_signal.Poll();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kTemporary);
+  EXPECT_NE(refused.status().message().find("rcptdb.max_standby_lag"), std::string::npos)
+      << refused.status().message();
+  lenient_signal.Release();
+  strict_signal.Release();
+
+  ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_pause()"), "");
+  ASSERT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('bound@example.com')"), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Result<std::uint64_t> within = lenient_signal.Poll();
+  EXPECT_TRUE(within.ok()) << within.status().message();
+  Result<std::uint64_t> past = strict_signal.Poll();
+  ASSERT_FALSE(past.ok());
+  EXPECT_NE(past.status().message().find("(bound 200 ms)"), std::string::npos)
+      << past.status().message();
+  lenient_signal.Release();
+  ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_resume()"), "");
+  CatchUp();
+  EXPECT_TRUE(strict_signal.Poll().ok());
+}
+
 }  // namespace
 }  // namespace rcptdb::test

@@ -99,7 +99,7 @@ TEST_F(Provision, AddsMailboxesAndAliasRows) {
   ASSERT_TRUE(edge.ok()) << edge.status().message();
   EXPECT_EQ(edge->from, "zed@example.com");
   EXPECT_EQ(edge->goal, "team@example.com");
-  EXPECT_TRUE(p_->CheckLoop(*edge).ok());
+  EXPECT_TRUE(p_->CheckForwarding(*edge).ok());
   ExpectRefused(p_->AddAliasTarget("team@example.com", "zed@example.com", std::nullopt).status(),
                 Status::Code::kConflict, "team@example.com: alias to zed@example.com exists");
   ExpectRefused(p_->AddAliasTarget("me@example.com", "me@example.com", std::nullopt).status(),
@@ -118,19 +118,53 @@ TEST_F(Provision, AliasRowsOfASourceShareOneActiveFlag) {
                 Status::Code::kInvalid, "paused@example.com: all targets of an alias share");
 }
 
-TEST_F(Provision, CheckLoopNamesTheLoop) {
+TEST_F(Provision, CheckForwardingNamesTheLoop) {
   Result<LoopEdge> edge = p_->AddAliasTarget("sales@example.com", "nested@example.com", {});
   ASSERT_TRUE(edge.ok()) << edge.status().message();
-  Status loop = p_->CheckLoop(*edge);
+  Status loop = p_->CheckForwarding(*edge);
   ExpectRefused(loop, Status::Code::kInvalid,
                 "sales@example.com: target nested@example.com leads back to sales@example.com");
+}
+
+// The schema bounds plain chains of alias rows; a catch-all or an alias
+// domain in the chain adds steps only the resolver sees, and the CLI asks
+// it before committing.
+TEST_F(Provision, CheckForwardingRefusesWhatTheResolverWouldDefer) {
+  // c1 -> c2 -> ... -> c8 -> alice: eight rows, the most the schema allows.
+  for (int i = 1; i <= 8; ++i) {
+    std::string target =
+        i == 8 ? "alice@example.com" : "c" + std::to_string(i + 1) + "@example.com";
+    Result<LoopEdge> edge =
+        p_->AddAliasTarget("c" + std::to_string(i) + "@example.com", target, std::nullopt);
+    ASSERT_TRUE(edge.ok()) << edge.status().message();
+    ASSERT_TRUE(p_->CheckForwarding(*edge).ok()) << i;
+  }
+  ASSERT_TRUE(p_->AddDomain(MakeDomain("deep.example", DomainKind::kHosted)).ok());
+  Result<std::optional<LoopEdge>> set = p_->SetCatchall("deep.example", "c2@example.com");
+  ASSERT_TRUE(set.ok() && *set) << set.status().message();
+  EXPECT_TRUE(p_->CheckForwarding(**set).ok());
+  // One step more through the catch-all: the resolver would defer.
+  set = p_->SetCatchall("deep.example", "c1@example.com");
+  ASSERT_TRUE(set.ok() && *set) << set.status().message();
+  ExpectRefused(p_->CheckForwarding(**set), Status::Code::kInvalid,
+                "deep.example: the resolver would defer it for good: alias "
+                "rcptdb-check-0@deep.example nests deeper than 8 alias steps");
+  // Upstream: an alias whose target is c1 through an alias domain of
+  // example.com; the schema cannot see that it extends the chain.
+  ASSERT_TRUE(
+      p_->AddDomain(MakeDomain("mirror.example", DomainKind::kAlias, "", "example.com")).ok());
+  Result<LoopEdge> via = p_->AddAliasTarget("top@example.com", "c1@mirror.example", std::nullopt);
+  ASSERT_TRUE(via.ok()) << via.status().message();
+  ExpectRefused(p_->CheckForwarding(*via), Status::Code::kInvalid,
+                "top@example.com: the resolver would defer it for good: alias top@example.com "
+                "nests deeper than 8 alias steps");
 }
 
 TEST_F(Provision, CatchallsAreForHostedDomainsAndLoopChecked) {
   Result<std::optional<LoopEdge>> set = p_->SetCatchall("example.com", "ghost@example.com");
   ASSERT_TRUE(set.ok() && *set) << set.status().message();
   // ghost@ -> nobody@ (unknown) -> the catch-all -> ghost@: a loop.
-  ExpectRefused(p_->CheckLoop(**set), Status::Code::kInvalid,
+  ExpectRefused(p_->CheckForwarding(**set), Status::Code::kInvalid,
                 "example.com: catch-all target ghost@example.com leads back to the catch-all");
   ExpectRefused(p_->SetCatchall("relay.example", "x@example.com").status(), Status::Code::kInvalid,
                 "relay.example: only hosted domains have a catch-all");
