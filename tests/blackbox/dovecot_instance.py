@@ -14,7 +14,9 @@ Nothing here reads or changes /etc/dovecot.
 
 Dovecot 2.3 and 2.4 (SERIES, from `dovecot --version`) differ in syntax:
 each runs its own documented example (EXAMPLES), and 2.4 reads the sql
-passdb/userdb from that example instead of dovecot-sql.conf.ext.
+passdb/userdb from that example instead of dovecot-sql.conf.ext. On
+PostgreSQL, 2.4 reads sql/dovecot-pgsql-2.4.conf.ext, put in place of
+the example's sqlite passdb/userdb.
 
 The mail user is `mail` (uid 8 on Debian): present everywhere, so no
 system user has to be created; first_valid_uid/gid are lowered to it.
@@ -30,6 +32,7 @@ import harness
 
 SQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-sql.conf.ext")
 PGSQL_CONF = os.path.join(harness.SRC, "sql", "dovecot-pgsql.conf.ext")
+PGSQL_24_CONF = os.path.join(harness.SRC, "sql", "dovecot-pgsql-2.4.conf.ext")
 PLUGIN_SO = "lib90_rcptdb_plugin.so"
 MAIL_USER = "mail"
 
@@ -76,17 +79,28 @@ DOVECOT_CONF = (
 """)
 
 
-def example_conf(d, port, plugin_db, plugin, db_path=None):
-    """The series' documented example with this instance's paths and port."""
+# The 2.4 example's sqlite passdb/userdb: from sql_driver to the end of
+# the userdb block.
+SQLITE_24_SECTION = re.compile(r"(?ms)^sql_driver = sqlite\n.*?^userdb sql \{\n.*?^\}\n")
+
+
+def example_conf(d, port, plugin_db, plugin, db_path=None, sql_text=None):
+    """The series' documented example with this instance's paths and port;
+    on 2.4 with sql_text, that text in place of the sqlite passdb/userdb."""
     with open(EXAMPLE) as f:
         text = f.read()
+    if SERIES == "2.4" and sql_text is not None:
+        text, n = SQLITE_24_SECTION.subn(lambda m: sql_text, text)
+        if n != 1:
+            raise AssertionError(f"{EXAMPLE} lost its sqlite passdb/userdb section")
     replacements = [
         ("rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite", f"rcptdb_database = {plugin_db}"),
         ("port = 24", f"port = {port}"),
     ]
     if SERIES == "2.4":
-        replacements.append(("sqlite_path = /var/lib/rcptdb/rcptdb.sqlite",
-                             f"sqlite_path = {db_path}"))
+        if sql_text is None:
+            replacements.append(("sqlite_path = /var/lib/rcptdb/rcptdb.sqlite",
+                                 f"sqlite_path = {db_path}"))
         if not plugin:
             replacements.append(("rcptdb = yes", "rcptdb = no"))
     else:
@@ -112,9 +126,23 @@ def sql_conf(db_path, path=SQL_CONF):
 
 
 def pgsql_conf(conninfo):
-    """sql/dovecot-pgsql.conf.ext with connect= set to conninfo (libpq
-    keyword=value pairs, e.g. pg_instance.PrivatePostgres.conninfo())."""
-    return sql_conf(conninfo, PGSQL_CONF)
+    """The series' shipped pgsql passdb/userdb, pointed at conninfo (libpq
+    keyword=value pairs with a host, e.g. PrivatePostgres.conninfo()).
+    2.3: sql/dovecot-pgsql.conf.ext with connect= set to conninfo; 2.4:
+    sql/dovecot-pgsql-2.4.conf.ext with its pgsql block named for the
+    host and holding the other pairs as parameters."""
+    if SERIES != "2.4":
+        return sql_conf(conninfo, PGSQL_CONF)
+    with open(PGSQL_24_CONF) as f:
+        text = f.read()
+    pairs = dict(pair.split("=", 1) for pair in conninfo.split())
+    block = (f"pgsql {pairs.pop('host')} {{\n  parameters {{\n"
+             + "".join(f"    {k} = {v}\n" for k, v in pairs.items()) + "  }\n}\n")
+    text, n = re.subn(r"(?ms)^pgsql \S+ \{\n  parameters \{\n.*?^  \}\n\}\n",
+                      lambda m: block, text)
+    if n != 1:
+        raise AssertionError(f"{PGSQL_24_CONF} has {n} pgsql blocks, expected 1")
+    return text
 
 
 class PrivateDovecot:
@@ -125,7 +153,8 @@ class PrivateDovecot:
         """extra: more dovecot.conf settings, a dict (name -> value);
         extra_text: more dovecot.conf text (e.g. a conf.d example);
         sql_text: the passdb/userdb file instead of sql_conf(db_path), e.g.
-        pgsql_conf(...) (2.3: the example includes that file)."""
+        pgsql_conf(...) (2.3: the example includes that file; 2.4: it
+        takes the place of the example's sqlite passdb/userdb)."""
         self.dir = d
         self.name = name
         self.db_path = db_path
@@ -150,7 +179,8 @@ class PrivateDovecot:
             f.write(DOVECOT_CONF.format(
                 d=d, instance=f"rcptdb-{name}-{self.port}", uid=mail.pw_uid, gid=mail.pw_gid,
                 example_name=os.path.basename(EXAMPLE),
-                example=example_conf(d, self.port, plugin_db or db_path, plugin, db_path),
+                example=example_conf(d, self.port, plugin_db or db_path, plugin, db_path,
+                                     sql_text),
                 extra=extra_lines))
 
     def start(self, test):

@@ -42,7 +42,9 @@ import uuid
 
 import harness
 
-BIN = "/usr/lib/postgresql/15/bin"
+# The server binaries; PG_BINDIR as in tests/support/pg-cluster (the
+# Debian 13 stage, scripts/trixie-stage, names its PostgreSQL 17).
+BIN = os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin")
 OWNER = "postgres"      # the unprivileged system user that runs the cluster
 ROLE = "rcptdb"         # the cluster's superuser (initdb -U)
 

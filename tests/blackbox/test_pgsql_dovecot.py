@@ -3,9 +3,13 @@
 
 One private PostgreSQL 15 cluster (pg_instance.PrivatePostgres) holds
 sql/schema-pgsql.sql and the reference domains and mailboxes
-(reference_data.py), written with plain SQL (a supported interface); one private Dovecot (dovecot_instance.PrivateDovecot, LMTP only, no
-plugin) reads them through sql/dovecot-pgsql.conf.ext, the shipped file
-with only connect= changed. Everything is asked of the running Dovecot
+(reference_data.py), written with plain SQL (a supported interface); one
+private Dovecot (dovecot_instance.PrivateDovecot, LMTP only, no plugin)
+reads them through the shipped file of its series with only the
+connection changed: sql/dovecot-pgsql.conf.ext on Dovecot 2.3 (connect=),
+sql/dovecot-pgsql-2.4.conf.ext on 2.4 (the pgsql block), which takes the
+place of the 2.4 example's sqlite passdb/userdb in the instance's
+dovecot.conf. Everything is asked of the running Dovecot
 with `doveadm -c <its private dovecot.conf>`: `doveadm user` and
 `doveadm auth test` must succeed for an active mailbox in an active
 domain and fail for a disabled, unknown or inactive-domain one, exactly
@@ -68,8 +72,6 @@ class Processes:
         self.list = []
 
 
-@unittest.skipUnless(dovecot_instance.SERIES == "2.3",
-                     "sql/dovecot-pgsql.conf.ext is Dovecot 2.3 syntax")
 class PgsqlDovecotTest(unittest.TestCase):
     failures = 0
 
@@ -131,10 +133,17 @@ class PgsqlDovecotTest(unittest.TestCase):
 
     def test_the_shipped_file_uses_the_pgsql_driver(self):
         text = dovecot_instance.pgsql_conf(self.pg.conninfo())
-        self.assertRegex(text, r"(?m)^driver = pgsql$")
-        self.assertRegex(text, rf"(?m)^connect = {re.escape(self.pg.conninfo())}$")
-        with open(os.path.join(self.dir, "dovecot", "dovecot-sql.conf.ext")) as f:
-            self.assertEqual(f.read(), text, "the instance reads the shipped file")
+        if dovecot_instance.SERIES == "2.4":
+            self.assertRegex(text, r"(?m)^sql_driver = pgsql$")
+            self.assertRegex(text, rf"(?m)^pgsql {re.escape(self.pg.sock)} {{$")
+            self.assertRegex(text, rf"(?m)^    port = {self.pg.port}$")
+            with open(self.dovecot.conf) as f:
+                self.assertIn(text, f.read(), "the instance reads the shipped file")
+        else:
+            self.assertRegex(text, r"(?m)^driver = pgsql$")
+            self.assertRegex(text, rf"(?m)^connect = {re.escape(self.pg.conninfo())}$")
+            with open(os.path.join(self.dir, "dovecot", "dovecot-sql.conf.ext")) as f:
+                self.assertEqual(f.read(), text, "the instance reads the shipped file")
         # Dovecot really asked PostgreSQL: the cluster saw its session.
         self.assertUser("alice@example.com")
         sessions = self.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'rcptdb' "
@@ -144,16 +153,17 @@ class PgsqlDovecotTest(unittest.TestCase):
     def test_active_mailbox_is_a_user(self):
         alice = self.assertUser("alice@example.com")
         self.assertIn("/mail/example.com/alice", alice)
-        self.assertNotIn("quota_rule", alice)  # quota 0: no limit, no rule
+        self.assertNotIn(dovecot_instance.QUOTA_FIELD[0], alice)  # quota 0: no limit
         self.assertUser("Alice@Example.COM")  # auth_username_format %Lu
         self.assertIn("o'neil", self.assertUser("o'neil@example.com"))  # quoting, not injection
 
-    def test_quota_is_a_quota_rule(self):
+    def test_quota_is_a_quota_field(self):
         self.sql("UPDATE mailboxes SET quota = 1048576 WHERE address = 'bob@example.com'")
         self.addCleanup(self.sql, "UPDATE mailboxes SET quota = 0 "
                                   "WHERE address = 'bob@example.com'")
         bob = self.assertUser("bob@example.com")
-        self.assertRegex(bob, r"(?m)^quota_rule\s+\*:bytes=1048576$")
+        field, prefix = dovecot_instance.QUOTA_FIELD
+        self.assertRegex(bob, rf"(?m)^{field}\s+{re.escape(prefix)}1048576$")
 
     def test_disabled_unknown_and_inactive_domain_are_no_users(self):
         for user in ("carol@example.com", "off@example.org", "x@off.example",
@@ -198,8 +208,6 @@ class PgsqlDovecotTest(unittest.TestCase):
         self.assertAuth("real@example.org")
 
 
-@unittest.skipUnless(dovecot_instance.SERIES == "2.3",
-                     "sql/dovecot-pgsql.conf.ext is Dovecot 2.3 syntax")
 class PgsqlStandbyTest(harness.BlackBoxTest):
     """The queries only read: a hot standby (read-only) serves Dovecot too,
     and sees a change on the primary once it has replayed it."""
