@@ -277,9 +277,10 @@ Status Provisioner::CheckResolvable(const LoopEdge& edge) {
   constexpr std::size_t kMaxUpstream = 1000;
   std::string first = edge.owner;
   if (edge.goal.starts_with("@")) {
-    // Any local part without a mailbox or alias reaches the catch-all.
+    // Any local part without a mailbox or alias reaches the catch-all;
+    // letters and digits only, so that no delimiter splits it.
     for (int i = 0;; ++i) {
-      first = "rcptdb-check-" + std::to_string(i) + "@" + edge.owner;
+      first = "rcptdbcheck" + std::to_string(i) + "@" + edge.owner;
       Result<std::optional<Mailbox>> m = store_.FindMailbox(first);
       if (!m.ok()) return m.status();
       Result<std::vector<AliasTarget>> a = store_.FindAlias(first);
