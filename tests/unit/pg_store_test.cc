@@ -357,6 +357,26 @@ TEST_F(PgStoreTest, ResolverReadsOneSnapshot) {
 namespace rcptdb::test {
 namespace {
 
+// The snapshot memo (Store's base class) serves PostgreSQL too: inside a
+// read-only snapshot a domain row or setting is asked for once, and the
+// next snapshot asks again, so a change made between them is seen.
+TEST_F(PgStoreTest, SnapshotMemoEndsWithTheSnapshot) {
+  std::unique_ptr<Store> reader = Open(Store::Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(reader->BeginRead().ok());
+  ASSERT_FALSE(reader->FindDomain("late.example")->has_value());
+  ASSERT_EQ(*reader->GetSetting("delimiter"), "+");
+  ASSERT_EQ(Sql("INSERT INTO domains (name, kind) VALUES ('late.example', 'hosted')"), "");
+  ASSERT_EQ(Sql("UPDATE settings SET value = '+-' WHERE name = 'delimiter'"), "");
+  EXPECT_FALSE(reader->FindDomain("late.example")->has_value()) << "the snapshot is unchanged";
+  EXPECT_EQ(*reader->GetSetting("delimiter"), "+");
+  ASSERT_TRUE(reader->Commit().ok());
+  ASSERT_TRUE(reader->BeginRead().ok());
+  EXPECT_TRUE(reader->FindDomain("late.example")->has_value()) << "a new snapshot reads afresh";
+  EXPECT_EQ(*reader->GetSetting("delimiter"), "+-");
+  reader->Rollback();
+}
+
 // A streaming standby of the RCPTDB_TEST_PGSQL_URI database, named by
 // RCPTDB_TEST_PGSQL_STANDBY_URI (tests/support/pg-cluster standby); the
 // test skips without it.
