@@ -29,13 +29,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "change_signal.h"
 #include "map_answers.h"
 #include "resolver.h"
 #include "status.h"
 #include "store.h"
+#include "string_map.h"
 
 namespace rcptdb {
 
@@ -75,15 +75,9 @@ class ResolutionCache {
     std::optional<Result<Resolution>> resolution;  // never a Temporary one
     std::array<std::optional<MapAnswer>, std::size(kAllMaps)> answers;
   };
-  // Lets find() take a string_view: no allocation for a cache hit.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
   std::chrono::microseconds bound_;
   std::size_t capacity_;
-  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;
+  StringMap<Entry> entries_;                    // find() by view: no allocation for a hit
   std::optional<Clock::time_point> polled_at_;  // the poll in force
   std::optional<std::uint64_t> token_;          // what that poll returned
   MapAnswer uncached_;                          // a Temporary answer

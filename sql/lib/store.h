@@ -30,10 +30,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "status.h"
+#include "string_map.h"
 
 namespace rcptdb {
 
@@ -267,16 +267,10 @@ class Store {
   virtual void RollbackTransaction() = 0;
 
  private:
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  template <typename V>
-  using NameMap = std::unordered_map<std::string, V, NameHash, std::equal_to<>>;
   // What FindDomain and GetSetting read in the snapshot in force.
   struct SnapshotMemo {
-    NameMap<std::optional<Domain>> domains;
-    NameMap<std::string> settings;
+    StringMap<std::optional<Domain>> domains;
+    StringMap<std::string> settings;
   };
 
   std::string path_;

@@ -79,6 +79,16 @@ def open_tempdir(prefix="rcptdb-bb-"):
     return path
 
 
+def class_tempdir(cls, prefix):
+    """open_tempdir for a test class, removed at its cleanup (kept if
+    RCPTDB_KEEP_TMP=1). Call it first: cleanups run last-in first-out, so
+    the directory goes after everything started in it has stopped."""
+    path = open_tempdir(prefix)
+    if os.environ.get("RCPTDB_KEEP_TMP") != "1":
+        cls.addClassCleanup(shutil.rmtree, path, True)
+    return path
+
+
 class Process:
     """A child process started by a test and stopped by its pid."""
 

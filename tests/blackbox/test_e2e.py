@@ -24,10 +24,8 @@ class StackTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = harness.open_tempdir("rcptdb-e2e-")
+        cls.dir = harness.class_tempdir(cls, "rcptdb-e2e-")
         cls.stack = MailStack(cls.dir, cls.example)
-        if os.environ.get("RCPTDB_KEEP_TMP") != "1":
-            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         cls.addClassCleanup(cls.stack.stop)
         cls.stack.start_all()
 

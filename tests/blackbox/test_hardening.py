@@ -18,13 +18,9 @@ import sqlite3
 import stat
 
 import harness
+import test_server
 
 SRC = harness.SRC
-
-
-def netstring(s):
-    b = s.encode()
-    return str(len(b)).encode() + b":" + b + b","
 
 
 class HardeningTest(harness.BlackBoxTest):
@@ -144,12 +140,12 @@ class HardeningTest(harness.BlackBoxTest):
                              "--socketmap", f"127.0.0.1:{port}"], "server")
         harness.wait_port(port)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(netstring("aliases big@example.com"))
+            s.sendall(test_server.netstring("aliases big@example.com"))
             reply = s.recv(65536)
-            self.assertEqual(reply, netstring("TEMP resolver bound, try again later"))
+            self.assertEqual(reply, test_server.netstring("TEMP resolver bound, try again later"))
             # The database is fine: the next key is answered as usual.
-            s.sendall(netstring("recipients alice@example.com"))
-            self.assertEqual(s.recv(65536), netstring("OK mailbox"))
+            s.sendall(test_server.netstring("recipients alice@example.com"))
+            self.assertEqual(s.recv(65536), test_server.netstring("OK mailbox"))
         server.stop()
         log = server.output()
         self.assertRegex(log, r"warning: .*aliases key big@example.com: alias big@example.com "

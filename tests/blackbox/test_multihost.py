@@ -23,7 +23,6 @@ rcptdb, rcptdb-server and the plugin); without it setUpClass fails at
 `rcptdb init`, naming the command.
 """
 import os
-import shutil
 import smtplib
 import time
 import unittest
@@ -183,9 +182,7 @@ class HostsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = harness.open_tempdir("rcptdb-multihost-")
-        if os.environ.get("RCPTDB_KEEP_TMP") != "1":
-            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.dir = harness.class_tempdir(cls, "rcptdb-multihost-")
         cls.hosts = MultiHost(cls.dir)
         cls.addClassCleanup(cls.hosts.stop)
         cls.hosts.start_all()

@@ -29,7 +29,6 @@ standby that replicates over TLS as rcptdb_replicator:
 """
 import os
 import re
-import shutil
 import socket
 import unittest
 
@@ -38,6 +37,7 @@ import harness
 from dovecot_instance import Lmtp, PrivateDovecot
 from pg_instance import TRUST_LOCAL, PrivatePostgres, make_tls, private_file
 from test_pgsql_dovecot import Processes
+import test_server
 
 EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
 ROLES_SQL = os.path.join(EXAMPLES, "pgsql-roles.sql")
@@ -58,17 +58,9 @@ def apply_roles(pg):
 
 def socketmap(port, request):
     """One socketmap request ("map key") to rcptdb-server; the reply text."""
-    payload = request.encode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(str(len(payload)).encode() + b":" + payload + b",")
-        data = b""
-        while not data.endswith(b","):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    length, _, rest = data.partition(b":")
-    return rest[:int(length)].decode()
+        s.sendall(test_server.netstring(request))
+        return (test_server.recv_netstring(s) or b"").decode()
 
 
 class ClusterTest(unittest.TestCase):
@@ -76,9 +68,7 @@ class ClusterTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = harness.open_tempdir("rcptdb-pgroles-")
-        if os.environ.get("RCPTDB_KEEP_TMP") != "1":
-            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.dir = harness.class_tempdir(cls, "rcptdb-pgroles-")
         cls.processes = Processes(cls.dir)
         cls.addClassCleanup(cls.processes.stop)
 

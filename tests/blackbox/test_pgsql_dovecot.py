@@ -17,7 +17,6 @@ as they do with sql/dovecot-sql.conf.ext on SQLite (test_plugin.py).
 """
 import os
 import re
-import shutil
 import unittest
 
 import dovecot_instance
@@ -77,9 +76,7 @@ class PgsqlDovecotTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = harness.open_tempdir("rcptdb-pgsql-")
-        if os.environ.get("RCPTDB_KEEP_TMP") != "1":
-            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.dir = harness.class_tempdir(cls, "rcptdb-pgsql-")
         cls.pg = PrivatePostgres(os.path.join(cls.dir, "pg"))
         cls.addClassCleanup(cls.pg.stop)
         cls.pg.start()
