@@ -98,7 +98,7 @@ void Worker::PostRelease() {
   if (release_posted_) return;
   release_posted_ = true;
   // Runs once the handlers already ready have run. A snapshot younger
-  // than kMaxSnapshotHold serves the next requests too (renewing it per
+  // than the signal's idle_hold() serves the next requests too (renewing it per
   // request would cost more than the lookup); an older one is released.
   // Readers that kept theirs for the whole bound lagged every writer by
   // up to 1 ms: two of them always held one, SQLite could then never fully
@@ -108,14 +108,14 @@ void Worker::PostRelease() {
     release_posted_ = false;
     std::optional<std::chrono::steady_clock::time_point> since = cache_.polled_at();
     if (!since) return;
-    if (std::chrono::steady_clock::now() - *since >= kMaxSnapshotHold) {
+    if (std::chrono::steady_clock::now() - *since >= signal_->idle_hold()) {
       cache_.Release(*signal_);
       return;
     }
     // Still young: release it when it comes of age, unless renewed by then.
     if (release_armed_) return;
     release_armed_ = true;
-    release_timer_->expires_at(*since + kMaxSnapshotHold);
+    release_timer_->expires_at(*since + signal_->idle_hold());
     release_timer_->async_wait([this, since](const asio::error_code& ec) {
       release_armed_ = false;
       if (!ec && cache_.polled_at() == since) cache_.Release(*signal_);

@@ -13,10 +13,10 @@
 // SQLite a SnapshotSignal): a lookup reuses the worker's read snapshot and
 // its kept answers for at most kVisibilityBound, so a commit is seen by
 // every lookup that starts that long after it. Once the requests that
-// were ready together have been answered, a snapshot older than
-// kMaxSnapshotHold is released, and a younger one when it reaches that age,
-// so a worker never holds one for long, and SQLite finds the gaps it needs
-// to checkpoint and restart its WAL even under continuous load.
+// were ready together have been answered, a snapshot older than the
+// signal's idle_hold() is released, and a younger one when it reaches that
+// age, so a worker never holds one for long, and SQLite finds the gaps it
+// needs to checkpoint and restart its WAL even under continuous load.
 //
 // Drain(): sessions waiting for a request are cancelled at once; a session
 // writing a reply finishes the write and then ends; the loop returns when
@@ -56,9 +56,6 @@ struct SessionEntry {
 
 // How long after a commit a lookup may still see the data from before it.
 inline constexpr std::chrono::microseconds kVisibilityBound = ResolutionCache::kDefaultBound;
-// The longest a worker keeps one read snapshot once a batch of requests
-// is answered: see PostRelease() in worker.cc.
-inline constexpr std::chrono::microseconds kMaxSnapshotHold{250};
 
 class Worker {
  public:

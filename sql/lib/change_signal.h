@@ -13,6 +13,7 @@
 #ifndef RCPTDB_CHANGE_SIGNAL_H
 #define RCPTDB_CHANGE_SIGNAL_H
 
+#include <chrono>
 #include <cstdint>
 
 #include "status.h"
@@ -30,6 +31,10 @@ class ChangeSignal {
   // The reader has gone idle: releases whatever Poll() holds (a read
   // snapshot), so that writers and WAL checkpoints are not held back.
   virtual void Release() {}
+  // How long an idle reader may keep what Poll() holds before it calls
+  // Release(). Short by default: a SQLite reader's snapshot stops the
+  // WAL from being checkpointed and restarted.
+  virtual std::chrono::microseconds idle_hold() const { return std::chrono::microseconds(250); }
 };
 
 }  // namespace rcptdb

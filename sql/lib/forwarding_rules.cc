@@ -69,20 +69,18 @@ namespace {
 
 // Looks for a mailbox or an alias named exactly address.
 Status MatchExact(Store& store, const std::string& address, LocalMatch& m) {
-  Result<std::optional<Mailbox>> mbox = store.FindMailbox(address);
-  if (!mbox.ok()) return mbox.status();
-  if (*mbox) {
+  Result<LocalRows> rows = store.FindLocal(address);
+  if (!rows.ok()) return rows.status();
+  if (rows->mailbox) {
     m.kind = LocalMatch::Kind::kMailbox;
     m.address = address;
-    m.mailbox = std::move(**mbox);
+    m.mailbox = std::move(*rows->mailbox);
     return Status::Ok();
   }
-  Result<std::vector<AliasTarget>> rows = store.FindAlias(address);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return Status::Ok();
+  if (rows->aliases.empty()) return Status::Ok();
   m.kind = LocalMatch::Kind::kAlias;
   m.address = address;
-  m.rows = std::move(*rows);
+  m.rows = std::move(rows->aliases);
   return Status::Ok();
 }
 

@@ -39,6 +39,12 @@ class PgChangeSignal : public SnapshotSignal {
                           std::chrono::milliseconds max_lag = kDefaultMaxStandbyLag)
       : SnapshotSignal(live), max_lag_(max_lag) {}
 
+  // Longer than a reader's visibility bound, so that a busy reader always
+  // renews a snapshot it holds (COMMIT, BEGIN and the probe in one round
+  // trip) instead of ending it alone first. A snapshot held this long
+  // delays no writer and holds back vacuum by no more than this.
+  std::chrono::microseconds idle_hold() const override { return std::chrono::milliseconds(100); }
+
  protected:
   // Temporary iff store is a standby whose replay lags past max_lag.
   Status CheckSnapshot(Store& store) override;

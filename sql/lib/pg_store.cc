@@ -218,7 +218,21 @@ enum PgSlot {
   kPgRollbackTo,
   kPgDataVersion,
   kPgStandby,
+  kPgFindLocal,
 };
+
+// The PostgreSQL setting that overrides max_lag (pg_store.h).
+#define PG_MAX_LAG_SETTING "rcptdb.max_standby_lag"
+// What a read snapshot reads as it begins (PgStore::Probe): the change
+// counter, whether this is a standby holding WAL it has not replayed, how
+// long ago its last replayed commit was, and the lag bound as set.
+#define PG_PROBE                                                                \
+  "SELECT v, pg_is_in_recovery() AND "                                          \
+  "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), "    \
+  "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "      \
+  "* 1000)::bigint, 0), COALESCE(current_setting('" PG_MAX_LAG_SETTING "', true), '') " \
+  "FROM rcptdb_version"
+#define PG_BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " PG_PROBE
 
 Status PgStore::Configure(int busy_timeout_ms) {
   Result<Rows> r =
@@ -382,6 +396,27 @@ Result<std::vector<AliasTarget>> PgStore::FindAlias(std::string_view source) {
                        {Text(source)}, "looking up alias");
   if (!r.ok()) return r.status();
   return RowsOfThree<AliasTarget>(*r);
+}
+
+Result<LocalRows> PgStore::FindLocal(std::string_view address) {
+  // One row with the mailbox's columns, or one per alias row (or one of
+  // NULLs): the aliases are joined only where no mailbox matched.
+  Result<Rows> r = Run(kPgFindLocal,
+                       "SELECT m.address, m.active, m.password, m.quota, m.transport, "
+                       "a.target, a.active FROM (SELECT $1::text AS address) q "
+                       "LEFT JOIN mailboxes m ON m.address = q.address "
+                       "LEFT JOIN aliases a ON m.address IS NULL AND a.source = q.address "
+                       "ORDER BY a.target",
+                       {Text(address)}, "looking up mailbox or alias");
+  if (!r.ok()) return r.status();
+  LocalRows out;
+  if (r->size() > 0 && !r->IsNull(0, 0)) {
+    out.mailbox = RowToMailbox(*r, 0);
+    return out;
+  }
+  for (int i = 0; i < r->size(); ++i)
+    if (!r->IsNull(i, 5)) out.aliases.push_back({std::string(address), r->Text(i, 5), r->Int(i, 6) != 0});
+  return out;
 }
 
 Result<bool> PgStore::IsRelayRecipient(std::string_view address) {
@@ -610,27 +645,67 @@ Status PgStore::SetSetting(std::string_view name, std::string_view value) {
                   {Text(name), Text(value)});
 }
 
-Status PgStore::Begin() { return Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE"); }
-Status PgStore::BeginSnapshot() {
-  return Control(kPgBeginRead, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+Status PgStore::Begin() {
+  probe_.reset();
+  return Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
 }
+Status PgStore::BeginSnapshot() { return BeginSnapshotWith(PG_BEGIN_READ); }
+Status PgStore::RenewSnapshot() { return BeginSnapshotWith("COMMIT; " PG_BEGIN_READ); }
+
+// The simple query protocol runs several statements in one round trip
+// (prepared statements take one each); sql is a constant, without data.
+Status PgStore::BeginSnapshotWith(const char* sql) {
+  probe_.reset();
+  if (broken_)
+    return Status::Temporary(Status::Cause::kUnreachable,
+                             "database " + name() + ": connection lost");
+  PGresult* res = PQexec(conn_, sql);
+  Rows rows(res);
+  Status s = res != nullptr && PQresultStatus(res) == PGRES_TUPLES_OK
+                 ? Status::Ok()
+                 : ResultError(res, "beginning a read snapshot");
+  if (s.ok()) {
+    Result<Probe> probe = ReadProbe(rows);
+    if (probe.ok()) probe_ = std::move(*probe);
+    s = probe.status();
+  }
+  // A snapshot that failed to begin is not left open for the caller.
+  if (!s.ok() && !broken_ && InTransaction()) Control(kPgRollback, "ROLLBACK");
+  return s;
+}
+
+Result<PgStore::Probe> PgStore::ReadProbe(const Rows& r) {
+  if (r.size() == 0)
+    return Status::Temporary(Status::Cause::kWrongVersion,
+                             "database " + name() + ": rcptdb_version has no row");
+  Probe p;
+  p.version = static_cast<std::uint64_t>(r.Int(0, 0));
+  p.lagging = r.Text(0, 1) == "t";
+  p.lag_ms = r.Int(0, 2);
+  p.lag_setting = r.Text(0, 3);
+  return p;
+}
+
 bool PgStore::InTransaction() const {
   PGTransactionStatusType t = PQtransactionStatus(conn_);
   return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
-Status PgStore::CommitTransaction() { return Control(kPgCommit, "COMMIT"); }
+Status PgStore::CommitTransaction() {
+  probe_.reset();
+  return Control(kPgCommit, "COMMIT");
+}
 void PgStore::RollbackTransaction() {
+  probe_.reset();
   if (!broken_) Control(kPgRollback, "ROLLBACK");
 }
 
 Result<std::uint64_t> PgStore::DataVersion() {
-  Result<Rows> r =
-      Run(kPgDataVersion, "SELECT v FROM rcptdb_version", {}, "reading the data version");
+  if (probe_) return probe_->version;
+  Result<Rows> r = Run(kPgDataVersion, PG_PROBE, {}, "reading the data version");
   if (!r.ok()) return r.status();
-  if (r->size() == 0)
-    return Status::Temporary(Status::Cause::kWrongVersion,
-                             "database " + name() + ": rcptdb_version has no row");
-  return static_cast<std::uint64_t>(r->Int(0, 0));
+  Result<Probe> probe = ReadProbe(*r);
+  if (!probe.ok()) return probe.status();
+  return probe->version;
 }
 
 Status PgStore::BackupTo(const std::string& dest_path) {
@@ -640,18 +715,10 @@ Status PgStore::BackupTo(const std::string& dest_path) {
                          "pg_dump, or copy the data with rcptdb export");
 }
 
-// The PostgreSQL setting that overrides max_lag (pg_store.h).
-#define PG_MAX_LAG_SETTING "rcptdb.max_standby_lag"
-
-Status PgStore::CheckStandbyLag(std::chrono::milliseconds max_lag) {
-  Result<Rows> r = Run(kPgStandby,
-                       "SELECT pg_is_in_recovery() AND "
-                       "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), "
-                       "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "
-                       "* 1000)::bigint, 0), "
-                       "(EXTRACT(EPOCH FROM NULLIF(current_setting('" PG_MAX_LAG_SETTING
-                       "', true), '')::interval) * 1000)::bigint",
-                       {}, "reading the standby's replay lag");
+Result<std::int64_t> PgStore::LagBound(const std::string& setting) {
+  if (parsed_bound_ && parsed_bound_->first == setting) return parsed_bound_->second;
+  Result<Rows> r = Run(kPgStandby, "SELECT (EXTRACT(EPOCH FROM $1::interval) * 1000)::bigint",
+                       {Text(setting)}, "reading " PG_MAX_LAG_SETTING);
   // A setting that is not an interval is the admin's to fix; until then
   // the reader defers like on any other database trouble.
   if (!r.ok() && r.status().code() != Status::Code::kTemporary)
@@ -659,12 +726,30 @@ Status PgStore::CheckStandbyLag(std::chrono::milliseconds max_lag) {
         Status::Cause::kOther,
         "database " + name() + ": " PG_MAX_LAG_SETTING ": " + r.status().message());
   if (!r.ok()) return r.status();
-  if (r->Text(0, 0) != "t") return Status::Ok();
-  std::int64_t lag_ms = r->Int(0, 1);
-  std::int64_t bound_ms = r->IsNull(0, 2) ? max_lag.count() : r->Int(0, 2);
-  if (lag_ms <= bound_ms) return Status::Ok();
+  parsed_bound_.emplace(setting, r->Int(0, 0));
+  return parsed_bound_->second;
+}
+
+Status PgStore::CheckStandbyLag(std::chrono::milliseconds max_lag) {
+  Probe probe;
+  if (probe_) {
+    probe = *probe_;
+  } else {
+    Result<Rows> r = Run(kPgDataVersion, PG_PROBE, {}, "reading the standby's replay lag");
+    if (!r.ok()) return r.status();
+    Result<Probe> read = ReadProbe(*r);
+    if (!read.ok()) return read.status();
+    probe = std::move(*read);
+  }
+  std::int64_t bound_ms = max_lag.count();
+  if (!probe.lag_setting.empty()) {
+    Result<std::int64_t> set = LagBound(probe.lag_setting);
+    if (!set.ok()) return set.status();
+    bound_ms = *set;
+  }
+  if (!probe.lagging || probe.lag_ms <= bound_ms) return Status::Ok();
   return Status::Temporary(Status::Cause::kOther, "database " + name() + ": standby replay lags " +
-                                                      std::to_string(lag_ms) +
+                                                      std::to_string(probe.lag_ms) +
                                                       " ms behind its primary (bound " +
                                                       std::to_string(bound_ms) + " ms)");
 }

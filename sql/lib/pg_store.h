@@ -39,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "status.h"
@@ -72,6 +73,8 @@ class PgStore final : public Store {
 
   Result<std::optional<Mailbox>> FindMailbox(std::string_view address) override;
   Result<std::vector<AliasTarget>> FindAlias(std::string_view source) override;
+  // One statement: the mailbox, or else the alias rows.
+  Result<LocalRows> FindLocal(std::string_view address) override;
   Result<bool> IsRelayRecipient(std::string_view address) override;
   Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) override;
   Result<std::vector<std::string>> FindAliasSourcesFor(std::string_view target) override;
@@ -102,7 +105,8 @@ class PgStore final : public Store {
 
   Status Begin() override;
   bool InTransaction() const override;
-  // The rcptdb_version row's change counter.
+  // The rcptdb_version row's change counter; inside a read snapshot the
+  // one read when it began, without another round trip.
   Result<std::uint64_t> DataVersion() override;
 
   // Invalid: a PostgreSQL database is copied with pg_dump or rcptdb export.
@@ -116,7 +120,9 @@ class PgStore final : public Store {
   // in the URI (options=-c rcptdb.max_standby_lag=10s), per role or
   // database (ALTER ROLE|DATABASE ... SET), or in the standby's
   // postgresql.conf; max_lag if it is unset. A value that is not an
-  // interval is Temporary, naming it, on every host.
+  // interval is Temporary, naming it, on every host. Inside a read
+  // snapshot it uses what was read when the snapshot began (the replay
+  // state as of then), so it costs no round trip.
   Status CheckStandbyLag(std::chrono::milliseconds max_lag);
 
  private:
@@ -125,8 +131,24 @@ class PgStore final : public Store {
   Status BeginSnapshot() override;
   Status CommitTransaction() override;
   void RollbackTransaction() override;
+  // COMMIT and BEGIN ... READ ONLY and the probe, in one round trip.
+  Status RenewSnapshot() override;
 
+  // What a read snapshot reads as it begins (kProbeColumns in pg_store.cc).
+  struct Probe {
+    std::uint64_t version = 0;
+    bool lagging = false;      // a standby with received WAL not replayed
+    std::int64_t lag_ms = 0;   // since the last replayed commit
+    std::string lag_setting;   // rcptdb.max_standby_lag as set, or empty
+  };
   class Rows;
+  // Sends prefix, BEGIN ... READ ONLY and the probe as one simple query
+  // and keeps the probe's row for DataVersion and CheckStandbyLag.
+  Status BeginSnapshotWith(const char* prefix);
+  Result<Probe> ReadProbe(const Rows& r);
+  // The bound in ms that setting names; Temporary naming it if it is not
+  // an interval. Kept per text: a session's setting rarely changes.
+  Result<std::int64_t> LagBound(const std::string& setting);
   PgStore(const std::string& spec, pg_conn* conn, bool read_only);
   Result<Rows> Run(int slot, const char* sql, const std::vector<Param>& params, const char* what);
   Status Control(int slot, const char* sql);
@@ -141,6 +163,8 @@ class PgStore final : public Store {
   bool read_only_;
   bool broken_ = false;         // the connection was lost: never used again
   std::vector<bool> prepared_;  // by slot, on this connection
+  std::optional<Probe> probe_;  // the read snapshot's, while it is in force
+  std::optional<std::pair<std::string, std::int64_t>> parsed_bound_;  // LagBound's
 };
 
 }  // namespace rcptdb

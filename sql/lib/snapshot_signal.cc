@@ -24,24 +24,32 @@ void SnapshotSignal::Release() {
 }
 
 Result<std::uint64_t> SnapshotSignal::Poll() {
-  Release();
-  Result<Store*> got = live_.Get();
-  if (!got.ok()) return got.status();
-  Store& store = **got;
-  // A caller's own transaction is its own business: read inside it.
-  bool own = !store.InTransaction();
-  if (own) {
-    Status begun = store.BeginRead();
-    if (!begun.ok()) return begun;
+  Store* store = nullptr;
+  bool own = true;
+  Status begun;
+  if (holding() && !live_.check_due()) {
+    // Ours, on a store that needs no check now: end it and begin the next
+    // in one step where the engine can.
+    store = live_.current();
+    begun = store->RenewRead();
+  } else {
+    Release();
+    Result<Store*> got = live_.Get();
+    if (!got.ok()) return got.status();
+    store = *got;
+    // A caller's own transaction is its own business: read inside it.
+    own = !store->InTransaction();
+    if (own) begun = store->BeginRead();
   }
+  open_ = false;
   // Reading the version starts the snapshot (a deferred BEGIN reads nothing).
-  Result<std::uint64_t> version = store.DataVersion();
+  Result<std::uint64_t> version = begun.ok() ? store->DataVersion() : Result<std::uint64_t>(begun);
   if (version.ok()) {
-    Status fresh = CheckSnapshot(store);
+    Status fresh = CheckSnapshot(*store);
     if (!fresh.ok()) version = fresh;
   }
   if (!version.ok()) {
-    if (own) store.Rollback();
+    if (own && store->InTransaction()) store->Rollback();
     return version.status();
   }
   open_ = own;

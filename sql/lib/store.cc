@@ -8,8 +8,8 @@
 //   PostgreSQL URI with a clear error instead of reading it as a file name.
 //   Also what both engines share: the write contract's wording, the schema
 //   version check, and the snapshot memo (the domain rows and settings read
-//   once per read-only snapshot: on SQLite a quarter of a lookup's
-//   instructions, on PostgreSQL a round trip each).
+//   once per data version: on SQLite a quarter of a lookup's instructions,
+//   on PostgreSQL a round trip each).
 // SEE ALSO
 //   store.h, sqlite_store.h, pg_store.h
 #include "store.h"
@@ -190,42 +190,95 @@ std::unique_ptr<ChangeSignal> Store::NewChangeSignal(LiveStore& live) {
   return std::make_unique<SnapshotSignal>(live);
 }
 
+Store::SnapshotMemo* Store::Memo() {
+  if (!in_snapshot_) return nullptr;
+  if (!memo_checked_) {
+    Result<std::uint64_t> version = DataVersion();
+    // Trouble reading it will show on the read itself: keep nothing now.
+    if (!version.ok()) return nullptr;
+    if (memo_.version != *version) {
+      memo_.domains.clear();
+      memo_.settings.clear();
+      memo_.version = *version;
+    }
+    memo_checked_ = true;
+  }
+  return &memo_;
+}
+
+void Store::SnapshotBegun(bool ok) {
+  in_snapshot_ = ok && mode_ == Mode::kReadOnly;
+  memo_checked_ = false;
+}
+
 Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
-  if (memo_) {
-    auto kept = memo_->domains.find(name);
-    if (kept != memo_->domains.end()) return kept->second;
+  SnapshotMemo* memo = Memo();
+  if (memo) {
+    auto kept = memo->domains.find(name);
+    if (kept != memo->domains.end()) return kept->second;
   }
   Result<std::optional<Domain>> found = ReadDomain(name);
-  if (memo_ && found.ok()) memo_->domains.emplace(std::string(name), *found);
+  if (memo && found.ok()) {
+    if (memo->domains.size() >= kMaxMemoRows) memo->domains.clear();
+    memo->domains.emplace(std::string(name), *found);
+  }
   return found;
 }
 
 Result<std::string> Store::GetSetting(std::string_view name) {
-  if (memo_) {
-    auto kept = memo_->settings.find(name);
-    if (kept != memo_->settings.end()) return kept->second;
+  SnapshotMemo* memo = Memo();
+  if (memo) {
+    auto kept = memo->settings.find(name);
+    if (kept != memo->settings.end()) return kept->second;
   }
   Result<std::string> value = ReadSetting(name);
-  if (memo_ && value.ok()) memo_->settings.emplace(std::string(name), *value);
+  if (memo && value.ok()) {
+    if (memo->settings.size() >= kMaxMemoRows) memo->settings.clear();
+    memo->settings.emplace(std::string(name), *value);
+  }
   return value;
 }
 
 // Only a read-only connection's snapshot is sure not to change until it
 // ends: a read-write one could write inside it.
 Status Store::BeginRead() {
-  memo_.reset();
+  SnapshotBegun(false);
   Status s = BeginSnapshot();
-  if (s.ok() && mode_ == Mode::kReadOnly) memo_.emplace();
+  SnapshotBegun(s.ok());
   return s;
 }
 
+Status Store::RenewRead() {
+  SnapshotBegun(false);
+  Status s = RenewSnapshot();
+  SnapshotBegun(s.ok());
+  return s;
+}
+
+Status Store::RenewSnapshot() {
+  Status s = CommitTransaction();
+  return s.ok() ? BeginSnapshot() : s;
+}
+
+Result<LocalRows> Store::FindLocal(std::string_view address) {
+  LocalRows rows;
+  Result<std::optional<Mailbox>> mbox = FindMailbox(address);
+  if (!mbox.ok()) return mbox.status();
+  rows.mailbox = std::move(*mbox);
+  if (rows.mailbox) return rows;
+  Result<std::vector<AliasTarget>> aliases = FindAlias(address);
+  if (!aliases.ok()) return aliases.status();
+  rows.aliases = std::move(*aliases);
+  return rows;
+}
+
 Status Store::Commit() {
-  memo_.reset();
+  SnapshotBegun(false);
   return CommitTransaction();
 }
 
 void Store::Rollback() {
-  memo_.reset();
+  SnapshotBegun(false);
   RollbackTransaction();
 }
 

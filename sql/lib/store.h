@@ -118,6 +118,12 @@ struct AliasTarget {
   bool active = true;
 };
 
+// What an exact local match reads (Store::FindLocal).
+struct LocalRows {
+  std::optional<Mailbox> mailbox;
+  std::vector<AliasTarget> aliases;  // only without a mailbox
+};
+
 struct SenderLogin {
   std::string address;
   std::string login;
@@ -171,11 +177,17 @@ class Store {
   // In a read-only snapshot (BeginRead() on a kReadOnly store, until
   // Commit() or Rollback()) FindDomain and GetSetting read each name from
   // the engine once: every lookup asks for the same few domain rows and
-  // settings, and the snapshot cannot change under them.
+  // settings. What they read is kept across snapshots for as long as
+  // DataVersion() is unchanged (no write since), at most kMaxMemoRows
+  // names of each kind.
   Result<std::optional<Domain>> FindDomain(std::string_view name);
   virtual Result<std::optional<Mailbox>> FindMailbox(std::string_view address) = 0;
   // All rows with this source, active or not; empty if there is no alias.
   virtual Result<std::vector<AliasTarget>> FindAlias(std::string_view source) = 0;
+  // The mailbox named address; without one, the alias rows of address as
+  // FindAlias returns them. FindMailbox then FindAlias, unless the engine
+  // reads both at once (PostgreSQL: one round trip instead of two).
+  virtual Result<LocalRows> FindLocal(std::string_view address);
   virtual Result<bool> IsRelayRecipient(std::string_view address) = 0;
   virtual Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) = 0;
   // Aliases whose target is this address (for default sender rights).
@@ -242,6 +254,11 @@ class Store {
   virtual bool InTransaction() const = 0;
   Status Commit();
   void Rollback();
+  // Ends the read snapshot in force and begins a new one: Commit() then
+  // BeginRead(), which an engine may do in one step (PostgreSQL: one
+  // round trip). On failure the caller rolls back what is left open.
+  // REQUIRES: a snapshot begun with BeginRead() is in force.
+  Status RenewRead();
   // Returns a change counter: it differs from the value read before on
   // this connection iff another connection committed in between (SQLite:
   // PRAGMA data_version; PostgreSQL: the rcptdb_version row the schema's
@@ -265,19 +282,34 @@ class Store {
   virtual Status BeginSnapshot() = 0;
   virtual Status CommitTransaction() = 0;
   virtual void RollbackTransaction() = 0;
+  // Behind RenewRead: CommitTransaction() then BeginSnapshot().
+  virtual Status RenewSnapshot();
 
  private:
-  // What FindDomain and GetSetting read in the snapshot in force.
+  // What FindDomain and GetSetting read, at one DataVersion().
   struct SnapshotMemo {
     StringMap<std::optional<Domain>> domains;
     StringMap<std::string> settings;
+    std::optional<std::uint64_t> version;
   };
+  // The memo, if it may answer now: inside a read-only snapshot, holding
+  // only what was read at this snapshot's DataVersion() (emptied on the
+  // first use in a snapshot where that differs); null otherwise.
+  SnapshotMemo* Memo();
+  // Marks a read-only snapshot as begun (ok) or ended.
+  void SnapshotBegun(bool ok);
 
   std::string path_;
   std::string name_;
   Mode mode_;
-  std::optional<SnapshotMemo> memo_;  // only inside a read-only snapshot
+  SnapshotMemo memo_;
+  bool in_snapshot_ = false;   // a read-only snapshot of BeginRead/RenewRead
+  bool memo_checked_ = false;  // memo_.version compared in this snapshot
 };
+
+// The most domain names (and settings) the snapshot memo keeps: a client
+// asking for ever new domains empties it rather than grow it.
+inline constexpr std::size_t kMaxMemoRows = 1024;
 
 // Transaction - RAII scope for a writer: rolls back unless Commit() ran.
 class Transaction {

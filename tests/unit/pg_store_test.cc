@@ -377,6 +377,84 @@ TEST_F(PgStoreTest, SnapshotMemoEndsWithTheSnapshot) {
   reader->Rollback();
 }
 
+// RenewRead (COMMIT, BEGIN and the probe in one round trip) sees what
+// was committed in between, and FindLocal reads it.
+TEST_F(PgStoreTest, RenewedSnapshotSeesCommittedChanges) {
+  std::unique_ptr<Store> reader = Open(Store::Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(reader->BeginRead().ok());
+  Result<std::uint64_t> before = reader->DataVersion();
+  ASSERT_TRUE(before.ok());
+  ASSERT_FALSE(reader->FindDomain("late.example")->has_value());
+  ASSERT_EQ(Sql("INSERT INTO domains (name, kind) VALUES ('late.example', 'hosted'); "
+                "INSERT INTO mailboxes (address) VALUES ('late@late.example')"),
+            "");
+  EXPECT_EQ(*reader->DataVersion(), *before) << "the snapshot's own counter";
+  ASSERT_TRUE(reader->RenewRead().ok());
+  EXPECT_NE(*reader->DataVersion(), *before);
+  EXPECT_TRUE(reader->FindDomain("late.example")->has_value());
+  Result<LocalRows> rows = reader->FindLocal("late@late.example");
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_TRUE(rows->mailbox.has_value());
+  ASSERT_TRUE(reader->Commit().ok());
+  EXPECT_FALSE(reader->InTransaction());
+}
+
+// The memo outlives a snapshot while the change counter stands still, and
+// only then: with the counter's trigger switched off, a changed row goes
+// unseen (the memo answered); once the counter moves, it is read afresh.
+TEST_F(PgStoreTest, SnapshotMemoIsKeptWhileTheCounterStands) {
+  std::unique_ptr<Store> reader = Open(Store::Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(reader->BeginRead().ok());
+  ASSERT_EQ(*reader->GetSetting("delimiter"), "+");
+  ASSERT_TRUE(reader->Commit().ok());
+  ASSERT_EQ(Sql("ALTER TABLE settings DISABLE TRIGGER settings_changed; "
+                "UPDATE settings SET value = '+-' WHERE name = 'delimiter'; "
+                "ALTER TABLE settings ENABLE TRIGGER settings_changed"),
+            "");
+  ASSERT_TRUE(reader->BeginRead().ok());
+  EXPECT_EQ(*reader->GetSetting("delimiter"), "+") << "kept: the counter did not move";
+  ASSERT_TRUE(reader->Commit().ok());
+  ASSERT_EQ(Sql("UPDATE rcptdb_version SET v = v + 1"), "");
+  ASSERT_TRUE(reader->BeginRead().ok());
+  EXPECT_EQ(*reader->GetSetting("delimiter"), "+-") << "read afresh after the counter moved";
+  ASSERT_TRUE(reader->Commit().ok());
+}
+
+// FindLocal's one statement returns what FindMailbox and FindAlias do.
+TEST_F(PgStoreTest, FindLocalReadsMailboxOrAlias) {
+  std::unique_ptr<Store> reader = Open(Store::Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  Result<LocalRows> box = reader->FindLocal("alice@example.com");
+  ASSERT_TRUE(box.ok()) << box.status().message();
+  ASSERT_TRUE(box->mailbox.has_value());
+  Result<std::optional<Mailbox>> want_box = reader->FindMailbox("alice@example.com");
+  ASSERT_TRUE(want_box.ok() && want_box->has_value());
+  EXPECT_EQ(box->mailbox->address, (*want_box)->address);
+  EXPECT_EQ(box->mailbox->active, (*want_box)->active);
+  EXPECT_EQ(box->mailbox->password, (*want_box)->password);
+  EXPECT_EQ(box->mailbox->quota, (*want_box)->quota);
+  EXPECT_EQ(box->mailbox->transport, (*want_box)->transport);
+  EXPECT_TRUE(box->aliases.empty());
+  Result<std::vector<AliasTarget>> want = reader->FindAlias("sales@example.com");
+  ASSERT_TRUE(want.ok());
+  ASSERT_FALSE(want->empty());
+  Result<LocalRows> alias = reader->FindLocal("sales@example.com");
+  ASSERT_TRUE(alias.ok());
+  EXPECT_FALSE(alias->mailbox.has_value());
+  ASSERT_EQ(alias->aliases.size(), want->size());
+  for (std::size_t i = 0; i < want->size(); ++i) {
+    EXPECT_EQ(alias->aliases[i].source, (*want)[i].source);
+    EXPECT_EQ(alias->aliases[i].target, (*want)[i].target);
+    EXPECT_EQ(alias->aliases[i].active, (*want)[i].active);
+  }
+  Result<LocalRows> none = reader->FindLocal("nobody@example.com");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->mailbox.has_value());
+  EXPECT_TRUE(none->aliases.empty());
+}
+
 // A streaming standby of the RCPTDB_TEST_PGSQL_URI database, named by
 // RCPTDB_TEST_PGSQL_STANDBY_URI (tests/support/pg-cluster standby); the
 // test skips without it.

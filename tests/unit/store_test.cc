@@ -101,6 +101,74 @@ TEST(Store, SnapshotMemoEndsWithTheSnapshot) {
   EXPECT_TRUE(reader.FindDomain("late.example")->has_value());
 }
 
+// RenewRead ends the snapshot and begins the next in one call: the new
+// one sees what was committed in between, memo included.
+TEST(Store, RenewedSnapshotSeesCommittedChanges) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_TRUE(s.ok());
+  Store& reader = **s;
+  ASSERT_TRUE(reader.BeginRead().ok());
+  ASSERT_FALSE(reader.FindDomain("late.example")->has_value());
+  ASSERT_FALSE(reader.FindLocal("late@example.com")->mailbox.has_value());
+  ASSERT_EQ(RawExec(db.path(),
+                    "INSERT INTO domains (name, kind) VALUES ('late.example', 'hosted');"
+                    "INSERT INTO mailboxes (address) VALUES ('late@example.com');"),
+            SQLITE_OK);
+  EXPECT_FALSE(reader.FindDomain("late.example")->has_value()) << "the snapshot is unchanged";
+  ASSERT_TRUE(reader.RenewRead().ok());
+  EXPECT_TRUE(reader.FindDomain("late.example")->has_value());
+  EXPECT_TRUE(reader.FindLocal("late@example.com")->mailbox.has_value());
+  ASSERT_TRUE(reader.Commit().ok());
+}
+
+// The memo keeps at most kMaxMemoRows names: past that it starts again,
+// and still answers right.
+TEST(Store, SnapshotMemoIsBounded) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_TRUE(s.ok());
+  Store& reader = **s;
+  ASSERT_TRUE(reader.BeginRead().ok());
+  ASSERT_TRUE(reader.FindDomain("example.com")->has_value());
+  for (std::size_t i = 0; i < 2 * kMaxMemoRows + 1; ++i)
+    ASSERT_FALSE(reader.FindDomain("unknown" + std::to_string(i) + ".example")->has_value());
+  EXPECT_TRUE(reader.FindDomain("example.com")->has_value());
+  EXPECT_FALSE(reader.FindDomain("unknown7.example")->has_value());
+  ASSERT_TRUE(reader.Commit().ok());
+}
+
+// FindLocal: the mailbox, or else the alias rows, or nothing.
+TEST(Store, FindLocalReadsMailboxOrAlias) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_TRUE(s.ok());
+  Result<LocalRows> box = (*s)->FindLocal("alice@example.com");
+  ASSERT_TRUE(box.ok());
+  ASSERT_TRUE(box->mailbox.has_value());
+  EXPECT_EQ(box->mailbox->address, "alice@example.com");
+  EXPECT_TRUE(box->aliases.empty());
+  Result<std::vector<AliasTarget>> want = (*s)->FindAlias("sales@example.com");
+  ASSERT_TRUE(want.ok());
+  ASSERT_FALSE(want->empty());
+  Result<LocalRows> alias = (*s)->FindLocal("sales@example.com");
+  ASSERT_TRUE(alias.ok());
+  EXPECT_FALSE(alias->mailbox.has_value());
+  ASSERT_EQ(alias->aliases.size(), want->size());
+  for (std::size_t i = 0; i < want->size(); ++i) {
+    EXPECT_EQ(alias->aliases[i].source, (*want)[i].source);
+    EXPECT_EQ(alias->aliases[i].target, (*want)[i].target);
+    EXPECT_EQ(alias->aliases[i].active, (*want)[i].active);
+  }
+  Result<LocalRows> none = (*s)->FindLocal("nobody@example.com");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->mailbox.has_value());
+  EXPECT_TRUE(none->aliases.empty());
+}
+
 // Plain SQL provisioning cannot store what the resolver would misread.
 TEST(Store, SchemaRejectsNonNormalisedValues) {
   TempDatabase db;
