@@ -40,6 +40,13 @@ Outcome ReadCommonOptions(const Cli& cli, MailSetup& setup) {
 // Returns the database path Dovecot is to open: --database, else --db.
 Result<std::string> DovecotDatabase(const Cli& cli) {
   std::string path = cli.Value("database").value_or(cli.db_path);
+  // The examples it renders are the SQLite ones; PostgreSQL's passdb and
+  // userdb have their own files, which name roles and hosts to choose.
+  if (IsPostgresSpec(path))
+    return Status::Invalid(
+        "dovecot-config writes the SQLite settings only; for PostgreSQL set "
+        "rcptdb_database to the URI and use sql/dovecot-pgsql.conf.ext (Dovecot 2.3) or "
+        "sql/dovecot-pgsql-2.4.conf.ext (2.4), see rcptdb-plugin(7)");
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
   if (ec || path.empty())

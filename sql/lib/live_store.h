@@ -50,9 +50,7 @@ class LiveStore {
   // Returns the open Store without checking the file; null if none.
   Store* current() const { return store_.get(); }
   // Returns true iff the next Get() checks the open Store (or opens one).
-  bool check_due() const {
-    return !store_ || std::chrono::steady_clock::now() >= next_check_;
-  }
+  bool check_due() const { return !store_ || std::chrono::steady_clock::now() >= next_check_; }
   // Returns a number that changes whenever Get() opens a new connection,
   // so that state tied to the old one (a snapshot, a cache) can be dropped.
   std::uint64_t generation() const { return generation_; }

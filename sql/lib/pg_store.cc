@@ -226,11 +226,12 @@ enum PgSlot {
 // What a read snapshot reads as it begins (PgStore::Probe): the change
 // counter, whether this is a standby holding WAL it has not replayed, how
 // long ago its last replayed commit was, and the lag bound as set.
-#define PG_PROBE                                                                \
-  "SELECT v, pg_is_in_recovery() AND "                                          \
-  "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), "    \
-  "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "      \
-  "* 1000)::bigint, 0), COALESCE(current_setting('" PG_MAX_LAG_SETTING "', true), '') " \
+#define PG_PROBE                                                             \
+  "SELECT v, pg_is_in_recovery() AND "                                       \
+  "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), " \
+  "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "   \
+  "* 1000)::bigint, 0), COALESCE(current_setting('" PG_MAX_LAG_SETTING       \
+  "', true), '') "                                                           \
   "FROM rcptdb_version"
 #define PG_BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " PG_PROBE
 
@@ -415,7 +416,8 @@ Result<LocalRows> PgStore::FindLocal(std::string_view address) {
     return out;
   }
   for (int i = 0; i < r->size(); ++i)
-    if (!r->IsNull(i, 5)) out.aliases.push_back({std::string(address), r->Text(i, 5), r->Int(i, 6) != 0});
+    if (!r->IsNull(i, 5))
+      out.aliases.push_back({std::string(address), r->Text(i, 5), r->Int(i, 6) != 0});
   return out;
 }
 

@@ -137,9 +137,9 @@ class PgStore final : public Store {
   // What a read snapshot reads as it begins (kProbeColumns in pg_store.cc).
   struct Probe {
     std::uint64_t version = 0;
-    bool lagging = false;      // a standby with received WAL not replayed
-    std::int64_t lag_ms = 0;   // since the last replayed commit
-    std::string lag_setting;   // rcptdb.max_standby_lag as set, or empty
+    bool lagging = false;     // a standby with received WAL not replayed
+    std::int64_t lag_ms = 0;  // since the last replayed commit
+    std::string lag_setting;  // rcptdb.max_standby_lag as set, or empty
   };
   class Rows;
   // Sends prefix, BEGIN ... READ ONLY and the probe as one simple query

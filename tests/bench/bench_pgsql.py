@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""bench_pgsql - the private PostgreSQL side of tests/bench/postfix-bench.
+"""bench_pgsql - the private PostgreSQL side of the benchmarks in tests/bench/.
 
 BenchCluster starts a private PostgreSQL 15 cluster with
 tests/support/pg-cluster (trust authentication, a unix socket in its own
@@ -10,8 +10,9 @@ postmaster by its pid. Its processes (the postmaster and every backend
 below it, from /proc) are what the bench adds to the CPU per RCPT of a map
 that reads PostgreSQL.
 
-Only postfix-bench's PostgreSQL maps use this module: the others never
-start a cluster.
+Only the benchmarks that read PostgreSQL use this module (postfix-bench's
+PostgreSQL maps, postmap-bench, pg-roundtrips): postfix-bench's other maps
+never start a cluster.
 """
 import os
 import subprocess

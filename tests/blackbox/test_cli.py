@@ -923,6 +923,9 @@ class SetupConfigTest(CliTest):
                 (["postfix-config", "--header-checks", "/etc/p f"], "--header-checks /etc/p f"),
                 (["dovecot-config", "--database", "/srv/a#b.sqlite"], "/srv/a#b.sqlite"),
                 (["dovecot-config", "--database", "/srv/$x"], "--database /srv/$x"),
+                (["dovecot-config", "--dovecot-version", "2.3", "--database",
+                  "postgresql:///rcptdb?host=/run/postgresql"],
+                 "writes the SQLite settings only; for PostgreSQL"),
                 (["dovecot-config", "--lmtp", "127.0.0.1:24x"], "127.0.0.1:24x")):
             self.refused(1, *args, names=names)
         self.refused(2, "dovecot-config", "--verify", names="--verify does not apply")

@@ -110,6 +110,38 @@ inline void CreateFilled(const std::string& path) {
   Fill(**s);
 }
 
+// Checks Store::FindLocal on Fill()'s rows against FindMailbox and
+// FindAlias, which it must agree with on every engine.
+inline void ExpectFindLocalAgrees(Store& s) {
+  Result<LocalRows> box = s.FindLocal("alice@example.com");
+  ASSERT_TRUE(box.ok()) << box.status().message();
+  ASSERT_TRUE(box->mailbox.has_value());
+  Result<std::optional<Mailbox>> want_box = s.FindMailbox("alice@example.com");
+  ASSERT_TRUE(want_box.ok() && want_box->has_value());
+  EXPECT_EQ(box->mailbox->address, (*want_box)->address);
+  EXPECT_EQ(box->mailbox->active, (*want_box)->active);
+  EXPECT_EQ(box->mailbox->password, (*want_box)->password);
+  EXPECT_EQ(box->mailbox->quota, (*want_box)->quota);
+  EXPECT_EQ(box->mailbox->transport, (*want_box)->transport);
+  EXPECT_TRUE(box->aliases.empty());
+  Result<std::vector<AliasTarget>> want = s.FindAlias("sales@example.com");
+  ASSERT_TRUE(want.ok());
+  ASSERT_FALSE(want->empty());
+  Result<LocalRows> alias = s.FindLocal("sales@example.com");
+  ASSERT_TRUE(alias.ok()) << alias.status().message();
+  EXPECT_FALSE(alias->mailbox.has_value());
+  ASSERT_EQ(alias->aliases.size(), want->size());
+  for (std::size_t i = 0; i < want->size(); ++i) {
+    EXPECT_EQ(alias->aliases[i].source, (*want)[i].source);
+    EXPECT_EQ(alias->aliases[i].target, (*want)[i].target);
+    EXPECT_EQ(alias->aliases[i].active, (*want)[i].active);
+  }
+  Result<LocalRows> none = s.FindLocal("nobody@example.com");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(none->mailbox.has_value());
+  EXPECT_TRUE(none->aliases.empty());
+}
+
 }  // namespace rcptdb::test
 
 #endif

@@ -426,33 +426,7 @@ TEST_F(PgStoreTest, SnapshotMemoIsKeptWhileTheCounterStands) {
 TEST_F(PgStoreTest, FindLocalReadsMailboxOrAlias) {
   std::unique_ptr<Store> reader = Open(Store::Mode::kReadOnly);
   ASSERT_NE(reader, nullptr);
-  Result<LocalRows> box = reader->FindLocal("alice@example.com");
-  ASSERT_TRUE(box.ok()) << box.status().message();
-  ASSERT_TRUE(box->mailbox.has_value());
-  Result<std::optional<Mailbox>> want_box = reader->FindMailbox("alice@example.com");
-  ASSERT_TRUE(want_box.ok() && want_box->has_value());
-  EXPECT_EQ(box->mailbox->address, (*want_box)->address);
-  EXPECT_EQ(box->mailbox->active, (*want_box)->active);
-  EXPECT_EQ(box->mailbox->password, (*want_box)->password);
-  EXPECT_EQ(box->mailbox->quota, (*want_box)->quota);
-  EXPECT_EQ(box->mailbox->transport, (*want_box)->transport);
-  EXPECT_TRUE(box->aliases.empty());
-  Result<std::vector<AliasTarget>> want = reader->FindAlias("sales@example.com");
-  ASSERT_TRUE(want.ok());
-  ASSERT_FALSE(want->empty());
-  Result<LocalRows> alias = reader->FindLocal("sales@example.com");
-  ASSERT_TRUE(alias.ok());
-  EXPECT_FALSE(alias->mailbox.has_value());
-  ASSERT_EQ(alias->aliases.size(), want->size());
-  for (std::size_t i = 0; i < want->size(); ++i) {
-    EXPECT_EQ(alias->aliases[i].source, (*want)[i].source);
-    EXPECT_EQ(alias->aliases[i].target, (*want)[i].target);
-    EXPECT_EQ(alias->aliases[i].active, (*want)[i].active);
-  }
-  Result<LocalRows> none = reader->FindLocal("nobody@example.com");
-  ASSERT_TRUE(none.ok());
-  EXPECT_FALSE(none->mailbox.has_value());
-  EXPECT_TRUE(none->aliases.empty());
+  ExpectFindLocalAgrees(*reader);
 }
 
 // A streaming standby of the RCPTDB_TEST_PGSQL_URI database, named by

@@ -52,6 +52,42 @@ TEST_F(PgWorkerTest, SeesACommitOnALaterLookup) {
   EXPECT_EQ(Kind(worker, MapId::kRecipients, "new@example.com"), MapAnswer::Kind::kFound);
 }
 
+// A busy worker renews the snapshot it holds (COMMIT, BEGIN and the probe
+// in one round trip) rather than ending it first: an add, a disable and a
+// delete are each seen once the bound has passed, well inside the
+// LiveStore's 50 ms check interval, so through that renewal.
+TEST_F(PgWorkerTest, RenewedSnapshotSeesAddDisableAndDelete) {
+  Worker worker(state_, 0, uri_, 1000);
+  auto after_bound = [] {
+    std::this_thread::sleep_for(kVisibilityBound + std::chrono::milliseconds(2));
+  };
+  ASSERT_EQ(Kind(worker, MapId::kRecipients, "alice@example.com"), MapAnswer::Kind::kFound);
+  ASSERT_EQ(Kind(worker, MapId::kRecipients, "late@example.com"), MapAnswer::Kind::kNotFound);
+  ASSERT_EQ(test::PgRawSql(uri_, "INSERT INTO mailboxes (address) VALUES ('late@example.com')"),
+            "");
+  after_bound();
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "late@example.com"), MapAnswer::Kind::kFound);
+  ASSERT_EQ(
+      test::PgRawSql(uri_, "UPDATE mailboxes SET active = 0 WHERE address = 'late@example.com'"),
+      "");
+  after_bound();
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "late@example.com"), MapAnswer::Kind::kNotFound);
+  EXPECT_EQ(Kind(worker, MapId::kAccess, "late@example.com"), MapAnswer::Kind::kFound);
+  ASSERT_EQ(test::PgRawSql(uri_, "DELETE FROM mailboxes WHERE address = 'late@example.com'"), "");
+  after_bound();
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "late@example.com"), MapAnswer::Kind::kNotFound);
+  // A domain row and a setting, which the memo keeps while nothing changes.
+  ASSERT_EQ(test::PgRawSql(uri_, "UPDATE domains SET active = 0 WHERE name = 'example.com'"), "");
+  after_bound();
+  EXPECT_NE(Kind(worker, MapId::kRecipients, "alice@example.com"), MapAnswer::Kind::kFound);
+  ASSERT_EQ(test::PgRawSql(uri_, "UPDATE domains SET active = 1 WHERE name = 'example.com'"), "");
+  after_bound();
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "alice+tag@example.com"), MapAnswer::Kind::kFound);
+  ASSERT_EQ(test::PgRawSql(uri_, "UPDATE settings SET value = '-' WHERE name = 'delimiter'"), "");
+  after_bound();
+  EXPECT_EQ(Kind(worker, MapId::kRecipients, "alice+tag@example.com"), MapAnswer::Kind::kNotFound);
+}
+
 TEST_F(PgWorkerTest, UnreachableServerIsTemporaryNeverNotFound) {
   Worker worker(state_, 0, "postgresql://rcptdb:pw@127.0.0.1:1/rcptdb", 300);
   MapAnswer a = worker.Lookup(MapId::kRecipients, "alice@example.com", "test");

@@ -146,27 +146,7 @@ TEST(Store, FindLocalReadsMailboxOrAlias) {
   CreateFilled(db.path());
   Result<std::unique_ptr<Store>> s = Store::Open(db.path(), Store::Mode::kReadOnly);
   ASSERT_TRUE(s.ok());
-  Result<LocalRows> box = (*s)->FindLocal("alice@example.com");
-  ASSERT_TRUE(box.ok());
-  ASSERT_TRUE(box->mailbox.has_value());
-  EXPECT_EQ(box->mailbox->address, "alice@example.com");
-  EXPECT_TRUE(box->aliases.empty());
-  Result<std::vector<AliasTarget>> want = (*s)->FindAlias("sales@example.com");
-  ASSERT_TRUE(want.ok());
-  ASSERT_FALSE(want->empty());
-  Result<LocalRows> alias = (*s)->FindLocal("sales@example.com");
-  ASSERT_TRUE(alias.ok());
-  EXPECT_FALSE(alias->mailbox.has_value());
-  ASSERT_EQ(alias->aliases.size(), want->size());
-  for (std::size_t i = 0; i < want->size(); ++i) {
-    EXPECT_EQ(alias->aliases[i].source, (*want)[i].source);
-    EXPECT_EQ(alias->aliases[i].target, (*want)[i].target);
-    EXPECT_EQ(alias->aliases[i].active, (*want)[i].active);
-  }
-  Result<LocalRows> none = (*s)->FindLocal("nobody@example.com");
-  ASSERT_TRUE(none.ok());
-  EXPECT_FALSE(none->mailbox.has_value());
-  EXPECT_TRUE(none->aliases.empty());
+  ExpectFindLocalAgrees(**s);
 }
 
 // Plain SQL provisioning cannot store what the resolver would misread.
