@@ -210,7 +210,6 @@ enum PgSlot {
   kPgDeleteSender,
   kPgSetSetting,
   kPgBegin,
-  kPgBeginRead,
   kPgCommit,
   kPgRollback,
   kPgSavepoint,

@@ -134,7 +134,7 @@ class PgStore final : public Store {
   // COMMIT and BEGIN ... READ ONLY and the probe, in one round trip.
   Status RenewSnapshot() override;
 
-  // What a read snapshot reads as it begins (kProbeColumns in pg_store.cc).
+  // What a read snapshot reads as it begins (PG_PROBE in pg_store.cc).
   struct Probe {
     std::uint64_t version = 0;
     bool lagging = false;     // a standby with received WAL not replayed
@@ -142,9 +142,10 @@ class PgStore final : public Store {
     std::string lag_setting;  // rcptdb.max_standby_lag as set, or empty
   };
   class Rows;
-  // Sends prefix, BEGIN ... READ ONLY and the probe as one simple query
-  // and keeps the probe's row for DataVersion and CheckStandbyLag.
-  Status BeginSnapshotWith(const char* prefix);
+  // Sends sql (a constant ending in BEGIN ... READ ONLY and the probe) as
+  // one simple query and keeps the probe's row for DataVersion and
+  // CheckStandbyLag; rolls back what it began if that fails.
+  Status BeginSnapshotWith(const char* sql);
   Result<Probe> ReadProbe(const Rows& r);
   // The bound in ms that setting names; Temporary naming it if it is not
   // an interval. Kept per text: a session's setting rarely changes.

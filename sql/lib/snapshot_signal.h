@@ -9,7 +9,10 @@
 // on that connection shares the one snapshot, so a kept answer and the
 // counter it is kept under come from one state, and SQLite takes its WAL
 // read lock once per poll instead of once per lookup. Release() ends the
-// snapshot so an idle reader holds nothing back.
+// snapshot so an idle reader holds nothing back. A poll while the
+// reader still holds its snapshot renews it in one step (Store::RenewRead;
+// on PostgreSQL one round trip), unless the LiveStore's health check is
+// due, which runs between snapshots.
 //
 // An engine may refuse a snapshot that is too old to answer from (a
 // PostgreSQL standby that lags): CheckSnapshot() runs inside each new
