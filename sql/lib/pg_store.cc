@@ -700,11 +700,15 @@ void PgStore::RollbackTransaction() {
   if (!broken_) Control(kPgRollback, "ROLLBACK");
 }
 
-Result<std::uint64_t> PgStore::DataVersion() {
-  if (probe_) return probe_->version;
+Result<PgStore::Probe> PgStore::CurrentProbe() {
+  if (probe_) return *probe_;
   Result<Rows> r = Run(kPgDataVersion, PG_PROBE, {}, "reading the data version");
   if (!r.ok()) return r.status();
-  Result<Probe> probe = ReadProbe(*r);
+  return ReadProbe(*r);
+}
+
+Result<std::uint64_t> PgStore::DataVersion() {
+  Result<Probe> probe = CurrentProbe();
   if (!probe.ok()) return probe.status();
   return probe->version;
 }
@@ -732,16 +736,9 @@ Result<std::int64_t> PgStore::LagBound(const std::string& setting) {
 }
 
 Status PgStore::CheckStandbyLag(std::chrono::milliseconds max_lag) {
-  Probe probe;
-  if (probe_) {
-    probe = *probe_;
-  } else {
-    Result<Rows> r = Run(kPgDataVersion, PG_PROBE, {}, "reading the standby's replay lag");
-    if (!r.ok()) return r.status();
-    Result<Probe> read = ReadProbe(*r);
-    if (!read.ok()) return read.status();
-    probe = std::move(*read);
-  }
+  Result<Probe> read = CurrentProbe();
+  if (!read.ok()) return read.status();
+  const Probe& probe = *read;
   std::int64_t bound_ms = max_lag.count();
   if (!probe.lag_setting.empty()) {
     Result<std::int64_t> set = LagBound(probe.lag_setting);

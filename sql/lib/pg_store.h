@@ -147,6 +147,8 @@ class PgStore final : public Store {
   // CheckStandbyLag; rolls back what it began if that fails.
   Status BeginSnapshotWith(const char* sql);
   Result<Probe> ReadProbe(const Rows& r);
+  // The snapshot's probe, or else a fresh one read now (one round trip).
+  Result<Probe> CurrentProbe();
   // The bound in ms that setting names; Temporary naming it if it is not
   // an interval. Kept per text: a session's setting rarely changes.
   Result<std::int64_t> LagBound(const std::string& setting);
