@@ -42,8 +42,10 @@ Result<std::uint64_t> SnapshotSignal::Poll() {
     if (own) begun = store->BeginRead();
   }
   open_ = false;
-  // Reading the version starts the snapshot (a deferred BEGIN reads nothing).
-  Result<std::uint64_t> version = begun.ok() ? store->DataVersion() : Result<std::uint64_t>(begun);
+  // Reading the version starts the snapshot (a deferred BEGIN reads
+  // nothing); the store keeps it for the snapshot memo.
+  Result<std::uint64_t> version =
+      begun.ok() ? store->SnapshotVersion() : Result<std::uint64_t>(begun);
   if (version.ok()) {
     Status fresh = CheckSnapshot(*store);
     if (!fresh.ok()) version = fresh;

@@ -190,25 +190,32 @@ std::unique_ptr<ChangeSignal> Store::NewChangeSignal(LiveStore& live) {
   return std::make_unique<SnapshotSignal>(live);
 }
 
+Result<std::uint64_t> Store::SnapshotVersion() {
+  if (!in_snapshot_) return DataVersion();
+  if (!snapshot_version_) {
+    Result<std::uint64_t> version = DataVersion();
+    if (!version.ok()) return version;
+    snapshot_version_ = *version;
+  }
+  return *snapshot_version_;
+}
+
 Store::SnapshotMemo* Store::Memo() {
   if (!in_snapshot_) return nullptr;
-  if (!memo_checked_) {
-    Result<std::uint64_t> version = DataVersion();
-    // Trouble reading it will show on the read itself: keep nothing now.
-    if (!version.ok()) return nullptr;
-    if (memo_.version != *version) {
-      memo_.domains.clear();
-      memo_.settings.clear();
-      memo_.version = *version;
-    }
-    memo_checked_ = true;
+  Result<std::uint64_t> version = SnapshotVersion();
+  // Trouble reading it will show on the read itself: keep nothing now.
+  if (!version.ok()) return nullptr;
+  if (memo_.version != *version) {
+    memo_.domains.clear();
+    memo_.settings.clear();
+    memo_.version = *version;
   }
   return &memo_;
 }
 
 void Store::SnapshotBegun(bool ok) {
   in_snapshot_ = ok && mode_ == Mode::kReadOnly;
-  memo_checked_ = false;
+  snapshot_version_.reset();
 }
 
 Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {

@@ -265,6 +265,10 @@ class Store {
   // triggers bump). Inside a read transaction it is the snapshot's, and
   // reading it starts the snapshot.
   virtual Result<std::uint64_t> DataVersion() = 0;
+  // DataVersion() of the read-only snapshot in force (BeginRead or
+  // RenewRead): read at the first call, kept until the snapshot ends.
+  // Outside one, a fresh DataVersion().
+  Result<std::uint64_t> SnapshotVersion();
 
   // Copies the whole database to a new file with SQLite's online backup.
   // Invalid on an engine that has no such copy (PostgreSQL: use pg_dump or
@@ -293,8 +297,8 @@ class Store {
     std::optional<std::uint64_t> version;
   };
   // The memo, if it may answer now: inside a read-only snapshot, holding
-  // only what was read at this snapshot's DataVersion() (emptied on the
-  // first use in a snapshot where that differs); null otherwise.
+  // only what was read at this snapshot's version (emptied on the first
+  // use in a snapshot where that differs); null otherwise.
   SnapshotMemo* Memo();
   // Marks a read-only snapshot as begun (ok) or ended.
   void SnapshotBegun(bool ok);
@@ -303,8 +307,8 @@ class Store {
   std::string name_;
   Mode mode_;
   SnapshotMemo memo_;
-  bool in_snapshot_ = false;   // a read-only snapshot of BeginRead/RenewRead
-  bool memo_checked_ = false;  // memo_.version compared in this snapshot
+  bool in_snapshot_ = false;                       // a read-only snapshot of BeginRead/RenewRead
+  std::optional<std::uint64_t> snapshot_version_;  // SnapshotVersion(), once read
 };
 
 // The most domain names (and settings) the snapshot memo keeps: a client
