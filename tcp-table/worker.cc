@@ -24,6 +24,7 @@ Worker::Worker(ServerState& state, std::size_t index, std::string database, int 
       guard_(asio::make_work_guard(*context_)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
       signal_(store_->NewChangeSignal()),
+      release_policy_(signal_->idle_hold()),
       release_timer_(std::make_unique<asio::steady_timer>(*context_)) {}
 
 Worker::~Worker() {
@@ -88,9 +89,21 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
     cache_.Clear();
     generation_ = store_->generation();
   }
+  std::optional<std::chrono::steady_clock::time_point> before = cache_.polled_at();
   Status s = cache_.Refresh(*signal_, now);
   if (s.ok() && store_->current() == nullptr) s = Status::Temporary("database connection lost");
-  if (s.ok()) PostRelease();
+  if (!s.ok()) return s;
+  // The first lookup of a batch tells the policy whether the snapshot
+  // kept from an earlier batch served it (reused as it was, or renewed in
+  // one step where the hold outlasts the bound).
+  if (!release_posted_) {
+    if (before) {
+      release_policy_.Reused();
+    } else {
+      release_policy_.Began(now);
+    }
+  }
+  PostRelease();
   return s;
 }
 
@@ -108,18 +121,32 @@ void Worker::PostRelease() {
     release_posted_ = false;
     std::optional<std::chrono::steady_clock::time_point> since = cache_.polled_at();
     if (!since) return;
-    if (std::chrono::steady_clock::now() - *since >= signal_->idle_hold()) {
+    if (release_policy_.AfterBatch(std::chrono::steady_clock::now(), *since) ==
+        ReleasePolicy::Action::kRelease) {
       cache_.Release(*signal_);
       return;
     }
-    // Still young: release it when it comes of age, unless renewed by then.
-    if (release_armed_) return;
-    release_armed_ = true;
-    release_timer_->expires_at(*since + signal_->idle_hold());
-    release_timer_->async_wait([this, since](const asio::error_code& ec) {
-      release_armed_ = false;
-      if (!ec && cache_.polled_at() == since) cache_.Release(*signal_);
-    });
+    // Kept: release it when it comes of age, unless renewed by then.
+    if (!release_armed_) ArmRelease(*since);
+  });
+}
+
+void Worker::ArmRelease(std::chrono::steady_clock::time_point since) {
+  release_armed_ = true;
+  release_timer_->expires_at(since + release_policy_.hold());
+  release_timer_->async_wait([this, since](const asio::error_code& ec) {
+    release_armed_ = false;
+    if (ec) return;
+    std::optional<std::chrono::steady_clock::time_point> now_held = cache_.polled_at();
+    if (now_held == since) {
+      cache_.Release(*signal_);
+      release_policy_.Expired();
+    } else if (now_held) {
+      // Renewed since the timer was set (a hold longer than the bound):
+      // the renewed one comes of age later, and nothing else would
+      // release it if no request follows.
+      ArmRelease(*now_held);
+    }
   });
 }
 

@@ -14,9 +14,11 @@
 // its kept answers for at most kVisibilityBound, so a commit is seen by
 // every lookup that starts that long after it. Once the requests that
 // were ready together have been answered, a snapshot older than the
-// signal's idle_hold() is released, and a younger one when it reaches that
-// age, so a worker never holds one for long, and SQLite finds the gaps it
-// needs to checkpoint and restart its WAL even under continuous load.
+// signal's idle_hold() is released, and a younger one either at once
+// (requests come further apart than the hold) or when it reaches that age
+// (release_policy.h), so a worker never holds one for long, and SQLite
+// finds the gaps it needs to checkpoint and restart its WAL even under
+// continuous load.
 //
 // Drain(): sessions waiting for a request are cancelled at once; a session
 // writing a reply finishes the write and then ends; the loop returns when
@@ -40,6 +42,7 @@
 
 #include "change_signal.h"
 #include "live_store.h"
+#include "release_policy.h"
 #include "resolution_cache.h"
 #include "server_state.h"
 #include "status.h"
@@ -94,8 +97,12 @@ class Worker {
  private:
   // Opens the store if needed and makes the cache current at now.
   Status Refresh(std::chrono::steady_clock::time_point now);
-  // Releases the read snapshot once the requests ready now are answered.
+  // Releases the read snapshot once the requests ready now are answered,
+  // or keeps it for the next batch as release_policy_ says.
   void PostRelease();
+  // Releases the snapshot taken at since when it comes of age, unless it
+  // was renewed by then; a renewed one gets its own release.
+  void ArmRelease(std::chrono::steady_clock::time_point since);
   // Forgets the snapshot, the kept answers and the connection.
   void Reset();
 
@@ -111,6 +118,7 @@ class Worker {
   ResolutionCache cache_;
   std::uint64_t generation_ = 0;  // store_'s connection the cache is for
   bool release_posted_ = false;
+  ReleasePolicy release_policy_;
   std::unique_ptr<asio::steady_timer> release_timer_;
   bool release_armed_ = false;
   SessionList sessions_;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -86,6 +87,32 @@ TEST_F(PgWorkerTest, RenewedSnapshotSeesAddDisableAndDelete) {
   ASSERT_EQ(test::PgRawSql(uri_, "UPDATE settings SET value = '-' WHERE name = 'delimiter'"), "");
   after_bound();
   EXPECT_EQ(Kind(worker, MapId::kRecipients, "alice+tag@example.com"), MapAnswer::Kind::kNotFound);
+}
+
+// Lookups further apart than the visibility bound but inside the 100 ms
+// idle hold renew the snapshot the worker keeps; once they stop, the
+// renewed snapshot is released too when it comes of age, so no
+// transaction stays open on an idle server (it would hold back VACUUM).
+TEST_F(PgWorkerTest, ReleasesARenewedSnapshotOnceIdle) {
+  Worker worker(state_, 0, uri_, 1000);
+  std::thread loop([&worker] { worker.Run(); });
+  auto lookup = [&worker, this](const char* key) {
+    std::promise<MapAnswer::Kind> done;
+    asio::post(worker.context(), [&] { done.set_value(Kind(worker, MapId::kRecipients, key)); });
+    return done.get_future().get();
+  };
+  const std::string open_reads =
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rcptdb' "
+      "AND state = 'idle in transaction'";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(lookup("alice@example.com"), MapAnswer::Kind::kFound);
+    std::this_thread::sleep_for(kVisibilityBound + std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(test::PgRawValue(uri_, open_reads), "1") << "a snapshot kept between lookups";
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(test::PgRawValue(uri_, open_reads), "0");
+  worker.Stop();
+  loop.join();
 }
 
 TEST_F(PgWorkerTest, UnreachableServerIsTemporaryNeverNotFound) {
