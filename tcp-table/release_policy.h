@@ -4,7 +4,8 @@
 // A worker answers the requests that are ready together (a batch) inside
 // one read snapshot. When the batch is answered, it either releases the
 // snapshot at once or keeps it for the next batch, at most until the
-// signal's idle_hold() after it was taken (worker.h). Keeping pays when
+// signal's idle_hold() after it was taken (worker.h); a worker that finds
+// requests sparse ends each snapshot right after its lookup. Keeping pays when
 // requests come back to back: one snapshot serves several batches. When
 // they come further apart than the hold, as one Postfix connection asks
 // them, a kept snapshot serves nobody and costs a timer and a wakeup per

@@ -45,6 +45,7 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   Status ready = Refresh(start);
   if (ready.ok()) {
     answer = cache_.Answer(*store_->current(), map, key);
+    if (!release_posted_) ReleaseSparse();
   } else {
     answer.kind = MapAnswer::Kind::kTemporary;
     answer.value = ready.message();
@@ -103,8 +104,17 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
       release_policy_.Began(now);
     }
   }
-  PostRelease();
+  // Sparse requests release their snapshot right after the lookup
+  // (ReleaseSparse): no handler to post, no extra turn of the event loop.
+  if (!release_policy_.sparse()) PostRelease();
   return s;
+}
+
+void Worker::ReleaseSparse() {
+  std::optional<std::chrono::steady_clock::time_point> since = cache_.polled_at();
+  if (since && release_policy_.AfterBatch(std::chrono::steady_clock::now(), *since) ==
+                   ReleasePolicy::Action::kRelease)
+    cache_.Release(*signal_);
 }
 
 void Worker::PostRelease() {

@@ -100,6 +100,9 @@ class Worker {
   // Releases the read snapshot once the requests ready now are answered,
   // or keeps it for the next batch as release_policy_ says.
   void PostRelease();
+  // Ends the lookup's snapshot at once when the policy finds requests
+  // sparse (then Refresh posted no release).
+  void ReleaseSparse();
   // Releases the snapshot taken at since when it comes of age, unless it
   // was renewed by then; a renewed one gets its own release.
   void ArmRelease(std::chrono::steady_clock::time_point since);
