@@ -16,6 +16,20 @@ ReleasePolicy::Clock::time_point At(int us) {
   return ReleasePolicy::Clock::time_point() + microseconds(us);
 }
 
+// A policy that found requests sparse: the snapshot begun at 0 was kept
+// and expired without serving a later batch; the next one, begun at 1000
+// us, was released right after its batch, at 1030 us.
+ReleasePolicy SparseSinceAThousand() {
+  ReleasePolicy p(kHold);
+  p.Began(At(0));
+  EXPECT_EQ(p.AfterBatch(At(30), At(0)), Action::kKeep);
+  p.Expired();
+  EXPECT_TRUE(p.sparse());
+  p.Began(At(1000));
+  EXPECT_EQ(p.AfterBatch(At(1030), At(1000)), Action::kRelease);
+  return p;
+}
+
 TEST(ReleasePolicyTest, KeepsAYoungSnapshotAtFirst) {
   ReleasePolicy p(kHold);
   p.Began(At(0));
@@ -56,13 +70,7 @@ TEST(ReleasePolicyTest, AKeptSnapshotThatServedALaterBatchStaysWorthKeeping) {
 }
 
 TEST(ReleasePolicyTest, BackToBackRequestsBringKeepingBack) {
-  ReleasePolicy p(kHold);
-  p.Began(At(0));
-  p.AfterBatch(At(30), At(0));
-  p.Expired();
-  ASSERT_TRUE(p.sparse());
-  p.Began(At(1000));
-  ASSERT_EQ(p.AfterBatch(At(1030), At(1000)), Action::kRelease);
+  ReleasePolicy p = SparseSinceAThousand();
   // The next batch begins 60 us after that release: a kept one would have served it.
   p.Began(At(1090));
   EXPECT_FALSE(p.sparse());
@@ -70,12 +78,7 @@ TEST(ReleasePolicyTest, BackToBackRequestsBringKeepingBack) {
 }
 
 TEST(ReleasePolicyTest, ABatchAfterTheHoldStaysSparse) {
-  ReleasePolicy p(kHold);
-  p.Began(At(0));
-  p.AfterBatch(At(30), At(0));
-  p.Expired();
-  p.Began(At(1000));
-  ASSERT_EQ(p.AfterBatch(At(1030), At(1000)), Action::kRelease);
+  ReleasePolicy p = SparseSinceAThousand();
   p.Began(At(1030 + 250));  // exactly the hold later: keeping would have ended first
   EXPECT_TRUE(p.sparse());
 }
