@@ -106,7 +106,8 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
   }
   // Sparse requests release their snapshot right after the lookup
   // (ReleaseSparse): no handler to post, no extra turn of the event loop.
-  if (!release_policy_.sparse()) PostRelease();
+  // Where releasing is a round trip (PostgreSQL), after the reply instead.
+  if (!release_policy_.sparse() || !signal_->releases_locally()) PostRelease();
   return s;
 }
 
@@ -180,6 +181,8 @@ void Worker::SetDatabase(std::string database, int busy_timeout_ms) {
     cache_.Clear();
     store_ = std::make_unique<LiveStore>(std::move(database), busy_timeout_ms);
     signal_ = store_->NewChangeSignal();
+    // The other engine may hold its snapshots for another time.
+    release_policy_ = ReleasePolicy(signal_->idle_hold());
   });
 }
 

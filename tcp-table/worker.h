@@ -101,7 +101,8 @@ class Worker {
   // or keeps it for the next batch as release_policy_ says.
   void PostRelease();
   // Ends the lookup's snapshot at once when the policy finds requests
-  // sparse (then Refresh posted no release).
+  // sparse and releasing costs no round trip (then Refresh posted no
+  // release).
   void ReleaseSparse();
   // Releases the snapshot taken at since when it comes of age, unless it
   // was renewed by then; a renewed one gets its own release.

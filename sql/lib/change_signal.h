@@ -35,6 +35,9 @@ class ChangeSignal {
   // Release(). Short by default: a SQLite reader's snapshot stops the
   // WAL from being checkpointed and restarted.
   virtual std::chrono::microseconds idle_hold() const { return std::chrono::microseconds(250); }
+  // True if Release() costs no round trip to a server (SQLite), so that a
+  // reader may release before it writes its reply rather than after.
+  virtual bool releases_locally() const { return true; }
 };
 
 }  // namespace rcptdb

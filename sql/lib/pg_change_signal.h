@@ -44,6 +44,8 @@ class PgChangeSignal : public SnapshotSignal {
   // trip) instead of ending it alone first. A snapshot held this long
   // delays no writer and holds back vacuum by no more than this.
   std::chrono::microseconds idle_hold() const override { return std::chrono::milliseconds(100); }
+  // Ending a snapshot is a COMMIT: a round trip.
+  bool releases_locally() const override { return false; }
 
  protected:
   // Temporary iff store is a standby whose replay lags past max_lag.
