@@ -45,7 +45,8 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   Status ready = Refresh(start);
   if (ready.ok()) {
     answer = cache_.Answer(*store_->current(), map, key);
-    if (!release_posted_) ReleaseSparse();
+    // No release posted: requests are sparse, this lookup is its batch.
+    if (!release_posted_) EndBatch();
   } else {
     answer.kind = MapAnswer::Kind::kTemporary;
     answer.value = ready.message();
@@ -104,18 +105,23 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
       release_policy_.Began(now);
     }
   }
-  // Sparse requests release their snapshot right after the lookup
-  // (ReleaseSparse): no handler to post, no extra turn of the event loop.
+  // Sparse requests end their batch right after the lookup (Lookup):
+  // no handler to post, no extra turn of the event loop.
   // Where releasing is a round trip (PostgreSQL), after the reply instead.
   if (!release_policy_.sparse() || !signal_->releases_locally()) PostRelease();
   return s;
 }
 
-void Worker::ReleaseSparse() {
+void Worker::EndBatch() {
   std::optional<std::chrono::steady_clock::time_point> since = cache_.polled_at();
-  if (since && release_policy_.AfterBatch(std::chrono::steady_clock::now(), *since) ==
-                   ReleasePolicy::Action::kRelease)
+  if (!since) return;
+  if (release_policy_.AfterBatch(std::chrono::steady_clock::now(), *since) ==
+      ReleasePolicy::Action::kRelease) {
     cache_.Release(*signal_);
+  } else if (!release_armed_) {
+    // Kept: release it when it comes of age, unless renewed by then.
+    ArmRelease(*since);
+  }
 }
 
 void Worker::PostRelease() {
@@ -130,15 +136,7 @@ void Worker::PostRelease() {
   // writer wrote (test_visibility).
   asio::post(*context_, [this] {
     release_posted_ = false;
-    std::optional<std::chrono::steady_clock::time_point> since = cache_.polled_at();
-    if (!since) return;
-    if (release_policy_.AfterBatch(std::chrono::steady_clock::now(), *since) ==
-        ReleasePolicy::Action::kRelease) {
-      cache_.Release(*signal_);
-      return;
-    }
-    // Kept: release it when it comes of age, unless renewed by then.
-    if (!release_armed_) ArmRelease(*since);
+    EndBatch();
   });
 }
 

@@ -100,10 +100,11 @@ class Worker {
   // Releases the read snapshot once the requests ready now are answered,
   // or keeps it for the next batch as release_policy_ says.
   void PostRelease();
-  // Ends the lookup's snapshot at once when the policy finds requests
-  // sparse and releasing costs no round trip (then Refresh posted no
-  // release).
-  void ReleaseSparse();
+  // The batch is answered: releases its snapshot or keeps it (arming the
+  // release) as release_policy_ says. Posted by PostRelease, or called by
+  // Lookup itself when Refresh posted nothing (sparse requests, releasing
+  // costs no round trip).
+  void EndBatch();
   // Releases the snapshot taken at since when it comes of age, unless it
   // was renewed by then; a renewed one gets its own release.
   void ArmRelease(std::chrono::steady_clock::time_point since);
