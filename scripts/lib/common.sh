@@ -60,7 +60,7 @@ build() {
     autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; die "autoreconf failed"; }
   fi
   if [ ! -f Makefile ] || [ configure -nt config.status ]; then
-    ./configure --enable-werror "$@" >/dev/null || die "configure failed (see config.log)"
+    ./configure --enable-werror --enable-test-faults "$@" >/dev/null || die "configure failed (see config.log)"
   fi
   make -j"$(nproc)" >/dev/null || { make 2>&1 | tail -30; die "build failed"; }
 }
