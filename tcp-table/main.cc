@@ -147,7 +147,11 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (cl->version) {
+#ifdef RCPTDB_TEST_FAULTS
+    std::puts("rcptdb-server " PACKAGE_VERSION " (with test faults: not for production)");
+#else
     std::puts("rcptdb-server " PACKAGE_VERSION);
+#endif
     return 0;
   }
   Logger::ToStderr("rcptdb-server");
