@@ -32,7 +32,7 @@ constexpr OptionSpec kOptions[] = {
     {"server", true},      {"lmtp", true},            {"database", true},
     {"header-checks", true}, {"verify", false},
     {"policy", true},      {"quota-status", true},    {"size", true},
-    {"dovecot-version", true},
+    {"dovecot-version", true}, {"once", false},
 };
 
 // clang-format on
@@ -111,6 +111,7 @@ const std::vector<Command>& Commands() {
        "[--database PATH] [--lmtp ADDR:PORT] [--quota-status ADDR:PORT] "
        "[--dovecot-version 2.3|2.4]", 0, 0,
        {"database", "lmtp", "quota-status", "dovecot-version"}, DovecotConfig},
+      {"top", "", "ADDR:PORT|unix:PATH|http://URL... [--once]", 1, kMany, {"once"}, Top},
   };
   return kCommands;
 }

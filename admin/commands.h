@@ -78,6 +78,9 @@ Outcome Export(Cli& cli);
 Outcome PostfixConfig(Cli& cli);
 Outcome DovecotConfig(Cli& cli);
 
+// cmd_top.cc
+Outcome Top(Cli& cli);
+
 }  // namespace rcptdb::admin
 
 #endif
