@@ -47,7 +47,7 @@ constexpr std::string_view kMaps[] = {"transport_maps",        "virtual_alias_ma
 constexpr std::size_t kMaxPostconfOutput = 1 << 20;
 
 // Runs argv (no shell); returns its standard output. Invalid with its
-// standard error if it fails or complains.
+// standard error if it fails or says "fatal:".
 Result<std::string> RunCapture(const std::vector<std::string>& argv) {
   int out[2], err[2];
   if (pipe(out) != 0) return Status::Io("pipe: " + std::string(std::strerror(errno)));
@@ -90,7 +90,9 @@ Result<std::string> RunCapture(const std::vector<std::string>& argv) {
   }
   if (text.size() >= kMaxPostconfOutput) return Status::Invalid(argv[0] + ": output too long");
   while (!errors.empty() && errors.back() == '\n') errors.pop_back();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !errors.empty())
+  // Warnings (an unused parameter, a missing master.cf) do not change a
+  // value; a fatal error or a failed exit does.
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || errors.find("fatal:") != std::string::npos)
     return Status::Invalid(argv[0] + " " + argv.back() + ": " +
                            (errors.empty() ? "failed" : errors));
   while (!text.empty() && text.back() == '\n') text.pop_back();
