@@ -24,6 +24,7 @@
 
 #include "address.h"
 #include "adopt_map_text.h"
+#include "values.h"
 
 namespace rcptdb::admin {
 namespace {
@@ -316,6 +317,10 @@ void Planner::ReadTransports() {
       continue;
     }
     std::string route = TransportValue(e.value);
+    if (Status s = CheckTransport(route); !s.ok()) {
+      Refuse(e.where, k + ": " + s.message());
+      continue;
+    }
     if (k.find('@') == std::string::npos) {
       std::optional<std::string> name = NormalizeDomain(k);
       DomainFacts* d = name ? Ours(*name) : nullptr;
@@ -378,6 +383,10 @@ void Planner::Emit() {
     std::string transport = d.transport;
     if (transport.empty() && d.virtual_mailbox && !site_.virtual_transport.empty())
       transport = TransportValue(site_.virtual_transport);
+    if (Status s = transport.empty() ? Status::Ok() : CheckTransport(transport); !s.ok()) {
+      Refuse(d.where, name + ": virtual_transport " + s.message());
+      continue;
+    }
     plan_.Add(MakeRecord(RecordType::kDomain, {name, hosted ? "hosted" : "relay", transport, "",
                                                d.catchall, "1"}),
               d.catchall_where.empty() ? d.where : d.catchall_where);

@@ -24,6 +24,7 @@
 #include "address.h"
 #include "adopt_map_text.h"
 #include "adopt_passwd.h"
+#include "values.h"
 
 namespace rcptdb::admin {
 namespace {
@@ -123,6 +124,10 @@ void Planner::ReadDomains() {
     if (!site_.transport.empty() && (t.empty() || t == "virtual" || t == "virtual:"))
       t = site_.transport;
     if (!t.empty()) row.transport = TransportValue(t);
+    if (Status s = row.transport.empty() ? Status::Ok() : CheckTransport(row.transport); !s.ok()) {
+      Refuse(where, *name + ": transport " + s.message());
+      continue;
+    }
     domains_[*name] = row;
   }
   for (const PostfixAdminSite::AliasDomain& ad : site_.alias_domains) {
