@@ -52,9 +52,8 @@ void ReadLogical(std::string_view line, std::size_t number, MapText& out) {
   while (end < line.size() && !IsBlank(line[end])) ++end;
   std::string_view value = Trim(line.substr(end));
   if (value.empty()) {
-    out.problems.push_back(
-        {number, "expected format: key whitespace value (" + std::string(line.substr(0, 80)) +
-                     ")"});
+    out.problems.push_back({number, "expected format: key whitespace value (" +
+                                        std::string(line.substr(0, 80)) + ")"});
     return;
   }
   out.entries.push_back({Lower(line.substr(0, end)), std::string(value), number});
@@ -168,8 +167,7 @@ Result<std::vector<MapEntry>> ParseInlineTable(std::string_view body) {
     std::string_view item;
     if (c == '{') {
       std::size_t close = body.find('}', i);
-      if (close == std::string_view::npos)
-        return Status::Invalid("inline table: unbalanced '{'");
+      if (close == std::string_view::npos) return Status::Invalid("inline table: unbalanced '{'");
       item = Trim(body.substr(i + 1, close - i - 1));
       i = close + 1;
     } else {

@@ -37,8 +37,8 @@ inline constexpr std::size_t kMaxMapLine = 64 * 1024;
 
 // One "key value" pair and where it was written.
 struct MapEntry {
-  std::string key;    // folded to lower case
-  std::string value;  // surrounding white space stripped
+  std::string key;       // folded to lower case
+  std::string value;     // surrounding white space stripped
   std::size_t line = 0;  // first line of the logical line; 0: not from a file
   bool operator==(const MapEntry&) const = default;
 };

@@ -18,9 +18,10 @@
 namespace rcptdb::admin {
 namespace {
 
+// White space or another control character: no user name or hash has one.
 bool HasSpace(std::string_view s) {
   for (char c : s)
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0') return true;
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return true;
   return false;
 }
 
@@ -37,8 +38,8 @@ constexpr CryptPrefix kCryptPrefixes[] = {
 bool IsCryptText(std::string_view s) {
   if (s.size() < 13) return false;
   for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '/' || c == '$' || c == '=' || c == ',' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '/' || c == '$' || c == '=' || c == ',' || c == '-'))
       return false;
   return true;
 }
@@ -86,15 +87,33 @@ Result<std::int64_t> ParseDovecotSize(std::string_view size) {
   if (size.empty()) return Status::Invalid("empty size");
   std::int64_t unit = 1;
   switch (size.back()) {
-    case 'b': case 'B': unit = 1; break;
-    case 'k': case 'K': unit = std::int64_t{1} << 10; break;
-    case 'm': case 'M': unit = std::int64_t{1} << 20; break;
-    case 'g': case 'G': unit = std::int64_t{1} << 30; break;
-    case 't': case 'T': unit = std::int64_t{1} << 40; break;
-    default: unit = 0;
+    case 'b':
+    case 'B':
+      unit = 1;
+      break;
+    case 'k':
+    case 'K':
+      unit = std::int64_t{1} << 10;
+      break;
+    case 'm':
+    case 'M':
+      unit = std::int64_t{1} << 20;
+      break;
+    case 'g':
+    case 'G':
+      unit = std::int64_t{1} << 30;
+      break;
+    case 't':
+    case 'T':
+      unit = std::int64_t{1} << 40;
+      break;
+    default:
+      unit = 0;
   }
-  if (unit != 0) size.remove_suffix(1);
-  else unit = 1;
+  if (unit != 0)
+    size.remove_suffix(1);
+  else
+    unit = 1;
   if (size.empty() || size.size() > 18) return Status::Invalid("not a size: " + std::string(size));
   std::int64_t n = 0;
   for (char c : size) {

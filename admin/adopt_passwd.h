@@ -29,9 +29,9 @@
 namespace rcptdb::admin {
 
 struct PasswdUser {
-  std::string user;      // as written (adopt normalises it as an address)
-  std::string password;  // {SCHEME}hash, or "" for none
-  std::int64_t quota = 0;  // bytes; 0: no quota rule
+  std::string user;                  // as written (adopt normalises it as an address)
+  std::string password;              // {SCHEME}hash, or "" for none
+  std::int64_t quota = 0;            // bytes; 0: no quota rule
   std::vector<std::string> dropped;  // extra fields rcptdb does not keep
   bool operator==(const PasswdUser&) const = default;
 };

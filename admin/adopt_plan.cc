@@ -36,7 +36,7 @@ struct DomainFacts {
   std::string transport, transport_where;
   std::string alias_target, alias_where;
   std::string catchall, catchall_where;
-  std::size_t locals = 0;  // mailboxes and aliases
+  std::size_t locals = 0;                                       // mailboxes and aliases
   std::vector<std::pair<std::string, std::string>> recipients;  // address, where
 };
 
@@ -159,8 +159,8 @@ void Planner::ReadUsers() {
     }
     auto [it, fresh] = mailboxes_.try_emplace(a->str());
     if (!fresh) {
-      Refuse(u.where, a->str() + ": a second Dovecot user of this name (first: " +
-                          it->second.where + ")");
+      Refuse(u.where,
+             a->str() + ": a second Dovecot user of this name (first: " + it->second.where + ")");
       continue;
     }
     it->second.password = u.user.password;
@@ -175,8 +175,9 @@ void Planner::ReadVirtualMailboxes() {
   for (const SiteEntry& e : Param("virtual_mailbox_maps")) {
     if (e.key.find('@') == std::string::npos) continue;  // a bare domain (the domain list)
     if (e.key.starts_with("@")) {
-      Refuse(e.where, e.key + ": a catch-all mailbox (every address of the domain delivered to one "
-                              "store); use an alias catch-all");
+      Refuse(e.where, e.key +
+                          ": a catch-all mailbox (every address of the domain delivered to one "
+                          "store); use an alias catch-all");
       continue;
     }
     std::optional<Address> a = OurAddress(e, e.key, "a mailbox");
@@ -221,7 +222,8 @@ void Planner::ReadAlias(const SiteEntry& e) {
   std::optional<Address> a = OurAddress(e, e.key, "an alias");
   if (!a) return;
   if (HasDelimiter(a->local, delimiters_)) {
-    Refuse(e.where, e.key + ": a key with the recipient delimiter (rcptdb strips the detail itself)");
+    Refuse(e.where,
+           e.key + ": a key with the recipient delimiter (rcptdb strips the detail itself)");
     return;
   }
   std::string source = a->str();
@@ -276,8 +278,9 @@ void Planner::ReadAliases() {
     } else if (e.key.find('@') == std::string::npos) {
       std::optional<std::string> d = NormalizeDomain(e.key);
       if (d && Ours(*d) != nullptr && Ours(*d)->virtual_alias) continue;  // the domain's marker
-      Refuse(e.where, e.key + ": a bare local part (virtual(5) applies it to $mydestination "
-                              "only)");
+      Refuse(e.where, e.key +
+                          ": a bare local part (virtual(5) applies it to $mydestination "
+                          "only)");
     } else {
       ReadAlias(e);
     }
@@ -353,18 +356,20 @@ Record MakeRecord(RecordType type, std::vector<std::string> fields) {
 void Planner::Emit() {
   plan_.Add(MakeRecord(RecordType::kConfig, {"delimiter", delimiters_}), "recipient_delimiter");
   for (const auto& [source, a] : aliases_) ++domains_[source.substr(source.find('@') + 1)].locals;
-  for (const auto& [address, m] : mailboxes_) ++domains_[address.substr(address.find('@') + 1)].locals;
+  for (const auto& [address, m] : mailboxes_)
+    ++domains_[address.substr(address.find('@') + 1)].locals;
   std::set<std::string> alias_domains;
   for (auto& [name, d] : domains_) {
     if (d.alias_target.empty()) continue;
     if (d.locals != 0 || !d.catchall.empty() || !d.recipients.empty() || !d.transport.empty()) {
-      Refuse(d.alias_where, "@" + name + ": an alias domain that has addresses or a route of its "
-                                         "own besides; rcptdb's alias domains have none");
+      Refuse(d.alias_where, "@" + name +
+                                ": an alias domain that has addresses or a route of its "
+                                "own besides; rcptdb's alias domains have none");
       continue;
     }
     if (Ours(d.alias_target) == nullptr) {
-      Refuse(d.alias_where, "@" + name + ": alias domain of " + d.alias_target +
-                                ", which no domain list names");
+      Refuse(d.alias_where,
+             "@" + name + ": alias domain of " + d.alias_target + ", which no domain list names");
       continue;
     }
     alias_domains.insert(name);
@@ -376,8 +381,9 @@ void Planner::Emit() {
                   d.transport.starts_with("lmtp:");
     if (!hosted && !Param("relay_recipient_maps").empty()) relay.insert(name);
     if (!hosted && Param("relay_recipient_maps").empty()) {
-      Refuse(d.where, name + ": a relay domain without relay_recipient_maps accepts every "
-                             "address; rcptdb accepts listed recipients only");
+      Refuse(d.where, name +
+                          ": a relay domain without relay_recipient_maps accepts every "
+                          "address; rcptdb accepts listed recipients only");
       continue;
     }
     std::string transport = d.transport;
@@ -387,8 +393,8 @@ void Planner::Emit() {
       Refuse(d.where, name + ": virtual_transport " + s.message());
       continue;
     }
-    plan_.Add(MakeRecord(RecordType::kDomain, {name, hosted ? "hosted" : "relay", transport, "",
-                                               d.catchall, "1"}),
+    plan_.Add(MakeRecord(RecordType::kDomain,
+                         {name, hosted ? "hosted" : "relay", transport, "", d.catchall, "1"}),
               d.catchall_where.empty() ? d.where : d.catchall_where);
     if (!d.catchall.empty()) {
       std::size_t shadowed = 0;
@@ -402,9 +408,9 @@ void Planner::Emit() {
     }
   }
   for (const std::string& name : alias_domains)
-    plan_.Add(MakeRecord(RecordType::kDomain,
-                         {name, "alias", "", domains_[name].alias_target, "", "1"}),
-              domains_[name].alias_where);
+    plan_.Add(
+        MakeRecord(RecordType::kDomain, {name, "alias", "", domains_[name].alias_target, "", "1"}),
+        domains_[name].alias_where);
   bool have_recipient_maps = !Param("relay_recipient_maps").empty();
   std::set<std::string> listed;
   for (const auto& [name, d] : domains_)
@@ -413,10 +419,11 @@ void Planner::Emit() {
     std::string domain = address.substr(address.find('@') + 1);
     if (relay.contains(domain) || alias_domains.contains(domain)) continue;
     if (have_recipient_maps && !domains_[domain].virtual_mailbox && !listed.contains(address))
-      Note(m.where, address + ": a mailbox that relay_recipient_maps does not list (Postfix "
-                              "refused it at RCPT); rcptdb accepts it");
-    plan_.Add(MakeRecord(RecordType::kMailbox, {address, m.password, std::to_string(m.quota),
-                                                m.transport, "1"}),
+      Note(m.where, address +
+                        ": a mailbox that relay_recipient_maps does not list (Postfix "
+                        "refused it at RCPT); rcptdb accepts it");
+    plan_.Add(MakeRecord(RecordType::kMailbox,
+                         {address, m.password, std::to_string(m.quota), m.transport, "1"}),
               m.where);
   }
   for (const auto& [source, a] : aliases_) {
@@ -434,8 +441,9 @@ void Planner::Emit() {
         plan_.Add(MakeRecord(RecordType::kRelayRecipient, {address}), where);
       } else if (!mailboxes_.contains(address) && !aliases_.contains(address) &&
                  !alias_domains.contains(name)) {
-        Note(where, address + ": accepted by relay_recipient_maps but no Dovecot user or alias: "
-                              "adopted as a mailbox without a password");
+        Note(where, address +
+                        ": accepted by relay_recipient_maps but no Dovecot user or alias: "
+                        "adopted as a mailbox without a password");
         plan_.Add(MakeRecord(RecordType::kMailbox, {address, "", "0", "", "1"}), where);
       }
     }

@@ -86,8 +86,9 @@ class Planner {
 
 bool Planner::CaseOk(const std::string& where, const std::string& key) {
   if (site_.keys_fold_case || Lower(key) == key) return true;
-  Refuse(where, key + ": mixed case; Postfix looks up lower-cased keys and this database compares "
-                      "case, so the row was never found (lower-case it, or delete it, then adopt)");
+  Refuse(where, key +
+                    ": mixed case; Postfix looks up lower-cased keys and this database compares "
+                    "case, so the row was never found (lower-case it, or delete it, then adopt)");
   return false;
 }
 
@@ -113,9 +114,10 @@ void Planner::ReadDomains() {
     }
     std::optional<bool> backup = ParsePostfixAdminFlag(d.backupmx);
     if (backup.value_or(false)) {
-      Refuse(where, *name + ": a backup MX domain; PostfixAdmin's relay_domains map accepts every "
-                            "address of it, rcptdb accepts listed relay recipients only (add it "
-                            "with rcptdb domain add --kind relay and list them)");
+      Refuse(where, *name +
+                        ": a backup MX domain; PostfixAdmin's relay_domains map accepts every "
+                        "address of it, rcptdb accepts listed relay recipients only (add it "
+                        "with rcptdb domain add --kind relay and list them)");
       continue;
     }
     DomainRow row;
@@ -213,8 +215,9 @@ void Planner::ReadAlias(const PostfixAdminSite::Alias& a) {
     return Refuse(where, source + ": its domain is not in the domain table (or was refused)");
   for (const std::string& t : SplitAddressList(a.goto_targets)) {
     if (IsVacationTarget(t)) {
-      Note(where, source + ": vacation target " + t + " not copied (set the vacation again in "
-                           "Dovecot's sieve)");
+      Note(where, source + ": vacation target " + t +
+                      " not copied (set the vacation again in "
+                      "Dovecot's sieve)");
       continue;
     }
     std::optional<Address> ta = NormalizeAddress(t);
@@ -234,10 +237,11 @@ void Planner::ReadAlias(const PostfixAdminSite::Alias& a) {
   }
   if (mailboxes_.contains(source)) {
     if (!targets.empty())
-      return Refuse(where, source + ": a mailbox that also forwards" +
-                               std::string(self ? " (keeping a copy)" : " (its mailbox gets nothing)") +
-                               "; rcptdb's mailboxes do not forward: make it an alias or drop "
-                               "the forwarding");
+      return Refuse(where,
+                    source + ": a mailbox that also forwards" +
+                        std::string(self ? " (keeping a copy)" : " (its mailbox gets nothing)") +
+                        "; rcptdb's mailboxes do not forward: make it an alias or drop "
+                        "the forwarding");
     return;  // the self-alias
   }
   if (self) return Refuse(where, source + ": an alias to itself that is no mailbox");
@@ -256,21 +260,22 @@ void Planner::Emit() {
   for (const auto& [name, d] : domains_) {
     if (d.alias_target.empty()) continue;
     if (d.locals != 0 || !d.catchall.empty()) {
-      Refuse("alias_domain " + name, name + ": an alias domain with mailboxes, aliases or a "
-                                            "catch-all of its own; rcptdb's alias domains have none");
+      Refuse("alias_domain " + name, name +
+                                         ": an alias domain with mailboxes, aliases or a "
+                                         "catch-all of its own; rcptdb's alias domains have none");
       continue;
     }
     if (!domains_[d.alias_target].alias_target.empty()) {
-      Refuse("alias_domain " + name, name + ": alias domain of " + d.alias_target +
-                                         ", itself an alias domain");
+      Refuse("alias_domain " + name,
+             name + ": alias domain of " + d.alias_target + ", itself an alias domain");
       continue;
     }
     alias_domains.insert(name);
   }
   for (const auto& [name, d] : domains_) {
     if (alias_domains.contains(name)) continue;
-    plan_.Add(MakeRecord(RecordType::kDomain, {name, "hosted", d.transport, "", d.catchall,
-                                               d.active ? "1" : "0"}),
+    plan_.Add(MakeRecord(RecordType::kDomain,
+                         {name, "hosted", d.transport, "", d.catchall, d.active ? "1" : "0"}),
               "domain " + name);
   }
   for (const std::string& name : alias_domains) {
@@ -280,16 +285,17 @@ void Planner::Emit() {
               "alias_domain " + name);
   }
   for (const auto& [address, m] : mailboxes_)
-    plan_.Add(MakeRecord(RecordType::kMailbox, {address, m.password, std::to_string(m.quota), "",
-                                                m.active ? "1" : "0"}),
+    plan_.Add(MakeRecord(RecordType::kMailbox,
+                         {address, m.password, std::to_string(m.quota), "", m.active ? "1" : "0"}),
               "mailbox " + address);
   for (const auto& [source, a] : aliases_)
     for (const std::string& t : a.first)
       plan_.Add(MakeRecord(RecordType::kAlias, {source, t, a.second ? "1" : "0"}),
                 "alias " + source);
   if (!mailboxes_.empty())
-    Note("mailbox", "quota is copied in bytes as stored (PostfixAdmin stores MB times its "
-                    "quota_multiplier, 1024000 by default, 1048576 on some sites)");
+    Note("mailbox",
+         "quota is copied in bytes as stored (PostfixAdmin stores MB times its "
+         "quota_multiplier, 1024000 by default, 1048576 on some sites)");
 }
 
 AdoptPlan Planner::Run() {

@@ -85,8 +85,9 @@ Result<PostfixAdminSite> ReadSqlite(const std::string& path) {
       cols.assign(static_cast<std::size_t>(n), std::string());
       for (int i = 0; i < n; ++i)
         if (const unsigned char* v = sqlite3_column_text(st, i))
-          cols[static_cast<std::size_t>(i)].assign(reinterpret_cast<const char*>(v),
-                                                   static_cast<std::size_t>(sqlite3_column_bytes(st, i)));
+          cols[static_cast<std::size_t>(i)].assign(
+              reinterpret_cast<const char*>(v),
+              static_cast<std::size_t>(sqlite3_column_bytes(st, i)));
       row(cols);
     }
     if (rc != SQLITE_DONE)
@@ -113,8 +114,8 @@ Result<PostfixAdminSite> ReadPgsql(const std::string& uri) {
     for (int r = 0; r < PQntuples(res.get()); ++r) {
       cols.assign(static_cast<std::size_t>(n), std::string());
       for (int i = 0; i < n; ++i)
-        cols[static_cast<std::size_t>(i)].assign(PQgetvalue(res.get(), r, i),
-                                                 static_cast<std::size_t>(PQgetlength(res.get(), r, i)));
+        cols[static_cast<std::size_t>(i)].assign(
+            PQgetvalue(res.get(), r, i), static_cast<std::size_t>(PQgetlength(res.get(), r, i)));
       row(cols);
     }
     return Status::Ok();

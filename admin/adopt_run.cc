@@ -28,8 +28,8 @@ namespace {
 void PrintNotes(const Cli& cli, const char* kind, const std::vector<AdoptNote>& notes) {
   for (const AdoptNote& n : notes) {
     if (cli.json)
-      PrintLine(JsonObject().String("type", kind).String("where", n.where).String("text", n.text)
-                    .str());
+      PrintLine(
+          JsonObject().String("type", kind).String("where", n.where).String("text", n.text).str());
     else
       PrintLine(std::string(kind) + ": " + n.where + ": " + n.text);
   }
@@ -114,8 +114,9 @@ Outcome RunAdoptPlan(Cli& cli, const AdoptPlan& plan) {
   else
     PrintLine("adopted " + std::to_string(total) + " records" +
               (text.empty() ? "" : " (" + text + ")") +
-              (plan.refusals.empty() ? "" : "; " + std::to_string(plan.refusals.size()) +
-                                                " entries left out (--force-partial)"));
+              (plan.refusals.empty() ? ""
+                                     : "; " + std::to_string(plan.refusals.size()) +
+                                           " entries left out (--force-partial)"));
   return Outcome();
 }
 

@@ -41,8 +41,8 @@ namespace {
 // The parameters adopt reads, domain lists first.
 constexpr std::string_view kDomainLists[] = {"relay_domains", "virtual_mailbox_domains",
                                              "virtual_alias_domains"};
-constexpr std::string_view kMaps[] = {"transport_maps",        "virtual_alias_maps",
-                                      "virtual_mailbox_maps",  "relay_recipient_maps",
+constexpr std::string_view kMaps[] = {"transport_maps", "virtual_alias_maps",
+                                      "virtual_mailbox_maps", "relay_recipient_maps",
                                       "smtpd_sender_login_maps"};
 constexpr std::size_t kMaxPostconfOutput = 1 << 20;
 
@@ -114,8 +114,7 @@ class SiteReader {
   }
   void ReadParam(std::string_view param, bool domain_list);
   void ReadTable(const std::string& param, const TableSpec& t, std::vector<SiteEntry>& out);
-  void ReadWordFile(const std::string& param, const std::string& path,
-                    std::vector<SiteEntry>& out);
+  void ReadWordFile(const std::string& param, const std::string& path, std::vector<SiteEntry>& out);
   void ReadPasswd(const std::string& path);
 
   std::string dir_;
@@ -134,7 +133,8 @@ void SiteReader::ReadWordFile(const std::string& param, const std::string& path,
     std::string_view line = rest.substr(0, nl);
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     ++number;
-    if (std::size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    if (std::size_t hash = line.find('#'); hash != std::string_view::npos)
+      line = line.substr(0, hash);
     for (const std::string& w : SplitAddressList(line)) {
       std::string lower = w;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -153,12 +153,14 @@ void SiteReader::ReadTable(const std::string& param, const TableSpec& t,
     return;
   }
   if (t.type == "static")
-    return Unreadable(where, "a static: table answers every key the same; rcptdb answers per "
-                             "address");
+    return Unreadable(where,
+                      "a static: table answers every key the same; rcptdb answers per "
+                      "address");
   if (!IsFileTableType(t.type))
-    return Unreadable(where, "a " + t.type + ": table cannot be adopted (rcptdb reads no "
-                             "patterns, SQL, LDAP or lookup servers: only hash, btree, lmdb, "
-                             "cdb, texthash and inline tables)");
+    return Unreadable(where, "a " + t.type +
+                                 ": table cannot be adopted (rcptdb reads no "
+                                 "patterns, SQL, LDAP or lookup servers: only hash, btree, lmdb, "
+                                 "cdb, texthash and inline tables)");
   const std::string& source = t.name;
   if (t.type != "texthash") {
     // Postfix answers from the index; a newer source is not what it says.

@@ -83,10 +83,10 @@ std::vector<std::vector<std::string>> Rows(std::string_view text) {
   return rows;
 }
 
-constexpr const char* kParams[] = {"relay_domains",        "virtual_alias_domains",
+constexpr const char* kParams[] = {"relay_domains",           "virtual_alias_domains",
                                    "virtual_mailbox_domains", "transport_maps",
-                                   "virtual_alias_maps",   "virtual_mailbox_maps",
-                                   "relay_recipient_maps", "smtpd_sender_login_maps"};
+                                   "virtual_alias_maps",      "virtual_mailbox_maps",
+                                   "relay_recipient_maps",    "smtpd_sender_login_maps"};
 
 }  // namespace
 }  // namespace rcptdb::admin

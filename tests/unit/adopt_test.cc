@@ -82,7 +82,8 @@ TEST(AdoptPasswd, ReadsDovecotLines) {
   EXPECT_EQ((*u)->password, "{SHA512-CRYPT}$6$salt$hash");
   EXPECT_EQ((*u)->quota, std::int64_t{1} << 30);
   EXPECT_EQ((*u)->dropped, (std::vector<std::string>{"allow_nets=127.0.0.1"}));
-  u = ParsePasswdLine("carol@example.com:$1$abcdefgh$0123456789abcdefghijkl::::::quota_rule=*:bytes=1000");
+  u = ParsePasswdLine(
+      "carol@example.com:$1$abcdefgh$0123456789abcdefghijkl::::::quota_rule=*:bytes=1000");
   ASSERT_TRUE(u.ok() && *u);
   EXPECT_EQ((*u)->password, "{MD5-CRYPT}$1$abcdefgh$0123456789abcdefghijkl");
   EXPECT_EQ((*u)->quota, 1000);
@@ -95,7 +96,8 @@ TEST(AdoptPasswd, ReadsDovecotLines) {
 TEST(AdoptPasswd, NamesBareHashSchemes) {
   EXPECT_EQ(*NamedHash("$6$s$h0123456789"), "{SHA512-CRYPT}$6$s$h0123456789");
   EXPECT_EQ(*NamedHash("$5$s$h0123456789"), "{SHA256-CRYPT}$5$s$h0123456789");
-  EXPECT_EQ(*NamedHash("$2y$10$abcdefghijklmnopqrstuv"), "{BLF-CRYPT}$2y$10$abcdefghijklmnopqrstuv");
+  EXPECT_EQ(*NamedHash("$2y$10$abcdefghijklmnopqrstuv"),
+            "{BLF-CRYPT}$2y$10$abcdefghijklmnopqrstuv");
   EXPECT_EQ(*NamedHash("$y$j9T$abc$defghijklmn"), "{CRYPT}$y$j9T$abc$defghijklmn");
   EXPECT_EQ(*NamedHash("{sha512-crypt}$6$x"), "{SHA512-CRYPT}$6$x");
   EXPECT_EQ(*NamedHash(""), "");
