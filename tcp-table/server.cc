@@ -340,6 +340,7 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
   state_->connections.fetch_add(1, std::memory_order_relaxed);
   state_->accepted.fetch_add(1, std::memory_order_relaxed);
   state_->listener_stats(IndexOf(listener)).Accepted();
+  connection->listener = IndexOf(listener);
   if (listener.address.kind == ListenAddress::Kind::kTcp) {
     // Replies are single small writes; never let Nagle hold one back.
     int one = 1;
@@ -348,8 +349,16 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
   if (listener.protocol == BoundListener::Protocol::kPolicy) {
     std::size_t i = 0;
     while (workers_[i].get() != &worker) ++i;
+    // Counts the close for the metrics (the policy session has no
+    // Connection of its own).
+    auto run = [](Worker& w, Socket s, PolicyService& service, std::string peer,
+                  ListenerStats& stats) -> asio::awaitable<void> {
+      co_await RunPolicySession(w, std::move(s), service, std::move(peer));
+      stats.Closed(w.draining() ? CloseReason::kShutdown : CloseReason::kClient);
+    };
     asio::co_spawn(worker.context(),
-                   RunPolicySession(worker, std::move(socket), *policy_[i], std::move(name)),
+                   run(worker, std::move(socket), *policy_[i], std::move(name),
+                       state_->listener_stats(IndexOf(listener))),
                    asio::detached);
     return;
   }

@@ -195,6 +195,65 @@ class MetricsTest(test_server.ServerTest):
                 else:
                     self.assertNotIn("127.0.0.1", value, (name, label))
 
+    def wait_value(self, name, want, **labels):
+        deadline = time.monotonic() + 10
+        while True:
+            got = self.scrape().value(name, **labels)
+            if got == want or time.monotonic() > deadline:
+                self.assertEqual(got, want, (name, labels))
+                return
+            time.sleep(0.1)
+
+    def test_connections_by_listener_and_reason(self):
+        with open(self.cfg.rcptdb_conf, "w") as f:
+            f.write("socketmap_idle_timeout = 1\n")
+        self.start_metrics()
+        tcp = f"127.0.0.1:{self.ports['recipients']}"
+        sm = f"127.0.0.1:{self.sm_port}"
+        closed = "rcptdb_connections_closed_total"
+        # start_server's wait_port connected to each listener and closed.
+        self.wait_value("rcptdb_connections_active", 0)
+        base = self.scrape()
+
+        def was(**labels):
+            return base.value(closed, **labels)
+
+        # The client closes.
+        s = self.connect("recipients")
+        self.assertEqual(self.tcp_get(s, "alice@example.com"), "200 mailbox\n")
+        self.assertEqual(self.scrape().value("rcptdb_connections_active", listener=tcp), 1)
+        s.close()
+        self.wait_value(closed, was(listener=tcp, reason="client") + 1, listener=tcp,
+                        reason="client")
+        # A broken netstring: PERM, and the server closes.
+        s = self.connect("socketmap")
+        s.sendall(b"x:")
+        self.assertTrue(recv_netstring(s).startswith(b"PERM"))
+        self.wait_value(closed, 1, listener=sm, reason="error")
+        # Idle past socketmap_idle_timeout.
+        s = self.connect("socketmap")
+        self.wait_value(closed, 1, listener=sm, reason="idle")
+        # Over max_connections (3 after a reload): the longest idle makes room.
+        with open(self.cfg.rcptdb_conf, "w") as f:
+            f.write("socketmap_idle_timeout = 1\nmax_connections = 3\n")
+        self.server.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while "reloaded configuration" not in self.log():
+            self.assertLess(time.monotonic(), deadline, self.log())
+            time.sleep(0.05)
+        idle = [self.connect("recipients") for _ in range(3)]
+        self.wait_value("rcptdb_connections_active", 3, listener=tcp)
+        newest = self.connect("recipients")
+        self.assertEqual(self.tcp_get(newest, "alice@example.com"), "200 mailbox\n")
+        self.wait_value(closed, 1, listener=tcp, reason="limit")
+        self.wait_value("rcptdb_connections_active", 3, listener=tcp)
+        s = self.scrape()
+        self.assertEqual(s.value("rcptdb_connections_accepted_total", listener=tcp),
+                         s.value("rcptdb_connections_active", listener=tcp)
+                         + s.value(closed, listener=tcp))
+        self.assertEqual(s.value(closed, reason="peer_cap") + s.value(closed, reason="shutdown"), 0)
+        del idle
+
     def test_the_output_passes_promtool(self):
         promtool = shutil.which("promtool")
         if promtool is None:
