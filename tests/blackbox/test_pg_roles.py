@@ -202,11 +202,11 @@ class RolesTest(ClusterTest):
                     "DROP TRIGGER mailboxes_check ON mailboxes",
                     "TRUNCATE mailboxes",
                     "UPDATE rcptdb_version SET schema_version = 99",
-                    "INSERT INTO rcptdb_version (schema_version, v) VALUES (2, 0)",
+                    "INSERT INTO rcptdb_version (schema_version, v) VALUES (3, 0)",
                     "DELETE FROM rcptdb_version"):
             with self.subTest(sql=sql):
                 self.refused(sql, "rcptdb_writer")
-        self.assertEqual(self.pg.psql("SELECT schema_version FROM rcptdb_version").strip(), "2")
+        self.assertEqual(self.pg.psql("SELECT schema_version FROM rcptdb_version").strip(), "3")
 
     def test_reader_cannot_write(self):
         # One harmless UPDATE per table: it would change nothing, but needs the right.
