@@ -302,6 +302,38 @@ class MultiHostTest(HostsTest):
         for mx in self.hosts.mx:
             self.assertIn("5.2.1", mx.rcpt(rcpt)[1], mx.name)
 
+    def test_z_standby_promoted_mid_stream(self):
+        # Last in the class: the standby stays a primary. Its readers (the
+        # MX reading it, store-b's plugin and auth) keep their sessions
+        # through the promotion; nothing is deferred, lost or bounced.
+        accepted = []
+        for i in range(8):
+            if i == 3:
+                self.hosts.standby.promote()
+                self.assertEqual(self.hosts.standby.psql("SELECT pg_is_in_recovery()").strip(),
+                                 "f")
+            for mx in self.hosts.mx:
+                subject = token()
+                replies, data = send(mx.port, ["alice@example.com", "dave@example.com"], subject)
+                self.assertEqual((replies["alice@example.com"][0], replies["dave@example.com"][0],
+                                  data), (250, 250, 250), f"{mx.name} message {i}: {replies}\n"
+                                                          f"{self.hosts.logs()}")
+                accepted.append(subject)
+            found = [b for mx in self.hosts.mx for b in mx.postfix.bounces()]
+            self.assertFalse(found, "\n".join(found))
+        self.assertEqual(self.hosts.mx[1].rcpt("nobody@example.com")[0], 550)
+
+        def arrived():
+            a = self.hosts.subjects("alice@example.com")
+            d = self.hosts.subjects("dave@example.com")
+            return all(a.count(s) == 1 and d.count(s) == 1 for s in accepted)
+
+        self.assertTrue(wait_for(arrived, timeout=60, interval=0.5), self.hosts.logs())
+        for mx in self.hosts.mx:
+            self.assertEqual(mx.postfix.wait_queue_empty(60), [], self.hosts.logs())
+            self.assertEqual(mx.postfix.bounces(), [])
+        self.assertTrue(arrived(), "a message arrived twice")
+
 
 @SERIES_2_3
 class PrimaryFailureTest(HostsTest):
