@@ -19,6 +19,8 @@
 #include <functional>
 #include <memory>
 
+#include "store.h"
+
 #ifdef RCPTDB_WITH_PGSQL
 #include <libpq-fe.h>
 #endif
@@ -28,6 +30,18 @@
 
 namespace rcptdb::admin {
 namespace {
+
+// uri fit for a message: the user and password of any URI are left out
+// (RedactSpec knows only PostgreSQL's forms).
+std::string Redacted(std::string_view uri) {
+  std::size_t scheme = uri.find("://");
+  if (scheme == std::string_view::npos) return RedactSpec(uri);
+  std::size_t at = uri.find('@', scheme + 3);
+  std::size_t slash = uri.find('/', scheme + 3);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at))
+    return RedactSpec(uri);
+  return std::string(uri.substr(0, scheme + 3)) + "..." + std::string(uri.substr(at));
+}
 
 // A row sink: the columns of one row, as text.
 using RowFn = std::function<void(const std::vector<std::string>&)>;
@@ -126,7 +140,7 @@ Result<PostfixAdminSite> ReadPgsql(const std::string& uri) {
 #ifdef RCPTDB_WITH_MARIADB
 Result<PostfixAdminSite> ReadMariadb(std::string_view uri) {
   Result<MysqlLocation> loc = ParseMysqlUri(uri);
-  if (!loc.ok()) return Status::Invalid(std::string(uri) + ": " + loc.status().message());
+  if (!loc.ok()) return Status::Invalid(Redacted(uri) + ": " + loc.status().message());
   std::unique_ptr<MYSQL, void (*)(MYSQL*)> db(mysql_init(nullptr), mysql_close);
   if (!db) return Status::Io("mariadb: out of memory");
   auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
@@ -169,17 +183,17 @@ Result<PostfixAdminSite> ReadPostfixAdmin(std::string_view uri) {
 #ifdef RCPTDB_WITH_PGSQL
     return ReadPgsql(std::string(uri));
 #else
-    return Status::Invalid("built without PostgreSQL (libpq): cannot read " + std::string(uri));
+    return Status::Invalid("built without PostgreSQL (libpq): cannot read " + Redacted(uri));
 #endif
   }
   if (uri.starts_with("mysql://") || uri.starts_with("mariadb://")) {
 #ifdef RCPTDB_WITH_MARIADB
     return ReadMariadb(uri);
 #else
-    return Status::Invalid("built without MariaDB (libmariadb): cannot read " + std::string(uri));
+    return Status::Invalid("built without MariaDB (libmariadb): cannot read " + Redacted(uri));
 #endif
   }
-  return Status::Invalid(std::string(uri) +
+  return Status::Invalid(Redacted(uri) +
                          ": not a database URI (sqlite:///PATH, postgresql://..., mysql://...)");
 }
 
