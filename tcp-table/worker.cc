@@ -49,13 +49,17 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   MapAnswer answer;
   std::optional<std::chrono::steady_clock::time_point> polled = cache_.polled_at();
   std::uint64_t derived = cache_.derived();
-  Status ready = Refresh(start);
+  // A kept answer while nothing changed: no snapshot, no batch to end.
+  const MapAnswer* kept = cache_.Reuse(*signal_, map, key);
+  Status ready = kept ? Status::Ok() : Refresh(start);
   bool renewed = cache_.polled_at() && cache_.polled_at() != polled;
   if (renewed) {
     stats_.RecordRenewal();
     NoteDataVersion();
   }
-  if (ready.ok()) {
+  if (kept) {
+    answer = *kept;
+  } else if (ready.ok()) {
     answer = cache_.Answer(*store_->current(), map, key);
     // No release posted: requests are sparse, this lookup is its batch.
     if (!release_posted_) EndBatch();

@@ -31,6 +31,11 @@ class ChangeSignal {
   // The reader has gone idle: releases whatever Poll() holds (a read
   // snapshot), so that writers and WAL checkpoints are not held back.
   virtual void Release() {}
+  // Returns true only if nothing the last Poll() returned its token for
+  // can have changed since, at no cost (no system call, no round trip:
+  // SQLite's WAL-index header). Answers kept under that token may then be
+  // given without a poll, hence without a snapshot. False when unsure.
+  virtual bool Unchanged() const { return false; }
   // How long an idle reader may keep what Poll() holds before it calls
   // Release(). Short by default: a SQLite reader's snapshot stops the
   // WAL from being checkpointed and restarted.

@@ -2,9 +2,11 @@
 // NAME
 //   resolution_cache - keep a reader's answers while its data is unchanged
 // DESCRIPTION
-//   Refresh() is the only place that decides whether kept answers may still
-//   be given: once per bound it asks the ChangeSignal, and a different
-//   token empties the cache. Answer() resolves a key at most once while it
+//   Refresh() and Reuse() are the only places that decide whether kept
+//   answers may still be given: once per bound Refresh() asks the
+//   ChangeSignal, and a different token empties the cache; Reuse() gives a
+//   kept answer only while the signal vouches that nothing changed since
+//   that token was read. Answer() resolves a key at most once while it
 //   is kept, whichever maps are asked for it.
 // SEE ALSO
 //   resolution_cache.h, change_signal.h, map_answers.h
@@ -34,6 +36,16 @@ void ResolutionCache::Clear() {
   entries_.clear();
   polled_at_.reset();
   token_.reset();
+}
+
+const MapAnswer* ResolutionCache::Reuse(const ChangeSignal& signal, MapId map,
+                                        std::string_view key) const {
+  if (!token_) return nullptr;
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  const std::optional<MapAnswer>& kept = it->second.answers[static_cast<std::size_t>(map)];
+  if (!kept || !signal.Unchanged()) return nullptr;
+  return &*kept;
 }
 
 const MapAnswer& ResolutionCache::Answer(Store& store, MapId map, std::string_view key) {

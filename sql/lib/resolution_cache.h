@@ -6,7 +6,11 @@
 // (change_signal.h) reports no change. The signal is asked at most once per
 // bound (default 1 ms): a change committed at time T is seen by every
 // lookup that starts at T + bound or later, and by some that start sooner.
-// That bound is the reader's documented visibility promise.
+// That bound is the reader's documented visibility promise. Between polls,
+// with no snapshot in force, a kept answer is given only while the signal
+// vouches, at no cost, that no commit came since its poll (Reuse(); for
+// SQLite the WAL-index header, wal_index_watch.h): such a lookup sees every
+// commit made before it starts, and takes no snapshot.
 //
 // One Resolution per key serves every address map asked for that key
 // (Postfix asks recipients, access, aliases and transport for the same
@@ -62,6 +66,11 @@ class ResolutionCache {
   // Forgets every answer; the next Refresh() polls.
   void Clear();
 
+  // Returns the answer to key on map if one is kept and signal says that
+  // nothing changed since the poll it is kept under (ChangeSignal::
+  // Unchanged): given so, without Refresh(), it needs no snapshot. Null
+  // otherwise. The pointer is valid until the next call on this cache.
+  const MapAnswer* Reuse(const ChangeSignal& signal, MapId map, std::string_view key) const;
   // Returns the answer to key on map: kept, or derived now and kept.
   // The reference is valid until the next call on this cache.
   // REQUIRES: the last Refresh() returned Ok; store is what it polled.

@@ -23,7 +23,13 @@ void SnapshotSignal::Release() {
   open_ = false;
 }
 
+bool SnapshotSignal::Unchanged() const {
+  return marked_ && generation_ == live_.generation() && live_.current() != nullptr &&
+         !live_.check_due() && live_.current()->UnchangedSinceMark();
+}
+
 Result<std::uint64_t> SnapshotSignal::Poll() {
+  marked_ = false;
   Store* store = nullptr;
   bool own = true;
   Status begun;
@@ -31,6 +37,8 @@ Result<std::uint64_t> SnapshotSignal::Poll() {
     // Ours, on a store that needs no check now: end it and begin the next
     // in one step where the engine can.
     store = live_.current();
+    // Before the snapshot: a commit in between then reads as a change.
+    store->MarkState();
     begun = store->RenewRead();
   } else {
     Release();
@@ -39,7 +47,10 @@ Result<std::uint64_t> SnapshotSignal::Poll() {
     store = *got;
     // A caller's own transaction is its own business: read inside it.
     own = !store->InTransaction();
-    if (own) begun = store->BeginRead();
+    if (own) {
+      store->MarkState();
+      begun = store->BeginRead();
+    }
   }
   open_ = false;
   // Reading the version starts the snapshot (a deferred BEGIN reads
@@ -55,6 +66,7 @@ Result<std::uint64_t> SnapshotSignal::Poll() {
     return version.status();
   }
   open_ = own;
+  marked_ = own;
   generation_ = live_.generation();
   // The generation goes in the high bits: a new connection may restart
   // its counter at a value the old one had.

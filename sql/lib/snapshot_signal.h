@@ -39,6 +39,10 @@ class SnapshotSignal : public ChangeSignal {
 
   Result<std::uint64_t> Poll() override;
   void Release() override;
+  // The Store's MarkState(), saved before the last successful poll's own
+  // snapshot began, still holds (Store::UnchangedSinceMark), and no
+  // LiveStore check is due (a replaced file is found by that check).
+  bool Unchanged() const override;
   // Returns true iff a snapshot is held on the LiveStore's current store.
   bool holding() const;
 
@@ -49,6 +53,7 @@ class SnapshotSignal : public ChangeSignal {
  private:
   LiveStore& live_;
   bool open_ = false;
+  bool marked_ = false;  // the last poll marked the state and began its own snapshot
   std::uint64_t generation_ = 0;  // the LiveStore generation open_ refers to
 };
 

@@ -768,6 +768,42 @@ Status SqliteStore::BeginSnapshot() { return RunControl(kSlotBeginRead, "BEGIN")
 Status SqliteStore::CommitTransaction() { return RunControl(kSlotCommit, "COMMIT"); }
 void SqliteStore::RollbackTransaction() { RunControl(kSlotRollback, "ROLLBACK"); }
 
+void SqliteStore::MarkState() {
+  if (!read_only_) return;
+  if (!watch_settled_) AttachWatch();
+  watch_.Save();
+}
+
+void SqliteStore::AttachWatch() {
+  // Only a WAL database has a WAL index: asking for the -shm of another
+  // would create one. A database leaves WAL mode only when it has no
+  // other connection, so the answer holds while this one is open.
+  sqlite3_stmt* st = nullptr;
+  bool wal = false;
+  if (sqlite3_prepare_v2(db_, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char* mode = sqlite3_column_text(st, 0);
+    wal = mode && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
+  }
+  sqlite3_finalize(st);
+  sqlite3_file* file = nullptr;
+  if (!wal || sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods == nullptr || file->pMethods->iVersion < 2 ||
+      file->pMethods->xShmMap == nullptr) {
+    watch_settled_ = true;
+    return;
+  }
+  // Region 0 (32 KiB, SQLite's WAL-index page) is mapped once the
+  // connection has read in WAL mode, which opening it did; bExtend 0 maps
+  // nothing new. A read-only -shm answers SQLITE_READONLY with the map.
+  volatile void* region = nullptr;
+  int rc = file->pMethods->xShmMap(file, 0, 32768, 0, &region);
+  if ((rc == SQLITE_OK || (rc & 0xff) == SQLITE_READONLY) && region != nullptr) {
+    watch_ = WalIndexWatch(region);
+    watch_settled_ = true;
+  }
+}
+
 // Inside a read transaction this also pins the snapshot: the PRAGMA reads
 // the file, so a deferred BEGIN takes its WAL read lock here.
 Result<std::uint64_t> SqliteStore::DataVersion() {

@@ -31,6 +31,7 @@
 
 #include "status.h"
 #include "store.h"
+#include "wal_index_watch.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -89,6 +90,10 @@ class SqliteStore final : public Store {
   Status Begin() override;
   bool InTransaction() const override;
   Result<std::uint64_t> DataVersion() override;
+  // A read-only connection to a WAL database saves and checks the header
+  // of the WAL index it maps (wal_index_watch.h); otherwise no check.
+  void MarkState() override;
+  bool UnchangedSinceMark() const override { return watch_.Unchanged(); }
 
   Status BackupTo(const std::string& dest_path) override;
 
@@ -106,6 +111,9 @@ class SqliteStore final : public Store {
   Status CheckDelimiterFreeMailboxes();
   Status RecheckSchemaIfChanged();
   Status RunControl(int slot, const char* sql);
+  // Points watch_ at the WAL index this connection maps, if the database
+  // is in WAL mode and SQLite has mapped it.
+  void AttachWatch();
   Status Error(const char* what) const;
   Status RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
                   const std::vector<std::int64_t>& int_args = {}, int* changes = nullptr);
@@ -116,6 +124,8 @@ class SqliteStore final : public Store {
   ino_t ino_ = 0;
   std::optional<std::uint64_t> data_version_;  // seen by RecheckSchemaIfChanged
   std::vector<std::unique_ptr<Statement>> statements_;
+  WalIndexWatch watch_;        // over memory SQLite maps until sqlite3_close
+  bool watch_settled_ = false;  // attached, or never will be
 };
 
 }  // namespace rcptdb

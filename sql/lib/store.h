@@ -271,6 +271,15 @@ class Store {
   // RenewRead): read at the first call, kept until the snapshot ends.
   // Outside one, a fresh DataVersion().
   Result<std::uint64_t> SnapshotVersion();
+  // A reader's cheap change check, for answers kept across snapshots
+  // (ResolutionCache::Reuse). MarkState() notes the database's state; call
+  // it before a snapshot begins. UnchangedSinceMark() is true only if no
+  // commit can have come since then, and costs no system call and no
+  // round trip (SQLite: the WAL-index header, wal_index_watch.h). An
+  // engine without such a check answers false: the caller then takes a
+  // snapshot.
+  virtual void MarkState() {}
+  virtual bool UnchangedSinceMark() const { return false; }
 
   // Copies the whole database to a new file with SQLite's online backup.
   // Invalid on an engine that has no such copy (PostgreSQL: use pg_dump or
