@@ -179,9 +179,9 @@ void Worker::NoteDataVersion() {
   seen_version_ = token;
   // Only PostgreSQL's counter is the same for every reader. The token
   // also names the connection; the endpoint shows the counter itself.
-  state_.freshness().Changed(engine_ == Engine::kPostgresql ? signal_->data_version()
-                                                            : std::nullopt,
-                             std::chrono::system_clock::now());
+  state_.freshness().Changed(
+      engine_ == Engine::kPostgresql ? signal_->data_version() : std::nullopt,
+      std::chrono::system_clock::now());
 }
 
 void Worker::Reset() {

@@ -50,7 +50,7 @@ class SnapshotSignal : public ChangeSignal {
  private:
   LiveStore& live_;
   bool open_ = false;
-  std::uint64_t generation_ = 0;  // the LiveStore generation open_ refers to
+  std::uint64_t generation_ = 0;          // the LiveStore generation open_ refers to
   std::optional<std::uint64_t> version_;  // the last DataVersion() Poll() read
 };
 
