@@ -43,6 +43,7 @@ class SnapshotSignal : public ChangeSignal {
   // snapshot began, still holds (Store::UnchangedSinceMark), and no
   // LiveStore check is due (a replaced file is found by that check).
   bool Unchanged() const override;
+  std::optional<std::uint64_t> data_version() const override { return version_; }
   // Returns true iff a snapshot is held on the LiveStore's current store.
   bool holding() const;
 
@@ -53,8 +54,9 @@ class SnapshotSignal : public ChangeSignal {
  private:
   LiveStore& live_;
   bool open_ = false;
-  bool marked_ = false;  // the last poll marked the state and began its own snapshot
+  bool marked_ = false;           // the last poll marked the state and began its own snapshot
   std::uint64_t generation_ = 0;  // the LiveStore generation open_ refers to
+  std::optional<std::uint64_t> version_;  // the last DataVersion() Poll() read
 };
 
 }  // namespace rcptdb

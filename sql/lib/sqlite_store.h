@@ -124,7 +124,7 @@ class SqliteStore final : public Store {
   ino_t ino_ = 0;
   std::optional<std::uint64_t> data_version_;  // seen by RecheckSchemaIfChanged
   std::vector<std::unique_ptr<Statement>> statements_;
-  WalIndexWatch watch_;        // over memory SQLite maps until sqlite3_close
+  WalIndexWatch watch_;         // over memory SQLite maps until sqlite3_close
   bool watch_settled_ = false;  // attached, or never will be
 };
 

@@ -22,9 +22,7 @@ bool WalIndexWatch::Read(Words& out) const {
   return same;
 }
 
-void WalIndexWatch::Save() {
-  saved_valid_ = header_ != nullptr && Read(saved_);
-}
+void WalIndexWatch::Save() { saved_valid_ = header_ != nullptr && Read(saved_); }
 
 bool WalIndexWatch::Unchanged() const {
   if (!saved_valid_) return false;
