@@ -105,6 +105,8 @@ Reply CreateAlias(Call& call) {
   Result<std::string> source = AddressIn(*domain, local);
   if (!source.ok()) return ProblemFor(source.status(), "local");
   if (targets.empty()) return Invalid("targets: at least one target", "targets");
+  for (const std::string& t : targets)
+    if (Result<Address> a = ParseAddress(t); !a.ok()) return ProblemFor(a.status(), "targets");
   Result<std::vector<AliasTarget>> existing = call.store.FindAlias(*source);
   if (!existing.ok()) return ProblemFor(existing.status());
   if (!existing->empty())
