@@ -142,11 +142,10 @@ class PrivateWeb:
         listen = f"unix:{self.unix_path}" if unix else f"127.0.0.1:{self.port}"
         self.conf = os.path.join(d, "rcptdb-web.conf")
         text = f"database = {db}\nlisten = {listen}\n"
-        if tls is not None:
-            text += f"tls_certificate = {tls[0]}\ntls_key = {tls[1]}\n"
+        if tls is not None:  # pg_instance.make_tls()'s files: cert, key, ca
+            text += f"tls_certificate = {tls.cert}\ntls_key = {tls.key}\n"
             import ssl
-            self.tls_context = ssl.create_default_context(cafile=tls[0])
-            self.tls_context.check_hostname = False
+            self.tls_context = ssl.create_default_context(cafile=tls.ca)
         self.write_conf(text + settings)
         self.process = None
         self.openapi = openapi_check.OpenApi(OPENAPI)
