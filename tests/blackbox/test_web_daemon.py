@@ -67,6 +67,13 @@ class DaemonTest(harness.BlackBoxTest):
         self.assertEqual(res.returncode, 1)
         self.assertIn("cannot read configuration file", res.stderr)
 
+    def test_the_shipped_configuration_is_valid(self):
+        example = os.path.join(harness.SRC, "doc", "examples", "rcptdb-web.conf")
+        res = self.run_web("-c", example, "--check-config")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("listen = 127.0.0.1:8025\n", res.stdout)
+        self.assertIn("user = rcptdb-web\n", res.stdout)
+
     def test_unix_listener(self):
         web = PrivateWeb(os.path.join(self.dir, "web"), self.db, "unix_socket_mode = 0600\n",
                          unix=True)
