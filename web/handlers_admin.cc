@@ -185,17 +185,12 @@ Reply ListAdmins(Call& call) {
   if (std::optional<Problem> p = call.Allowed(Action::kRead, AdminObject(Scope::None()))) return *p;
   Result<std::vector<Admin>> all = call.store.ListAdmins();
   if (!all.ok()) return ProblemFor(all.status());
-  Json items = Json::array();
-  std::string last;
-  for (const Admin& a : *all) {
-    if (a.login <= page.after || !a.login.starts_with(page.q)) continue;
-    if (Authorize(call.principal, Action::kRead, AdminObject(ScopeOfAdmin(a))) != Decision::kAllow)
-      continue;
-    if (items.size() == static_cast<std::size_t>(page.limit)) break;
-    items.push_back(RecordJson(AdminJson(a), RecordVersion(a)));
-    last = a.login;
-  }
-  return JsonReply(200, PageJson(std::move(items), page.limit, last));
+  MemoryPage out(page);
+  for (const Admin& a : *all)
+    if (out.Wants(a.login, a.login) &&
+        Authorize(call.principal, Action::kRead, AdminObject(ScopeOfAdmin(a))) == Decision::kAllow)
+      out.Add(a.login, RecordJson(AdminJson(a), RecordVersion(a)));
+  return JsonReply(200, out.Finish());
 }
 
 Reply CreateAdmin(Call& call) {
@@ -286,20 +281,16 @@ Reply ListTokens(Call& call) {
   std::sort(all->begin(), all->end(),
             [](const Token& a, const Token& b) { return a.prefix < b.prefix; });
   Owners owners(call.store);
-  Json items = Json::array();
-  std::string last;
+  MemoryPage out(page);
   for (const Token& t : *all) {
-    if (t.prefix <= page.after || !t.prefix.starts_with(page.q)) continue;
+    if (!out.Wants(t.prefix, t.prefix)) continue;
     Result<std::optional<Scope>> owner = owners.ScopeOf(t.login);
     if (!owner.ok()) return ProblemFor(owner.status());
-    if (!*owner ||
-        Authorize(call.principal, Action::kRead, TokenObject(**owner)) != Decision::kAllow)
-      continue;
-    if (items.size() == static_cast<std::size_t>(page.limit)) break;
-    items.push_back(RecordJson(TokenJson(t)));
-    last = t.prefix;
+    if (*owner &&
+        Authorize(call.principal, Action::kRead, TokenObject(**owner)) == Decision::kAllow)
+      out.Add(t.prefix, RecordJson(TokenJson(t)));
   }
-  return JsonReply(200, PageJson(std::move(items), page.limit, last));
+  return JsonReply(200, out.Finish());
 }
 
 Reply CreateToken(Call& call) {
@@ -345,8 +336,10 @@ Reply CreateToken(Call& call) {
   return resp;
 }
 
+namespace {
+
 // The token named by the route, if its owner is within rank for action.
-static Result<Token> RankedToken(Call& call, Action action, std::optional<Problem>* refused) {
+Result<Token> RankedToken(Call& call, Action action, std::optional<Problem>* refused) {
   Result<std::optional<TokenGrant>> grant = call.store.FindTokenGrant(call.Param("prefix"));
   if (!grant.ok()) return grant.status();
   Owners owners(call.store);
@@ -363,6 +356,8 @@ static Result<Token> RankedToken(Call& call, Action action, std::optional<Proble
   *refused = call.Allowed(action, TokenObject(*scope));
   return (*grant)->token;
 }
+
+}  // namespace
 
 Reply GetToken(Call& call) {
   std::optional<Problem> refused;

@@ -154,17 +154,13 @@ Reply ListSenders(Call& call) {
   if (!all.ok()) return ProblemFor(all.status());
   // Sender rules are few: filter and page in memory, by address and login.
   std::string suffix = "@" + *domain;
-  Json items = Json::array();
-  std::string last;
+  MemoryPage out(page);
   for (const SenderLogin& s : *all) {
     std::string key = s.address + '\n' + s.login;
-    if (!s.address.ends_with(suffix) || key <= page.after || !s.address.starts_with(page.q))
-      continue;
-    if (items.size() == static_cast<std::size_t>(page.limit)) break;
-    items.push_back(RecordJson(SenderJson(s)));
-    last = key;
+    if (s.address.ends_with(suffix) && out.Wants(key, s.address))
+      out.Add(key, RecordJson(SenderJson(s)));
   }
-  return JsonReply(200, PageJson(std::move(items), page.limit, last));
+  return JsonReply(200, out.Finish());
 }
 
 Reply CreateSender(Call& call) {

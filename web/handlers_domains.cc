@@ -32,17 +32,11 @@ Reply ListDomains(Call& call) {
   Result<std::vector<Domain>> all = call.store.ListDomains();
   if (!all.ok()) return ProblemFor(all.status());
   // A few domains per database: filter and page in memory, by name.
-  Json items = Json::array();
-  std::string last;
-  for (const Domain& d : *all) {
-    if (!call.principal.scope.Covers(d.name) || d.name <= page.after ||
-        !d.name.starts_with(page.q))
-      continue;
-    if (items.size() == static_cast<std::size_t>(page.limit)) break;
-    items.push_back(RecordJson(DomainJson(d), RecordVersion(d)));
-    last = d.name;
-  }
-  return JsonReply(200, PageJson(std::move(items), page.limit, last));
+  MemoryPage out(page);
+  for (const Domain& d : *all)
+    if (call.principal.scope.Covers(d.name) && out.Wants(d.name, d.name))
+      out.Add(d.name, RecordJson(DomainJson(d), RecordVersion(d)));
+  return JsonReply(200, out.Finish());
 }
 
 Reply CreateDomain(Call& call) {

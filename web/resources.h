@@ -63,6 +63,30 @@ Result<std::string> DecodeCursor(std::string_view cursor);
 // page was not full (there is no next page)}.
 Json PageJson(Json items, std::size_t limit, const std::string& last_key);
 
+// A page of rows that are read whole (domains, sender rules, admins,
+// tokens: a few per database) and offered in key order: it keeps the
+// rows after the cursor whose searched text starts with q, up to limit.
+class MemoryPage {
+ public:
+  explicit MemoryPage(const PageParams& page) : page_(page) {}
+  // Returns true iff the row with key and searched text goes on this page.
+  bool Wants(std::string_view key, std::string_view searched) const {
+    return key > page_.after && searched.starts_with(page_.q) &&
+           items_.size() < static_cast<std::size_t>(page_.limit);
+  }
+  void Add(std::string key, Json item) {
+    last_ = std::move(key);
+    items_.push_back(std::move(item));
+  }
+  // Returns the page ({"items", "next"}: PageJson).
+  Json Finish() { return PageJson(std::move(items_), page_.limit, last_); }
+
+ private:
+  const PageParams& page_;
+  Json items_ = Json::array();
+  std::string last_;
+};
+
 // The Actor of the call's principal, for the audit rows of its changes.
 Actor ActorOf(const Call& call);
 // The If-Match value without quotes or W/ ("" if none or "*").

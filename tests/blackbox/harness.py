@@ -125,6 +125,26 @@ class Process:
             return f.read().decode("utf-8", "replace")
 
 
+class Processes:
+    """Owner of a test class's processes: start(argv, name) as BlackBoxTest
+    and MailStack have it (PrivateDovecot.start(owner), PrivateWeb.start),
+    stop() ends them by pid, last started first."""
+
+    def __init__(self, d):
+        self.dir = d
+        self.list = []
+
+    def start(self, argv, name):
+        p = Process(argv, os.path.join(self.dir, name + ".log"))
+        self.list.append(p)
+        return p
+
+    def stop(self):
+        for p in reversed(self.list):
+            p.stop()
+        self.list = []
+
+
 def run(argv, input=None, check=True, env=None, timeout=60):
     """Runs a command to completion and returns the CompletedProcess (text)."""
     res = subprocess.run(argv, input=input, capture_output=True, text=True, env=env,

@@ -106,7 +106,7 @@ class WebPostfixPgTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = harness.class_tempdir(cls, "rcptdb-web-pg-")
-        cls.procs = web_instance.Processes(cls.dir)
+        cls.procs = harness.Processes(cls.dir)
         cls.addClassCleanup(cls.procs.stop)
         cls.db = web_instance.database(cls, cls.dir, "pgsql")
         web_instance.provision_standard(cls.db)

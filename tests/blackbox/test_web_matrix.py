@@ -70,7 +70,7 @@ class MatrixTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = harness.class_tempdir(cls, "rcptdb-web-matrix-")
-        cls.procs = web_instance.Processes(cls.dir)
+        cls.procs = harness.Processes(cls.dir)
         cls.addClassCleanup(cls.procs.stop)
         cls.db = web_instance.database(cls, cls.dir, cls.engine)
         web_instance.provision_standard(cls.db)

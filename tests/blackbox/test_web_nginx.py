@@ -67,7 +67,7 @@ class NginxTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = harness.class_tempdir(cls, "rcptdb-web-nginx-")
-        cls.procs = web_instance.Processes(cls.dir)
+        cls.procs = harness.Processes(cls.dir)
         cls.addClassCleanup(cls.procs.stop)
         cls.db = web_instance.database(cls, cls.dir, "sqlite")
         web_instance.provision_standard(cls.db)

@@ -233,24 +233,6 @@ PASSWORDS = {"root": "Root-Secret-1", "ownadmin": "Own-Secret-1", "foreignadmin"
 MAILBOX_PASSWORD = "Mailbox-Secret-1"
 
 
-class Processes:
-    """Owner of a class's processes (PrivateWeb.start(owner), PrivateDovecot)."""
-
-    def __init__(self, d):
-        self.dir = d
-        self.list = []
-
-    def start(self, argv, name):
-        p = harness.Process(argv, os.path.join(self.dir, name + ".log"))
-        self.list.append(p)
-        return p
-
-    def stop(self):
-        for p in reversed(self.list):
-            p.stop()
-        self.list = []
-
-
 def database(cls, d, engine):
     """A new, empty rcptdb database for a test class: a SQLite file in d, or
     a database in a private PostgreSQL cluster started for the class."""
