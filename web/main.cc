@@ -177,6 +177,12 @@ int Main(int argc, char** argv) {
       return Fail(s.message());
     }
   }
+  // Say at once, as the user that will write it, if the database cannot
+  // be used; requests are answered 503 until it can.
+  if (Result<std::unique_ptr<Store>> probe =
+          Store::Open(config->database, Store::Mode::kReadWrite, config->busy_timeout_ms);
+      !probe.ok())
+    LogWarning("{}; requests are answered 503 until it can be used", probe.status().message());
   // Signals are taken by sigwait below, never by a handler: block them
   // before any thread starts, so that every thread inherits the mask.
   sigset_t waited = WaitedSignals();
