@@ -17,6 +17,7 @@
 #include "logger.h"
 #include "routes.h"
 #include "secrets.h"
+#include "static_files.h"
 
 namespace rcptdb::web {
 namespace {
@@ -114,7 +115,14 @@ bool Api::ForwardedHttps(const sockaddr* peer, std::string_view proto) const {
 HttpResponse Api::Handle(HttpRequest& request) {
   std::string note;
   HttpResponse r = Dispatch(request, &note).Take();
-  r.Header("Cache-Control", "no-store");
+  // The page's files set their own policy; everything else is data.
+  bool page = false;
+  for (const auto& [name, value] : r.headers) page = page || name == "Content-Security-Policy";
+  if (!page) {
+    r.Header("Content-Security-Policy", kApiPolicy);
+    r.Header("Referrer-Policy", "no-referrer");
+    r.Header("Cache-Control", "no-store");
+  }
   r.Header("X-Content-Type-Options", "nosniff");
   if (r.status >= 500 || config()->verbose || !note.empty())
     LogInfo("{} {} {} {} -> {}{}{}", request.request_id, Printable(request.client, 64),
@@ -126,6 +134,16 @@ HttpResponse Api::Handle(HttpRequest& request) {
 Reply Api::Dispatch(HttpRequest& request, std::string* log_note) {
   Result<RequestTarget> target = ParseRequestTarget(request.target);
   if (!target.ok()) return BadRequest(target.status().message());
+  // The page's files (issue 23): anything outside /api/.
+  if (target->segments.empty() || target->segments[0] != "api") {
+    if (!IsSafeMethod(request.method)) {
+      Problem p = MakeProblem(405, request.method + " is not allowed here");
+      p.allow = "GET";
+      return p;
+    }
+    if (std::optional<Reply> r = ServeStatic(config()->static_dir, target->segments)) return *r;
+    return NotFound();
+  }
   RouteMatch match = MatchRoute(request.method, target->segments);
   if (match.route == nullptr) {
     if (!match.path_known) return NotFound();
@@ -164,6 +182,7 @@ Reply Api::Dispatch(HttpRequest& request, std::string* log_note) {
                          std::string("X-CSRF-Token header of that session"));
     }
     call.principal = std::move(auth.principal);
+    call.csrf = std::move(auth.csrf);
   }
   if (!IsSafeMethod(request.method)) {
     Result<Json> body = ParseJsonObject(request.body);

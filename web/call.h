@@ -42,6 +42,7 @@ struct Call {
   RequestTarget target;
   std::map<std::string, std::string, std::less<>> params;
   Principal principal;  // kind kNone on a public route
+  std::string csrf;     // a cookie session's CSRF token (GET /api/v1/session gives it back)
   Store& store;
   Json body = Json::object();
   bool dry_run = false;

@@ -104,6 +104,19 @@ std::optional<Problem> DomainsField(BodyFields& f, std::optional<std::vector<std
   return std::nullopt;
 }
 
+// A refusal of giving a principal more than the asker holds: 404, as if
+// the first domain outside the asker's scope did not exist.
+Problem OutOfRank(const Call& call, const Scope& subject, Problem refused) {
+  if (refused.status != 404 || subject.all()) return refused;
+  for (const std::string& d : subject.domains())
+    if (!call.principal.scope.Covers(d)) {
+      Problem p = NotFound(d + ": no such domain");
+      p.field = "domains";
+      return p;
+    }
+  return refused;
+}
+
 std::string AdminLocation(const std::string& login) {
   return "/api/v1/admins/" + EncodeSegment(login);
 }
@@ -213,7 +226,7 @@ Reply CreateAdmin(Call& call) {
   // Nobody makes a principal that holds more than they do.
   if (std::optional<Problem> refused =
           call.Allowed(Action::kCreate, AdminObject(ScopeOfAdmin(a))))
-    return *refused;
+    return OutOfRank(call, ScopeOfAdmin(a), *refused);
   std::optional<std::string> hash;
   BodyFields pw = call.Fields();
   if (std::optional<Problem> bad = PasswordField(pw, &hash)) return *bad;
@@ -253,7 +266,7 @@ Reply UpdateAdmin(Call& call) {
   // What the admin would hold afterwards must be within rank as well.
   Scope after = ScopeOfAdmin(change.role.value_or(a->role), change.domains.value_or(a->domains));
   if (std::optional<Problem> wider = call.Allowed(Action::kUpdate, AdminObject(after)))
-    return *wider;
+    return OutOfRank(call, after, *wider);
   Result<Admin> changed = Provisioner(call.store, ActorOf(call))
                               .UpdateAdmin(a->login, change, IfMatchVersion(call));
   if (!changed.ok())

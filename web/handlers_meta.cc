@@ -113,7 +113,11 @@ Reply StartSession(Call& call) {
 
 Reply GetSession(Call& call) {
   if (!call.principal.cookie) return NotFound("no session: this request came with a token");
-  return JsonReply(200, PrincipalJson(call.principal));
+  // The page reloaded: it needs its CSRF token again (only a same-origin
+  // script can read this answer).
+  Json j = PrincipalJson(call.principal);
+  j["csrf_token"] = call.csrf;
+  return JsonReply(200, j);
 }
 
 Reply EndSession(Call& call) {
