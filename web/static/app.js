@@ -45,7 +45,20 @@
 
   // --- the API -------------------------------------------------------------------
 
+  // Requests in flight, on <html data-busy>: tests wait for 0 before they look.
+  let inFlight = 0;
+  const busy = (n) => { inFlight += n; document.documentElement.dataset.busy = String(inFlight); };
+
   async function api(method, path, body, headers) {
+    busy(+1);
+    try {
+      return await request(method, path, body, headers);
+    } finally {
+      setTimeout(() => busy(-1), 0);  // after the caller has drawn what it got
+    }
+  }
+
+  async function request(method, path, body, headers) {
     const h = Object.assign({}, headers || {});
     if (body !== undefined) h["Content-Type"] = "application/json";
     if (method !== "GET" && state.csrf) h["X-CSRF-Token"] = state.csrf;
@@ -385,11 +398,12 @@
     if (tab === "mailboxes") {
       performance.mark("rcptdb-mailboxes-shown");
       const q = document.getElementById("search");
-      if (q && hashQuery().get("q") !== null) {
+      if (q && state.typing) {
         q.focus();
         q.setSelectionRange(q.value.length, q.value.length);
       }
     }
+    state.typing = false;
   }
 
   // The list part of a tab: a page and links to the next and the first.
@@ -434,6 +448,7 @@
         if (search.value) q.set("q", search.value);
         performance.mark("rcptdb-search-typed");
         history.replaceState(null, "", base + (q.toString() ? "?" + q : ""));
+        state.typing = true;  // the new page keeps the search box's focus
         render();
       }, 150);
     });
