@@ -24,6 +24,15 @@
 
 namespace rcptdb::admin {
 
+std::vector<std::string> ArgumentList::Values(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : options)
+    if (n == name) out.push_back(v);
+  return out;
+}
+
+bool IsRepeatable(std::string_view name) { return name == "domain" || name == "from"; }
+
 bool ArgumentList::Has(std::string_view name) const {
   return std::any_of(options.begin(), options.end(),
                      [name](const auto& o) { return o.first == name; });
@@ -87,12 +96,16 @@ Result<ArgumentList> ParseArgumentList(std::span<const std::string> args,
   ArgumentList list;
   Status words = TakeWords(app.remaining(), list);
   if (!words.ok()) return words;
+  std::map<const CLI::Option*, std::size_t> seen;
   for (const CLI::Option* o : app.parse_order()) {
     auto it = std::find_if(options.begin(), options.end(),
                            [o](const auto& entry) { return entry.second == o; });
     const std::string& name = it->first;
-    if (list.Has(name)) return Status::Invalid("option --" + name + " given twice");
-    list.options.emplace_back(name, o->get_expected_min() > 0 ? o->results().front() : "");
+    std::size_t n = seen[o]++;
+    if (n > 0 && !IsRepeatable(name)) return Status::Invalid("option --" + name + " given twice");
+    std::string value;
+    if (o->get_expected_min() > 0 && n < o->results().size()) value = o->results()[n];
+    list.options.emplace_back(name, value);
   }
   return list;
 }

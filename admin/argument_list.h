@@ -38,7 +38,13 @@ struct ArgumentList {
   bool Has(std::string_view name) const;
   // Returns the value of option name, or nullopt if it was not given.
   std::optional<std::string> Value(std::string_view name) const;
+  // Returns every value of a repeatable option, in order.
+  std::vector<std::string> Values(std::string_view name) const;
 };
+
+// Returns true iff option name may be given more than once (--domain,
+// --from); every other option given twice is refused.
+bool IsRepeatable(std::string_view name);
 
 // Splits args (argv without the program name). Invalid, with a message
 // naming the option, for an unknown option, a missing value, a value

@@ -33,6 +33,9 @@ constexpr OptionSpec kOptions[] = {
     {"header-checks", true}, {"verify", false},
     {"policy", true},      {"quota-status", true},    {"size", true},
     {"dovecot-version", true},
+    {"role", true},        {"domain", true},          {"read-only", false},
+    {"expires", true},     {"from", true},            {"actor", true},
+    {"since", true},
 };
 
 // clang-format on
@@ -95,6 +98,23 @@ const std::vector<Command>& Commands() {
       {"sender", "deny", "ADDRESS LOGIN", 2, 2, {}, SenderDeny},
       {"sender", "del", "ADDRESS LOGIN", 2, 2, {}, SenderDel},
       {"sender", "list", "", 0, 0, {}, SenderList},
+      {"admin", "add",
+       "LOGIN [--role server|domain] [--domain D]... "
+       "[--password-stdin | --password-hash HASH | --no-password]",
+       1, 1, {"role", "domain", "password-stdin", "password-hash", "no-password"}, AdminAdd},
+      {"admin", "del", "LOGIN", 1, 1, {}, AdminDel},
+      {"admin", "list", "", 0, 0, {}, AdminList},
+      {"admin", "passwd", "LOGIN [--password-stdin | --password-hash HASH | --no-password]", 1, 1,
+       {"password-stdin", "password-hash", "no-password"}, AdminPasswd},
+      {"admin", "enable", "LOGIN", 1, 1, {}, AdminEnable},
+      {"admin", "disable", "LOGIN", 1, 1, {}, AdminDisable},
+      {"token", "create",
+       "LOGIN [--domain D]... [--read-only] [--expires DAYS] [--from CIDR]...", 1, 1,
+       {"domain", "read-only", "expires", "from"}, TokenCreate},
+      {"token", "list", "[LOGIN]", 0, 1, {}, TokenList},
+      {"token", "revoke", "PREFIX", 1, 1, {}, TokenRevoke},
+      {"audit", "", "[--domain D] [--actor A] [--since TIME]", 0, 0,
+       {"domain", "actor", "since"}, AuditList},
       {"config", "set", "NAME VALUE", 2, 2, {}, ConfigSet},
       {"config", "get", "NAME", 1, 1, {}, ConfigGet},
       {"config", "list", "", 0, 0, {}, ConfigList},

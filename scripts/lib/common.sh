@@ -7,7 +7,7 @@
 
 RCPTDB_PACKAGES="g++ make autoconf automake libtool pkg-config
   libsqlite3-dev sqlite3 libidn2-dev libfmt-dev libgtest-dev
-  libasio-dev libcli11-dev libcrypt-dev
+  libasio-dev libcli11-dev libcrypt-dev libsodium-dev
   dovecot-dev dovecot-core dovecot-lmtpd dovecot-sqlite
   postgresql libpq-dev dovecot-pgsql postfix-pgsql
   postfix swaks python3 groff-base strace clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev

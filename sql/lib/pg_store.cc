@@ -23,6 +23,9 @@ namespace {
 const char kSchemaPgsql[] =
 #include "schema_pgsql_sql.inc"
     ;
+const char kMigrate3Pgsql[] =
+#include "migrate_3_pgsql_sql.inc"
+    ;
 
 // Returns the first line of a libpq message, without its "ERROR:  " tag.
 std::string FirstLine(const char* msg) {
@@ -64,6 +67,7 @@ class PgStore::Rows {
     return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
   }
   long Changes() const { return std::strtol(PQcmdTuples(res_.get()), nullptr, 10); }
+  PGresult* get() const { return res_.get(); }
 
  private:
   std::unique_ptr<PGresult, void (*)(PGresult*)> res_;
@@ -288,15 +292,15 @@ Status PgStore::Migrate() {
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
   if (*version == kSchemaVersion) return Status::Ok();
-  // PostgreSQL support began with schema version 2: there is nothing older
-  // to migrate from, only an empty database to create the schema in.
-  if (*version != 0)
+  // PostgreSQL support began with schema version 2: an empty database
+  // gets the whole schema, version 2 sql/migrate-3-pgsql.sql.
+  if (*version != 0 && *version != 2)
     return Status::Invalid("database " + name() + " has schema version " +
                            std::to_string(*version) + ", which this build cannot migrate to " +
                            std::to_string(kSchemaVersion));
   Transaction tx(*this);
   Status s = tx.Begin();
-  if (s.ok()) s = ExecScript(kSchemaPgsql);
+  if (s.ok()) s = ExecScript(*version == 0 ? kSchemaPgsql : kMigrate3Pgsql);
   if (s.ok()) s = tx.Commit();
   return s;
 }
@@ -535,6 +539,29 @@ Status PgStore::RunWrite(int slot, const char* sql, const std::vector<Param>& pa
   if (!r.ok()) return r.status();
   if (changes) *changes = r->Changes();
   return Status::Ok();
+}
+
+Result<std::vector<Store::SqlRow>> PgStore::QueryShared(int slot, SqlText sql,
+                                                        const std::vector<SqlParam>& params,
+                                                        const char* what) {
+  Result<Rows> r = Run(slot, sql.pgsql ? sql.pgsql : sql.sqlite, params, what);
+  if (!r.ok()) return r.status();
+  std::vector<SqlRow> out;
+  int columns = PQnfields(r->get());
+  for (int i = 0; i < r->size(); ++i) {
+    SqlRow row;
+    for (int c = 0; c < columns; ++c)
+      row.push_back(r->IsNull(i, c) ? std::nullopt : std::optional<std::string>(r->Text(i, c)));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<long> PgStore::WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) {
+  long changes = 0;
+  Status s = RunWrite(slot, sql.pgsql ? sql.pgsql : sql.sqlite, params, &changes);
+  if (!s.ok()) return s;
+  return changes;
 }
 
 Status PgStore::InsertDomain(const Domain& d) {

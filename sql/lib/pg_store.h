@@ -125,6 +125,12 @@ class PgStore final : public Store {
   // state as of then), so it costs no round trip.
   Status CheckStandbyLag(std::chrono::milliseconds max_lag);
 
+ protected:
+  Result<std::vector<SqlRow>> QueryShared(int slot, SqlText sql,
+                                          const std::vector<SqlParam>& params,
+                                          const char* what) override;
+  Result<long> WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) override;
+
  private:
   Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
   Result<std::string> ReadSetting(std::string_view name) override;
