@@ -25,8 +25,8 @@ namespace {
 std::string AdminRow(const Admin& a) {
   std::string domains;
   for (const std::string& d : a.domains) domains += (domains.empty() ? "" : ",") + d;
-  return a.login + '\t' + AdminRoleName(a.role) + '\t' + (a.active ? "active" : "disabled") +
-         '\t' + (domains.empty() ? (a.role == AdminRole::kServer ? "*" : "-") : domains) + '\t' +
+  return a.login + '\t' + AdminRoleName(a.role) + '\t' + (a.active ? "active" : "disabled") + '\t' +
+         (domains.empty() ? (a.role == AdminRole::kServer ? "*" : "-") : domains) + '\t' +
          (a.last_login.empty() ? "-" : a.last_login);
 }
 
@@ -36,7 +36,10 @@ std::string TokenRow(const Token& t) {
   std::string nets = t.networks;
   for (char& c : nets)
     if (c == ' ') c = ',';
-  return t.prefix + '\t' + t.login + '\t' + (t.all_domains ? "*" : domains.empty() ? "-" : domains) +
+  return t.prefix + '\t' + t.login + '\t' +
+         (t.all_domains     ? "*"
+          : domains.empty() ? "-"
+                            : domains) +
          '\t' + (t.read_only ? "read-only" : "read-write") + '\t' +
          (t.expires.empty() ? "-" : t.expires) + '\t' + (nets.empty() ? "-" : nets);
 }
@@ -53,9 +56,8 @@ Result<std::string> AdminPassword(const Cli& cli, const std::string& login, bool
 Outcome SetAdminActive(Cli& cli, bool active) {
   AdminChange change;
   change.active = active;
-  return WriteTransaction(cli, [&cli, &change](Provisioner& p) {
-    return p.UpdateAdmin(cli.args[0], change).status();
-  });
+  return WriteTransaction(
+      cli, [&cli, &change](Provisioner& p) { return p.UpdateAdmin(cli.args[0], change).status(); });
 }
 
 }  // namespace
@@ -98,9 +100,8 @@ Outcome AdminPasswd(Cli& cli) {
   if (!hash.ok()) return usage ? Outcome::Usage(hash.status().message()) : Outcome(hash.status());
   AdminChange change;
   change.password = *hash;
-  return WriteTransaction(cli, [&cli, &change](Provisioner& p) {
-    return p.UpdateAdmin(cli.args[0], change).status();
-  });
+  return WriteTransaction(
+      cli, [&cli, &change](Provisioner& p) { return p.UpdateAdmin(cli.args[0], change).status(); });
 }
 
 Outcome AdminEnable(Cli& cli) { return SetAdminActive(cli, true); }

@@ -28,8 +28,7 @@ Outcome SetSender(Cli& cli, bool allow) {
 }  // namespace
 
 Outcome RelayRecipientAdd(Cli& cli) {
-  return WriteTransaction(cli,
-                          [&cli](Provisioner& p) { return p.AddRelayRecipient(cli.args[0]); });
+  return WriteTransaction(cli, [&cli](Provisioner& p) { return p.AddRelayRecipient(cli.args[0]); });
 }
 
 Outcome RelayRecipientDel(Cli& cli) {
@@ -54,9 +53,8 @@ Outcome SenderAllow(Cli& cli) { return SetSender(cli, true); }
 Outcome SenderDeny(Cli& cli) { return SetSender(cli, false); }
 
 Outcome SenderDel(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Provisioner& p) {
-    return p.DeleteSenderLogin(cli.args[0], cli.args[1]);
-  });
+  return WriteTransaction(
+      cli, [&cli](Provisioner& p) { return p.DeleteSenderLogin(cli.args[0], cli.args[1]); });
 }
 
 Outcome SenderList(Cli& cli) {

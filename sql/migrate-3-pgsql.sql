@@ -34,12 +34,16 @@ CREATE INDEX admin_domains_domain ON admin_domains (domain);
 
 CREATE FUNCTION rcptdb_admin_domains_check() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_TABLE_NAME = 'admin_domains'
-     AND (SELECT role FROM admins WHERE login = NEW.login) <> 'domain' THEN
+  IF (SELECT role FROM admins WHERE login = NEW.login) <> 'domain' THEN
     RAISE EXCEPTION 'only domain admins hold domains';
   END IF;
-  IF TG_TABLE_NAME = 'admins' AND NEW.role <> 'domain'
-     AND EXISTS (SELECT 1 FROM admin_domains WHERE login = NEW.login) THEN
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION rcptdb_admins_role_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.role <> 'domain' AND EXISTS (SELECT 1 FROM admin_domains WHERE login = NEW.login) THEN
     RAISE EXCEPTION 'only domain admins hold domains';
   END IF;
   RETURN NEW;
@@ -49,7 +53,7 @@ $$;
 CREATE TRIGGER admin_domains_check BEFORE INSERT OR UPDATE ON admin_domains
   FOR EACH ROW EXECUTE FUNCTION rcptdb_admin_domains_check();
 CREATE TRIGGER admins_role_check BEFORE UPDATE OF role ON admins
-  FOR EACH ROW EXECUTE FUNCTION rcptdb_admin_domains_check();
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_admins_role_check();
 
 CREATE TABLE tokens (
   prefix      text PRIMARY KEY
@@ -111,11 +115,11 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_audit_log_append_only();
 
 -- Plain SQL changes are audited too, as actor sql:ROLE (current_user): a
--- deferred trigger runs at COMMIT for each changed row and writes its row
--- unless the transaction wrote its own audit rows through rcptdb, which
--- say it with the transaction-local setting rcptdb.audited (set in the
--- same statement as rcptdb's first audit row). Its before and after are
--- the table rows, without password hashes and token secrets.
+-- trigger writes a row for each changed row, unless the transaction is
+-- rcptdb's own, which writes its own audit rows and says so with the
+-- transaction-local setting rcptdb.audited (set as rcptdb begins a write
+-- transaction, and again with each of its audit rows). Its before and
+-- after are the table rows, without password hashes and token secrets.
 CREATE FUNCTION rcptdb_audit_plain_sql() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   old_row jsonb;
@@ -155,27 +159,26 @@ BEGIN
 END
 $$;
 
-CREATE CONSTRAINT TRIGGER domains_audited AFTER INSERT OR UPDATE OR DELETE ON domains
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER mailboxes_audited AFTER INSERT OR UPDATE OR DELETE ON mailboxes
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER aliases_audited AFTER INSERT OR UPDATE OR DELETE ON aliases
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER relay_recipients_audited
-  AFTER INSERT OR UPDATE OR DELETE ON relay_recipients
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER sender_logins_audited AFTER INSERT OR UPDATE OR DELETE ON sender_logins
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER settings_audited AFTER INSERT OR UPDATE OR DELETE ON settings
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER admins_audited AFTER INSERT OR UPDATE OR DELETE ON admins
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER admin_domains_audited AFTER INSERT OR UPDATE OR DELETE ON admin_domains
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER tokens_audited AFTER INSERT OR UPDATE OR DELETE ON tokens
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
-CREATE CONSTRAINT TRIGGER token_domains_audited AFTER INSERT OR UPDATE OR DELETE ON token_domains
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER domains_audited AFTER INSERT OR UPDATE OR DELETE ON domains
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER mailboxes_audited AFTER INSERT OR UPDATE OR DELETE ON mailboxes
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER aliases_audited AFTER INSERT OR UPDATE OR DELETE ON aliases
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER relay_recipients_audited AFTER INSERT OR UPDATE OR DELETE ON relay_recipients
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER sender_logins_audited AFTER INSERT OR UPDATE OR DELETE ON sender_logins
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER settings_audited AFTER INSERT OR UPDATE OR DELETE ON settings
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER admins_audited AFTER INSERT OR UPDATE OR DELETE ON admins
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER admin_domains_audited AFTER INSERT OR UPDATE OR DELETE ON admin_domains
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER tokens_audited AFTER INSERT OR UPDATE OR DELETE ON tokens
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
+CREATE TRIGGER token_domains_audited AFTER INSERT OR UPDATE OR DELETE ON token_domains
+  FOR EACH ROW EXECUTE FUNCTION rcptdb_audit_plain_sql();
 
 -- Keyset paging (rcptdb-web's lists): a domain's rows in key order.
 CREATE INDEX mailboxes_domain_address ON mailboxes (domain, address);

@@ -42,8 +42,7 @@ bool VerifyPassword(std::string_view plain, std::string_view hashed) {
   const char* out = crypt_r(p.c_str(), v.c_str(), data.get());
   if (out == nullptr || out[0] == '*' || std::strlen(out) != v.size()) return false;
   unsigned char diff = 0;
-  for (std::size_t i = 0; i < v.size(); ++i)
-    diff |= static_cast<unsigned char>(out[i] ^ v[i]);
+  for (std::size_t i = 0; i < v.size(); ++i) diff |= static_cast<unsigned char>(out[i] ^ v[i]);
   return diff == 0;
 }
 

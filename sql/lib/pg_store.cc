@@ -222,6 +222,7 @@ enum PgSlot {
   kPgDataVersion,
   kPgStandby,
   kPgFindLocal,
+  kPgAudited,
 };
 
 // The PostgreSQL setting that overrides max_lag (pg_store.h).
@@ -675,7 +676,11 @@ Status PgStore::SetSetting(std::string_view name, std::string_view value) {
 
 Status PgStore::Begin() {
   probe_.reset();
-  return Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  Status s = Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  // rcptdb's writes audit themselves (sql/provision): the schema's
+  // plain-SQL audit trigger is told so, for this transaction only.
+  if (s.ok()) s = Control(kPgAudited, "SELECT set_config('rcptdb.audited', 'on', true)");
+  return s;
 }
 Status PgStore::BeginSnapshot() { return BeginSnapshotWith(PG_BEGIN_READ); }
 Status PgStore::RenewSnapshot() { return BeginSnapshotWith("COMMIT; " PG_BEGIN_READ); }

@@ -67,8 +67,7 @@ bool Bool(const Store::SqlRow& r, std::size_t i) { return r[i].value_or("0") != 
 std::string PrefixEnd(std::string_view prefix) { return std::string(prefix) + '\x7f'; }
 
 std::vector<SqlParam> PageParams(const PageRequest& p) {
-  return {Text(p.domain), Text(p.after), Text(p.prefix), Text(PrefixEnd(p.prefix)),
-          Int(p.limit)};
+  return {Text(p.domain), Text(p.after), Text(p.prefix), Text(PrefixEnd(p.prefix)), Int(p.limit)};
 }
 
 Status CheckPage(const PageRequest& p) {
@@ -111,18 +110,18 @@ Result<std::vector<Mailbox>> Store::ListMailboxPage(const PageRequest& page) {
 
 Result<std::vector<AliasTarget>> Store::ListAliasPage(const PageRequest& page) {
   if (Status s = CheckPage(page); !s.ok()) return s;
-  Result<std::vector<SqlRow>> rows = QueryShared(
-      kPageAliases,
-      {"SELECT source, target, active FROM aliases WHERE domain = $1 AND source IN ("
-       "SELECT DISTINCT source FROM aliases WHERE domain = $1 AND source > $2 "
-       "AND source >= $3 AND source < $4 ORDER BY source LIMIT CAST($5 AS INTEGER)) "
-       "ORDER BY source, target",
-       "SELECT source, target, active FROM aliases WHERE domain = $1 AND source IN ("
-       "SELECT DISTINCT source COLLATE \"C\" FROM aliases WHERE domain = $1 "
-       "AND source COLLATE \"C\" > $2 AND source COLLATE \"C\" >= $3 "
-       "AND source COLLATE \"C\" < $4 ORDER BY 1 LIMIT CAST($5 AS INTEGER)) "
-       "ORDER BY source COLLATE \"C\", target COLLATE \"C\""},
-      PageParams(page), "listing aliases");
+  Result<std::vector<SqlRow>> rows =
+      QueryShared(kPageAliases,
+                  {"SELECT source, target, active FROM aliases WHERE domain = $1 AND source IN ("
+                   "SELECT DISTINCT source FROM aliases WHERE domain = $1 AND source > $2 "
+                   "AND source >= $3 AND source < $4 ORDER BY source LIMIT CAST($5 AS INTEGER)) "
+                   "ORDER BY source, target",
+                   "SELECT source, target, active FROM aliases WHERE domain = $1 AND source IN ("
+                   "SELECT DISTINCT source COLLATE \"C\" FROM aliases WHERE domain = $1 "
+                   "AND source COLLATE \"C\" > $2 AND source COLLATE \"C\" >= $3 "
+                   "AND source COLLATE \"C\" < $4 ORDER BY 1 LIMIT CAST($5 AS INTEGER)) "
+                   "ORDER BY source COLLATE \"C\", target COLLATE \"C\""},
+                  PageParams(page), "listing aliases");
   if (!rows.ok()) return rows.status();
   std::vector<AliasTarget> out;
   for (const SqlRow& r : *rows) out.push_back({Str(r, 0), Str(r, 1), Bool(r, 2)});
@@ -178,10 +177,9 @@ Status Store::UpdateAdmin(const Admin& a) {
   Result<long> n = WriteShared(kClearAdminDomains, {"DELETE FROM admin_domains WHERE login = $1"},
                                {Text(a.login)});
   if (n.ok())
-    n = WriteShared(kUpdateAdmin,
-                    {"UPDATE admins SET password = $2, role = $3, active = $4 WHERE login = $1"},
-                    {Text(a.login), Optional(a.password), Text(AdminRoleName(a.role)),
-                     Flag(a.active)});
+    n = WriteShared(
+        kUpdateAdmin, {"UPDATE admins SET password = $2, role = $3, active = $4 WHERE login = $1"},
+        {Text(a.login), Optional(a.password), Text(AdminRoleName(a.role)), Flag(a.active)});
   if (!n.ok()) return n.status();
   if (*n == 0) return RequireChange(Status::Ok(), 0, RowKind::kAdmin);
   return InsertAdminDomains(a);
@@ -222,11 +220,11 @@ Result<std::optional<Admin>> Store::FindAdmin(std::string_view login) {
 }
 
 Result<std::vector<Admin>> Store::ListAdmins() {
-  Result<std::vector<SqlRow>> rows = QueryShared(
-      kListAdmins,
-      {"SELECT " ADMIN_COLUMNS " FROM admins ORDER BY login",
-       "SELECT " ADMIN_COLUMNS " FROM admins ORDER BY login COLLATE \"C\""},
-      {}, "listing admins");
+  Result<std::vector<SqlRow>> rows =
+      QueryShared(kListAdmins,
+                  {"SELECT " ADMIN_COLUMNS " FROM admins ORDER BY login",
+                   "SELECT " ADMIN_COLUMNS " FROM admins ORDER BY login COLLATE \"C\""},
+                  {}, "listing admins");
   if (!rows.ok()) return rows.status();
   Result<std::vector<SqlRow>> domains =
       QueryShared(kAllAdminDomains,
@@ -247,11 +245,11 @@ Result<std::vector<Admin>> Store::ListAdmins() {
 }
 
 Status Store::RecordAdminLogin(std::string_view login, std::string_view time) {
-  Result<long> n =
-      WriteShared(kAdminLogin, {"UPDATE admins SET last_login = $2 WHERE login = $1",
+  Result<long> n = WriteShared(kAdminLogin,
+                               {"UPDATE admins SET last_login = $2 WHERE login = $1",
                                 "UPDATE admins SET last_login = $2 WHERE login = $1 "
                                 "AND set_config('rcptdb.audited', 'on', true) = 'on'"},
-                  {Text(login), Text(time)});
+                               {Text(login), Text(time)});
   if (!n.ok()) return n.status();
   return RequireChange(Status::Ok(), *n, RowKind::kAdmin);
 }
@@ -293,8 +291,8 @@ Result<std::optional<TokenGrant>> Store::FindTokenGrant(std::string_view prefix)
   if (rows->empty()) return std::optional<TokenGrant>();
   const SqlRow& r = rows->front();
   TokenGrant g;
-  g.token = {Str(r, 0), Str(r, 1), Str(r, 2), Bool(r, 3), {},        Bool(r, 4),
-             Str(r, 5), Str(r, 6), Str(r, 7), Str(r, 8)};
+  g.token = {Str(r, 0),  Str(r, 1), Str(r, 2), Bool(r, 3), {},
+             Bool(r, 4), Str(r, 5), Str(r, 6), Str(r, 7),  Str(r, 8)};
   g.owner_role = ParseAdminRole(Str(r, 9)).value_or(AdminRole::kDomain);
   g.owner_active = Bool(r, 10);
   g.every_domain = g.owner_role == AdminRole::kServer && g.token.all_domains;
@@ -345,8 +343,16 @@ Result<std::vector<Token>> Store::ListTokens(std::string_view login) {
   std::map<std::string, std::size_t> index;
   for (const SqlRow& r : *rows) {
     index[Str(r, 0)] = out.size();
-    out.push_back({Str(r, 0), Str(r, 1), "", Bool(r, 2), {}, Bool(r, 3), Str(r, 4), Str(r, 5),
-                   Str(r, 6), Str(r, 7)});
+    out.push_back({Str(r, 0),
+                   Str(r, 1),
+                   "",
+                   Bool(r, 2),
+                   {},
+                   Bool(r, 3),
+                   Str(r, 4),
+                   Str(r, 5),
+                   Str(r, 6),
+                   Str(r, 7)});
   }
   for (const SqlRow& r : *domains)
     if (auto it = index.find(Str(r, 0)); it != index.end())
@@ -394,14 +400,14 @@ Result<std::vector<AuditRecord>> Store::QueryAudit(const AuditQuery& q) {
                        {Text(q.domain), Optional(q.actor), Text(q.since), before, Int(q.limit)},
                        "reading the audit log");
   else if (!q.actor.empty())
-    rows = QueryShared(kAuditByActor,
-                       {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
-                        "AND time >= $2 AND id < $3 ORDER BY id DESC LIMIT CAST($4 AS INTEGER)",
-                        "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
-                        "AND time >= $2 AND id < CAST($3 AS bigint) "
-                        "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)"},
-                       {Text(q.actor), Text(q.since), before, Int(q.limit)},
-                       "reading the audit log");
+    rows =
+        QueryShared(kAuditByActor,
+                    {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
+                     "AND time >= $2 AND id < $3 ORDER BY id DESC LIMIT CAST($4 AS INTEGER)",
+                     "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
+                     "AND time >= $2 AND id < CAST($3 AS bigint) "
+                     "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)"},
+                    {Text(q.actor), Text(q.since), before, Int(q.limit)}, "reading the audit log");
   else
     rows = QueryShared(kAuditAll,
                        {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE time >= $1 AND id < $2 "

@@ -645,7 +645,7 @@ Status SqliteStore::WriteError(int rc) const {
 }
 
 SqliteStore::Statement& SqliteStore::PrepareShared(int slot, const char* sql,
-                                                  const std::vector<SqlParam>& params) {
+                                                   const std::vector<SqlParam>& params) {
   Statement& st = Prepare(slot, sql);
   if (!st.valid()) return st;
   // SQLite reads $N as a named parameter: bind by name, in any order.

@@ -149,10 +149,10 @@ struct Admin {
 
 // An API token as stored: never its secret, only the secret's hash.
 struct Token {
-  std::string prefix;       // public: names and finds the token
-  std::string login;        // the owner
-  std::string secret_hash;  // SHA-256 of the whole token, hex
-  bool all_domains = true;  // whatever the owner holds at each use
+  std::string prefix;                // public: names and finds the token
+  std::string login;                 // the owner
+  std::string secret_hash;           // SHA-256 of the whole token, hex
+  bool all_domains = true;           // whatever the owner holds at each use
   std::vector<std::string> domains;  // else these (token_domains), in order
   bool read_only = false;
   std::string expires;   // UTC ISO 8601; empty: never

@@ -61,8 +61,8 @@ Result<std::string> TokenPrefix(std::string_view token) {
   for (char c : prefix)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return refuse();
   for (char c : rest.substr(kTokenPrefixLength + 1))
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
       return refuse();
   return std::string(prefix);
 }
@@ -94,8 +94,8 @@ Result<TokenGrant> AuthenticateToken(Store& store, std::string_view token, std::
                sodium_memcmp(stored.data(), hash.data(), hash.size()) == 0 && grant->has_value();
   if (!match) return refuse("token " + *prefix + ": no such token, or a wrong secret");
   TokenGrant& g = **grant;
-  if (!g.owner_active) return refuse("token " + *prefix + ": its owner " + g.token.login +
-                                     " is disabled");
+  if (!g.owner_active)
+    return refuse("token " + *prefix + ": its owner " + g.token.login + " is disabled");
   if (!g.token.expires.empty() && g.token.expires <= now)
     return refuse("token " + *prefix + ": expired at " + g.token.expires);
   if (client != nullptr && !g.token.networks.empty()) {

@@ -63,7 +63,9 @@ Status Provisioner::AuditAlias(const std::string& source, std::string_view domai
   Result<std::vector<AliasTarget>> after = store_.FindAlias(source);
   if (!after.ok()) return after.status();
   return Audit("alias", source, domain,
-               before.empty() ? "create" : after->empty() ? "delete" : "update",
+               before.empty()   ? "create"
+               : after->empty() ? "delete"
+                                : "update",
                before.empty() ? "" : AliasSourceJson(source, before),
                after->empty() ? "" : AliasSourceJson(source, *after));
 }
@@ -607,8 +609,8 @@ Result<Admin> Provisioner::RequireAdmin(std::string_view login) {
 }
 
 // Returns names normalised, sorted and unique, each an existing domain.
-Result<std::vector<std::string>> Provisioner::ExistingDomains(
-    const std::vector<std::string>& names, std::string_view owner) {
+Result<std::vector<std::string>> Provisioner::ExistingDomains(const std::vector<std::string>& names,
+                                                              std::string_view owner) {
   std::set<std::string> out;
   for (const std::string& raw : names) {
     Result<std::string> n = ParseDomainName(raw);
@@ -628,13 +630,15 @@ Status Provisioner::AddAdmin(Admin a) {
   if (!a.password.empty() && !IsSchemeHash(a.password))
     return Status::Invalid(a.login + ": password hash is not in {SCHEME}hash form");
   if (a.role == AdminRole::kServer && !a.domains.empty())
-    return Status::Invalid(a.login + ": a server admin holds every domain; domains are for "
-                                     "domain admins");
+    return Status::Invalid(a.login +
+                           ": a server admin holds every domain; domains are for "
+                           "domain admins");
   Result<std::vector<std::string>> domains = ExistingDomains(a.domains, a.login);
   if (!domains.ok()) return domains.status();
   a.domains = *domains;
   Status s = store_.InsertAdmin(a);
-  if (s.code() == Status::Code::kConflict) return Status::Conflict(a.login + ": admin exists already");
+  if (s.code() == Status::Code::kConflict)
+    return Status::Conflict(a.login + ": admin exists already");
   if (!s.ok()) return Explain(s, a.login);
   return Audit("admin", a.login, "", "create", "", AdminJson(a));
 }
@@ -663,8 +667,9 @@ Result<Admin> Provisioner::UpdateAdmin(std::string_view login, const AdminChange
     a->domains = *domains;
   }
   if (a->role == AdminRole::kServer && !a->domains.empty())
-    return Status::Invalid(a->login + ": a server admin holds every domain; domains are for "
-                                      "domain admins");
+    return Status::Invalid(a->login +
+                           ": a server admin holds every domain; domains are for "
+                           "domain admins");
   s = store_.UpdateAdmin(*a);
   if (!s.ok()) return Explain(s, a->login);
   s = Audit("admin", a->login, "", "update", before,
@@ -696,8 +701,7 @@ Result<MadeToken> Provisioner::CreateToken(const TokenRequest& r) {
   if (owner->role == AdminRole::kDomain)
     for (const std::string& d : t.domains)
       if (!std::binary_search(owner->domains.begin(), owner->domains.end(), d))
-        return Status::Invalid(t.login + ": does not hold domain " + d +
-                               ", so no token of it can");
+        return Status::Invalid(t.login + ": does not hold domain " + d + ", so no token of it can");
   if (!r.expires.empty()) {
     Result<std::string> e = ParseUtcTime(r.expires);
     if (!e.ok()) return Status::Invalid("expires " + e.status().message());

@@ -78,7 +78,7 @@ struct TokenRequest {
   std::string login;                 // the owner
   std::vector<std::string> domains;  // empty: whatever the owner holds
   bool read_only = false;
-  std::string expires;  // UTC (ParseUtcTime's forms); empty: never
+  std::string expires;   // UTC (ParseUtcTime's forms); empty: never
   std::string networks;  // CIDR blocks (NetworkList::Parse); empty: any
 };
 

@@ -113,9 +113,7 @@ std::string TokenJson(const Token& t) {
 
 std::string RecordVersion(const Domain& d) { return Version(DomainJson(d)); }
 
-std::string RecordVersion(const Mailbox& m) {
-  return Version(MailboxJson(m) + '\n' + m.password);
-}
+std::string RecordVersion(const Mailbox& m) { return Version(MailboxJson(m) + '\n' + m.password); }
 
 std::string RecordVersion(std::string_view source, const std::vector<AliasTarget>& rows) {
   return Version(AliasSourceJson(source, rows));
@@ -156,14 +154,14 @@ Result<std::string> ParseUtcTime(std::string_view raw) {
     ok = (s[10] == 'T' || s[10] == ' ') &&
          ((std::sscanf(s.c_str() + 11, "%2d:%2d:%2d%n", &h, &mi, &sec, &m) == 3 && m == 8 &&
            s.size() == 19) ||
-          (std::sscanf(s.c_str() + 11, "%2d:%2d%n", &h, &mi, &m) == 2 && m == 5 &&
-           s.size() == 16));
+          (std::sscanf(s.c_str() + 11, "%2d:%2d%n", &h, &mi, &m) == 2 && m == 5 && s.size() == 16));
   }
   ok = ok && y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 &&
        mi <= 59 && sec <= 60 && h >= 0 && mi >= 0 && sec >= 0;
   if (!ok)
-    return Status::Invalid(std::string(raw) +
-                           ": not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, UTC)");
+    return Status::Invalid(
+        std::string(raw) +
+        ": not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, UTC)");
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", y, mo, d, h, mi, sec);
   return std::string(buf);

@@ -115,7 +115,7 @@ class DatabaseTest(CliTest):
 
     def test_migrate_on_a_current_database(self):
         self.assertIn("schema version 3 is current", self.ok("migrate"))
-        self.assertEqual(self.json("migrate"), {"from": 2, "to": 2})
+        self.assertEqual(self.json("migrate"), {"from": 3, "to": 3})
 
     def test_database_trouble_is_exit_75(self):
         missing = os.path.join(self.dir, "missing.sqlite")

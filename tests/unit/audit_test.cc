@@ -60,7 +60,8 @@ class AuditTest : public ::testing::TestWithParam<std::string> {
     sqlite3* db = nullptr;
     sqlite3_open(spec_.c_str(), &db);
     char* err = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    // As sql/schema.sql asks of every connection.
+    int rc = sqlite3_exec(db, ("PRAGMA foreign_keys = ON;" + sql).c_str(), nullptr, nullptr, &err);
     std::string out = rc == SQLITE_OK ? "" : (err ? err : "error");
     sqlite3_free(err);
     sqlite3_close(db);
@@ -128,14 +129,13 @@ TEST_P(AuditTest, EveryWriteLeavesItsRowWithActorClientAndRequest) {
 TEST_P(AuditTest, AChangeWhoseAuditRowFailsIsNotCommitted) {
   // The audit row is refused (as a full disk or a revoked grant would);
   // the mailbox written before it in the same transaction must go too.
-  std::string refuse =
-      GetParam() == "pgsql"
-          ? "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'no audit today'; END $$; "
-            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log FOR EACH ROW "
-            "EXECUTE FUNCTION no_audit();"
-          : "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
-            "BEGIN SELECT RAISE(ABORT, 'no audit today'); END;";
+  std::string refuse = GetParam() == "pgsql"
+                           ? "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
+                             "$$ BEGIN RAISE EXCEPTION 'no audit today'; END $$; "
+                             "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log FOR EACH ROW "
+                             "EXECUTE FUNCTION no_audit();"
+                           : "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                             "BEGIN SELECT RAISE(ABORT, 'no audit today'); END;";
   ASSERT_EQ(Sql(refuse), "");
   Status s = Write([](Provisioner& p) { return p.AddMailbox(MakeMailbox("bob@a.test")); });
   EXPECT_FALSE(s.ok());
@@ -279,7 +279,8 @@ TEST_P(AuditTest, ATokenHonoursItsExpiryAndNetworks) {
   inet_pton(AF_INET, "198.51.100.9", &outside.sin_addr);
   auto* in = reinterpret_cast<const sockaddr*>(&inside);
   auto* out = reinterpret_cast<const sockaddr*>(&outside);
-  Result<TokenGrant> ok = AuthenticateToken(*store_, t.token, "2029-12-31T23:59:59.000Z", in, nullptr);
+  Result<TokenGrant> ok =
+      AuthenticateToken(*store_, t.token, "2029-12-31T23:59:59.000Z", in, nullptr);
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_TRUE(ok->every_domain);
   EXPECT_FALSE(AuthenticateToken(*store_, t.token, "2029-12-31T00:00:00.000Z", out, nullptr).ok());
