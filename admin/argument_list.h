@@ -43,7 +43,6 @@ struct ArgumentList {
   std::vector<std::string> Values(std::string_view name) const;
 };
 
-
 // Splits args (argv without the program name). Invalid, with a message
 // naming the option, for an unknown option, a missing value, a value
 // given to a flag, or an option that is not repeatable given twice.
