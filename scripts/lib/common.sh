@@ -7,7 +7,7 @@
 
 RCPTDB_PACKAGES="g++ make autoconf automake libtool pkg-config
   libsqlite3-dev sqlite3 libidn2-dev libfmt-dev libgtest-dev
-  libasio-dev libcli11-dev libcrypt-dev nlohmann-json3-dev libmicrohttpd-dev
+  libasio-dev libcli11-dev libcrypt-dev nlohmann-json3-dev libmicrohttpd-dev libsodium-dev
   dovecot-dev dovecot-core dovecot-lmtpd dovecot-sqlite
   postgresql libpq-dev dovecot-pgsql postfix-pgsql
   mariadb-server libmariadb-dev postfix-mysql

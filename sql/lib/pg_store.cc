@@ -69,6 +69,7 @@ class PgStore::Rows {
     return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
   }
   long Changes() const { return std::strtol(PQcmdTuples(res_.get()), nullptr, 10); }
+  PGresult* get() const { return res_.get(); }
 
  private:
   std::unique_ptr<PGresult, void (*)(PGresult*)> res_;
@@ -223,6 +224,7 @@ enum PgSlot {
   kPgDataVersion,
   kPgStandby,
   kPgFindLocal,
+  kPgAudited,
   kPgStandbyLag,
 };
 
@@ -555,6 +557,29 @@ Status PgStore::RunWrite(int slot, const char* sql, const std::vector<Param>& pa
   return Status::Ok();
 }
 
+Result<std::vector<Store::SqlRow>> PgStore::QueryShared(int slot, SqlText sql,
+                                                        const std::vector<SqlParam>& params,
+                                                        const char* what) {
+  Result<Rows> r = Run(slot, sql.pgsql ? sql.pgsql : sql.sqlite, params, what);
+  if (!r.ok()) return r.status();
+  std::vector<SqlRow> out;
+  int columns = PQnfields(r->get());
+  for (int i = 0; i < r->size(); ++i) {
+    SqlRow row;
+    for (int c = 0; c < columns; ++c)
+      row.push_back(r->IsNull(i, c) ? std::nullopt : std::optional<std::string>(r->Text(i, c)));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<long> PgStore::WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) {
+  long changes = 0;
+  Status s = RunWrite(slot, sql.pgsql ? sql.pgsql : sql.sqlite, params, &changes);
+  if (!s.ok()) return s;
+  return changes;
+}
+
 Status PgStore::InsertDomain(const Domain& d) {
   return RunWrite(kPgInsertDomain,
                   "INSERT INTO domains (name, kind, active, transport, target, catchall) "
@@ -666,7 +691,11 @@ Status PgStore::SetSetting(std::string_view name, std::string_view value) {
 
 Status PgStore::Begin() {
   probe_.reset();
-  return Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  Status s = Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  // rcptdb's writes audit themselves (sql/provision): the schema's
+  // plain-SQL audit trigger is told so, for this transaction only.
+  if (s.ok()) s = Control(kPgAudited, "SELECT set_config('rcptdb.audited', 'on', true)");
+  return s;
 }
 Status PgStore::BeginSnapshot() { return BeginSnapshotWith(PG_BEGIN_READ); }
 Status PgStore::RenewSnapshot() { return BeginSnapshotWith("COMMIT; " PG_BEGIN_READ); }

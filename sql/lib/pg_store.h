@@ -131,6 +131,12 @@ class PgStore final : public Store {
   // for rcptdb-server's metrics (rcptdb_standby_lag_seconds).
   Result<std::optional<std::chrono::milliseconds>> StandbyLag();
 
+ protected:
+  Result<std::vector<SqlRow>> QueryShared(int slot, SqlText sql,
+                                          const std::vector<SqlParam>& params,
+                                          const char* what) override;
+  Result<long> WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) override;
+
  private:
   Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
   Result<std::string> ReadSetting(std::string_view name) override;

@@ -54,6 +54,8 @@ class Status {
     kOther,         // any other database error
     kLimit,         // a resolver bound (alias depth, targets, reply size):
                     // this key cannot be answered, the database is fine
+    kStale,         // Code::kConflict: the record changed since the
+                    // version the writer named (If-Match) was read
   };
 
   Status() = default;
@@ -66,6 +68,11 @@ class Status {
   }
   static Status Conflict(std::string msg) {
     return Status(Code::kConflict, Cause::kConflict, std::move(msg));
+  }
+  // A write that named a record version (an ETag) other than the record's
+  // now: kConflict with Cause::kStale (HTTP 412, not 409).
+  static Status Stale(std::string msg) {
+    return Status(Code::kConflict, Cause::kStale, std::move(msg));
   }
   // Database trouble of an unclassified kind (Cause::kOther).
   static Status Temporary(std::string msg) { return Temporary(Cause::kOther, std::move(msg)); }
@@ -85,6 +92,13 @@ class Status {
   Code code() const { return code_; }
   Cause cause() const { return cause_; }
   const std::string& message() const { return message_; }
+  // Returns this status with message msg, code and cause kept (ok stays ok).
+  Status Reworded(std::string msg) const {
+    if (ok()) return *this;
+    Status s = *this;
+    s.message_ = std::move(msg);
+    return s;
+  }
 
  private:
   Status(Code code, Cause cause, std::string msg)
@@ -126,6 +140,8 @@ inline const char* CauseName(Status::Cause cause) {
       return "database error";
     case Status::Cause::kLimit:
       return "resolver bound";
+    case Status::Cause::kStale:
+      return "changed meanwhile";
   }
   return "database error";
 }

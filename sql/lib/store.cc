@@ -121,6 +121,10 @@ Status RequireChange(Status written, long changes, RowKind row) {
       return Status::NotFound("no such relay recipient");
     case RowKind::kSenderLogin:
       return Status::NotFound("no such sender login");
+    case RowKind::kAdmin:
+      return Status::NotFound("no such admin");
+    case RowKind::kToken:
+      return Status::NotFound("no such token");
   }
   return Status::NotFound("no such row");
 }
