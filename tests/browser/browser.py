@@ -16,7 +16,8 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -86,7 +87,11 @@ class Browser:
 
     def wait(self, predicate, timeout=10, what="the page"):
         try:
-            return WebDriverWait(self.driver, timeout).until(lambda d: predicate())
+            # The page re-renders a view whole: an element read while it is
+            # replaced is asked for again.
+            return WebDriverWait(self.driver, timeout,
+                                 ignored_exceptions=(StaleElementReferenceException,)) \
+                .until(lambda d: predicate())
         except TimeoutException:
             raise AssertionError(f"timed out waiting for {what}; page says:\n{self.text()[:2000]}")
 
@@ -176,11 +181,23 @@ class Browser:
         self.fill("Login or address", login)
         self.fill("Password", password)
         self.press("Sign in")
-        self.wait(lambda: self.heading() != "Sign in" or self.form_error(None), what="signing in")
+        self.wait(self._signed_in_or_refused, what="signing in")
         self.settle()
+
+    def _signed_in_or_refused(self):
+        if self.heading() != "Sign in":
+            return True
+        try:
+            return self.form_error(None)
+        except AssertionError:  # the sign-in form is being drawn again
+            return False
 
     def keys(self, *keys):
         webdriver.ActionChains(self.driver).send_keys(*keys).perform()
+
+    def shift_tab(self):
+        webdriver.ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB) \
+            .key_up(Keys.SHIFT).perform()
 
     # --- what a test must be able to fail on -------------------------------------------
 
@@ -194,6 +211,16 @@ class Browser:
     def console_errors(self):
         self.console += self.driver.get_log("browser")
         return [e for e in self.console if e["level"] in ("SEVERE", "WARNING")]
+
+    def expect_refusals(self, *statuses):
+        """Forgets the network console messages of the answers with these
+        HTTP statuses that the test provoked (Chromium logs every 4xx);
+        every other message, a script error or a CSP violation above all,
+        still fails the test."""
+        self.console += self.driver.get_log("browser")
+        self.console = [e for e in self.console
+                        if not (e.get("source") == "network" and any(
+                            f"status of {s} " in e["message"] for s in statuses))]
 
     def screenshot(self, name):
         os.makedirs(SCREENSHOTS, exist_ok=True)
