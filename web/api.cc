@@ -107,8 +107,8 @@ std::string Api::ClientOf(const sockaddr* peer, std::string_view forwarded_for) 
 
 bool Api::ForwardedHttps(const sockaddr* peer, std::string_view proto) const {
   std::shared_ptr<const WebConfig> c = config();
-  bool trusted = peer == nullptr ? c->trusted_proxies.unix_peers
-                                 : c->trusted_proxies.networks.Contains(peer);
+  bool trusted =
+      peer == nullptr ? c->trusted_proxies.unix_peers : c->trusted_proxies.networks.Contains(peer);
   return trusted && proto == "https";
 }
 

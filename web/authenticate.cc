@@ -105,9 +105,9 @@ Authentication Authenticate(Api& api, Store& store, const HttpRequest& request) 
   // Neither kind of secret is checked for a client the throttle holds.
   std::chrono::seconds wait = throttle.Wait("", request.client, now);
   if (wait.count() > 0) {
-    a.problem = MakeProblem(429, "too many failed attempts; try again in " +
-                                     std::to_string(wait.count()) + " s",
-                            static_cast<int>(wait.count()));
+    a.problem = MakeProblem(
+        429, "too many failed attempts; try again in " + std::to_string(wait.count()) + " s",
+        static_cast<int>(wait.count()));
     a.log_note = "throttled";
     return a;
   }
@@ -122,8 +122,8 @@ Authentication Authenticate(Api& api, Store& store, const HttpRequest& request) 
     if (!IsBearer(*header, &token)) return fail("Authorization is not a Bearer token");
     sockaddr_storage client = ClientSockaddr(request.client);
     std::string why;
-    Result<TokenGrant> g = AuthenticateToken(store, token, UtcNow(),
-                                             reinterpret_cast<const sockaddr*>(&client), &why);
+    Result<TokenGrant> g =
+        AuthenticateToken(store, token, UtcNow(), reinterpret_cast<const sockaddr*>(&client), &why);
     if (!g.ok()) {
       if (g.status().temporary()) {
         a.problem = ProblemFor(g.status());
@@ -136,9 +136,10 @@ Authentication Authenticate(Api& api, Store& store, const HttpRequest& request) 
     p.kind = g->owner_role == AdminRole::kServer ? Principal::Kind::kServerAdmin
                                                  : Principal::Kind::kDomainAdmin;
     p.login = g->token.login;
-    p.scope = g->every_domain ? Scope::All()
-                              : Scope::Of(std::set<std::string, std::less<>>(g->domains.begin(),
-                                                                              g->domains.end()));
+    p.scope =
+        g->every_domain
+            ? Scope::All()
+            : Scope::Of(std::set<std::string, std::less<>>(g->domains.begin(), g->domains.end()));
     p.read_only = g->token.read_only;
     p.token = g->token.prefix;
     a.principal = std::move(p);

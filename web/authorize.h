@@ -64,11 +64,11 @@ class Scope {
 struct Principal {
   enum class Kind { kNone, kServerAdmin, kDomainAdmin, kMailbox };
   Kind kind = Kind::kNone;
-  std::string login;        // admin login, or the mailbox's address
+  std::string login;            // admin login, or the mailbox's address
   Scope scope = Scope::None();  // what it holds now (a token: narrowed)
-  bool read_only = false;   // a read-only token
-  std::string token;        // the token's public prefix, if a token authenticated
-  bool cookie = false;      // authenticated by the session cookie (CSRF applies)
+  bool read_only = false;       // a read-only token
+  std::string token;            // the token's public prefix, if a token authenticated
+  bool cookie = false;          // authenticated by the session cookie (CSRF applies)
 
   // The audit's actor: "admin:LOGIN", "token:PREFIX", "mailbox:ADDRESS".
   std::string Actor() const;

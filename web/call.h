@@ -33,12 +33,16 @@ class Api;
 struct Call {
   Call(Api& a, const HttpRequest& r, std::string m, RequestTarget t,
        std::map<std::string, std::string, std::less<>> p, Store& s)
-      : api(a), request(r), method(std::move(m)), target(std::move(t)), params(std::move(p)),
+      : api(a),
+        request(r),
+        method(std::move(m)),
+        target(std::move(t)),
+        params(std::move(p)),
         store(s) {}
 
   Api& api;
   const HttpRequest& request;
-  std::string method;   // the item's method in a batch, else the request's
+  std::string method;  // the item's method in a batch, else the request's
   RequestTarget target;
   std::map<std::string, std::string, std::less<>> params;
   Principal principal;  // kind kNone on a public route
@@ -46,7 +50,7 @@ struct Call {
   Store& store;
   Json body = Json::object();
   bool dry_run = false;
-  std::string if_match;  // the If-Match precondition ("" if none)
+  std::string if_match;      // the If-Match precondition ("" if none)
   std::string field_prefix;  // "items[3]" inside a batch, so problems name the item
 
   // Returns the route parameter name ("domain", "local", ...).

@@ -224,8 +224,7 @@ Reply CreateAdmin(Call& call) {
   a.role = *role;
   a.domains = domains.value_or(std::vector<std::string>());
   // Nobody makes a principal that holds more than they do.
-  if (std::optional<Problem> refused =
-          call.Allowed(Action::kCreate, AdminObject(ScopeOfAdmin(a))))
+  if (std::optional<Problem> refused = call.Allowed(Action::kCreate, AdminObject(ScopeOfAdmin(a))))
     return OutOfRank(call, ScopeOfAdmin(a), *refused);
   std::optional<std::string> hash;
   BodyFields pw = call.Fields();
@@ -233,7 +232,9 @@ Reply CreateAdmin(Call& call) {
   a.password = hash.value_or("");
   if (a.login.empty()) return Invalid("login: required", "login");
   Status s = Provisioner(call.store, ActorOf(call)).AddAdmin(a);
-  if (!s.ok()) return ProblemFor(s, FieldFor(s, {{"domain", "domains"}, {"password", "password_hash"}}, "login"));
+  if (!s.ok())
+    return ProblemFor(s,
+                      FieldFor(s, {{"domain", "domains"}, {"password", "password_hash"}}, "login"));
   Result<std::optional<Admin>> made = call.store.FindAdmin(a.login);
   if (!made.ok() || !*made)
     return ProblemFor(made.ok() ? Status::Temporary("the new admin is not there") : made.status());
@@ -267,11 +268,12 @@ Reply UpdateAdmin(Call& call) {
   Scope after = ScopeOfAdmin(change.role.value_or(a->role), change.domains.value_or(a->domains));
   if (std::optional<Problem> wider = call.Allowed(Action::kUpdate, AdminObject(after)))
     return OutOfRank(call, after, *wider);
-  Result<Admin> changed = Provisioner(call.store, ActorOf(call))
-                              .UpdateAdmin(a->login, change, IfMatchVersion(call));
+  Result<Admin> changed =
+      Provisioner(call.store, ActorOf(call)).UpdateAdmin(a->login, change, IfMatchVersion(call));
   if (!changed.ok())
-    return ProblemFor(changed.status(),
-                      FieldFor(changed.status(), {{"domain", "domains"}, {"password", "password_hash"}}, ""));
+    return ProblemFor(
+        changed.status(),
+        FieldFor(changed.status(), {{"domain", "domains"}, {"password", "password_hash"}}, ""));
   return RecordResponse(200, AdminJson(*changed), RecordVersion(*changed));
 }
 
@@ -330,15 +332,17 @@ Reply CreateToken(Call& call) {
   if (days) {
     if (*days < 1 || *days > 36500)
       return Invalid("expires_days: expected 1 to 36500", "expires_days");
-    std::string t =
-        UtcTime(std::chrono::system_clock::now() + std::chrono::hours(24) * *days);
+    std::string t = UtcTime(std::chrono::system_clock::now() + std::chrono::hours(24) * *days);
     r.expires = t.substr(0, 19);  // YYYY-MM-DDTHH:MM:SS, as ParseUtcTime reads it
   }
   for (const std::string& n : networks) r.networks += (r.networks.empty() ? "" : " ") + n;
   Result<MadeToken> made = Provisioner(call.store, ActorOf(call)).CreateToken(r);
   if (!made.ok())
-    return ProblemFor(made.status(),
-                      FieldFor(made.status(), {{"networks", "networks"}, {"domain", "domains"}, {"expires", "expires_days"}}, "login"));
+    return ProblemFor(
+        made.status(),
+        FieldFor(made.status(),
+                 {{"networks", "networks"}, {"domain", "domains"}, {"expires", "expires_days"}},
+                 "login"));
   Result<std::optional<TokenGrant>> grant = call.store.FindTokenGrant(made->prefix);
   if (!grant.ok()) return ProblemFor(grant.status());
   if (!*grant) return ProblemFor(Status::Temporary("the new token is not there"));
@@ -472,9 +476,9 @@ Reply ChangeMyPassword(Call& call) {
   auto now = LoginThrottle::Clock::now();
   std::chrono::seconds wait = throttle.Wait(me.login, call.request.client, now);
   if (wait.count() > 0)
-    return MakeProblem(429, "too many failed logins; try again in " + std::to_string(wait.count()) +
-                                " s",
-                       static_cast<int>(wait.count()));
+    return MakeProblem(
+        429, "too many failed logins; try again in " + std::to_string(wait.count()) + " s",
+        static_cast<int>(wait.count()));
   bool right = mailbox ? VerifyPassword(*current, mailbox->password)
                        : AuthenticateAdmin(call.store, me.login, *current, nullptr).ok();
   if (!right) {

@@ -60,10 +60,8 @@ Result<std::string> RouteAlias(Call& call, Action action, std::optional<Problem>
   return *source;
 }
 
-const std::initializer_list<FieldHint> kAliasHints = {{"target", "targets"},
-                                                      {"loop", "targets"},
-                                                      {"defer", "targets"},
-                                                      {"active flag", "active"}};
+const std::initializer_list<FieldHint> kAliasHints = {
+    {"target", "targets"}, {"loop", "targets"}, {"defer", "targets"}, {"active flag", "active"}};
 
 }  // namespace
 
@@ -142,15 +140,16 @@ Reply UpdateAlias(Call& call) {
   if (rows->empty()) return NotFound(*source + ": no such alias");
   std::string wanted = IfMatchVersion(call);
   if (!wanted.empty() && wanted != RecordVersion(*source, *rows))
-    return ProblemFor(Status::Stale(*source + ": changed since version " + wanted +
-                                    " was read; read it again"));
+    return ProblemFor(
+        Status::Stale(*source + ": changed since version " + wanted + " was read; read it again"));
   Provisioner prov(call.store, ActorOf(call));
   if (active) {
     Status s = prov.SetAliasActive(*source, *active);
     if (!s.ok()) return ProblemFor(s, "active");
   }
   if (targets) {
-    if (targets->empty()) return Invalid("targets: at least one target (DELETE the alias)", "targets");
+    if (targets->empty())
+      return Invalid("targets: at least one target (DELETE the alias)", "targets");
     // Replace the set: normalise the new targets, drop the old ones that
     // are not among them, add the new ones.
     std::set<std::string> keep;

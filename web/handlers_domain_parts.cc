@@ -211,9 +211,8 @@ Reply DeleteSender(Call& call) {
   if (!address.ok()) return NotFound(address.status().message());
   Status s =
       Provisioner(call.store, ActorOf(call)).DeleteSenderLogin(*address, call.Param("login"));
-  if (!s.ok()) return ProblemFor(s.code() == Status::Code::kInvalid
-                                     ? Status::NotFound(s.message())
-                                     : s);
+  if (!s.ok())
+    return ProblemFor(s.code() == Status::Code::kInvalid ? Status::NotFound(s.message()) : s);
   return NoContent();
 }
 

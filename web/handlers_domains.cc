@@ -71,7 +71,8 @@ Reply CreateDomain(Call& call) {
                                    {"defer", "catchall"}},
                                   "name"));
   Result<std::optional<Domain>> made = prov.FindDomain(*ParseDomainName(d.name));
-  if (!made.ok() || !*made) return ProblemFor(made.ok() ? Status::NotFound("vanished") : made.status());
+  if (!made.ok() || !*made)
+    return ProblemFor(made.ok() ? Status::NotFound("vanished") : made.status());
   return RecordResponse(201, DomainJson(**made), RecordVersion(**made),
                         DomainLocation((*made)->name));
 }
@@ -100,16 +101,18 @@ Reply UpdateDomain(Call& call) {
   Object o{Object::Kind::kDomain, *name};
   if (std::optional<Problem> p = call.Allowed(Action::kUpdate, o)) return *p;
   if (kind || target)
-    return Invalid(*name + ": a domain's kind and target do not change; delete it and add it "
-                           "again",
+    return Invalid(*name +
+                       ": a domain's kind and target do not change; delete it and add it "
+                       "again",
                    kind ? "kind" : "target");
   if (catchall)
-    return Invalid(*name + ": set the catch-all with PUT /api/v1/domains/" +
-                       EncodeSegment(*name) + "/catchall",
+    return Invalid(*name + ": set the catch-all with PUT /api/v1/domains/" + EncodeSegment(*name) +
+                       "/catchall",
                    "catchall");
-  Result<Domain> d = Provisioner(call.store, ActorOf(call))
-                         .UpdateDomain(*name, change, IfMatchVersion(call));
-  if (!d.ok()) return ProblemFor(d.status(), FieldFor(d.status(), {{"transport", "transport"}}, ""));
+  Result<Domain> d =
+      Provisioner(call.store, ActorOf(call)).UpdateDomain(*name, change, IfMatchVersion(call));
+  if (!d.ok())
+    return ProblemFor(d.status(), FieldFor(d.status(), {{"transport", "transport"}}, ""));
   return RecordResponse(200, DomainJson(*d), RecordVersion(*d));
 }
 

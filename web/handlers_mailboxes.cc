@@ -79,8 +79,8 @@ Reply ListMailboxes(Call& call) {
   if (!rows.ok()) return ProblemFor(rows.status());
   Json items = Json::array();
   for (const Mailbox& m : *rows) items.push_back(RecordJson(MailboxJson(m), RecordVersion(m)));
-  return JsonReply(200, PageJson(std::move(items), page.limit,
-                                 rows->empty() ? "" : rows->back().address));
+  return JsonReply(
+      200, PageJson(std::move(items), page.limit, rows->empty() ? "" : rows->back().address));
 }
 
 Reply CreateMailbox(Call& call) {
@@ -140,8 +140,8 @@ Reply UpdateMailbox(Call& call) {
   if (f.problem()) return *f.problem();
   if (!password.ok()) return ProblemFor(password.status(), password_field);
   change.password = *password;
-  Result<Mailbox> m = Provisioner(call.store, ActorOf(call))
-                          .UpdateMailbox(*address, change, IfMatchVersion(call));
+  Result<Mailbox> m =
+      Provisioner(call.store, ActorOf(call)).UpdateMailbox(*address, change, IfMatchVersion(call));
   if (!m.ok()) return ProblemFor(m.status(), FieldFor(m.status(), kMailboxHints, ""));
   return RecordResponse(200, MailboxJson(*m), RecordVersion(*m));
 }

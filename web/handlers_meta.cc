@@ -39,7 +39,8 @@ Json PrincipalJson(const Principal& p) {
   if (p.scope.all())
     j["domains"] = nullptr;
   else
-    j["domains"] = Json(std::vector<std::string>(p.scope.domains().begin(), p.scope.domains().end()));
+    j["domains"] =
+        Json(std::vector<std::string>(p.scope.domains().begin(), p.scope.domains().end()));
   j["read_only"] = p.read_only;
   j["token"] = p.token.empty() ? Json(nullptr) : Json(p.token);
   return j;
@@ -84,9 +85,9 @@ Reply StartSession(Call& call) {
   auto now = LoginThrottle::Clock::now();
   std::chrono::seconds wait = throttle.Wait(*login, call.request.client, now);
   if (wait.count() > 0)
-    return MakeProblem(429, "too many failed logins; try again in " +
-                                std::to_string(wait.count()) + " s",
-                       static_cast<int>(wait.count()));
+    return MakeProblem(
+        429, "too many failed logins; try again in " + std::to_string(wait.count()) + " s",
+        static_cast<int>(wait.count()));
   Result<std::optional<Principal>> who = CheckLogin(call.store, *login, *password);
   if (!who.ok()) return ProblemFor(who.status());
   if (!*who) {
@@ -155,8 +156,8 @@ Reply RunBatch(Call& call) {
     if (fi.problem()) return *fi.problem();
     if (!method || !path) return Invalid(prefix + ": method and path are required", prefix);
     if (!body.is_object()) return Invalid(prefix + ".body: expected an object", prefix + ".body");
-    Reply r = call.api.RunItem(call, *method, *path, std::move(body), if_match.value_or(""),
-                               prefix);
+    Reply r =
+        call.api.RunItem(call, *method, *path, std::move(body), if_match.value_or(""), prefix);
     if (!r.ok()) {
       // All or nothing: the dispatcher rolls the whole batch back. The
       // answer is this item's refusal, with what the others did.

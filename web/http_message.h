@@ -21,15 +21,15 @@
 namespace rcptdb::web {
 
 struct HttpRequest {
-  std::string method;                         // "GET", "POST", ...
-  std::string target;                         // raw request-target: path and query
+  std::string method;                          // "GET", "POST", ...
+  std::string target;                          // raw request-target: path and query
   std::map<std::string, std::string> headers;  // names lower-case; repeated ones joined by ", "
   std::map<std::string, std::string> cookies;  // as the HTTP layer parsed the Cookie header
   std::string body;
-  std::string peer;         // the TCP peer's address ("192.0.2.1", "::1"), or "unix"
-  std::string client;       // who the client is (client_address.h), for audit and throttle
-  bool tls = false;         // TLS, here or at a trusted proxy (cookies get Secure)
-  std::string request_id;   // set by the HTTP layer, logged and audited
+  std::string peer;        // the TCP peer's address ("192.0.2.1", "::1"), or "unix"
+  std::string client;      // who the client is (client_address.h), for audit and throttle
+  bool tls = false;        // TLS, here or at a trusted proxy (cookies get Secure)
+  std::string request_id;  // set by the HTTP layer, logged and audited
 
   // Returns the header named name (lower case), if present.
   std::optional<std::string_view> Header(std::string_view name) const {

@@ -91,7 +91,8 @@ MHD_Result Send(MHD_Connection* c, const HttpResponse& r, const std::string& req
   MHD_Response* resp = MHD_create_response_from_buffer(
       r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
   if (resp == nullptr) return MHD_NO;
-  if (!r.content_type.empty()) MHD_add_response_header(resp, "Content-Type", r.content_type.c_str());
+  if (!r.content_type.empty())
+    MHD_add_response_header(resp, "Content-Type", r.content_type.c_str());
   for (const auto& [name, value] : r.headers)
     MHD_add_response_header(resp, name.c_str(), value.c_str());
   if (!request_id.empty()) MHD_add_response_header(resp, "X-Request-Id", request_id.c_str());
@@ -114,8 +115,8 @@ const sockaddr* PeerOf(MHD_Connection* c) {
   return a->sa_family == AF_INET || a->sa_family == AF_INET6 ? a : nullptr;
 }
 
-MHD_Result OnRequest(void* cls, MHD_Connection* c, const char* url, const char* method,
-                     const char*, const char* upload_data, size_t* upload_size, void** con_cls) {
+MHD_Result OnRequest(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                     const char* upload_data, size_t* upload_size, void** con_cls) {
   auto* server = static_cast<HttpServer*>(cls);
   HttpHandler& handler = server->handler();
   auto* e = static_cast<Exchange*>(*con_cls);
@@ -135,9 +136,9 @@ MHD_Result OnRequest(void* cls, MHD_Connection* c, const char* url, const char* 
       char* end = nullptr;
       unsigned long long n = std::strtoull(length, &end, 10);
       if (end != nullptr && *end == '\0' && n > limit)
-        return Refuse(c, MakeProblem(413, "the body is " + std::to_string(n) +
-                                              " bytes; at most " + std::to_string(limit) +
-                                              " are accepted (max_body_size)"));
+        return Refuse(
+            c, MakeProblem(413, "the body is " + std::to_string(n) + " bytes; at most " +
+                                    std::to_string(limit) + " are accepted (max_body_size)"));
     }
     return MHD_YES;
   }
@@ -179,8 +180,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(int fd, const ListenAddres
       // reach our log too.
       {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&OnLibraryLog), nullptr},
       {MHD_OPTION_LISTEN_SOCKET, fd, nullptr},
-      {MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(std::max(1u, options.threads)),
-       nullptr},
+      {MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(std::max(1u, options.threads)), nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, static_cast<intptr_t>(options.max_connections), nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(options.client_timeout.count()),
        nullptr},
@@ -195,15 +195,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(int fd, const ListenAddres
     opts.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                     static_cast<intptr_t>(options.max_connections_per_peer), nullptr});
   if (tls) {
-    opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0,
-                    const_cast<char*>(s->options_.tls_certificate_pem.c_str())});
+    opts.push_back(
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(s->options_.tls_certificate_pem.c_str())});
     opts.push_back(
         {MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(s->options_.tls_key_pem.c_str())});
   }
   opts.push_back({MHD_OPTION_END, 0, nullptr});
   MHD_AcceptPolicyCallback accept = options.proxies_only ? &OnAccept : nullptr;
-  s->daemon_ = MHD_start_daemon(flags, 0, accept, s.get(), &OnRequest, s.get(),
-                                MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END);
+  s->daemon_ = MHD_start_daemon(flags, 0, accept, s.get(), &OnRequest, s.get(), MHD_OPTION_ARRAY,
+                                opts.data(), MHD_OPTION_END);
   if (s->daemon_ == nullptr) {
     close(fd);
     return Status::Io("cannot serve HTTP on " + address.str() +

@@ -18,13 +18,12 @@
 #define RCPTDB_WEB_JSON_BODY_H
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "problem.h"
 #include "status.h"

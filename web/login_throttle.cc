@@ -73,10 +73,9 @@ void LoginThrottle::Add(const std::string& key, Clock::time_point now) {
         k = k->second.empty() ? failures_.erase(k) : std::next(k);
       }
       if (failures_.size() >= kMaxKeys) {
-        auto oldest = std::min_element(failures_.begin(), failures_.end(),
-                                       [](const auto& a, const auto& b) {
-                                         return a.second.back() < b.second.back();
-                                       });
+        auto oldest = std::min_element(
+            failures_.begin(), failures_.end(),
+            [](const auto& a, const auto& b) { return a.second.back() < b.second.back(); });
         failures_.erase(oldest);
       }
     }

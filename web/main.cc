@@ -59,7 +59,8 @@ void Unbind(const std::vector<Bound>& bound) {
 Result<std::vector<Bound>> BindAll(const WebConfig& config) {
   UnixSocketAccess access;
   access.mode = config.unix_socket_mode;
-  const std::string& owner = config.unix_socket_owner.empty() ? config.user : config.unix_socket_owner;
+  const std::string& owner =
+      config.unix_socket_owner.empty() ? config.user : config.unix_socket_owner;
   if (!owner.empty()) {
     Result<std::pair<uid_t, gid_t>> ids = LookupUser(owner);
     if (!ids.ok()) return ids.status();
@@ -193,8 +194,8 @@ int Main(int argc, char** argv) {
   std::string summary;
   for (const Bound& b : *bound) {
     HttpServerOptions o = options;
-    o.proxies_only = b.address.kind == ListenAddress::Kind::kTcp && !b.address.loopback() &&
-                     !config->tls();
+    o.proxies_only =
+        b.address.kind == ListenAddress::Kind::kTcp && !b.address.loopback() && !config->tls();
     Result<std::unique_ptr<HttpServer>> s = HttpServer::Start(b.fd, b.address, o, api);
     if (!s.ok()) {
       servers.clear();

@@ -52,8 +52,8 @@ std::string FieldFor(const Status& status, std::initializer_list<FieldHint> hint
                      const char* fallback) {
   const std::string& m = status.message();
   std::size_t colon = m.find(": ");
-  std::string_view rest = colon == std::string::npos ? std::string_view(m)
-                                                     : std::string_view(m).substr(colon + 2);
+  std::string_view rest =
+      colon == std::string::npos ? std::string_view(m) : std::string_view(m).substr(colon + 2);
   for (const FieldHint& h : hints)
     if (rest.find(h.keyword) != std::string_view::npos) return h.field;
   return fallback;

@@ -28,10 +28,9 @@
 #define RCPTDB_WEB_PROBLEM_H
 
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "http_message.h"
 #include "status.h"
@@ -84,7 +83,7 @@ const char* StatusTitle(int status);
 // Reply - what a handler returns: a response, or a Problem.
 class Reply {
  public:
-  Reply(HttpResponse r) : response_(std::move(r)) {}            // NOLINT: implicit by design
+  Reply(HttpResponse r) : response_(std::move(r)) {}               // NOLINT: implicit by design
   Reply(Problem p) : problem_(std::move(p)), is_problem_(true) {}  // NOLINT
   bool ok() const { return !is_problem_; }
   const Problem& problem() const { return problem_; }

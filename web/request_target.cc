@@ -76,8 +76,7 @@ Status ParseQuery(std::string_view query, RequestTarget& t) {
     std::string_view item = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (item.empty()) continue;
-    if (t.query.size() == kMaxQueryParams)
-      return Status::Invalid("query: too many parameters");
+    if (t.query.size() == kMaxQueryParams) return Status::Invalid("query: too many parameters");
     std::size_t eq = item.find('=');
     Result<std::string> name = Decode(item.substr(0, eq), true, "query");
     if (!name.ok()) return name.status();

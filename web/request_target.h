@@ -35,7 +35,7 @@ inline constexpr std::size_t kMaxSegments = 16;
 inline constexpr std::size_t kMaxQueryParams = 32;
 
 struct RequestTarget {
-  std::vector<std::string> segments;                         // decoded, in order
+  std::vector<std::string> segments;                       // decoded, in order
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
 
   // Returns the value of the first query parameter named name.

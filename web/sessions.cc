@@ -16,8 +16,8 @@ void Sessions::Configure(std::chrono::seconds lifetime) {
   lifetime_ = lifetime;
 }
 
-Result<std::string> Sessions::Start(Session::Kind kind, const std::string& login,
-                                    Session* session, Clock::time_point now) {
+Result<std::string> Sessions::Start(Session::Kind kind, const std::string& login, Session* session,
+                                    Clock::time_point now) {
   Result<std::string> id = RandomToken();
   if (!id.ok()) return id.status();
   Result<std::string> csrf = RandomToken();
@@ -26,10 +26,9 @@ Result<std::string> Sessions::Start(Session::Kind kind, const std::string& login
   if (by_hash_.size() >= kMaxSessions) {
     std::erase_if(by_hash_, [now](const auto& kv) { return kv.second.expires <= now; });
     if (by_hash_.size() >= kMaxSessions)
-      by_hash_.erase(std::min_element(by_hash_.begin(), by_hash_.end(),
-                                      [](const auto& a, const auto& b) {
-                                        return a.second.expires < b.second.expires;
-                                      }));
+      by_hash_.erase(std::min_element(
+          by_hash_.begin(), by_hash_.end(),
+          [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; }));
   }
   Session s{kind, login, *csrf, now + lifetime_};
   by_hash_[Sha256Hex(*id)] = s;

@@ -23,19 +23,33 @@
 
 namespace rcptdb::web {
 
-std::string DefaultWebConfigFile() {
-  return std::string(SYSCONFDIR) + "/rcptdb/rcptdb-web.conf";
-}
+std::string DefaultWebConfigFile() { return std::string(SYSCONFDIR) + "/rcptdb/rcptdb-web.conf"; }
 
 namespace {
 
-constexpr std::string_view kNames[] = {
-    "database",        "listen",          "trusted_proxies",   "tls_certificate",
-    "tls_key",         "session_lifetime", "login_limit",      "login_window",
-    "max_body_size",   "max_connections", "max_connections_per_peer",
-    "client_timeout",  "threads",         "busy_timeout",      "static_dir",
-    "user",            "pid_file",        "unix_socket_owner", "unix_socket_group",
-    "unix_socket_mode", "syslog_facility", "syslog_name",      "verbose"};
+constexpr std::string_view kNames[] = {"database",
+                                       "listen",
+                                       "trusted_proxies",
+                                       "tls_certificate",
+                                       "tls_key",
+                                       "session_lifetime",
+                                       "login_limit",
+                                       "login_window",
+                                       "max_body_size",
+                                       "max_connections",
+                                       "max_connections_per_peer",
+                                       "client_timeout",
+                                       "threads",
+                                       "busy_timeout",
+                                       "static_dir",
+                                       "user",
+                                       "pid_file",
+                                       "unix_socket_owner",
+                                       "unix_socket_group",
+                                       "unix_socket_mode",
+                                       "syslog_facility",
+                                       "syslog_name",
+                                       "verbose"};
 
 Status AbsolutePath(const Setting& s, std::string& out, bool may_be_empty) {
   std::string v(TrimBlanks(s.value));
@@ -147,9 +161,11 @@ Status ApplyWebSetting(WebConfig& c, const Setting& s) {
     if (!v.ok()) return v.status();
     c.busy_timeout_ms = static_cast<int>(*v);
   } else if (n == "user" || n == "unix_socket_owner" || n == "unix_socket_group") {
-    if (!value.empty() && !IsPlainName(value)) return BadSetting(s, "expected a user or group name");
-    (n == "user" ? c.user : n == "unix_socket_owner" ? c.unix_socket_owner : c.unix_socket_group) =
-        value;
+    if (!value.empty() && !IsPlainName(value))
+      return BadSetting(s, "expected a user or group name");
+    (n == "user"                ? c.user
+     : n == "unix_socket_owner" ? c.unix_socket_owner
+                                : c.unix_socket_group) = value;
   } else if (n == "pid_file") {
     return AbsolutePath(s, c.pid_file, true);
   } else if (n == "unix_socket_mode") {

@@ -34,30 +34,30 @@ namespace rcptdb::web {
 std::string DefaultWebConfigFile();
 
 struct WebConfig {
-  std::string config_file;                                 // the file read, "" if none existed
-  std::string database;                                    // database
-  std::vector<ListenAddress> listen;                       // listen (default 127.0.0.1:8025)
-  ProxyTrust trusted_proxies;                              // trusted_proxies
-  std::string tls_certificate;                             // tls_certificate (PEM file)
-  std::string tls_key;                                     // tls_key (PEM file)
-  std::chrono::seconds session_lifetime{8 * 3600};         // session_lifetime
-  unsigned login_limit = 10;                               // login_limit: failures per window
-  std::chrono::seconds login_window{60};                   // login_window
-  std::size_t max_body_size = 1 << 20;                     // max_body_size (bytes)
-  std::size_t max_connections = 256;                       // max_connections
-  std::size_t max_connections_per_peer = 32;               // max_connections_per_peer
-  std::chrono::seconds client_timeout{30};                 // client_timeout
-  unsigned threads = 0;                                    // threads: 0 = one per CPU
-  int busy_timeout_ms = 2000;                              // busy_timeout (milliseconds)
-  std::string static_dir;                                  // static_dir: the page's files
-  std::string user;                                        // user: "" keeps the uid
-  std::string pid_file;                                    // pid_file: "" writes none
-  std::string unix_socket_owner;                           // unix_socket_owner
-  std::string unix_socket_group;                           // unix_socket_group
-  unsigned unix_socket_mode = 0660;                        // unix_socket_mode
-  std::string syslog_facility = "mail";                    // syslog_facility
-  std::string syslog_name = "rcptdb-web";                  // syslog_name
-  bool verbose = false;                                    // verbose: log every request
+  std::string config_file;                          // the file read, "" if none existed
+  std::string database;                             // database
+  std::vector<ListenAddress> listen;                // listen (default 127.0.0.1:8025)
+  ProxyTrust trusted_proxies;                       // trusted_proxies
+  std::string tls_certificate;                      // tls_certificate (PEM file)
+  std::string tls_key;                              // tls_key (PEM file)
+  std::chrono::seconds session_lifetime{8 * 3600};  // session_lifetime
+  unsigned login_limit = 10;                        // login_limit: failures per window
+  std::chrono::seconds login_window{60};            // login_window
+  std::size_t max_body_size = 1 << 20;              // max_body_size (bytes)
+  std::size_t max_connections = 256;                // max_connections
+  std::size_t max_connections_per_peer = 32;        // max_connections_per_peer
+  std::chrono::seconds client_timeout{30};          // client_timeout
+  unsigned threads = 0;                             // threads: 0 = one per CPU
+  int busy_timeout_ms = 2000;                       // busy_timeout (milliseconds)
+  std::string static_dir;                           // static_dir: the page's files
+  std::string user;                                 // user: "" keeps the uid
+  std::string pid_file;                             // pid_file: "" writes none
+  std::string unix_socket_owner;                    // unix_socket_owner
+  std::string unix_socket_group;                    // unix_socket_group
+  unsigned unix_socket_mode = 0660;                 // unix_socket_mode
+  std::string syslog_facility = "mail";             // syslog_facility
+  std::string syslog_name = "rcptdb-web";           // syslog_name
+  bool verbose = false;                             // verbose: log every request
 
   bool tls() const { return !tls_certificate.empty(); }
   // Returns true iff a SIGHUP can move from this to other: the listeners,

@@ -32,8 +32,9 @@ Result<WebFlags> ParseWebFlags(const std::vector<std::string>& args) {
   app.add_flag("-v,--verbose", verbose)->disable_flag_override();
   app.add_flag("-h,--help", flags.help)->disable_flag_override();
   app.add_flag("--version", flags.version)->disable_flag_override();
-  app.add_option("--db", db)->type_name("PATH")->multi_option_policy(
-      CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--db", db)
+      ->type_name("PATH")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--listen", listen)
       ->type_name("ADDR")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

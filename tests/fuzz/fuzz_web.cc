@@ -83,8 +83,8 @@ void CheckBody(std::string_view body) {
   f.Strings("targets");
   bool has_other = false;
   for (auto it = j->begin(); it != j->end(); ++it)
-    has_other = has_other || (it.key() != "local" && it.key() != "active" &&
-                              it.key() != "quota" && it.key() != "targets");
+    has_other = has_other || (it.key() != "local" && it.key() != "active" && it.key() != "quota" &&
+                              it.key() != "targets");
   bool typed = f.problem().has_value();
   f.RefuseUnknown();
   CHECK(f.problem().has_value() == (typed || has_other));

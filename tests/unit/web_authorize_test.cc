@@ -8,12 +8,12 @@
 // derived from authorize.cc's table, so a wrong row there fails a row
 // here. The black-box matrix (tests/blackbox/test_web_matrix.py) proves
 // the same through the real daemon, with "nothing changed" on refusal.
-#include "authorize.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "authorize.h"
 
 namespace rcptdb::web {
 namespace {
@@ -139,8 +139,7 @@ Object ObjectOf(const Row& r) {
 }
 
 TEST(Authorize, EveryKindActionAndPrincipal) {
-  const Principal principals[] = {Server(), DomainAdmin(), NarrowToken(), ReadOnlyToken(),
-                                  Owner()};
+  const Principal principals[] = {Server(), DomainAdmin(), NarrowToken(), ReadOnlyToken(), Owner()};
   const char* names[] = {"server", "domain", "narrow token", "read-only token", "owner"};
   for (const Row& r : Rows()) {
     const Decision want[] = {r.server, r.domain, r.narrow, r.read_only, r.owner};

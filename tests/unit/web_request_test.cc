@@ -26,23 +26,25 @@ TEST(RequestTarget, SplitsBeforeDecoding) {
   EXPECT_EQ(t->Query("cursor"), std::nullopt);
   Result<RequestTarget> utf8 = ParseRequestTarget("/check/b%C3%BCcher%40example.com");
   ASSERT_TRUE(utf8.ok());
-  EXPECT_EQ(utf8->segments[1], "b\xc3\xbc" "cher@example.com");
+  EXPECT_EQ(utf8->segments[1],
+            "b\xc3\xbc"
+            "cher@example.com");
 }
 
 TEST(RequestTarget, RefusesWhatCouldBeReadTwoWays) {
   for (const char* bad : {
-           "api/v1/domains",        // not absolute
-           "/api//v1",              // empty segment
-           "/api/v1/",              // trailing slash
-           "/api/v1/%2e%2e/x",      // a dot segment, encoded
-           "/api/v1/..",            // a dot segment
-           "/api/v1/a%zz",          // malformed escape
-           "/api/v1/a%4",           // truncated escape
-           "/api/v1/a%00b",         // NUL
-           "/api/v1/%C3%28",        // not UTF-8
-           "/api/v1/a b",           // a raw blank
-           "/api/v1/\xc3\xbc",      // raw 8-bit
-           "/api?q=%ff",            // not UTF-8 in the query
+           "api/v1/domains",    // not absolute
+           "/api//v1",          // empty segment
+           "/api/v1/",          // trailing slash
+           "/api/v1/%2e%2e/x",  // a dot segment, encoded
+           "/api/v1/..",        // a dot segment
+           "/api/v1/a%zz",      // malformed escape
+           "/api/v1/a%4",       // truncated escape
+           "/api/v1/a%00b",     // NUL
+           "/api/v1/%C3%28",    // not UTF-8
+           "/api/v1/a b",       // a raw blank
+           "/api/v1/\xc3\xbc",  // raw 8-bit
+           "/api?q=%ff",        // not UTF-8 in the query
        })
     EXPECT_FALSE(ParseRequestTarget(bad).ok()) << bad;
   std::string deep;
@@ -55,7 +57,10 @@ TEST(RequestTarget, RefusesWhatCouldBeReadTwoWays) {
 }
 
 TEST(RequestTarget, EncodeSegmentRoundTrips) {
-  for (std::string s : {"a/b", "x y", "b\xc3\xbc" "cher@example.com", "100%", "a+b", "?#&="}) {
+  for (std::string s : {"a/b", "x y",
+                        "b\xc3\xbc"
+                        "cher@example.com",
+                        "100%", "a+b", "?#&="}) {
     Result<RequestTarget> t = ParseRequestTarget("/" + EncodeSegment(s));
     ASSERT_TRUE(t.ok()) << s;
     EXPECT_EQ(t->segments.at(0), s);
@@ -77,16 +82,16 @@ TEST(JsonBody, ReadsOneStrictObject) {
 
 TEST(JsonBody, RefusesMalformedAndAmbiguous) {
   for (const char* bad : {
-           "{",                        // truncated
-           "[1]",                      // not an object
-           "\"x\"",                    // not an object
-           "{\"a\":1,\"a\":2}",        // duplicate key
-           "{\"a\":\"\\u0000\"}",      // NUL in a value
-           "{\"\\u0000\":1}",          // NUL in a key
-           "{\"a\":\"\xff\"}",         // not UTF-8
-           "{\"a\":\"\\ud800\"}",      // lone surrogate
-           "{\"a\":1} x",              // trailing garbage
-           "{'a':1}",                  // not JSON
+           "{",                    // truncated
+           "[1]",                  // not an object
+           "\"x\"",                // not an object
+           "{\"a\":1,\"a\":2}",    // duplicate key
+           "{\"a\":\"\\u0000\"}",  // NUL in a value
+           "{\"\\u0000\":1}",      // NUL in a key
+           "{\"a\":\"\xff\"}",     // not UTF-8
+           "{\"a\":\"\\ud800\"}",  // lone surrogate
+           "{\"a\":1} x",          // trailing garbage
+           "{'a':1}",              // not JSON
        })
     EXPECT_FALSE(ParseJsonObject(bad).ok()) << bad;
   std::string deep;
