@@ -58,7 +58,7 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   if (map == MapId::kRecipients && key.find('+') != std::string_view::npos) answer = MapAnswer();
 #endif
   stats_.Record(map, answer.kind, std::chrono::steady_clock::now() - start);
-  if (answer.kind == MapAnswer::Kind::kTemporary && answer.cause == Status::Cause::kLimit) {
+  if (answer.kind == MapAnswer::Kind::kTemporary && !IsDatabaseTrouble(answer.cause)) {
     // One key past a resolver bound: the database is fine, nothing to reopen.
     LogWarning("{} map {} key {}: {}", peer, MapName(map), Printable(key),
                Printable(answer.why, 300));

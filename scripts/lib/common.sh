@@ -11,7 +11,7 @@ RCPTDB_PACKAGES="g++ make autoconf automake libtool pkg-config
   dovecot-dev dovecot-core dovecot-lmtpd dovecot-sqlite
   postgresql libpq-dev dovecot-pgsql postfix-pgsql
   postfix swaks python3 groff-base strace clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev
-  dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd"
+  dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd python3-seccomp"
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "$*"; exit 1; }
