@@ -35,6 +35,13 @@ std::optional<std::string> ArgumentList::Value(std::string_view name) const {
   return std::nullopt;
 }
 
+std::vector<std::string> ArgumentList::Values(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& o : options)
+    if (o.first == name) out.push_back(o.second);
+  return out;
+}
+
 namespace {
 
 // Registers every known option with app; returns them by name.
@@ -70,6 +77,12 @@ Status TakeWords(const std::vector<std::string>& extras, ArgumentList& list) {
   return Status::Ok();
 }
 
+bool Repeatable(std::span<const OptionSpec> known, std::string_view name) {
+  for (const OptionSpec& spec : known)
+    if (spec.name == name) return spec.repeatable;
+  return false;
+}
+
 }  // namespace
 
 Result<ArgumentList> ParseArgumentList(std::span<const std::string> args,
@@ -87,12 +100,17 @@ Result<ArgumentList> ParseArgumentList(std::span<const std::string> args,
   ArgumentList list;
   Status words = TakeWords(app.remaining(), list);
   if (!words.ok()) return words;
+  std::map<std::string, std::size_t> seen;
   for (const CLI::Option* o : app.parse_order()) {
     auto it = std::find_if(options.begin(), options.end(),
                            [o](const auto& entry) { return entry.second == o; });
     const std::string& name = it->first;
-    if (list.Has(name)) return Status::Invalid("option --" + name + " given twice");
-    list.options.emplace_back(name, o->get_expected_min() > 0 ? o->results().front() : "");
+    std::size_t n = seen[name]++;
+    if (n > 0 && !Repeatable(known, name))
+      return Status::Invalid("option --" + name + " given twice");
+    std::string value;
+    if (o->get_expected_min() > 0 && n < o->results().size()) value = o->results()[n];
+    list.options.emplace_back(name, std::move(value));
   }
   return list;
 }

@@ -28,6 +28,7 @@ namespace rcptdb::admin {
 struct OptionSpec {
   std::string_view name;
   bool takes_value;
+  bool repeatable = false;  // may be given more than once (Values())
 };
 
 struct ArgumentList {
@@ -38,11 +39,13 @@ struct ArgumentList {
   bool Has(std::string_view name) const;
   // Returns the value of option name, or nullopt if it was not given.
   std::optional<std::string> Value(std::string_view name) const;
+  // Returns every value of option name, in order (a repeatable option).
+  std::vector<std::string> Values(std::string_view name) const;
 };
 
 // Splits args (argv without the program name). Invalid, with a message
 // naming the option, for an unknown option, a missing value, a value
-// given to a flag, or an option given twice.
+// given to a flag, or an option that is not repeatable given twice.
 Result<ArgumentList> ParseArgumentList(std::span<const std::string> args,
                                        std::span<const OptionSpec> known);
 

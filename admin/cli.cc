@@ -4,8 +4,12 @@
 // DESCRIPTION
 //   Exit statuses follow sysexits(3) where it has a word for the case:
 //   75 (EX_TEMPFAIL) for database trouble, so that scripts and
-//   configuration management retry instead of giving up; 2 for usage, as
-//   most Unix commands do; 1 for everything the admin must correct.
+//   configuration management retry instead of giving up; 78 (EX_CONFIG)
+//   for trouble that a retry cannot mend, because it is the rights this
+//   user or database role was given (permission denied on the file, a
+//   write the server refuses with SQLSTATE 42501, a failed login): the
+//   database itself is fine, the setup is not; 2 for usage, as most Unix
+//   commands do; 1 for everything the admin must correct in the command.
 // SEE ALSO
 //   cli.h, commands.cc, rcptdb(1) EXIT STATUS
 #include "cli.h"
@@ -28,7 +32,7 @@ int Outcome::ExitCode() const {
     case Status::Code::kOk:
       return 0;
     case Status::Code::kTemporary:
-      return kExitTemporary;
+      return status_.cause() == Status::Cause::kAccess ? kExitConfig : kExitTemporary;
     case Status::Code::kNotFound:
     case Status::Code::kInvalid:
     case Status::Code::kConflict:

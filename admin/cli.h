@@ -5,7 +5,8 @@
 // path and the output mode) to an Outcome (success, or a Status plus
 // whether it was a usage mistake). main() turns the Outcome into the
 // exit status (0 success, 1 bad input or not found, 2 usage, 75 database
-// trouble) and one line on stderr: "rcptdb: mailbox add: VALUE: reason".
+// trouble, 78 no right to the database) and one line on stderr:
+// "rcptdb: mailbox add: VALUE: reason".
 //
 // The helpers here open the database the way the command needs it:
 // readers read-only (they never take a write lock and work on a
@@ -32,6 +33,9 @@ namespace rcptdb::admin {
 
 // EX_TEMPFAIL from sysexits.h: database trouble, try again later.
 inline constexpr int kExitTemporary = 75;
+// EX_CONFIG from sysexits.h: database trouble that no retry mends, the
+// rights this user or role lacks (Status::Cause::kAccess).
+inline constexpr int kExitConfig = 78;
 inline constexpr int kExitUsage = 2;
 
 class Outcome {

@@ -2,12 +2,11 @@
 // NAME
 //   cmd_check - rcptdb check: what an address means, and what each side says
 // DESCRIPTION
-//   Resolves one address with the same Resolver the lookup server and the
-//   LMTP plugin use, and prints the verdict, the path that led to it, what
-//   each Postfix map would answer (map_answers.h, the server's own code) and
-//   the LMTP plugin's RCPT reply (with Dovecot's usual delimiter "+"). An
-//   admin asking "why was this mail refused?" gets the answer the mail
-//   system got, not a re-implementation of it.
+//   Prints the explanation of one address that rcptdb-web's check
+//   endpoint gives too (address_check.h): the verdict, the path that led
+//   to it, what each Postfix map would answer and the LMTP plugin's RCPT
+//   reply. An admin asking "why was this mail refused?" gets the answer
+//   the mail system got, not a re-implementation of it.
 //
 //   With --size N (or --policy ADDR), it also asks the running policy
 //   service (rcptdb-server's policy listener, default 127.0.0.1:10028, the
@@ -19,118 +18,18 @@
 //   1 if it is refused (by the maps, or by the policy service), 75 on
 //   database trouble or a policy service that does not answer.
 // SEE ALSO
-//   commands.h, resolver.h, map_answers.h, rcpt_decision.h, rcptdb(1) "check"
+//   commands.h, address_check.h, rcptdb(1) "check"
 #include <charconv>
 #include <set>
 
+#include "address_check.h"
 #include "commands.h"
 #include "json.h"
-#include "map_answers.h"
 #include "output.h"
 #include "policy_question.h"
-#include "rcpt_decision.h"
 
 namespace rcptdb::admin {
 namespace {
-
-// Dovecot's default recipient_delimiter, as the plugin is usually run.
-constexpr std::string_view kDovecotDelimiter = "+";
-
-struct Report {
-  std::string raw;
-  std::string key;         // normalised address, or raw if malformed
-  std::string domain_key;  // what relay_domains would be asked
-  Result<Resolution> res = Status::Temporary("not resolved");
-  std::vector<std::pair<MapId, MapAnswer>> maps;
-  RcptReply lmtp;
-};
-
-const char* AnswerKind(MapAnswer::Kind k) {
-  switch (k) {
-    case MapAnswer::Kind::kFound:
-      return "found";
-    case MapAnswer::Kind::kNotFound:
-      return "notfound";
-    case MapAnswer::Kind::kTemporary:
-      return "temporary";
-  }
-  return "notfound";
-}
-
-const char* ReplyKind(RcptReply::Kind k) {
-  switch (k) {
-    case RcptReply::Kind::kAccept:
-      return "accept";
-    case RcptReply::Kind::kReject:
-      return "reject";
-    case RcptReply::Kind::kDefer:
-      return "defer";
-  }
-  return "reject";
-}
-
-Report Build(Store& store, const std::string& raw) {
-  Report r;
-  r.raw = raw;
-  r.res = Resolver(store).Resolve(raw);
-  r.key = r.res.ok() && !r.res->input.empty() ? r.res->input : raw;
-  std::size_t at = r.key.rfind('@');
-  r.domain_key = at == std::string::npos ? r.key : r.key.substr(at + 1);
-  for (MapId map : kAllMaps)
-    r.maps.emplace_back(map, AnswerFromResolution(
-                                 store, map, map == MapId::kDomains ? r.domain_key : r.key, r.res));
-  r.lmtp = DecideRcpt(r.res, r.key, kDovecotDelimiter);
-  return r;
-}
-
-std::string TargetsJson(const Resolution& res) {
-  std::vector<std::string> items;
-  for (const Target& t : res.targets)
-    items.push_back(JsonObject()
-                        .String("address", t.address)
-                        .StringOrNull("mailbox", t.mailbox)
-                        .StringOrNull("transport", t.transport)
-                        .str());
-  return JsonArray(items);
-}
-
-std::string ResolutionJson(const Report& r) {
-  JsonObject o;
-  o.String("address", r.raw);
-  if (!r.res.ok()) return o.Raw("verdict", "null").String("error", r.res.status().message()).str();
-  const Resolution& res = *r.res;
-  return o.StringOrNull("normalized", res.input)
-      .String("verdict", VerdictName(res.verdict))
-      .StringOrNull("domain", res.domain)
-      .StringOrNull("mailbox", res.mailbox)
-      .StringOrNull("delivery", res.delivery)
-      .StringOrNull("transport", res.transport)
-      .StringOrNull("detail", res.detail)
-      .Raw("targets", TargetsJson(res))
-      .Raw("path", JsonStringArray(res.path))
-      .str();
-}
-
-void PrintJson(const Report& r) {
-  JsonObject maps;
-  for (const auto& [map, a] : r.maps)
-    maps.Raw(MapName(map), JsonObject()
-                               .String("key", map == MapId::kDomains ? r.domain_key : r.key)
-                               .String("result", AnswerKind(a.kind))
-                               .StringOrNull("value", a.value)
-                               .String("why", a.why)
-                               .str());
-  std::string lmtp = JsonObject()
-                         .String("result", ReplyKind(r.lmtp.kind))
-                         .Int("code", r.lmtp.code)
-                         .String("enhanced", r.lmtp.enhanced)
-                         .String("text", r.lmtp.text)
-                         .StringOrNull("rewrite", r.lmtp.rewrite)
-                         .str();
-  std::string res = ResolutionJson(r);
-  res.pop_back();  // reopen the object to add maps and lmtp
-  PrintLine(res + ",\"maps\":" + maps.str() + ",\"lmtp\":" + lmtp + "}");
-}
 
 std::string MapLine(MapId map, const std::string& key, const MapAnswer& a) {
   std::string name = MapName(map);
@@ -149,7 +48,7 @@ std::string MapLine(MapId map, const std::string& key, const MapAnswer& a) {
   return line + " (" + a.why + ")";
 }
 
-void PrintText(const Report& r) {
+void PrintText(const AddressCheck& r) {
   std::vector<std::pair<std::string, std::string>> fields = {{"address", r.raw}};
   if (!r.res.ok()) {
     fields.emplace_back("error", r.res.status().message());
@@ -168,8 +67,7 @@ void PrintText(const Report& r) {
   if (r.res.ok())
     for (const std::string& line : r.res->path) PrintLine("  " + line);
   PrintLine("postfix maps:");
-  for (const auto& [map, a] : r.maps)
-    PrintLine(MapLine(map, map == MapId::kDomains ? r.domain_key : r.key, a));
+  for (const auto& [map, a] : r.maps) PrintLine(MapLine(map, r.KeyFor(map), a));
   std::string reply = std::to_string(r.lmtp.code) + " " + r.lmtp.enhanced + " " + r.lmtp.text;
   if (!r.lmtp.rewrite.empty()) reply += " (delivers to " + r.lmtp.rewrite + ")";
   PrintLine("lmtp plugin:");
@@ -187,7 +85,7 @@ struct PolicyReport {
   std::vector<TargetAnswer> targets;
 };
 
-Result<PolicyReport> AskPolicy(const Cli& cli, const Report& r) {
+Result<PolicyReport> AskPolicy(const Cli& cli, const AddressCheck& r) {
   PolicyReport p;
   p.service = cli.Value("policy").value_or("127.0.0.1:10028");
   if (std::optional<std::string> size = cli.Value("size")) {
@@ -243,9 +141,9 @@ void PrintPolicy(const Cli& cli, const PolicyReport& p, const std::string& addre
 Outcome Check(Cli& cli) {
   Result<std::unique_ptr<Store>> store = OpenForReading(cli);
   if (!store.ok()) return store.status();
-  Report r = Build(**store, cli.args[0]);
+  AddressCheck r = CheckAddress(**store, cli.args[0]);
   if (cli.json)
-    PrintJson(r);
+    PrintLine(AddressCheckJson(r));
   else
     PrintText(r);
   if (!r.res.ok()) return r.res.status();

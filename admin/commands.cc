@@ -33,6 +33,9 @@ constexpr OptionSpec kOptions[] = {
     {"header-checks", true}, {"verify", false},
     {"policy", true},      {"quota-status", true},    {"size", true},
     {"dovecot-version", true},
+    {"config-dir", true},  {"dovecot-passwd", true, true}, {"dry-run", false},
+    {"force-partial", false}, {"postfix-config", true},  {"postfixadmin", true},
+    {"accept", true, true}, {"keep", false},
 };
 
 // clang-format on
@@ -103,6 +106,14 @@ const std::vector<Command>& Commands() {
       {"import", "", "FILE|- [--format csv|json]", 1, 1, {"format"}, Import},
       {"export", "", "[--format csv|json]", 0, 0, {"format"}, Export},
       {"backup", "", "DEST", 1, 1, {}, Backup},
+      {"adopt", "postfix",
+       "[--config-dir DIR] [--dovecot-passwd FILE]... [--dry-run] [--force-partial]", 0, 0,
+       {"config-dir", "dovecot-passwd", "dry-run", "force-partial"}, AdoptPostfix},
+      {"adopt", "postfixadmin", "URI [--transport T] [--dry-run] [--force-partial]", 1, 1,
+       {"transport", "dry-run", "force-partial"}, AdoptPostfixAdmin},
+      {"compare", "",
+       "--postfix-config DIR [--postfixadmin URI] [--accept RULE]... [--keep]", 0, 0,
+       {"postfix-config", "postfixadmin", "accept", "keep"}, Compare},
       {"postfix-config", "",
        "[--server unix:PATH|ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify] "
        "[--policy ADDR:PORT]", 0, 0,

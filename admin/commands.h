@@ -74,6 +74,11 @@ Outcome Check(Cli& cli);
 Outcome Import(Cli& cli);
 Outcome Export(Cli& cli);
 
+// cmd_adopt.cc, cmd_adopt_postfixadmin.cc, cmd_compare.cc
+Outcome AdoptPostfix(Cli& cli);
+Outcome AdoptPostfixAdmin(Cli& cli);
+Outcome Compare(Cli& cli);
+
 // cmd_setup_config.cc
 Outcome PostfixConfig(Cli& cli);
 Outcome DovecotConfig(Cli& cli);

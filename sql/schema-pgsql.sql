@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- schema-pgsql.sql - the rcptdb recipient database in PostgreSQL, schema version 2
+-- schema-pgsql.sql - the rcptdb recipient database in PostgreSQL, schema version 3
 --
 -- The same tables, columns, meaning and guards as sql/schema.sql (read its
 -- comments for what each column means); this file says only where
@@ -17,13 +17,21 @@
 --     the write being refused, never as database trouble).
 --   * rcptdb_version holds one row: the schema version (what SQLite keeps
 --     in PRAGMA user_version) and a change counter that statement-level
---     triggers bump on every write to any table. A reader polls that one
---     row to learn that anything changed: it works on a streaming standby
---     too, where LISTEN does not.
+--     triggers bump before every write to any table. A reader polls that
+--     one row to learn that anything changed: it works on a streaming
+--     standby too, where LISTEN does not.
+--   * That bump is also the writers' one lock: it row-locks the counter
+--     before the statement touches a row, until the transaction ends, so
+--     writers take turns and the triggers that read other rows cannot be
+--     raced, whatever the isolation level. Under READ COMMITTED (plain
+--     SQL's default) a second writer waits, and its triggers then read
+--     what the first committed; under REPEATABLE READ or SERIALIZABLE
+--     (rcptdb's own writers), a writer whose snapshot is older than the
+--     last commit fails with SQLSTATE 40001 and is retried.
 --
--- Applied by `rcptdb init` in one transaction, into an empty schema.
--- rcptdb's writers use SERIALIZABLE transactions, so the triggers that
--- read other rows cannot be raced by a concurrent writer.
+-- Applied by `rcptdb init` in one transaction, into an empty schema;
+-- `rcptdb migrate` brings an older one up to date with
+-- sql/migrate-pgsql-N.sql, which turns version N-1 into N.
 
 -- The normal form of an address (see sql/schema.sql). local: the stricter
 -- form of mailbox names, alias sources and relay recipients (local part at
@@ -286,7 +294,10 @@ $$;
 CREATE TRIGGER settings_check BEFORE INSERT OR UPDATE ON settings
   FOR EACH ROW EXECUTE FUNCTION rcptdb_settings_check();
 
--- The change counter: one bump per writing statement, whatever it wrote.
+-- The change counter: one bump before each writing statement, whatever
+-- it writes. Before, not after: the row lock it takes is what makes
+-- writers take turns (see the top of this file). Version 2 bumped after
+-- the statement, when its triggers had already read other rows.
 CREATE FUNCTION rcptdb_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE rcptdb_version SET v = v + 1;
@@ -294,20 +305,20 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings
+CREATE TRIGGER settings_changed BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_bump_version();
-CREATE TRIGGER domains_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON domains
+CREATE TRIGGER domains_changed BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON domains
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_bump_version();
-CREATE TRIGGER mailboxes_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mailboxes
+CREATE TRIGGER mailboxes_changed BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON mailboxes
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_bump_version();
-CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aliases
+CREATE TRIGGER aliases_changed BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON aliases
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_bump_version();
 CREATE TRIGGER relay_recipients_changed
-  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON relay_recipients
+  BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON relay_recipients
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_bump_version();
-CREATE TRIGGER sender_logins_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sender_logins
+CREATE TRIGGER sender_logins_changed BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON sender_logins
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_bump_version();
 
-INSERT INTO rcptdb_version (schema_version, v) VALUES (2, 0);
+INSERT INTO rcptdb_version (schema_version, v) VALUES (3, 0);
 INSERT INTO settings (name, value) VALUES ('delimiter', '+'), ('postmaster', ''),
   ('catchall_senders', 'no');

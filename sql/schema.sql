@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- schema.sql - the rcptdb recipient database, schema version 2
+-- schema.sql - the rcptdb recipient database, schema version 3
 --
 -- This file is a public interface: admins may provision with plain SQL as
 -- well as with rcptdb(1). The constraints below refuse what the resolver
@@ -309,4 +309,56 @@ BEGIN
          SELECT max(steps) FROM down) >= 8;
 END;
 
-PRAGMA user_version = 2;
+-- Version 3: the guards of a row hold when an UPDATE moves it as when it
+-- is inserted (sql/migrate-3.sql repeats these triggers word for word).
+-- SQLite runs one writer at a time, and a write transaction always reads
+-- the latest commit (a deferred one that read an older state cannot
+-- write: SQLITE_BUSY_SNAPSHOT), so no trigger here can be raced.
+CREATE TRIGGER mailboxes_upd BEFORE UPDATE OF address ON mailboxes
+BEGIN
+  SELECT RAISE(ABORT, 'mailboxes live in hosted domains only')
+  WHERE (SELECT kind FROM domains
+         WHERE name = substr(NEW.address, instr(NEW.address, '@') + 1)) <> 'hosted';
+  SELECT RAISE(ABORT, 'an alias with this address exists')
+  WHERE EXISTS (SELECT 1 FROM aliases WHERE source = NEW.address);
+END;
+
+CREATE TRIGGER aliases_upd BEFORE UPDATE OF source ON aliases
+BEGIN
+  SELECT RAISE(ABORT, 'aliases live in hosted domains only')
+  WHERE (SELECT kind FROM domains
+         WHERE name = substr(NEW.source, instr(NEW.source, '@') + 1)) <> 'hosted';
+  SELECT RAISE(ABORT, 'a mailbox with this address exists')
+  WHERE EXISTS (SELECT 1 FROM mailboxes WHERE address = NEW.source);
+END;
+
+CREATE TRIGGER relay_recipients_upd BEFORE UPDATE OF address ON relay_recipients
+BEGIN
+  SELECT RAISE(ABORT, 'relay recipients live in relay domains only')
+  WHERE (SELECT kind FROM domains
+         WHERE name = substr(NEW.address, instr(NEW.address, '@') + 1)) <> 'relay';
+END;
+
+-- A row given a new source or target is measured as if it were inserted
+-- anew (aliases_depth_ins).
+CREATE TRIGGER aliases_depth_upd BEFORE UPDATE OF source, target ON aliases
+WHEN NEW.source <> OLD.source OR NEW.target <> OLD.target
+BEGIN
+  SELECT RAISE(ABORT, 'alias chain longer than 8 steps, the resolver''s bound')
+  WHERE (WITH RECURSIVE up(node, steps, seen) AS (
+           SELECT NEW.source, 0, ' ' || NEW.source || ' '
+           UNION ALL
+           SELECT a.source, up.steps + 1, up.seen || a.source || ' '
+           FROM up JOIN aliases a ON a.target = up.node
+           WHERE up.steps < 8 AND instr(up.seen, ' ' || a.source || ' ') = 0)
+         SELECT max(steps) FROM up)
+      + (WITH RECURSIVE down(node, steps, seen) AS (
+           SELECT NEW.target, 0, ' ' || NEW.source || ' ' || NEW.target || ' '
+           UNION ALL
+           SELECT a.target, down.steps + 1, down.seen || a.target || ' '
+           FROM down JOIN aliases a ON a.source = down.node
+           WHERE down.steps < 8 AND instr(down.seen, ' ' || a.target || ' ') = 0)
+         SELECT max(steps) FROM down) >= 8;
+END;
+
+PRAGMA user_version = 3;

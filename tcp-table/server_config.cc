@@ -13,10 +13,7 @@
 //   server_config.h, rcptdb.conf(5), postconf(5)
 #include "server_config.h"
 
-#include <cctype>
 #include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -33,7 +30,7 @@ std::string DefaultConfigFile() { return std::string(SYSCONFDIR) + "/rcptdb/rcpt
 
 namespace {
 
-constexpr const char* kNames[] = {
+constexpr std::string_view kNames[] = {
     "database", "tcp_table", "socketmap", "allow_networks", "user", "pid_file", "max_connections",
     "max_connections_per_peer", "socketmap_idle_timeout", "tcp_table_idle_timeout",
     "policy_idle_timeout", "policy_max_connections_per_peer", "unix_socket_owner",
@@ -43,122 +40,19 @@ constexpr const char* kNames[] = {
     "policy", "quota_status", "quota_status_routes", "policy_refuse", "policy_trouble_action",
     "quota_status_timeout", "quota_status_connections", "policy_cache_time"};
 
-bool KnownName(std::string_view name) {
-  for (const char* n : kNames)
-    if (name == n) return true;
-  return false;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// Splits a list value at commas and white space, dropping empty items.
-std::vector<std::string> SplitList(std::string_view value) {
-  std::vector<std::string> items;
-  std::size_t i = 0;
-  while (i < value.size()) {
-    std::size_t end = value.find_first_of(", \t\n\r", i);
-    if (end == std::string_view::npos) end = value.size();
-    if (end > i) items.emplace_back(value.substr(i, end - i));
-    i = end + 1;
-  }
-  return items;
-}
-
-Status Bad(const Setting& s, const std::string& why) {
-  return Status::Invalid(s.origin + ": " + s.name + " = " + s.value + ": " + why);
-}
-
-Result<long> ParseNumber(const Setting& s, long min, long max) {
-  long v = 0;
-  std::string_view t = Trim(s.value);
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < min || v > max)
-    return Bad(s, "expected a number from " + std::to_string(min) + " to " + std::to_string(max));
-  return v;
-}
-
-// A time as Postfix writes it: a number with an optional unit, s
-// (seconds, the default), m, h or d.
-Result<std::chrono::seconds> ParseDuration(const Setting& s, long max_seconds) {
-  std::string_view t = Trim(s.value);
-  long unit = 1;
-  if (!t.empty()) {
-    switch (t.back()) {
-      case 's':
-        t.remove_suffix(1);
-        break;
-      case 'm':
-        unit = 60;
-        t.remove_suffix(1);
-        break;
-      case 'h':
-        unit = 3600;
-        t.remove_suffix(1);
-        break;
-      case 'd':
-        unit = 86400;
-        t.remove_suffix(1);
-        break;
-      default:
-        break;
-    }
-  }
-  long v = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < 0 ||
-      v > max_seconds / unit)
-    return Bad(s, "expected a time from 0 to " + std::to_string(max_seconds) +
-                      " seconds, with an optional unit s, m, h or d (0 = never)");
-  return std::chrono::seconds(v * unit);
-}
-
-// A file mode in octal, as chmod(1) takes it, without set-id or sticky bits.
-Result<unsigned> ParseMode(const Setting& s) {
-  std::string_view t = Trim(s.value);
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, 8);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v > 0777)
-    return Bad(s, "expected an octal mode from 0 to 0777, such as 0660");
-  return v;
-}
-
-// A user or group name as the system spells it (no lookup here: the
-// name is resolved when the socket is created).
-bool PlainName(std::string_view t) {
-  if (t.empty() || t.size() > 64 || t.front() == '-') return false;
-  for (char c : t)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-          c == '$'))
-      return false;
-  return true;
-}
-
-Result<bool> ParseBool(const Setting& s) {
-  std::string_view t = Trim(s.value);
-  if (t == "yes" || t == "true" || t == "1") return true;
-  if (t == "no" || t == "false" || t == "0") return false;
-  return Bad(s, "expected yes or no");
-}
-
 Status ApplyTcpTables(ServerConfig& config, const Setting& s) {
   std::vector<TcpTableListener> listeners;
   for (const std::string& item : SplitList(s.value)) {
     std::size_t eq = item.find('=');
-    if (eq == std::string::npos) return Bad(s, "expected MAP=ADDRESS, got \"" + item + "\"");
+    if (eq == std::string::npos) return BadSetting(s, "expected MAP=ADDRESS, got \"" + item + "\"");
     std::optional<MapId> map = ParseMapName(item.substr(0, eq));
     if (!map) {
       std::string known;
       for (MapId m : kAllMaps) known += (known.empty() ? "" : ", ") + std::string(MapName(m));
-      return Bad(s, "unknown map \"" + item.substr(0, eq) + "\" (" + known + ")");
+      return BadSetting(s, "unknown map \"" + item.substr(0, eq) + "\" (" + known + ")");
     }
     Result<ListenAddress> addr = ParseListenAddress(item.substr(eq + 1));
-    if (!addr.ok()) return Bad(s, addr.status().message());
+    if (!addr.ok()) return BadSetting(s, addr.status().message());
     listeners.push_back({*map, *addr});
   }
   config.tcp_tables = std::move(listeners);
@@ -169,7 +63,7 @@ Status ApplySocketmaps(ServerConfig& config, const Setting& s) {
   std::vector<ListenAddress> listeners;
   for (const std::string& item : SplitList(s.value)) {
     Result<ListenAddress> addr = ParseListenAddress(item);
-    if (!addr.ok()) return Bad(s, addr.status().message());
+    if (!addr.ok()) return BadSetting(s, addr.status().message());
     listeners.push_back(*addr);
   }
   config.socketmaps = std::move(listeners);
@@ -180,8 +74,9 @@ Status ApplyFacility(ServerConfig& config, const Setting& s) {
   static const std::set<std::string, std::less<>> kFacilities = {
       "mail",   "daemon", "user",   "local0", "local1", "local2",
       "local3", "local4", "local5", "local6", "local7"};
-  std::string_view t = Trim(s.value);
-  if (!kFacilities.contains(t)) return Bad(s, "expected mail, daemon, user or local0..local7");
+  std::string_view t = TrimBlanks(s.value);
+  if (!kFacilities.contains(t))
+    return BadSetting(s, "expected mail, daemon, user or local0..local7");
   config.syslog_facility = std::string(t);
   return Status::Ok();
 }
@@ -190,12 +85,12 @@ Status ApplyFacility(ServerConfig& config, const Setting& s) {
 // not one of them.
 std::optional<Status> ApplyPolicySetting(PolicyConfig& p, const Setting& s) {
   const std::string& n = s.name;
-  std::string value(Trim(s.value));
+  std::string value(TrimBlanks(s.value));
   if (n == "policy") {
     std::vector<ListenAddress> listeners;
     for (const std::string& item : SplitList(value)) {
       Result<ListenAddress> addr = ParseListenAddress(item);
-      if (!addr.ok()) return Bad(s, addr.status().message());
+      if (!addr.ok()) return BadSetting(s, addr.status().message());
       listeners.push_back(*addr);
     }
     p.listeners = std::move(listeners);
@@ -203,54 +98,35 @@ std::optional<Status> ApplyPolicySetting(PolicyConfig& p, const Setting& s) {
     p.quota_status.fallback.reset();
     if (value.empty()) return Status::Ok();
     Result<ListenAddress> addr = ParseListenAddress(value);
-    if (!addr.ok()) return Bad(s, addr.status().message());
+    if (!addr.ok()) return BadSetting(s, addr.status().message());
     p.quota_status.fallback = *addr;
   } else if (n == "quota_status_routes") {
     auto routes = ParseQuotaRoutes(value);
-    if (!routes.ok()) return Bad(s, routes.status().message());
+    if (!routes.ok()) return BadSetting(s, routes.status().message());
     p.quota_status.routes = std::move(*routes);
   } else if (n == "policy_refuse") {
-    if (value != "any" && value != "all") return Bad(s, "expected any or all");
+    if (value != "any" && value != "all") return BadSetting(s, "expected any or all");
     p.rule = value == "any" ? QuotaRule::kAny : QuotaRule::kAll;
   } else if (n == "policy_trouble_action") {
     Status st = CheckTroubleAction(value);
-    if (!st.ok()) return Bad(s, st.message());
+    if (!st.ok()) return BadSetting(s, st.message());
     p.trouble_action = value;
   } else if (n == "quota_status_timeout") {
-    Result<long> v = ParseNumber(s, 10, 60000);
+    Result<long> v = SettingNumber(s, 10, 60000);
     if (!v.ok()) return v.status();
     p.timeout_ms = static_cast<int>(*v);
   } else if (n == "quota_status_connections") {
-    Result<long> v = ParseNumber(s, 0, 1000);
+    Result<long> v = SettingNumber(s, 0, 1000);
     if (!v.ok()) return v.status();
     p.max_idle = static_cast<std::size_t>(*v);
   } else if (n == "policy_cache_time") {
-    Result<long> v = ParseNumber(s, 0, 3600);
+    Result<long> v = SettingNumber(s, 0, 3600);
     if (!v.ok()) return v.status();
     p.cache_seconds = static_cast<int>(*v);
   } else {
     return std::nullopt;
   }
   return Status::Ok();
-}
-
-// Reads a whole (small) file; returns 0 or the errno of the failure.
-int ReadFile(const std::string& path, std::string& out) {
-  FILE* f = std::fopen(path.c_str(), "re");
-  if (f == nullptr) return errno;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    out.append(buf, n);
-    // A configuration file is small; refuse to slurp a wrong, huge one.
-    if (out.size() > (1u << 20)) {
-      std::fclose(f);
-      return EFBIG;
-    }
-  }
-  int err = std::ferror(f) ? EIO : 0;
-  std::fclose(f);
-  return err;
 }
 
 }  // namespace
@@ -309,43 +185,17 @@ std::string ServerConfig::Dump() const {
 }
 
 Result<std::vector<Setting>> ParseConfigText(std::string_view text, const std::string& origin) {
-  std::vector<Setting> settings;
-  std::size_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
-    std::string_view trimmed = Trim(line);
-    if (trimmed.empty() || trimmed.front() == '#') continue;
-    std::string where = origin + ":" + std::to_string(line_no);
-    if (line.front() == ' ' || line.front() == '\t') {
-      // Continuation of the previous logical line, as in main.cf.
-      if (settings.empty())
-        return Status::Invalid(where + ": continuation line without a setting before it");
-      settings.back().value += " ";
-      settings.back().value += trimmed;
-      continue;
-    }
-    std::size_t eq = trimmed.find('=');
-    if (eq == std::string_view::npos) return Status::Invalid(where + ": expected name = value");
-    std::string name(Trim(trimmed.substr(0, eq)));
-    if (!KnownName(name)) return Status::Invalid(where + ": unknown setting \"" + name + "\"");
-    settings.push_back({name, std::string(Trim(trimmed.substr(eq + 1))), where});
-  }
-  return settings;
+  return ParseSettings(text, origin, kNames);
 }
 
 Status ApplySetting(ServerConfig& config, const Setting& s) {
   const std::string& n = s.name;
-  std::string value(Trim(s.value));
+  std::string value(TrimBlanks(s.value));
   if (std::optional<Status> st = ApplyPolicySetting(config.policy, s)) return *st;
   if (n == "database") {
-    if (value.empty()) return Bad(s, "empty path");
+    if (value.empty()) return BadSetting(s, "empty path");
     Status path = CheckDatabasePath(value);
-    if (!path.ok()) return Bad(s, path.message());
+    if (!path.ok()) return BadSetting(s, path.message());
     config.database = value;
   } else if (n == "tcp_table") {
     return ApplyTcpTables(config, s);
@@ -353,53 +203,55 @@ Status ApplySetting(ServerConfig& config, const Setting& s) {
     return ApplySocketmaps(config, s);
   } else if (n == "allow_networks") {
     Result<NetworkList> list = NetworkList::Parse(value);
-    if (!list.ok()) return Bad(s, list.status().message());
+    if (!list.ok()) return BadSetting(s, list.status().message());
     config.allow_networks = *list;
   } else if (n == "user") {
     config.user = value;
   } else if (n == "pid_file") {
-    if (!value.empty() && value.front() != '/') return Bad(s, "pid file path must be absolute");
+    if (!value.empty() && value.front() != '/')
+      return BadSetting(s, "pid file path must be absolute");
     config.pid_file = value;
   } else if (n == "max_connections") {
-    Result<long> v = ParseNumber(s, 1, 1000000);
+    Result<long> v = SettingNumber(s, 1, 1000000);
     if (!v.ok()) return v.status();
     config.max_connections = static_cast<std::size_t>(*v);
   } else if (n == "max_connections_per_peer" || n == "policy_max_connections_per_peer") {
-    Result<long> v = ParseNumber(s, 0, 1000000);
+    Result<long> v = SettingNumber(s, 0, 1000000);
     if (!v.ok()) return v.status();
     (n == "max_connections_per_peer" ? config.max_connections_per_peer
                                      : config.policy_max_connections_per_peer) =
         static_cast<std::size_t>(*v);
   } else if (n == "socketmap_idle_timeout" || n == "tcp_table_idle_timeout" ||
              n == "policy_idle_timeout") {
-    Result<std::chrono::seconds> v = ParseDuration(s, 30 * 86400);
+    Result<std::chrono::seconds> v = SettingDuration(s, 30 * 86400);
     if (!v.ok()) return v.status();
     (n == "socketmap_idle_timeout"   ? config.socketmap_idle_timeout
      : n == "tcp_table_idle_timeout" ? config.tcp_table_idle_timeout
                                      : config.policy_idle_timeout) = *v;
   } else if (n == "unix_socket_owner" || n == "unix_socket_group") {
-    if (!value.empty() && !PlainName(value)) return Bad(s, "expected a user or group name");
+    if (!value.empty() && !IsPlainName(value))
+      return BadSetting(s, "expected a user or group name");
     (n == "unix_socket_owner" ? config.unix_socket_owner : config.unix_socket_group) = value;
   } else if (n == "unix_socket_mode") {
-    Result<unsigned> v = ParseMode(s);
+    Result<unsigned> v = SettingMode(s);
     if (!v.ok()) return v.status();
     config.unix_socket_mode = *v;
   } else if (n == "threads") {
-    Result<long> v = ParseNumber(s, 0, 256);
+    Result<long> v = SettingNumber(s, 0, 256);
     if (!v.ok()) return v.status();
     config.threads = static_cast<unsigned>(*v);
   } else if (n == "busy_timeout") {
-    Result<long> v = ParseNumber(s, 0, 60000);
+    Result<long> v = SettingNumber(s, 0, 60000);
     if (!v.ok()) return v.status();
     config.busy_timeout_ms = static_cast<int>(*v);
   } else if (n == "syslog_facility") {
     return ApplyFacility(config, s);
   } else if (n == "syslog_name") {
     if (value.empty() || value.find_first_of(" \t/") != std::string::npos)
-      return Bad(s, "expected a name without spaces or '/'");
+      return BadSetting(s, "expected a name without spaces or '/'");
     config.syslog_name = value;
   } else if (n == "verbose") {
-    Result<bool> v = ParseBool(s);
+    Result<bool> v = SettingBool(s);
     if (!v.ok()) return v.status();
     config.verbose = *v;
   } else {
@@ -438,7 +290,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& file, bool file_given,
   config.database = DatabasePath("");
   std::string path = file.empty() ? DefaultConfigFile() : file;
   std::string text;
-  int err = ReadFile(path, text);
+  int err = ReadConfigFile(path, text);
   if (err == 0) {
     Result<std::vector<Setting>> settings = ParseConfigText(text, path);
     if (!settings.ok()) return settings.status();

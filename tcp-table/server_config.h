@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "config_syntax.h"
 #include "listen_address.h"
 #include "map_answers.h"
 #include "network_list.h"
@@ -32,14 +33,6 @@ namespace rcptdb {
 
 // The configuration file read unless -c names another.
 std::string DefaultConfigFile();
-
-// One "name = value" pair and where it came from ("rcptdb.conf:12",
-// "--db"), for error messages.
-struct Setting {
-  std::string name;
-  std::string value;
-  std::string origin;
-};
 
 struct TcpTableListener {
   MapId map = MapId::kDomains;

@@ -7,9 +7,10 @@
 
 RCPTDB_PACKAGES="g++ make autoconf automake libtool pkg-config
   libsqlite3-dev sqlite3 libidn2-dev libfmt-dev libgtest-dev
-  libasio-dev libcli11-dev libcrypt-dev
+  libasio-dev libcli11-dev libcrypt-dev nlohmann-json3-dev libmicrohttpd-dev
   dovecot-dev dovecot-core dovecot-lmtpd dovecot-sqlite
   postgresql libpq-dev dovecot-pgsql postfix-pgsql
+  mariadb-server libmariadb-dev postfix-mysql
   postfix swaks python3 groff-base strace clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev
   dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd python3-seccomp"
 

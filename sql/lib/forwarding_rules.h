@@ -3,8 +3,8 @@
 //
 // Each rule that decides where mail for an address goes is written here
 // once, and used by the resolver (resolver.h), by the map answers
-// (answers.h) and by rcptdb's own checks (admin/provision.h,
-// admin/alias_walk.h). A rule that changes, changes here.
+// (answers.h) and by rcptdb's own checks (sql/provision/provision.h,
+// sql/provision/alias_walk.h). A rule that changes, changes here.
 //
 //   IsAliasDomainTarget()  which kinds of domain an alias domain may name
 //   MatchDomain()          is a domain ours, and which domain takes its mail

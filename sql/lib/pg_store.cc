@@ -16,12 +16,16 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 namespace rcptdb {
 namespace {
 
 const char kSchemaPgsql[] =
 #include "schema_pgsql_sql.inc"
+    ;
+const char kMigratePgsql3[] =
+#include "migrate_pgsql_3_sql.inc"
     ;
 
 // Returns the first line of a libpq message, without its "ERROR:  " tag.
@@ -166,13 +170,13 @@ Result<PgStore::Rows> PgStore::Run(int slot, const char* sql, const std::vector<
   return ResultError(res, what);
 }
 
-// The schema script: a constant of several statements, which only the
-// simple query protocol runs (it takes no parameters).
+// A schema or migration script: a constant of several statements, which
+// only the simple query protocol runs (it takes no parameters).
 Status PgStore::ExecScript(const char* sql) {
   PGresult* res = PQexec(conn_, sql);
   Rows owned(res);
   if (res != nullptr && PQresultStatus(res) == PGRES_COMMAND_OK) return Status::Ok();
-  return ResultError(res, "creating the schema");
+  return ResultError(res, "changing the schema");
 }
 
 // Slots for prepared statements; one per SQL text.
@@ -285,20 +289,32 @@ Result<int> PgStore::SchemaVersion() {
 }
 
 Status PgStore::Migrate() {
+  // kMigrations[N] (sql/migrate-pgsql-N.sql) turns version N-1 into N.
+  // PostgreSQL support began with schema version 2: an empty database
+  // (version 0) gets sql/schema-pgsql.sql, the current version whole, and
+  // there is no version 1.
+  static const char* const kMigrations[] = {nullptr, nullptr, nullptr, kMigratePgsql3};
+  static_assert(std::size(kMigrations) == kSchemaVersion + 1);
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
-  if (*version == kSchemaVersion) return Status::Ok();
-  // PostgreSQL support began with schema version 2: there is nothing older
-  // to migrate from, only an empty database to create the schema in.
-  if (*version != 0)
+  if (*version > kSchemaVersion || *version == 1)
     return Status::Invalid("database " + name() + " has schema version " +
                            std::to_string(*version) + ", which this build cannot migrate to " +
                            std::to_string(kSchemaVersion));
-  Transaction tx(*this);
-  Status s = tx.Begin();
-  if (s.ok()) s = ExecScript(kSchemaPgsql);
-  if (s.ok()) s = tx.Commit();
-  return s;
+  while (*version < kSchemaVersion) {
+    int from = *version;
+    Transaction tx(*this);
+    Status s = tx.Begin();
+    if (s.ok()) s = ExecScript(from == 0 ? kSchemaPgsql : kMigrations[from + 1]);
+    if (s.ok()) s = tx.Commit();
+    if (!s.ok()) return s;  // ~Transaction rolls back
+    version = SchemaVersion();
+    if (!version.ok()) return version.status();
+    if (*version <= from)
+      return Status::Temporary("database " + name() + ": migration from schema version " +
+                               std::to_string(from) + " did not advance it");
+  }
+  return Status::Ok();
 }
 
 Result<bool> PgStore::StillCurrent() {

@@ -4,8 +4,9 @@
 // PgStore owns one libpq connection and implements Store (store.h) on the
 // schema of sql/schema-pgsql.sql. Every statement is a constant text
 // prepared once per connection (PQprepare) and run with its values as
-// parameters (PQexecPrepared): no SQL is ever built from data. The one
-// exception is the schema script itself, a constant run by Create.
+// parameters (PQexecPrepared): no SQL is ever built from data. The only
+// exceptions are the schema and migration scripts, constants run by
+// Create and Migrate.
 //
 // Bounds: connecting waits at most busy_timeout_ms (polled, whatever the
 // URI's connect_timeout says; a multi-host URI tries its hosts within that

@@ -31,6 +31,9 @@ const char kSchemaSql[] =
 const char kMigrate2Sql[] =
 #include "migrate_2_sql.inc"
     ;
+const char kMigrate3Sql[] =
+#include "migrate_3_sql.inc"
+    ;
 
 }  // namespace
 
@@ -287,7 +290,7 @@ Result<int> SqliteStore::SchemaVersion() {
 Status SqliteStore::Migrate() {
   // kMigrations[N] (sql/migrate-N.sql) turns version N-1 into N. An empty
   // file (version 0) gets schema.sql, which is the current version whole.
-  static const char* const kMigrations[] = {nullptr, nullptr, kMigrate2Sql};
+  static const char* const kMigrations[] = {nullptr, nullptr, kMigrate2Sql, kMigrate3Sql};
   static_assert(std::size(kMigrations) == kSchemaVersion + 1);
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();

@@ -41,8 +41,10 @@ class ChangeSignal;
 class LiveStore;
 
 // The schema version this build reads and writes (SQLite: PRAGMA
-// user_version; PostgreSQL: the rcptdb_schema row).
-inline constexpr int kSchemaVersion = 2;
+// user_version; PostgreSQL: the rcptdb_version row). Version N comes from
+// N-1 by sql/migrate-N.sql (SQLite) and sql/migrate-pgsql-N.sql
+// (PostgreSQL, from version 3 on).
+inline constexpr int kSchemaVersion = 3;
 // Where the database lives unless --db or RCPTDB_DB say otherwise.
 inline constexpr const char* kDefaultDatabasePath = "/var/lib/rcptdb/rcptdb.sqlite";
 

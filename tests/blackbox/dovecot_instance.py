@@ -27,6 +27,8 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
+import time
 
 import harness
 
@@ -272,6 +274,55 @@ class Lmtp:
         body = "\r\n".join("." + l if l.startswith(".") else l for l in body.split("\r\n"))
         self.sock.sendall(body.encode("utf-8") + b"\r\n.\r\n")
         return [self.reply() for _ in range(accepted)]
+
+
+class RcptStream:
+    """RCPT TO:<address> to an LMTP port every interval seconds, each in its
+    own connection and thread, until stop(): a stream that keeps asking
+    while a database goes away and comes back. A reply that takes long does
+    not hold the next one back.
+
+    replies: (seconds since start, seconds taken, code, text) per RCPT;
+    code 0 when the connection failed (text says how)."""
+
+    def __init__(self, port, address, interval=0.1, timeout=90):
+        self.port = port
+        self.address = address
+        self.interval = interval
+        self.timeout = timeout
+        self.replies = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = []
+        self._start = time.monotonic()
+        self._spawner = threading.Thread(target=self._spawn, daemon=True)
+        self._spawner.start()
+
+    def _spawn(self):
+        while not self._stop.is_set():
+            t = threading.Thread(target=self._one, daemon=True)
+            t.start()
+            self._threads.append(t)
+            self._stop.wait(self.interval)
+
+    def _one(self):
+        t0 = time.monotonic()
+        try:
+            with Lmtp(self.port, timeout=self.timeout) as lmtp:
+                lmtp.mail()
+                code, text = lmtp.rcpt(self.address)
+        except (OSError, ConnectionError) as e:
+            code, text = 0, f"{type(e).__name__}: {e}"
+        with self._lock:
+            self.replies.append((t0 - self._start, time.monotonic() - t0, code, text))
+
+    def stop(self):
+        """Stops asking and waits for every reply; returns them by start time."""
+        self._stop.set()
+        self._spawner.join()
+        for t in self._threads:
+            t.join(self.timeout + 5)
+        return sorted(self.replies)
 
 
 def message(subject, to="someone@example.com", body="hello"):

@@ -114,8 +114,8 @@ class DatabaseTest(CliTest):
         self.assertEqual(self.ok("domain", "list"), "")
 
     def test_migrate_on_a_current_database(self):
-        self.assertIn("schema version 2 is current", self.ok("migrate"))
-        self.assertEqual(self.json("migrate"), {"from": 2, "to": 2})
+        self.assertIn("schema version 3 is current", self.ok("migrate"))
+        self.assertEqual(self.json("migrate"), {"from": 3, "to": 3})
 
     def test_database_trouble_is_exit_75(self):
         missing = os.path.join(self.dir, "missing.sqlite")

@@ -202,11 +202,11 @@ class RolesTest(ClusterTest):
                     "DROP TRIGGER mailboxes_check ON mailboxes",
                     "TRUNCATE mailboxes",
                     "UPDATE rcptdb_version SET schema_version = 99",
-                    "INSERT INTO rcptdb_version (schema_version, v) VALUES (2, 0)",
+                    "INSERT INTO rcptdb_version (schema_version, v) VALUES (3, 0)",
                     "DELETE FROM rcptdb_version"):
             with self.subTest(sql=sql):
                 self.refused(sql, "rcptdb_writer")
-        self.assertEqual(self.pg.psql("SELECT schema_version FROM rcptdb_version").strip(), "2")
+        self.assertEqual(self.pg.psql("SELECT schema_version FROM rcptdb_version").strip(), "3")
 
     def test_reader_cannot_write(self):
         # One harmless UPDATE per table: it would change nothing, but needs the right.
@@ -220,10 +220,12 @@ class RolesTest(ClusterTest):
         self.refused("INSERT INTO mailboxes (address) VALUES ('evil@example.com')",
                      "rcptdb_reader")
         self.refused("CREATE TABLE evil (x int)", "rcptdb_reader")
-        # The CLI as the reader: refused, nothing written.
+        # The CLI as the reader: refused, nothing written, and told apart
+        # from database trouble: a retry (exit 75) would never succeed, the
+        # role lacks the right (SQLSTATE 42501): EX_CONFIG, 78.
         res = harness.rcptdb(self.reader, "mailbox", "add", "evil@example.com", "--no-password",
                              check=False)
-        self.assertNotEqual(res.returncode, 0, res.stdout)
+        self.assertEqual(res.returncode, 78, res.stdout + res.stderr)
         self.assertIn("permission denied", res.stderr)
         self.assertEqual(self.pg.psql(
             "SELECT count(*) FROM mailboxes WHERE address = 'evil@example.com'").strip(), "0")

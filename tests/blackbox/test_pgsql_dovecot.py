@@ -17,12 +17,13 @@ as they do with sql/dovecot-sql.conf.ext on SQLite (test_plugin.py).
 """
 import os
 import re
+import time
 import unittest
 
 import dovecot_instance
 import harness
 import reference_data
-from dovecot_instance import PrivateDovecot
+from dovecot_instance import Lmtp, PrivateDovecot, RcptStream
 from pg_instance import PrivatePostgres
 
 PG_SCHEMA = os.path.join(harness.SRC, "sql", "schema-pgsql.sql")
@@ -232,6 +233,55 @@ class PgsqlStandbyTest(harness.BlackBoxTest):
         res = dovecot.doveadm("auth", "test", "alice@example.com", reference_data.PASSWORD,
                               check=False)
         self.assertIn("auth failed", res.stdout + res.stderr)
+
+
+class PgsqlOutageTest(harness.BlackBoxTest):
+    """The server stops and comes back while LMTP asks: Dovecot's own
+    userdb defers (451), never says "User doesn't exist" (550, a bounce)."""
+
+    def test_a_lost_connection_defers_and_never_says_unknown(self):
+        pg = PrivatePostgres(os.path.join(self.dir, "pg")).start(self)
+        pg.create_database("rcptdb")
+        load_schema(pg)
+        load_reference_mailboxes(pg, reference_data.password_hash())
+        # No plugin: its own deferral would answer first while the server is
+        # down; this is Dovecot's userdb alone, as in the window after a
+        # restart where the plugin has reconnected and auth has not.
+        dovecot = PrivateDovecot(os.path.join(self.dir, "dovecot"), pg.uri(), plugin=False,
+                                 sql_text=dovecot_instance.pgsql_conf(pg.conninfo()))
+        dovecot.start(self)
+        with Lmtp(dovecot.port) as lmtp:
+            lmtp.mail()
+            self.assertEqual(lmtp.rcpt("alice@example.com")[0], 250, dovecot.log_text())
+        # RCPTs every 100 ms: before, during and after the outage. Those
+        # made while auth has no connection are the ones Debian 12's
+        # Dovecot cannot escape (sql/dovecot-pgsql.conf.ext).
+        stream = RcptStream(dovecot.port, "alice@example.com")
+        try:
+            time.sleep(0.5)
+            pg.stop()
+            time.sleep(1.0)
+            pg.start()
+            # A few more after the first success: the queries queued while
+            # down run now, on the new connection.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not any(
+                    code == 250 and t > 1.5 for t, _, code, _ in stream.replies):
+                time.sleep(0.1)
+            time.sleep(1.0)
+        finally:
+            replies = stream.stop()
+        table = "\n".join(f"  {t:6.2f}s +{took:5.2f}s {code} {text}"
+                          for t, took, code, text in replies)
+        print(f"\n  {len(replies)} RCPTs: " + ", ".join(
+            f"{n} x {c}" for c, n in sorted(
+                {c: sum(1 for r in replies if r[2] == c) for _, _, c, _ in replies}.items())),
+            end=" ")
+        bounced = [r for r in replies if r[2] >= 500 or r[2] == 0]
+        self.assertFalse(bounced, f"a lost connection must defer, {len(bounced)} did not:\n"
+                                  f"{table}\n{dovecot.log_text()[-4000:]}")
+        self.assertIn(451, [r[2] for r in replies], f"the outage was not seen:\n{table}")
+        self.assertEqual(replies[-1][2], 250, f"no recovery:\n{table}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // alias_walk_test.cc - loops the rcptdb command must refuse before they
-// are committed (admin/alias_walk.h), on the unit tests' reference data.
+// are committed (sql/provision/alias_walk.h), on the unit tests' reference data.
 #include "alias_walk.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 #include "fixture.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 namespace {
 
 using test::Must;
@@ -64,4 +64,4 @@ TEST_F(AliasWalk, FindsTheLoopACatchallWouldClose) {
 }
 
 }  // namespace
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

@@ -25,6 +25,11 @@
 namespace rcptdb::test {
 namespace {
 
+// sql/schema-pgsql.sql as schema version 2 had it, for the migration test.
+const char kSchemaPgsqlV2[] =
+#include "schema_pgsql_v2_sql.inc"
+    ;
+
 class PgStoreTest : public PgTest {
  protected:
   void SetUp() override {
@@ -277,6 +282,52 @@ TEST_F(PgStoreTest, CreateAndOpenCheckTheSchema) {
   s = Store::Open(uri_, Store::Mode::kReadOnly, 1000);
   EXPECT_EQ(s.status().cause(), Status::Cause::kWrongVersion);
   EXPECT_NE(s.status().message().find("rcptdb init"), std::string::npos);
+}
+
+// The schema as the catalog holds it: columns, constraints, indexes,
+// triggers and functions of schema public, one per line, sorted.
+std::string PgSchemaText(const std::string& uri) {
+  return PgRawValue(
+      uri,
+      "SELECT string_agg(line, E'\\n' ORDER BY line) FROM ("
+      "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || "
+      "is_nullable || ' ' || coalesce(column_default, '') || ' ' || "
+      "coalesce(generation_expression, '') FROM information_schema.columns "
+      "WHERE table_schema = 'public' "
+      "UNION ALL SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || "
+      "pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+      "UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' "
+      "UNION ALL SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT "
+      "tgisinternal "
+      "UNION ALL SELECT 'function ' || oid::regprocedure || ' ' || prosrc FROM pg_proc "
+      "WHERE pronamespace = 'public'::regnamespace) s(line)");
+}
+
+// A database of schema version 2, as the previous release made it, is
+// refused until `rcptdb migrate` (Store::Migrate) brings it to the schema
+// a fresh `rcptdb init` makes, its rows kept.
+TEST_F(PgStoreTest, MigratesFromVersion2ToTheSchemaOfAFreshDatabase) {
+  std::string fresh = PgSchemaText(uri_);
+  ASSERT_EQ(ResetPgSchema(uri_), "");
+  ASSERT_EQ(Sql(kSchemaPgsqlV2), "");
+  ASSERT_EQ(Sql("INSERT INTO domains (name) VALUES ('old.example');"
+                "INSERT INTO mailboxes (address) VALUES ('kept@old.example')"),
+            "");
+  Result<std::unique_ptr<Store>> refused = Store::Open(uri_, Store::Mode::kReadOnly, 1000);
+  EXPECT_EQ(refused.status().cause(), Status::Cause::kWrongVersion);
+  EXPECT_NE(refused.status().message().find("rcptdb migrate"), std::string::npos)
+      << refused.status().message();
+  Result<std::unique_ptr<Store>> rw =
+      Store::Open(uri_, Store::Mode::kReadWrite, 1000, /*allow_old_schema=*/true);
+  ASSERT_TRUE(rw.ok()) << rw.status().message();
+  EXPECT_EQ(*(*rw)->SchemaVersion(), 2);
+  Must((*rw)->Migrate());
+  EXPECT_EQ(*(*rw)->SchemaVersion(), kSchemaVersion);
+  EXPECT_TRUE((*rw)->FindMailbox("kept@old.example")->has_value());
+  Must((*rw)->Migrate());  // a current schema: nothing to do
+  rw->reset();
+  EXPECT_EQ(PgSchemaText(uri_), fresh);
+  EXPECT_TRUE(Store::Open(uri_, Store::Mode::kReadOnly, 1000).ok());
 }
 
 TEST_F(PgStoreTest, EveryWriteBumpsTheChangeCounter) {

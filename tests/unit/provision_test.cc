@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // provision_test.cc - the rcptdb command's validated writes
-// (admin/provision.h): normal forms, refusals in words that name the
+// (sql/provision/provision.h): normal forms, refusals in words that name the
 // value, the Status each refusal carries, and loop checks.
 #include "provision.h"
 
@@ -11,7 +11,7 @@
 
 #include "fixture.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 namespace {
 
 using test::MakeDomain;
@@ -200,4 +200,4 @@ TEST_F(Provision, RelayRecipientsSenderLoginsAndSettings) {
 }
 
 }  // namespace
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

@@ -234,7 +234,8 @@ TEST(DatabaseFile, ReaderDefersWhenTheSchemaVersionChangesUnderIt) {
   ASSERT_FALSE(s.ok()) << "still answering from a version 1 file";
   EXPECT_TRUE(s.status().temporary());
   EXPECT_NE(s.status().message().find("schema version"), std::string::npos);
-  ASSERT_EQ(RawSql(db.path(), "PRAGMA user_version = 2"), SQLITE_OK);
+  ASSERT_EQ(RawSql(db.path(), "PRAGMA user_version = " + std::to_string(kSchemaVersion)),
+            SQLITE_OK);
   EXPECT_TRUE(live.Get().ok()) << "recovers when the version is right again";
   // An ordinary change is not a schema change.
   ASSERT_EQ(RawSql(db.path(), "INSERT INTO mailboxes (address) VALUES ('new@example.com')"),

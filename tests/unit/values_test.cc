@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// values_test.cc - the values an admin types (admin/values.h): each is
+// values_test.cc - the values an admin types (sql/provision/values.h): each is
 // normalised the one way, and each refusal names the value.
 #include "values.h"
 
@@ -9,7 +9,7 @@
 #include <limits>
 #include <string>
 
-namespace rcptdb::admin {
+namespace rcptdb {
 namespace {
 
 // Expects r to be refused with a message that contains fragment.
@@ -96,4 +96,4 @@ TEST(Values, LoginsAreAddressesOrPlainNames) {
 }
 
 }  // namespace
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

@@ -15,7 +15,7 @@
 
 #include "store.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 
 Result<std::string> ParseDomainName(std::string_view raw) {
   std::optional<std::string> d = NormalizeDomain(raw);
@@ -122,4 +122,4 @@ Result<std::string> ParseLogin(std::string_view raw) {
   return std::string(raw);
 }
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

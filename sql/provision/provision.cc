@@ -22,7 +22,7 @@
 #include "store_words.h"
 #include "values.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 
 Result<std::optional<Domain>> Provisioner::FindDomain(const std::string& name) {
   if (auto it = domains_.find(name); it != domains_.end()) return it->second;
@@ -329,4 +329,4 @@ Status Provisioner::CheckLoop(const LoopEdge& edge) {
                          " (alias loop)");
 }
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

@@ -20,7 +20,7 @@
 #include "address.h"
 #include "forwarding_rules.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 namespace {
 
 // A walk this wide is a mail bomb, not a configuration; stop, no loop.
@@ -106,4 +106,4 @@ Result<bool> LeadsTo(Store& store, std::string_view start, std::string_view goal
   return false;
 }
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

@@ -9,8 +9,8 @@
 // enforces (sql/schema.sql), checked before SQLite sees them.
 //
 // Thread safety: pure functions.
-#ifndef RCPTDB_ADMIN_VALUES_H
-#define RCPTDB_ADMIN_VALUES_H
+#ifndef RCPTDB_PROVISION_VALUES_H
+#define RCPTDB_PROVISION_VALUES_H
 
 #include <cstdint>
 #include <string>
@@ -19,7 +19,7 @@
 #include "address.h"
 #include "status.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 
 // Returns the normal form of a domain name; Invalid naming raw otherwise.
 Result<std::string> ParseDomainName(std::string_view raw);
@@ -52,6 +52,6 @@ Status CheckSettingName(std::string_view name);
 // else must be printable ASCII without white space or commas.
 Result<std::string> ParseLogin(std::string_view raw);
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb
 
 #endif

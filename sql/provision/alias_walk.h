@@ -14,8 +14,8 @@
 // catch-all that leads back to itself is found the same way.
 //
 // Thread safety: uses the Store it is given; one thread.
-#ifndef RCPTDB_ADMIN_ALIAS_WALK_H
-#define RCPTDB_ADMIN_ALIAS_WALK_H
+#ifndef RCPTDB_PROVISION_ALIAS_WALK_H
+#define RCPTDB_PROVISION_ALIAS_WALK_H
 
 #include <string>
 #include <string_view>
@@ -23,7 +23,7 @@
 #include "status.h"
 #include "store.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 
 // The node that stands for the catch-all of domain.
 std::string CatchallNode(std::string_view domain);
@@ -32,6 +32,6 @@ std::string CatchallNode(std::string_view domain);
 // CatchallNode). Temporary on database trouble.
 Result<bool> LeadsTo(Store& store, std::string_view start, std::string_view goal);
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb
 
 #endif

@@ -9,7 +9,7 @@
 //   store_words.h, sql/schema.sql
 #include "store_words.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 namespace {
 
 struct Words {
@@ -75,4 +75,4 @@ Status WithMessage(const Status& s, std::string msg) {
   return s;
 }
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

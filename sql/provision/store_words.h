@@ -7,15 +7,15 @@
 // status code and puts the value first and the rule in words after it.
 //
 // Thread safety: pure functions.
-#ifndef RCPTDB_ADMIN_STORE_WORDS_H
-#define RCPTDB_ADMIN_STORE_WORDS_H
+#ifndef RCPTDB_PROVISION_STORE_WORDS_H
+#define RCPTDB_PROVISION_STORE_WORDS_H
 
 #include <string>
 #include <string_view>
 
 #include "status.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 
 // Returns the rule a store message names, in words; the message itself if
 // it names no constraint rcptdb knows.
@@ -31,6 +31,6 @@ Status WithContext(const Status& s, std::string_view context);
 // Returns a status with the code of s and message msg (ok stays ok).
 Status WithMessage(const Status& s, std::string msg);
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb
 
 #endif

@@ -20,8 +20,8 @@
 // written through the same Provisioner, so use one per transaction.
 //
 // Thread safety: one thread, like the Store it uses.
-#ifndef RCPTDB_ADMIN_PROVISION_H
-#define RCPTDB_ADMIN_PROVISION_H
+#ifndef RCPTDB_PROVISION_PROVISION_H
+#define RCPTDB_PROVISION_PROVISION_H
 
 #include <map>
 #include <optional>
@@ -32,7 +32,7 @@
 #include "status.h"
 #include "store.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 
 // A forwarding step just written: from must not lead back to goal.
 struct LoopEdge {
@@ -106,6 +106,6 @@ class Provisioner {
   std::optional<std::string> delimiters_;  // the setting, read on first need
 };
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb
 
 #endif
