@@ -98,7 +98,8 @@ std::size_t ConnectionTable::ActiveOf(const std::string& peer,
   return it == active_by_peer_.end() ? 0 : it->second;
 }
 
-void ConnectionTable::MarkLocked(Connection& c) {
+void ConnectionTable::MarkLocked(Connection& c, CloseReason why) {
+  c.reclaim_reason_.store(why, std::memory_order_relaxed);
   c.reclaimed_.store(true, std::memory_order_relaxed);
   ++reclaiming_;
   auto it = active_by_peer_.find(PoolKey(c.peer_, c.protocol_));
@@ -128,7 +129,7 @@ std::shared_ptr<Connection> ConnectionTable::PickVictim(const std::string* peer,
   }
   if (best == nullptr) return nullptr;
   std::shared_ptr<Connection> victim = *best;
-  MarkLocked(*victim);
+  MarkLocked(*victim, peer != nullptr ? CloseReason::kPeerCap : CloseReason::kLimit);
   return victim;
 }
 
@@ -140,7 +141,7 @@ std::vector<std::shared_ptr<Connection>> ConnectionTable::Expired(Clock::time_po
     if (c->reclaimed()) continue;
     std::chrono::seconds limit = timeouts.For(c->protocol_);
     if (limit.count() == 0 || now - c->last_active() <= limit) continue;
-    MarkLocked(*c);
+    MarkLocked(*c, CloseReason::kIdle);
     out.push_back(c);
   }
   return out;

@@ -35,6 +35,7 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
     if (block.status == PolicyParse::kTooLong) {
       LogWarning("{} policy: request over {} bytes or {} lines; closing", peer, kPolicyMaxBlock,
                  kPolicyMaxAttributes);
+      scope.failed();
       socket.shutdown(Socket::shutdown_both, ec);
       co_return;
     }
@@ -53,7 +54,10 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
       }
       pending.erase(0, block.consumed);
       co_await asio::async_write(socket, asio::buffer(reply), redirect_error(use_awaitable, ec));
-      if (ec) co_return;
+      if (ec) {
+        scope.failed();
+        co_return;
+      }
       connection->Touch(std::chrono::steady_clock::now());
       continue;
     }
@@ -64,6 +68,7 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
         co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
     scope.reading(false);
     // EOF, reset, cancelled by a drain or a reclaim.
+    if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted) scope.failed();
     if (ec || connection->reclaimed()) co_return;
     pending.append(buf.data(), n);
   }

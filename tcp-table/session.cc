@@ -54,11 +54,15 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
       Responder::Step step = responder.Feed(pending, out);
       pending.erase(0, step.consumed);
       if (!out.empty()) {
-        if (!co_await WriteAll(socket, out)) co_return;
+        if (!co_await WriteAll(socket, out)) {
+          scope.failed();
+          co_return;
+        }
         out.clear();
         connection->Touch(std::chrono::steady_clock::now());
       }
       if (step.close) {
+        scope.failed();
         socket.shutdown(Socket::shutdown_both, ec);
         co_return;
       }
@@ -73,6 +77,7 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
     scope.reading(false);
     // EOF, reset, cancelled by a drain or a reclaim; a reclaim that came
     // with the request wins too: the server counted this connection gone.
+    if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted) scope.failed();
     if (ec || connection->reclaimed()) co_return;
     pending.append(buf.data(), n);
   }
@@ -94,6 +99,11 @@ SessionScope::~SessionScope() {
   worker_.state().connection_table().Remove(connection_);
   worker_.Unregister(it_);
   worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
+  CloseReason why = connection_->reclaimed() ? connection_->reclaim_reason()
+                    : worker_.draining()     ? CloseReason::kShutdown
+                    : failed_                ? CloseReason::kError
+                                             : CloseReason::kClient;
+  worker_.state().listener_stats(connection_->listener).Closed(why);
 }
 
 asio::awaitable<void> RunSession(Worker& worker, Socket socket,

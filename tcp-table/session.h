@@ -45,11 +45,15 @@ class SessionScope {
   SessionScope& operator=(const SessionScope&) = delete;
   // Marks the session as waiting for a request (safe to cancel) or not.
   void reading(bool on) { it_->reading = on; }
+  // The session ends for an I/O error or a broken request, not the
+  // client's close (the close reason counted for the metrics).
+  void failed() { failed_ = true; }
 
  private:
   Worker& worker_;
   std::shared_ptr<Connection> connection_;
   Worker::SessionList::iterator it_;
+  bool failed_ = false;
 };
 
 // Serves socket until the client closes, an I/O error, a Responder close,

@@ -125,6 +125,11 @@ class PgStore final : public Store {
   // snapshot it uses what was read when the snapshot began (the replay
   // state as of then), so it costs no round trip.
   Status CheckStandbyLag(std::chrono::milliseconds max_lag);
+  // On a standby (pg_is_in_recovery()): how long ago its last replayed
+  // commit was while it holds WAL it has received but not replayed, 0 when
+  // it has replayed all it received; nullopt on a primary. One round trip,
+  // for rcptdb-server's metrics (rcptdb_standby_lag_seconds).
+  Result<std::optional<std::chrono::milliseconds>> StandbyLag();
 
  private:
   Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
