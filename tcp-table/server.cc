@@ -191,9 +191,9 @@ void Server::Prepare() {
   accept_log_.resize(listeners_.size());
   std::vector<asio::io_context*> loops;
   for (auto& w : workers_) loops.push_back(&w->context());
-  monitoring_ = std::make_unique<Monitoring>(control_, *state_, std::move(loops),
-                                             LayoutOf(listeners_), config_.database,
-                                             config_.busy_timeout_ms);
+  monitoring_ =
+      std::make_unique<Monitoring>(control_, *state_, std::move(loops), LayoutOf(listeners_),
+                                   config_.database, config_.busy_timeout_ms);
   for (const BoundListener& l : listeners_) {
     auto acceptor = std::make_unique<Acceptor>(control_);
     asio::error_code ec;
