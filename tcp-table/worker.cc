@@ -177,9 +177,11 @@ void Worker::NoteDataVersion() {
   std::optional<std::uint64_t> token = cache_.token();
   if (!token || token == seen_version_) return;
   seen_version_ = token;
-  // Only PostgreSQL's counter is the same for every reader.
-  state_.freshness().Changed(engine_ == Engine::kPostgresql ? token : std::nullopt,
-                             std::chrono::system_clock::now());
+  // Only PostgreSQL's counter is the same for every reader. The token
+  // also names the connection; the endpoint shows the counter itself.
+  state_.freshness().Changed(
+      engine_ == Engine::kPostgresql ? signal_->data_version() : std::nullopt,
+      std::chrono::system_clock::now());
 }
 
 void Worker::Reset() {
