@@ -34,6 +34,7 @@ write their own complete configuration and always pass -c themselves.
 """
 import atexit
 import os
+import re
 import shutil
 import signal
 import socket
@@ -143,6 +144,16 @@ class Processes:
         for p in reversed(self.list):
             p.stop()
         self.list = []
+
+
+def made_room(log, reason):
+    """How many connections rcptdb-server's log says it closed to make room:
+    one per line that names reason, plus the counts of those it did not log
+    one by one (at most one such line a second: "N more connections closed
+    to make room since the last such line")."""
+    lines = [l for l in log.splitlines() if "making room for" in l and reason in l]
+    counts = re.findall(r"(\d+) more connections closed to make room", log)
+    return len(lines) + sum(int(n) for n in counts)
 
 
 def run(argv, input=None, check=True, env=None, timeout=60):
