@@ -338,6 +338,14 @@ class PageTest(unittest.TestCase):
                 width = phone.driver.execute_script(
                     "return [document.documentElement.scrollWidth, window.innerWidth]")
                 self.assertLessEqual(width[0], width[1] + 1, view)
+                # ... and no control cut off at the edge (a scroll container
+                # can hide what sticks out without widening the page).
+                cut = phone.driver.execute_script("""
+                    return [...document.querySelectorAll('button, a[href], input, select')]
+                      .filter((e) => e.offsetParent !== null)
+                      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+                      .map((e) => e.textContent || e.name);""")
+                self.assertEqual(cut, [], view)
                 phone.screenshot(name)
         finally:
             phone.close()

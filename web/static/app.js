@@ -816,6 +816,7 @@
          }));
   }
 
-  window.addEventListener("hashchange", render);
+  // Another view: the last action's message belonged to the one before.
+  window.addEventListener("hashchange", () => { say(""); render(); });
   document.addEventListener("DOMContentLoaded", render);
 })();
