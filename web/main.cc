@@ -131,6 +131,12 @@ int Main(int argc, char** argv) {
   }
   Logger::ToStderr(config->syslog_name);
   std::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken by sigwait below, never by a handler. Block them
+  // now, before the pid file exists and before any thread starts: a
+  // SIGTERM that comes while the daemon starts is then answered by the
+  // clean stop (pid file and sockets removed), not by the default death.
+  sigset_t waited = WaitedSignals();
+  pthread_sigmask(SIG_BLOCK, &waited, nullptr);
 
   HttpServerOptions options;
   options.threads = config->threads;
@@ -184,11 +190,6 @@ int Main(int argc, char** argv) {
           Store::Open(config->database, Store::Mode::kReadWrite, config->busy_timeout_ms);
       !probe.ok())
     LogWarning("{}; requests are answered 503 until it can be used", probe.status().message());
-  // Signals are taken by sigwait below, never by a handler: block them
-  // before any thread starts, so that every thread inherits the mask.
-  sigset_t waited = WaitedSignals();
-  pthread_sigmask(SIG_BLOCK, &waited, nullptr);
-
   Api api(*config);
   std::vector<std::unique_ptr<HttpServer>> servers;
   std::string summary;

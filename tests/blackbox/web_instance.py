@@ -284,10 +284,11 @@ def provision_standard(db):
 
 
 def snapshot(db):
-    """Everything provisioning can change, as rcptdb export and the admin
-    and token lists show it: equal snapshots mean nothing changed."""
+    """Everything provisioning can change, as rcptdb export, the admin and
+    token lists and the audit log show it: equal snapshots mean nothing
+    changed, and no audit row was written for a refusal."""
     out = [harness.rcptdb(db, "export", "--format", "json").stdout]
-    for args in (["admin", "list"], ["token", "list"], ["config", "list"]):
+    for args in (["admin", "list"], ["token", "list"], ["config", "list"], ["audit"]):
         out.append(harness.rcptdb(db, "--json", *args).stdout)
     return "\n".join(out)
 
