@@ -168,6 +168,8 @@ class PageTest(unittest.TestCase):
         b.fill("New password again", "Bob-New-Pass-2", form)
         b.submit("Change my password", "Change password")
         self.assertIn("Your password is changed", b.form_error("Change my password"))
+        self.assertIn("done", b.form("Change my password").find_element(
+            By.CSS_SELECTOR, ".form-error").get_attribute("class"), "success shown as a refusal")
         b.screenshot("my-account")
         login = lambda pw: self.stack.store_a.doveadm(  # noqa: E731
             "auth", "login", "bob@example.com", pw, check=False).returncode == 0

@@ -147,6 +147,16 @@
   function clearErrors(form) {
     for (const n of form.querySelectorAll("[aria-invalid]")) n.removeAttribute("aria-invalid");
     for (const n of form.querySelectorAll(".error")) n.textContent = "";
+    form.querySelector(".form-error").classList.remove("done");
+  }
+
+  // Says above the form that it was done, in the colour of success (the
+  // box is the refusals', so a screen reader hears it the same way).
+  function showDone(form, text) {
+    const box = form.querySelector(".form-error");
+    box.textContent = text;
+    box.classList.add("done");
+    box.focus();
   }
 
   // Shows a refusal next to the field it names (the last part of the
@@ -808,7 +818,7 @@
            current.value = "";
            if (r.status === 204) {
              fresh.value = again.value = "";
-             return showProblem(f, { detail: "Your password is changed." });
+             return showDone(f, "Your password is changed.");
            }
            if (r.status === 429)
              return showProblem(f, { field: "current", detail: `Too many wrong passwords: try again in ${r.headers.get("Retry-After") || 60} s.` });
