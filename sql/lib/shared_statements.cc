@@ -13,6 +13,7 @@
 //   are bound, never spliced into the text.
 // SEE ALSO
 //   store.h, sqlite_store.cc, pg_store.cc, sql/schema.sql
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -66,8 +67,19 @@ bool Bool(const Store::SqlRow& r, std::size_t i) { return r[i].value_or("0") != 
 // key is printable ASCII, below 0x7f.
 std::string PrefixEnd(std::string_view prefix) { return std::string(prefix) + '\x7f'; }
 
+// The inclusive lower bound of a page: past the cursor and at or after the
+// prefix. One bound, so that the index seeks straight to it: given both
+// "> cursor" and ">= prefix", SQLite ranged over the cursor's and filtered
+// the prefix's, and a search's first page read every key before the
+// prefix. A stored key holds no byte below 0x21, so "> after" is
+// ">= after + '\x01'".
+std::string PageStart(const PageRequest& p) {
+  std::string past_cursor = p.after.empty() ? std::string() : p.after + '\x01';
+  return std::max(past_cursor, p.prefix);
+}
+
 std::vector<SqlParam> PageParams(const PageRequest& p) {
-  return {Text(p.domain), Text(p.after), Text(p.prefix), Text(PrefixEnd(p.prefix)), Int(p.limit)};
+  return {Text(p.domain), Text(PageStart(p)), Text(PrefixEnd(p.prefix)), Int(p.limit)};
 }
 
 Status CheckPage(const PageRequest& p) {
@@ -95,11 +107,11 @@ Result<std::vector<Mailbox>> Store::ListMailboxPage(const PageRequest& page) {
   Result<std::vector<SqlRow>> rows = QueryShared(
       kPageMailboxes,
       {"SELECT address, active, password, quota, transport FROM mailboxes "
-       "WHERE domain = $1 AND address > $2 AND address >= $3 AND address < $4 "
-       "ORDER BY address LIMIT CAST($5 AS INTEGER)",
+       "WHERE domain = $1 AND address >= $2 AND address < $3 "
+       "ORDER BY address LIMIT CAST($4 AS INTEGER)",
        "SELECT address, active, password, quota, transport FROM mailboxes "
-       "WHERE domain = $1 AND address COLLATE \"C\" > $2 AND address COLLATE \"C\" >= $3 "
-       "AND address COLLATE \"C\" < $4 ORDER BY address COLLATE \"C\" LIMIT CAST($5 AS INTEGER)"},
+       "WHERE domain = $1 AND address COLLATE \"C\" >= $2 "
+       "AND address COLLATE \"C\" < $3 ORDER BY address COLLATE \"C\" LIMIT CAST($4 AS INTEGER)"},
       PageParams(page), "listing mailboxes");
   if (!rows.ok()) return rows.status();
   std::vector<Mailbox> out;
@@ -113,13 +125,13 @@ Result<std::vector<AliasTarget>> Store::ListAliasPage(const PageRequest& page) {
   Result<std::vector<SqlRow>> rows =
       QueryShared(kPageAliases,
                   {"SELECT source, target, active FROM aliases WHERE domain = $1 AND source IN ("
-                   "SELECT DISTINCT source FROM aliases WHERE domain = $1 AND source > $2 "
-                   "AND source >= $3 AND source < $4 ORDER BY source LIMIT CAST($5 AS INTEGER)) "
+                   "SELECT DISTINCT source FROM aliases WHERE domain = $1 AND source >= $2 "
+                   "AND source < $3 ORDER BY source LIMIT CAST($4 AS INTEGER)) "
                    "ORDER BY source, target",
                    "SELECT source, target, active FROM aliases WHERE domain = $1 AND source IN ("
                    "SELECT DISTINCT source COLLATE \"C\" FROM aliases WHERE domain = $1 "
-                   "AND source COLLATE \"C\" > $2 AND source COLLATE \"C\" >= $3 "
-                   "AND source COLLATE \"C\" < $4 ORDER BY 1 LIMIT CAST($5 AS INTEGER)) "
+                   "AND source COLLATE \"C\" >= $2 "
+                   "AND source COLLATE \"C\" < $3 ORDER BY 1 LIMIT CAST($4 AS INTEGER)) "
                    "ORDER BY source COLLATE \"C\", target COLLATE \"C\""},
                   PageParams(page), "listing aliases");
   if (!rows.ok()) return rows.status();
@@ -132,11 +144,11 @@ Result<std::vector<std::string>> Store::ListRelayRecipientPage(const PageRequest
   if (Status s = CheckPage(page); !s.ok()) return s;
   Result<std::vector<SqlRow>> rows = QueryShared(
       kPageRelay,
-      {"SELECT address FROM relay_recipients WHERE domain = $1 AND address > $2 "
-       "AND address >= $3 AND address < $4 ORDER BY address LIMIT CAST($5 AS INTEGER)",
-       "SELECT address FROM relay_recipients WHERE domain = $1 AND address COLLATE \"C\" > $2 "
-       "AND address COLLATE \"C\" >= $3 AND address COLLATE \"C\" < $4 "
-       "ORDER BY address COLLATE \"C\" LIMIT CAST($5 AS INTEGER)"},
+      {"SELECT address FROM relay_recipients WHERE domain = $1 AND address >= $2 "
+       "AND address < $3 ORDER BY address LIMIT CAST($4 AS INTEGER)",
+       "SELECT address FROM relay_recipients WHERE domain = $1 AND address COLLATE \"C\" >= $2 "
+       "AND address COLLATE \"C\" < $3 "
+       "ORDER BY address COLLATE \"C\" LIMIT CAST($4 AS INTEGER)"},
       PageParams(page), "listing relay recipients");
   if (!rows.ok()) return rows.status();
   std::vector<std::string> out;

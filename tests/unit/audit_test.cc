@@ -339,6 +339,10 @@ TEST_P(AuditTest, PagesWalkADomainInKeyOrderWithASearchPrefix) {
   EXPECT_EQ(store_->ListMailboxPage(search)->size(), 10u);
   search.after = "user125@a.test";
   EXPECT_EQ(store_->ListMailboxPage(search)->size(), 4u);
+  search.after = "user005@a.test";  // a cursor before the prefix: the prefix bounds
+  EXPECT_EQ(store_->ListMailboxPage(search)->size(), 10u);
+  search.after = "user129@a.test";  // the last match: nothing past it
+  EXPECT_EQ(store_->ListMailboxPage(search)->size(), 0u);
   PageRequest aliases{"a.test", "", "", 2};
   Result<std::vector<AliasTarget>> a = store_->ListAliasPage(aliases);
   ASSERT_TRUE(a.ok()) << a.status().message();
