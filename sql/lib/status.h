@@ -54,6 +54,8 @@ class Status {
     kOther,         // any other database error
     kLimit,         // a resolver bound (alias depth, targets, reply size):
                     // this key cannot be answered, the database is fine
+    kStale,         // a standby whose data may be older than the reader's
+                    // bound (PostgreSQL: standby_freshness.h)
   };
 
   Status() = default;
@@ -126,6 +128,8 @@ inline const char* CauseName(Status::Cause cause) {
       return "database error";
     case Status::Cause::kLimit:
       return "resolver bound";
+    case Status::Cause::kStale:
+      return "standby lags";
   }
   return "database error";
 }
