@@ -35,7 +35,7 @@ constexpr OptionSpec kOptions[] = {
     {"dovecot-version", true},
     {"config-dir", true},  {"dovecot-passwd", true, true}, {"dry-run", false},
     {"force-partial", false}, {"postfix-config", true},  {"postfixadmin", true},
-    {"accept", true, true}, {"keep", false},
+    {"accept", true, true}, {"keep", false}, {"once", false},
 };
 
 // clang-format on
@@ -122,6 +122,7 @@ const std::vector<Command>& Commands() {
        "[--database PATH] [--lmtp ADDR:PORT] [--quota-status ADDR:PORT] "
        "[--dovecot-version 2.3|2.4]", 0, 0,
        {"database", "lmtp", "quota-status", "dovecot-version"}, DovecotConfig},
+      {"top", "", "ADDR:PORT|unix:PATH|http://URL... [--once]", 1, kMany, {"once"}, Top},
   };
   return kCommands;
 }

@@ -83,6 +83,9 @@ Outcome Compare(Cli& cli);
 Outcome PostfixConfig(Cli& cli);
 Outcome DovecotConfig(Cli& cli);
 
+// cmd_top.cc
+Outcome Top(Cli& cli);
+
 }  // namespace rcptdb::admin
 
 #endif

@@ -51,7 +51,8 @@ std::size_t ConnectionTable::ActiveOf(const std::string& peer) const {
   return it == active_by_peer_.end() ? 0 : it->second;
 }
 
-void ConnectionTable::MarkLocked(Connection& c) {
+void ConnectionTable::MarkLocked(Connection& c, CloseReason why) {
+  c.reclaim_reason_.store(why, std::memory_order_relaxed);
   c.reclaimed_.store(true, std::memory_order_relaxed);
   ++reclaiming_;
   auto it = active_by_peer_.find(c.peer_);
@@ -78,7 +79,7 @@ std::shared_ptr<Connection> ConnectionTable::PickVictim(const std::string* peer)
   }
   if (best == nullptr) return nullptr;
   std::shared_ptr<Connection> victim = *best;
-  MarkLocked(*victim);
+  MarkLocked(*victim, peer != nullptr ? CloseReason::kPeerCap : CloseReason::kLimit);
   return victim;
 }
 
@@ -92,7 +93,7 @@ std::vector<std::shared_ptr<Connection>> ConnectionTable::Expired(
     std::chrono::seconds limit =
         c->protocol_ == Connection::Protocol::kSocketmap ? socketmap_timeout : tcp_table_timeout;
     if (limit.count() == 0 || now - c->last_active() <= limit) continue;
-    MarkLocked(*c);
+    MarkLocked(*c, CloseReason::kIdle);
     out.push_back(c);
   }
   return out;

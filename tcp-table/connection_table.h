@@ -37,6 +37,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "listener_stats.h"
+
 namespace rcptdb {
 
 class ConnectionTable;
@@ -70,6 +72,12 @@ class Connection {
   }
   // True once the table chose it: the session must end at its next step.
   bool reclaimed() const { return reclaimed_.load(std::memory_order_relaxed); }
+  // Why the table chose it (kIdle, kLimit or kPeerCap), once reclaimed.
+  CloseReason reclaim_reason() const { return reclaim_reason_.load(std::memory_order_relaxed); }
+
+  // The index of the listener that accepted it (ServerState's
+  // listener_stats), for counting its close; set before the session runs.
+  std::size_t listener = 0;
 
   // Set by the session to cancel its socket; set, cleared and run on the
   // serving worker's thread only.
@@ -83,6 +91,7 @@ class Connection {
   std::size_t worker_;
   std::atomic<Clock::duration::rep> last_active_{0};
   std::atomic<bool> reclaimed_{false};
+  std::atomic<CloseReason> reclaim_reason_{CloseReason::kClient};
   std::list<std::shared_ptr<Connection>>::iterator self_;  // under the table's mutex
 };
 
@@ -115,7 +124,7 @@ class ConnectionTable {
                                                    std::chrono::seconds tcp_table_timeout);
 
  private:
-  void MarkLocked(Connection& c);
+  void MarkLocked(Connection& c, CloseReason why);
   mutable std::mutex mutex_;
   std::list<std::shared_ptr<Connection>> all_;
   std::unordered_map<std::string, std::size_t> active_by_peer_;

@@ -17,6 +17,7 @@ void DatabaseHealth::Failed(Status::Cause cause, std::string_view message,
   // A temporary failure always has a trouble cause; never let one that
   // lacks it read as "healthy".
   if (cause == Status::Cause::kNone) cause = Status::Cause::kOther;
+  by_cause_[static_cast<std::size_t>(cause)].fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mutex_);
   ++failures_;
   if (cause_ == cause) return;

@@ -10,12 +10,17 @@
 // Store set on its Status (status.h), so that failures differing only in
 // which query hit the lock count as one cause.
 //
+// For the metrics endpoint it also counts the failed lookups by cause
+// (database_errors_total) and says whether the database works now
+// (database_up: no failure since the last success).
+//
 // Thread safety: all methods from any thread. Succeeded() costs one relaxed
 // atomic load while the database is healthy; the lock is taken only while
 // it is in trouble.
 #ifndef RCPTDB_DATABASE_HEALTH_H
 #define RCPTDB_DATABASE_HEALTH_H
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -38,6 +43,18 @@ class DatabaseHealth {
   void Succeeded() {
     if (troubled_.load(std::memory_order_relaxed)) Recover();
   }
+  // Returns true iff no lookup failed since the last one that reached
+  // the database (true before the first).
+  bool up() const { return !troubled_.load(std::memory_order_relaxed); }
+  // Returns the cause of the trouble now (kNone while up).
+  Status::Cause cause() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cause_;
+  }
+  // Returns the failed lookups with cause since the start.
+  std::uint64_t failures(Status::Cause cause) const {
+    return by_cause_[static_cast<std::size_t>(cause)].load(std::memory_order_relaxed);
+  }
 
  private:
   void Recover();
@@ -46,6 +63,8 @@ class DatabaseHealth {
   Status::Cause cause_ = Status::Cause::kNone;  // the current cause
   std::chrono::steady_clock::time_point since_;
   std::uint64_t failures_ = 0;
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Status::Cause::kLimit) + 1>
+      by_cause_{};
 };
 
 }  // namespace rcptdb

@@ -5,59 +5,187 @@
 //   Single-writer counters: the worker thread adds with a relaxed load
 //   and store; a reader on another thread sums them with relaxed loads.
 //   Nothing is reset: monitoring takes differences between two reads.
+//   A bucket is found by a linear scan from the fastest: almost every
+//   lookup ends in the first few.
 // SEE ALSO
-//   lookup_stats.h, rcptdb-server(8) STATISTICS
+//   lookup_stats.h, rcptdb-server(8) STATISTICS and METRICS
 #include "lookup_stats.h"
 
 #include <fmt/format.h>
 
-#include <bit>
-
 namespace rcptdb {
 
-void LookupStats::Record(MapId map, MapAnswer::Kind kind, std::chrono::nanoseconds elapsed) {
-  Counters& c = maps_[static_cast<std::size_t>(map)];
-  Bump(c.lookups);
+const char* ProtocolLabel(LookupProtocol p) {
+  switch (p) {
+    case LookupProtocol::kTcpTable:
+      return "tcp_table";
+    case LookupProtocol::kSocketmap:
+      return "socketmap";
+    case LookupProtocol::kPolicy:
+      return "policy";
+  }
+  return "?";
+}
+
+const char* ResultLabel(LookupResult r) {
+  switch (r) {
+    case LookupResult::kFound:
+      return "found";
+    case LookupResult::kNotFound:
+      return "notfound";
+    case LookupResult::kTempFail:
+      return "tempfail";
+    case LookupResult::kPermFail:
+      return "permfail";
+  }
+  return "?";
+}
+
+LookupResult ResultOf(MapAnswer::Kind kind) {
   switch (kind) {
     case MapAnswer::Kind::kFound:
-      Bump(c.found);
-      break;
+      return LookupResult::kFound;
     case MapAnswer::Kind::kNotFound:
-      Bump(c.notfound);
-      break;
+      return LookupResult::kNotFound;
     case MapAnswer::Kind::kTemporary:
-      Bump(c.temporary);
       break;
   }
-  auto us = static_cast<std::uint64_t>(elapsed.count() < 0 ? 0 : elapsed.count() / 1000);
-  std::size_t bucket = static_cast<std::size_t>(std::bit_width(us));
-  if (bucket >= kLatencyBuckets) bucket = kLatencyBuckets - 1;
-  Bump(latency_[bucket]);
+  return LookupResult::kTempFail;
+}
+
+const char* ProtocolErrorLabel(ProtocolError e) {
+  switch (e) {
+    case ProtocolError::kTooLong:
+      return "too_long";
+    case ProtocolError::kMalformed:
+      return "malformed";
+    case ProtocolError::kBadFrame:
+      return "bad_frame";
+    case ProtocolError::kReplyTooLong:
+      return "reply_too_long";
+  }
+  return "?";
+}
+
+const char* PolicyActionLabel(PolicyAction a) {
+  switch (a) {
+    case PolicyAction::kDunno:
+      return "dunno";
+    case PolicyAction::kReject:
+      return "reject";
+    case PolicyAction::kDefer:
+      return "defer";
+    case PolicyAction::kTrouble:
+      return "trouble";
+  }
+  return "?";
+}
+
+const char* EngineLabel(Engine e) { return e == Engine::kPostgresql ? "postgresql" : "sqlite"; }
+
+std::uint64_t LatencyCounts::count() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t b : buckets) n += b;
+  return n;
+}
+
+void LatencyCounts::Add(const LatencyCounts& other) {
+  for (std::size_t i = 0; i < kLatencyBuckets; ++i) buckets[i] += other.buckets[i];
+  sum_ns += other.sum_ns;
+}
+
+void LookupStats::Observe(Histogram& h, std::chrono::nanoseconds elapsed) {
+  auto ns = static_cast<std::uint64_t>(elapsed.count() < 0 ? 0 : elapsed.count());
+  std::size_t bucket = 0;
+  while (bucket < kLatencyBoundsNs.size() && ns > kLatencyBoundsNs[bucket]) ++bucket;
+  Bump(h.buckets[bucket]);
+  h.sum_ns.store(h.sum_ns.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
+}
+
+void LookupStats::Read(const Histogram& h, LatencyCounts& into) {
+  for (std::size_t i = 0; i < kLatencyBuckets; ++i)
+    into.buckets[i] += h.buckets[i].load(std::memory_order_relaxed);
+  into.sum_ns += h.sum_ns.load(std::memory_order_relaxed);
+}
+
+void LookupStats::Record(LookupProtocol protocol, std::size_t map_slot, LookupResult result,
+                         std::chrono::nanoseconds elapsed) {
+  auto p = static_cast<std::size_t>(protocol);
+  Bump(lookups_[p][map_slot][static_cast<std::size_t>(result)]);
+  Observe(latency_[p], elapsed);
+}
+
+void LookupStats::RecordPolicy(PolicyAction action, std::chrono::nanoseconds elapsed) {
+  Bump(policy_[static_cast<std::size_t>(action)]);
+  Observe(latency_[static_cast<std::size_t>(LookupProtocol::kPolicy)], elapsed);
 }
 
 void LookupStats::AddTo(StatsSnapshot& snap) const {
-  for (std::size_t i = 0; i < kMapCount; ++i) {
-    snap.maps[i].lookups += maps_[i].lookups.load(std::memory_order_relaxed);
-    snap.maps[i].found += maps_[i].found.load(std::memory_order_relaxed);
-    snap.maps[i].notfound += maps_[i].notfound.load(std::memory_order_relaxed);
-    snap.maps[i].temporary += maps_[i].temporary.load(std::memory_order_relaxed);
+  // Finished counts first, begun last: a lookup finishing meanwhile can
+  // then only make the in-flight figure larger, never negative.
+  for (std::size_t p = 0; p < kMapProtocolCount; ++p)
+    for (std::size_t m = 0; m < kMapSlots; ++m)
+      for (std::size_t r = 0; r < kResultCount; ++r)
+        snap.lookups[p][m][r] += lookups_[p][m][r].load(std::memory_order_relaxed);
+  for (std::size_t a = 0; a < kPolicyActionCount; ++a)
+    snap.policy[a] += policy_[a].load(std::memory_order_relaxed);
+  for (std::size_t p = 0; p < kProtocolCount; ++p) {
+    Read(latency_[p], snap.latency[p]);
+    for (std::size_t e = 0; e < kProtocolErrorCount; ++e)
+      snap.errors[p][e] += errors_[p][e].load(std::memory_order_relaxed);
   }
-  for (std::size_t i = 0; i < kLatencyBuckets; ++i)
-    snap.latency[i] += latency_[i].load(std::memory_order_relaxed);
+  for (std::size_t e = 0; e < kEngineCount; ++e) Read(database_[e], snap.database[e]);
+  snap.snapshot_renewals += renewals_.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  snap.begun += begun_.load(std::memory_order_relaxed);
 }
 
-std::uint64_t StatsSnapshot::LatencyQuantileUs(double q) const {
-  std::uint64_t total = 0;
-  for (std::uint64_t n : latency) total += n;
+StatsSnapshot::MapCounts StatsSnapshot::Map(MapId map) const {
+  MapCounts c;
+  auto m = static_cast<std::size_t>(map);
+  for (std::size_t p = 0; p < kMapProtocolCount; ++p) {
+    const auto& r = lookups[p][m];
+    c.found += r[static_cast<std::size_t>(LookupResult::kFound)];
+    c.notfound += r[static_cast<std::size_t>(LookupResult::kNotFound)];
+    c.temporary += r[static_cast<std::size_t>(LookupResult::kTempFail)] +
+                   r[static_cast<std::size_t>(LookupResult::kPermFail)];
+  }
+  c.lookups = c.found + c.notfound + c.temporary;
+  return c;
+}
+
+std::uint64_t StatsSnapshot::Finished() const {
+  std::uint64_t n = 0;
+  for (const auto& per_protocol : lookups)
+    for (const auto& per_map : per_protocol)
+      for (std::uint64_t v : per_map) n += v;
+  for (std::uint64_t v : policy) n += v;
+  return n;
+}
+
+std::uint64_t StatsSnapshot::InFlight() const {
+  std::uint64_t done = Finished();
+  return begun > done ? begun - done : 0;
+}
+
+LatencyCounts StatsSnapshot::TableLatency() const {
+  LatencyCounts all = latency[static_cast<std::size_t>(LookupProtocol::kTcpTable)];
+  all.Add(latency[static_cast<std::size_t>(LookupProtocol::kSocketmap)]);
+  return all;
+}
+
+std::optional<std::uint64_t> StatsSnapshot::LatencyQuantileUs(double q) const {
+  LatencyCounts all = TableLatency();
+  std::uint64_t total = all.count();
   if (total == 0) return 0;
   auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total));
   if (rank >= total) rank = total - 1;
   std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < kLatencyBuckets; ++i) {
-    seen += latency[i];
-    if (seen > rank) return std::uint64_t{1} << i;
+  for (std::size_t i = 0; i < kLatencyBoundsNs.size(); ++i) {
+    seen += all.buckets[i];
+    if (seen > rank) return kLatencyBoundsNs[i] / 1000;
   }
-  return std::uint64_t{1} << (kLatencyBuckets - 1);
+  return std::nullopt;
 }
 
 std::string StatsSnapshot::Format(std::optional<MapId> only) const {
@@ -65,14 +193,21 @@ std::string StatsSnapshot::Format(std::optional<MapId> only) const {
       fmt::format("connections={} accepted={} refused={}", connections, accepted, refused);
   for (MapId m : kAllMaps) {
     if (only && *only != m) continue;
-    const MapCounts& c = maps[static_cast<std::size_t>(m)];
+    MapCounts c = Map(m);
     out += fmt::format(" {}: lookups={} found={} notfound={} temporary={}", MapName(m), c.lookups,
                        c.found, c.notfound, c.temporary);
   }
-  out += fmt::format(" latency_us: p50<={} p99<={} p999<={} histogram", LatencyQuantileUs(0.5),
-                     LatencyQuantileUs(0.99), LatencyQuantileUs(0.999));
-  for (std::size_t i = 0; i < kLatencyBuckets; ++i)
-    if (latency[i] != 0) out += fmt::format(" <{}:{}", std::uint64_t{1} << i, latency[i]);
+  auto quantile = [this](double q) {
+    std::optional<std::uint64_t> us = LatencyQuantileUs(q);
+    return us ? fmt::format("<={}", *us) : std::string(">5000000");
+  };
+  out += fmt::format(" latency_us: p50{} p99{} p999{} histogram", quantile(0.5), quantile(0.99),
+                     quantile(0.999));
+  LatencyCounts all = TableLatency();
+  for (std::size_t i = 0; i < kLatencyBoundsNs.size(); ++i)
+    if (all.buckets[i] != 0)
+      out += fmt::format(" <={}:{}", kLatencyBoundsNs[i] / 1000, all.buckets[i]);
+  if (all.buckets.back() != 0) out += fmt::format(" >5000000:{}", all.buckets.back());
   return out;
 }
 

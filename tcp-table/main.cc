@@ -100,6 +100,14 @@ Result<std::vector<BoundListener>> BindListeners(const ServerConfig& config) {
   return bound;
 }
 
+// Binds the metrics endpoint's listener, if metrics is set; -1 if not.
+Result<int> BindMetrics(const ServerConfig& config) {
+  if (!config.metrics) return -1;
+  Result<UnixSocketAccess> access = SocketAccess(config);
+  if (!access.ok()) return access.status();
+  return OpenListenSocket(*config.metrics, *access, 64);
+}
+
 // Refuses to run as --user with a database that user cannot open (it would
 // work until the first reopen), and warns about run files it could not
 // remove at exit. Runs after the privilege drop, as that user.
@@ -139,7 +147,11 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (cl->version) {
+#ifdef RCPTDB_TEST_FAULTS
+    std::puts("rcptdb-server " PACKAGE_VERSION " (with test faults: not for production)");
+#else
     std::puts("rcptdb-server " PACKAGE_VERSION);
+#endif
     return 0;
   }
   Logger::ToStderr("rcptdb-server");
@@ -160,6 +172,8 @@ int Main(int argc, char** argv) {
 
   Result<std::vector<BoundListener>> listeners = BindListeners(*config);
   if (!listeners.ok()) return Fail(listeners.status().message());
+  Result<int> metrics_fd = BindMetrics(*config);
+  if (!metrics_fd.ok()) return FailUnbinding(*listeners, metrics_fd.status().message());
   if (!cl->foreground) {
     Logger::ToSyslog(config->syslog_name, config->syslog_facility);
     Status s = Daemonize();
@@ -177,8 +191,10 @@ int Main(int argc, char** argv) {
   }
   std::string summary;
   for (const BoundListener& l : *listeners) summary += (summary.empty() ? "" : ", ") + l.str();
+  if (config->metrics) summary += ", metrics " + config->metrics->str();
   std::vector<BoundListener> bound_copy = *listeners;
   Server server(*config, loader, std::move(*listeners), fd_limit, cl->foreground);
+  server.ServeMetrics(*metrics_fd);
   if (!config->user.empty()) {
     Status s = DropPrivileges(config->user);
     if (s.ok()) s = CheckAsUser(*config, bound_copy);

@@ -95,6 +95,24 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// Returns the metrics' view of the listeners, in their order.
+MetricsLayout LayoutOf(const std::vector<BoundListener>& listeners) {
+  MetricsLayout layout;
+  for (const BoundListener& l : listeners) {
+    MetricsLayout::Listener m;
+    m.address = l.address.str();
+    if (l.protocol == BoundListener::Protocol::kTcpTable) {
+      m.protocol = LookupProtocol::kTcpTable;
+      m.map = l.map;
+    } else {
+      m.protocol = l.protocol == BoundListener::Protocol::kPolicy ? LookupProtocol::kPolicy
+                                                                  : LookupProtocol::kSocketmap;
+    }
+    layout.listeners.push_back(std::move(m));
+  }
+  return layout;
+}
+
 // Returns the socket's protocol, for adopting a bound descriptor.
 asio::generic::stream_protocol ProtocolOf(int fd) {
   sockaddr_storage ss{};
@@ -121,6 +139,9 @@ Server::Server(ServerConfig config, ConfigLoader loader, std::vector<BoundListen
       foreground_(foreground),
       signals_(control_, SIGTERM, SIGINT, SIGHUP) {
   signals_.add(SIGUSR1);
+#ifdef RCPTDB_TEST_FAULTS
+  signals_.add(SIGUSR2);  // test fault: wedge worker 0 (monitoring.h)
+#endif
   max_connections_ = ConnectionCap(config_.max_connections);
 }
 
@@ -143,7 +164,7 @@ std::size_t Server::ConnectionCap(std::size_t wanted) const {
 }
 
 void Server::Prepare() {
-  state_ = std::make_unique<ServerState>(config_.threads);
+  state_ = std::make_unique<ServerState>(config_.threads, listeners_.size());
   state_->verbose = config_.verbose;
   for (std::size_t i = 0; i < config_.threads; ++i) {
     workers_.push_back(
@@ -154,6 +175,11 @@ void Server::Prepare() {
                                                         config_.policy, config_.database,
                                                         config_.busy_timeout_ms));
   }
+  std::vector<asio::io_context*> loops;
+  for (auto& w : workers_) loops.push_back(&w->context());
+  monitoring_ = std::make_unique<Monitoring>(control_, *state_, std::move(loops),
+                                             LayoutOf(listeners_), config_.database,
+                                             config_.busy_timeout_ms);
   for (const BoundListener& l : listeners_) {
     auto acceptor = std::make_unique<Acceptor>(control_);
     asio::error_code ec;
@@ -175,6 +201,10 @@ int Server::Run() {
     asio::co_spawn(control_, Accept(i), asio::detached);
   asio::co_spawn(control_, HandleSignals(), asio::detached);
   asio::co_spawn(control_, SweepIdle(), asio::detached);
+  if (metrics_fd_ >= 0 && config_.metrics)
+    monitoring_->StartMetrics(metrics_fd_, *config_.metrics, config_.allow_networks);
+  // Runs once the acceptors wait for connections and the workers run.
+  asio::post(control_, [this] { monitoring_->Ready(); });
   try {
     control_.run();
   } catch (const std::exception& e) {
@@ -255,6 +285,7 @@ bool Server::Admit(const Endpoint& peer, const std::string& key, const std::stri
   bool inet = sa->sa_family == AF_INET || sa->sa_family == AF_INET6;
   if (inet && !NetworkList::IsLoopback(sa) && !config_.allow_networks.Contains(sa)) {
     state_->refused.fetch_add(1, std::memory_order_relaxed);
+    state_->listener_stats(IndexOf(listener)).Refused(RefuseReason::kNotAllowed);
     auto now = std::chrono::steady_clock::now();
     if (now - last_acl_log_ >= std::chrono::seconds(1)) {
       LogWarning(
@@ -278,6 +309,7 @@ bool Server::Admit(const Endpoint& peer, const std::string& key, const std::stri
     room = MakeRoom(nullptr, name, fmt::format("max_connections {} reached", max_connections_));
   if (!room) {
     state_->refused.fetch_add(1, std::memory_order_relaxed);
+    state_->listener_stats(IndexOf(listener)).Refused(RefuseReason::kLimit);
     if (!refusing_)
       LogWarning(
           "{}: connection to {} refused: the connection limit is reached and every open "
@@ -307,6 +339,8 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
       std::chrono::steady_clock::now());
   state_->connections.fetch_add(1, std::memory_order_relaxed);
   state_->accepted.fetch_add(1, std::memory_order_relaxed);
+  state_->listener_stats(IndexOf(listener)).Accepted();
+  connection->listener = IndexOf(listener);
   if (listener.address.kind == ListenAddress::Kind::kTcp) {
     // Replies are single small writes; never let Nagle hold one back.
     int one = 1;
@@ -315,8 +349,16 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
   if (listener.protocol == BoundListener::Protocol::kPolicy) {
     std::size_t i = 0;
     while (workers_[i].get() != &worker) ++i;
+    // Counts the close for the metrics (the policy session has no
+    // Connection of its own).
+    auto run = [](Worker& w, Socket s, PolicyService& service, std::string peer,
+                  ListenerStats& stats) -> asio::awaitable<void> {
+      co_await RunPolicySession(w, std::move(s), service, std::move(peer));
+      stats.Closed(w.draining() ? CloseReason::kShutdown : CloseReason::kClient);
+    };
     asio::co_spawn(worker.context(),
-                   RunPolicySession(worker, std::move(socket), *policy_[i], std::move(name)),
+                   run(worker, std::move(socket), *policy_[i], std::move(name),
+                       state_->listener_stats(IndexOf(listener))),
                    asio::detached);
     return;
   }
@@ -337,8 +379,15 @@ asio::awaitable<void> Server::HandleSignals() {
     if (ec) co_return;
     switch (sig) {
       case SIGHUP:
+        monitoring_->Reloading();
         Reload();
+        monitoring_->Reloaded(config_.database, config_.busy_timeout_ms, config_.allow_networks);
         break;
+#ifdef RCPTDB_TEST_FAULTS
+      case SIGUSR2:
+        monitoring_->WedgeWorker(0);
+        break;
+#endif
       case SIGUSR1:
         LogInfo("statistics: {}", state_->Snapshot().Format());
         break;
@@ -359,8 +408,8 @@ void Server::Reload() {
   ServerConfig& n = *next;
   if (!n.SameListeners(config_))
     LogWarning(
-        "reload: changes to tcp_table, socketmap, policy, user, threads or pid_file take effect "
-        "only after a restart");
+        "reload: changes to tcp_table, socketmap, policy, metrics, user, threads or pid_file "
+        "take effect only after a restart");
   if (foreground_)
     Logger::ToStderr(n.syslog_name);
   else
@@ -378,6 +427,7 @@ void Server::Reload() {
   n.threads = config_.threads;
   n.pid_file = config_.pid_file;
   n.policy.listeners = config_.policy.listeners;
+  n.metrics = config_.metrics;
   n.unix_socket_owner = config_.unix_socket_owner;
   n.unix_socket_group = config_.unix_socket_group;
   n.unix_socket_mode = config_.unix_socket_mode;
@@ -390,6 +440,7 @@ void Server::Reload() {
 
 void Server::Drain() {
   draining_ = true;
+  monitoring_->Stopping();
   asio::error_code ec;
   for (auto& a : acceptors_) a->close(ec);
   for (auto& w : workers_) w->Drain();
@@ -407,6 +458,7 @@ void Server::Finish() {
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  monitoring_->Finish();
   RemoveRunFiles();
   LogInfo("stopped: {}", state_->Snapshot().Format());
 }

@@ -30,6 +30,7 @@
 
 #include "listen_address.h"
 #include "map_answers.h"
+#include "monitoring.h"
 #include "policy_service.h"
 #include "quota_status_health.h"
 #include "server_config.h"
@@ -62,6 +63,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // Serves the metrics endpoint (monitoring.h) on fd, bound at startup to
+  // the configuration's metrics address; Run() starts it. Call before Run().
+  void ServeMetrics(int fd) { metrics_fd_ = fd; }
   // Creates the workers and opens the database on each. Call after
   // dropping privileges: every later reopen runs as that user too.
   void Prepare();
@@ -91,6 +95,10 @@ class Server {
   void Drain();
   void Finish();
   std::size_t ConnectionCap(std::size_t wanted) const;
+  // Returns listener's index in listeners_ (and ServerState's stats).
+  std::size_t IndexOf(const BoundListener& listener) const {
+    return static_cast<std::size_t>(&listener - listeners_.data());
+  }
 
   ServerConfig config_;
   ConfigLoader loader_;
@@ -108,6 +116,9 @@ class Server {
   // Declared after workers_, so destroyed before their event loops.
   QuotaStatusHealth quota_health_;
   std::vector<std::unique_ptr<PolicyService>> policy_;
+  // What operators watch; created by Prepare(), after the workers.
+  std::unique_ptr<Monitoring> monitoring_;
+  int metrics_fd_ = -1;
   std::atomic<std::size_t> workers_done_{0};
   std::size_t next_worker_ = 0;
   std::size_t max_connections_ = 0;

@@ -34,7 +34,7 @@ constexpr std::string_view kNames[] = {
     "database", "tcp_table", "socketmap", "allow_networks", "user", "pid_file", "max_connections",
     "max_connections_per_peer", "socketmap_idle_timeout", "tcp_table_idle_timeout",
     "unix_socket_owner", "unix_socket_group", "unix_socket_mode", "threads", "busy_timeout",
-    "syslog_facility", "syslog_name", "verbose",
+    "syslog_facility", "syslog_name", "verbose", "metrics",
     // The policy service (ApplyPolicySetting).
     "policy", "quota_status", "quota_status_routes", "policy_refuse", "policy_trouble_action",
     "quota_status_timeout", "quota_status_connections", "policy_cache_time"};
@@ -135,7 +135,8 @@ bool ServerConfig::SameListeners(const ServerConfig& other) const {
          threads == other.threads && pid_file == other.pid_file &&
          unix_socket_owner == other.unix_socket_owner &&
          unix_socket_group == other.unix_socket_group &&
-         unix_socket_mode == other.unix_socket_mode && policy.listeners == other.policy.listeners;
+         unix_socket_mode == other.unix_socket_mode && policy.listeners == other.policy.listeners &&
+         metrics == other.metrics;
 }
 
 std::string ServerConfig::Dump() const {
@@ -177,6 +178,7 @@ std::string ServerConfig::Dump() const {
   out << "quota_status_timeout = " << policy.timeout_ms << "\n";
   out << "quota_status_connections = " << policy.max_idle << "\n";
   out << "policy_cache_time = " << policy.cache_seconds << "\n";
+  out << "metrics = " << (metrics ? metrics->str() : "") << "\n";
   return out.str();
 }
 
@@ -246,6 +248,12 @@ Status ApplySetting(ServerConfig& config, const Setting& s) {
     Result<bool> v = SettingBool(s);
     if (!v.ok()) return v.status();
     config.verbose = *v;
+  } else if (n == "metrics") {
+    config.metrics.reset();
+    if (value.empty()) return Status::Ok();
+    Result<ListenAddress> addr = ParseListenAddress(value);
+    if (!addr.ok()) return BadSetting(s, addr.status().message());
+    config.metrics = *addr;
   } else {
     return Status::Invalid(s.origin + ": unknown setting \"" + n + "\"");
   }
@@ -264,6 +272,7 @@ Status ValidateConfig(const ServerConfig& config) {
   std::vector<ListenAddress> all = config.socketmaps;
   all.insert(all.end(), config.policy.listeners.begin(), config.policy.listeners.end());
   for (const TcpTableListener& t : config.tcp_tables) all.push_back(t.address);
+  if (config.metrics) all.push_back(*config.metrics);
   for (const ListenAddress& a : all) {
     if (!seen.insert(a.str()).second)
       return Status::Invalid("listener " + a.str() + " is configured twice");

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,7 @@ struct ServerConfig {
   std::string syslog_name = "rcptdb-server";          // syslog_name
   bool verbose = false;                               // verbose: log every lookup
   PolicyConfig policy;                                // policy, quota_status, ...
+  std::optional<ListenAddress> metrics;               // metrics: unset = no endpoint
 
   // Returns true iff both listen on the same listeners as the same user
   // with the same threads: what a SIGHUP cannot change.

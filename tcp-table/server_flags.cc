@@ -28,6 +28,7 @@ constexpr ValueFlag kValueFlags[] = {
     {"--tcp-table", "tcp_table", true},
     {"--socketmap", "socketmap", true},
     {"--policy", "policy", true},
+    {"--metrics", "metrics", false},
     {"--allow", "allow_networks", true},
     {"--user", "user", false},
     {"--pid-file", "pid_file", false},
@@ -60,6 +61,7 @@ const char* ServerUsageText() {
   return "usage: rcptdb-server [-c FILE] [--db PATH] [--tcp-table MAP=ADDR:PORT]...\n"
          "                     [--socketmap ADDR:PORT|unix:PATH]...\n"
          "                     [--policy ADDR:PORT|unix:PATH]... [--allow CIDR]...\n"
+         "                     [--metrics ADDR:PORT|unix:PATH]\n"
          "                     [--user USER] [--pid-file PATH] [--max-connections N]\n"
          "                     [--threads N] [--busy-timeout MS] [--syslog-name NAME]\n"
          "                     [-v] [--foreground] [--check-config] [--help] [--version]\n"

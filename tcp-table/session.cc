@@ -39,13 +39,21 @@ class SessionScope {
     worker_.state().connection_table().Remove(connection_);
     worker_.Unregister(it_);
     worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
+    CloseReason why = connection_->reclaimed() ? connection_->reclaim_reason()
+                      : worker_.draining()     ? CloseReason::kShutdown
+                      : failed_                ? CloseReason::kError
+                                               : CloseReason::kClient;
+    worker_.state().listener_stats(connection_->listener).Closed(why);
   }
   void reading(bool on) { it_->reading = on; }
+  // The session ends for an I/O error or a broken request, not the client's close.
+  void failed() { failed_ = true; }
 
  private:
   Worker& worker_;
   std::shared_ptr<Connection> connection_;
   Worker::SessionList::iterator it_;
+  bool failed_ = false;
 };
 
 // Writes all of out; returns false on an error (the client is gone).
@@ -79,11 +87,15 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
       Responder::Step step = responder.Feed(pending, out);
       pending.erase(0, step.consumed);
       if (!out.empty()) {
-        if (!co_await WriteAll(socket, out)) co_return;
+        if (!co_await WriteAll(socket, out)) {
+          scope.failed();
+          co_return;
+        }
         out.clear();
         connection->Touch(std::chrono::steady_clock::now());
       }
       if (step.close) {
+        scope.failed();
         socket.shutdown(Socket::shutdown_both, ec);
         co_return;
       }
@@ -98,6 +110,7 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
     scope.reading(false);
     // EOF, reset, cancelled by a drain or a reclaim; a reclaim that came
     // with the request wins too: the server counted this connection gone.
+    if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted) scope.failed();
     if (ec || connection->reclaimed()) co_return;
     pending.append(buf.data(), n);
   }

@@ -28,14 +28,17 @@ Responder::Step SocketmapResponder::Feed(std::string_view input, std::string& ou
       case SocketmapParse::kNeedMore:
         return {pos, false};
       case SocketmapParse::kTooLong:
+        worker_.stats().RecordError(LookupProtocol::kSocketmap, ProtocolError::kTooLong);
         Warn("netstring longer than the 10240-byte limit; closing");
         out += EncodeSocketmapReply(SocketmapReply::kPerm, "request too long");
         return {input.size(), true};
       case SocketmapParse::kBadFrame:
+        worker_.stats().RecordError(LookupProtocol::kSocketmap, ProtocolError::kBadFrame);
         Warn("malformed netstring; closing");
         out += EncodeSocketmapReply(SocketmapReply::kPerm, "malformed netstring");
         return {input.size(), true};
       case SocketmapParse::kMalformed:
+        worker_.stats().RecordError(LookupProtocol::kSocketmap, ProtocolError::kMalformed);
         Warn("request is not \"MAP KEY\"; answered NOTFOUND");
         out += EncodeSocketmapReply(SocketmapReply::kNotFound, "");
         break;
@@ -56,19 +59,25 @@ void SocketmapResponder::Answer(const std::string& map, const std::string& key, 
   }
   std::optional<MapId> id = ParseMapName(map);
   if (!id) {
+    // A lookup all the same, answered PERM (a configuration mistake).
+    worker_.stats().Begin();
+    worker_.stats().Record(LookupProtocol::kSocketmap, kUnknownMapSlot, LookupResult::kPermFail,
+                           std::chrono::nanoseconds(0));
     Warn("unknown map \"" + Printable(map, 40) + "\"; answered PERM");
     out += EncodeSocketmapReply(SocketmapReply::kPerm, "unknown map " + Printable(map, 40));
     return;
   }
-  MapAnswer a = worker_.Lookup(*id, key, peer_);
+  MapAnswer a = worker_.Lookup(LookupProtocol::kSocketmap, *id, key, peer_);
   switch (a.kind) {
     case MapAnswer::Kind::kFound: {
       std::string reply = EncodeSocketmapReply(SocketmapReply::kOk, a.value);
-      if (reply.find(":OK ") == std::string::npos)
+      if (reply.find(":OK ") == std::string::npos) {
+        worker_.stats().RecordError(LookupProtocol::kSocketmap, ProtocolError::kReplyTooLong);
         LogWarning(
             "{} map {} key {}: value of {} bytes does not fit a socketmap reply; "
             "answered TEMP",
             peer_, map, Printable(key), a.value.size());
+      }
       out += reply;
       return;
     }

@@ -35,10 +35,12 @@ Responder::Step TcpTableResponder::Feed(std::string_view input, std::string& out
       case TcpTableParse::kNeedMore:
         return {pos, false};
       case TcpTableParse::kTooLong:
+        worker_.stats().RecordError(LookupProtocol::kTcpTable, ProtocolError::kTooLong);
         Refuse("request line longer than 4096 bytes, discarding it", rest.substr(0, 40), out);
         skipping_ = true;
         break;
       case TcpTableParse::kMalformed:
+        worker_.stats().RecordError(LookupProtocol::kTcpTable, ProtocolError::kMalformed);
         Refuse("malformed request", rest.substr(0, req.consumed), out);
         break;
       case TcpTableParse::kRequest:
@@ -51,15 +53,17 @@ Responder::Step TcpTableResponder::Feed(std::string_view input, std::string& out
 }
 
 void TcpTableResponder::Answer(std::string_view key, std::string& out) {
-  MapAnswer a = worker_.Lookup(map_, key, peer_);
+  MapAnswer a = worker_.Lookup(LookupProtocol::kTcpTable, map_, key, peer_);
   switch (a.kind) {
     case MapAnswer::Kind::kFound: {
       std::string reply = EncodeTcpTableReply(TcpTableReply::kFound, a.value);
-      if (reply.front() != '2')
+      if (reply.front() != '2') {
+        worker_.stats().RecordError(LookupProtocol::kTcpTable, ProtocolError::kReplyTooLong);
         LogWarning(
             "{} map {} key {}: value of {} bytes does not fit a tcp_table reply; "
             "answered 400",
             peer_, MapName(map_), Printable(key), a.value.size());
+      }
       out += reply;
       return;
     }

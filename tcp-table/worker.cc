@@ -7,7 +7,9 @@
 //   the thread's LiveStore inside a read snapshot renewed at least once per
 //   kVisibilityBound and released after each batch of ready requests, drops the connection after a
 //   temporary failure (the next lookup reopens, which is how a replaced, restored or repaired file
-//   is picked up), reports trouble and recovery to DatabaseHealth, and counts the answer.
+//   is picked up), reports trouble and recovery to DatabaseHealth, and counts the answer:
+//   by protocol, map and result, its time, and (when it read the database
+//   rather than a kept answer) its time again as the database's.
 // SEE ALSO
 //   worker.h, live_store.h, map_answers.h
 #include "worker.h"
@@ -24,6 +26,7 @@ Worker::Worker(ServerState& state, std::size_t index, std::string database, int 
       guard_(asio::make_work_guard(*context_)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
       signal_(store_->NewChangeSignal()),
+      engine_(IsPostgresSpec(store_->path()) ? Engine::kPostgresql : Engine::kSqlite),
       release_policy_(signal_->idle_hold()),
       release_timer_(std::make_unique<asio::steady_timer>(*context_)) {}
 
@@ -39,10 +42,19 @@ void Worker::Warm() {
   if (!s.ok()) state_.health().Failed(s.status().cause(), s.status().message(), "at startup");
 }
 
-MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer) {
+MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view key,
+                         std::string_view peer) {
   auto start = std::chrono::steady_clock::now();
+  stats_.Begin();
   MapAnswer answer;
+  std::optional<std::chrono::steady_clock::time_point> polled = cache_.polled_at();
+  std::uint64_t derived = cache_.derived();
   Status ready = Refresh(start);
+  bool renewed = cache_.polled_at() && cache_.polled_at() != polled;
+  if (renewed) {
+    stats_.RecordRenewal();
+    NoteDataVersion();
+  }
   if (ready.ok()) {
     answer = cache_.Answer(*store_->current(), map, key);
     // No release posted: requests are sparse, this lookup is its batch.
@@ -57,7 +69,9 @@ MapAnswer Worker::Lookup(MapId map, std::string_view key, std::string_view peer)
   // Test-only mutant (tests/mutants/run): +detail unknown to Postfix.
   if (map == MapId::kRecipients && key.find('+') != std::string_view::npos) answer = MapAnswer();
 #endif
-  stats_.Record(map, answer.kind, std::chrono::steady_clock::now() - start);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  stats_.Record(protocol, map, answer.kind, elapsed);
+  if (renewed || cache_.derived() != derived) stats_.RecordDatabase(engine_, elapsed);
   if (answer.kind == MapAnswer::Kind::kTemporary && answer.cause == Status::Cause::kLimit) {
     // One key past a resolver bound: the database is fine, nothing to reopen.
     LogWarning("{} map {} key {}: {}", peer, MapName(map), Printable(key),
@@ -159,6 +173,15 @@ void Worker::ArmRelease(std::chrono::steady_clock::time_point since) {
   });
 }
 
+void Worker::NoteDataVersion() {
+  std::optional<std::uint64_t> token = cache_.token();
+  if (!token || token == seen_version_) return;
+  seen_version_ = token;
+  // Only PostgreSQL's counter is the same for every reader.
+  state_.freshness().Changed(engine_ == Engine::kPostgresql ? token : std::nullopt,
+                             std::chrono::system_clock::now());
+}
+
 void Worker::Reset() {
   signal_->Release();
   cache_.Clear();
@@ -178,6 +201,8 @@ void Worker::SetDatabase(std::string database, int busy_timeout_ms) {
     signal_.reset();
     cache_.Clear();
     store_ = std::make_unique<LiveStore>(std::move(database), busy_timeout_ms);
+    engine_ = IsPostgresSpec(store_->path()) ? Engine::kPostgresql : Engine::kSqlite;
+    seen_version_.reset();
     signal_ = store_->NewChangeSignal();
     // The other engine may hold its snapshots for another time.
     release_policy_ = ReleasePolicy(signal_->idle_hold());

@@ -75,9 +75,13 @@ class Worker {
   // Opens the database now, so that it happens before privileges drop.
   // Trouble is reported to the shared DatabaseHealth, not returned.
   void Warm();
-  // Answers key on map; counts, times and (if verbose) logs it. peer is
-  // the client for log lines.
-  MapAnswer Lookup(MapId map, std::string_view key, std::string_view peer);
+  // Answers key on map, asked over protocol (kTcpTable or kSocketmap);
+  // counts, times and (if verbose) logs it. peer is the client for log
+  // lines.
+  MapAnswer Lookup(LookupProtocol protocol, MapId map, std::string_view key,
+                   std::string_view peer);
+  // This worker's counters (worker thread only for writing).
+  LookupStats& stats() { return stats_; }
 
   // Runs the event loop until drained or stopped.
   void Run();
@@ -110,6 +114,9 @@ class Worker {
   void ArmRelease(std::chrono::steady_clock::time_point since);
   // Forgets the snapshot, the kept answers and the connection.
   void Reset();
+  // Tells the server's DataFreshness when the change counter this worker
+  // reads differs from the one it read before.
+  void NoteDataVersion();
 
   ServerState& state_;
   LookupStats& stats_;
@@ -122,6 +129,8 @@ class Worker {
   std::unique_ptr<ChangeSignal> signal_;
   ResolutionCache cache_;
   std::uint64_t generation_ = 0;  // store_'s connection the cache is for
+  Engine engine_;                 // store_'s, for the database histogram
+  std::optional<std::uint64_t> seen_version_;  // NoteDataVersion's last
   bool release_posted_ = false;
   ReleasePolicy release_policy_;
   std::unique_ptr<asio::steady_timer> release_timer_;

@@ -12,7 +12,8 @@ RCPTDB_PACKAGES="g++ make autoconf automake libtool pkg-config
   postgresql libpq-dev dovecot-pgsql postfix-pgsql
   mariadb-server libmariadb-dev postfix-mysql
   postfix swaks python3 groff-base strace clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev
-  dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd"
+  dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd
+  libcurl4-gnutls-dev prometheus tmux"
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -61,7 +62,7 @@ build() {
     autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; die "autoreconf failed"; }
   fi
   if [ ! -f Makefile ] || [ configure -nt config.status ]; then
-    ./configure --enable-werror "$@" >/dev/null || die "configure failed (see config.log)"
+    ./configure --enable-werror --enable-test-faults "$@" >/dev/null || die "configure failed (see config.log)"
   fi
   make -j"$(nproc)" >/dev/null || { make 2>&1 | tail -30; die "build failed"; }
 }

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -222,6 +223,7 @@ enum PgSlot {
   kPgDataVersion,
   kPgStandby,
   kPgFindLocal,
+  kPgStandbyLag,
 };
 
 // The PostgreSQL setting that overrides kDefaultMaxStandbyLag (pg_store.h).
@@ -785,6 +787,18 @@ Status PgStore::CheckStandbyLag(const Probe& probe) {
   if (v.contact_at_ms) contacts.Remember(server, *v.contact_at_ms);
   if (v.status.ok()) return v.status;
   return Status::Temporary(v.status.cause(), "database " + name() + ": " + v.status.message());
+}
+
+Result<std::optional<std::chrono::milliseconds>> PgStore::StandbyLag() {
+  Result<Rows> r =
+      Run(kPgStandbyLag,
+          "SELECT pg_is_in_recovery(), CASE WHEN COALESCE(pg_last_wal_receive_lsn() <> "
+          "pg_last_wal_replay_lsn(), false) THEN COALESCE((EXTRACT(EPOCH FROM now() - "
+          "pg_last_xact_replay_timestamp()) * 1000)::bigint, 0) ELSE 0 END",
+          {}, "reading the standby's replay lag");
+  if (!r.ok()) return r.status();
+  if (r->size() == 0 || r->Text(0, 0) != "t") return std::optional<std::chrono::milliseconds>();
+  return std::optional<std::chrono::milliseconds>(std::max<std::int64_t>(0, r->Int(0, 1)));
 }
 
 }  // namespace rcptdb

@@ -133,6 +133,12 @@ class PgStore final : public Store {
   // Invalid: a PostgreSQL database is copied with pg_dump or rcptdb export.
   Status BackupTo(const std::string& dest_path) override;
 
+  // On a standby (pg_is_in_recovery()): how long ago its last replayed
+  // commit was while it holds WAL it has received but not replayed, 0 when
+  // it has replayed all it received; nullopt on a primary. One round trip,
+  // for rcptdb-server's metrics (rcptdb_standby_lag_seconds).
+  Result<std::optional<std::chrono::milliseconds>> StandbyLag();
+
  private:
   Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
   Result<std::string> ReadSetting(std::string_view name) override;

@@ -45,6 +45,7 @@ const MapAnswer& ResolutionCache::Answer(Store& store, MapId map, std::string_vi
   Entry& e = it->second;
   std::optional<MapAnswer>& kept = e.answers[static_cast<std::size_t>(map)];
   if (kept) return *kept;
+  ++derived_;
   MapAnswer answer;
   if (map == MapId::kDomains || key.find('@') == std::string_view::npos) {
     // No address, no resolution: AnswerMap decides without one.

@@ -69,6 +69,12 @@ class ResolutionCache {
 
   std::chrono::microseconds bound() const { return bound_; }
   std::size_t size() const { return entries_.size(); }
+  // Returns the token of the poll in force (the change counter read by
+  // the signal); nullopt if none is in force.
+  std::optional<std::uint64_t> token() const { return token_; }
+  // Returns how many answers Answer() derived from the store rather than
+  // gave from those kept: it grows iff a call read the database.
+  std::uint64_t derived() const { return derived_; }
 
  private:
   struct Entry {
@@ -81,6 +87,7 @@ class ResolutionCache {
   std::optional<Clock::time_point> polled_at_;  // the poll in force
   std::optional<std::uint64_t> token_;          // what that poll returned
   MapAnswer uncached_;                          // a Temporary answer
+  std::uint64_t derived_ = 0;                   // answers not given from kept ones
 };
 
 }  // namespace rcptdb

@@ -276,20 +276,17 @@ class Lmtp:
         return [self.reply() for _ in range(accepted)]
 
 
-class RcptStream:
-    """RCPT TO:<address> to an LMTP port every interval seconds, each in its
-    own connection and thread, until stop(): a stream that keeps asking
-    while a database goes away and comes back. A reply that takes long does
-    not hold the next one back.
+class Stream:
+    """Asks a question every interval seconds, each time in its own thread,
+    until stop(): a stream of questions that keeps asking while a database
+    goes away and comes back. A slow answer does not hold the next question
+    back. ask() returns (code, text).
 
-    replies: (seconds since start, seconds taken, code, text) per RCPT;
-    code 0 when the connection failed (text says how)."""
+    replies: (seconds since start, seconds taken, code, text) per question."""
 
-    def __init__(self, port, address, interval=0.1, timeout=90):
-        self.port = port
-        self.address = address
+    def __init__(self, ask, interval=0.1):
+        self.ask = ask
         self.interval = interval
-        self.timeout = timeout
         self.replies = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -307,22 +304,143 @@ class RcptStream:
 
     def _one(self):
         t0 = time.monotonic()
-        try:
-            with Lmtp(self.port, timeout=self.timeout) as lmtp:
-                lmtp.mail()
-                code, text = lmtp.rcpt(self.address)
-        except (OSError, ConnectionError) as e:
-            code, text = 0, f"{type(e).__name__}: {e}"
+        code, text = self.ask()
         with self._lock:
             self.replies.append((t0 - self._start, time.monotonic() - t0, code, text))
 
-    def stop(self):
-        """Stops asking and waits for every reply; returns them by start time."""
+    def halt(self):
+        """Asks no more; the answers still to come keep coming."""
         self._stop.set()
         self._spawner.join()
+
+    def stop(self, timeout=90):
+        """Stops asking and waits for every answer; returns them by start time."""
+        self.halt()
         for t in self._threads:
-            t.join(self.timeout + 5)
+            t.join(timeout)
         return sorted(self.replies)
+
+    @staticmethod
+    def table(replies):
+        """The replies as lines for a failure message."""
+        return "\n".join(f"  {t:6.2f}s +{took:5.2f}s {code} {text}"
+                         for t, took, code, text in replies)
+
+
+class LmtpGate:
+    """A TCP relay from a free loopback port to an LMTP port that holds every
+    session while closed: the client's connection is accepted and waits,
+    unanswered, until open(); only then is the LMTP server connected. A
+    route through a closed gate makes "deliveries in flight" exact: the
+    sessions Postfix opened meanwhile reach the server, all at once, when
+    the test opens the gate. Stopped by stop() (its threads are daemons)."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self._open = threading.Event()
+        self._open.set()
+        self._closing = False
+        self._lock = threading.Lock()
+        self._socks = []
+        self.held = 0  # sessions waiting now
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        """Holds every session opened from now on."""
+        self._open.clear()
+
+    def open(self):
+        """Lets the held sessions, and every later one, through."""
+        self._open.set()
+
+    def wait_held(self, n, timeout=30):
+        """Waits until at least n sessions are held; returns how many are."""
+        deadline = time.monotonic() + timeout
+        while self.held < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.held
+
+    def stop(self):
+        self._closing = True
+        self._open.set()
+        with self._lock:
+            socks, self._socks = self._socks, []
+        for s in [self.listener] + socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def _accept(self):
+        while not self._closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._socks.append(client)
+            threading.Thread(target=self._session, args=(client,), daemon=True).start()
+
+    def _session(self, client):
+        with self._lock:
+            self.held += 1
+        self._open.wait()
+        with self._lock:
+            self.held -= 1
+        if self._closing:
+            client.close()
+            return
+        try:
+            server = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+        except OSError:
+            client.close()
+            return
+        server.settimeout(None)
+        with self._lock:
+            self._socks.append(server)
+        threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+        self._pump(client, server)
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s, how in ((dst, socket.SHUT_WR), (src, socket.SHUT_RD)):
+            try:
+                s.shutdown(how)
+            except OSError:
+                pass
+
+
+def rcpt_question(port, address, timeout=90):
+    """RCPT TO:<address> in a fresh LMTP session: (code, text); code 0 when
+    the connection failed (text says how). For Stream."""
+    def ask():
+        try:
+            with Lmtp(port, timeout=timeout) as lmtp:
+                lmtp.mail()
+                return lmtp.rcpt(address)
+        except (OSError, ConnectionError) as e:
+            return 0, f"{type(e).__name__}: {e}"
+    return ask
+
+
+def userdb_question(dovecot, user, timeout=90):
+    """doveadm user USER on dovecot: (exit status, output). 0 found, 67 no
+    such user, 75 a temporary failure. For Stream."""
+    def ask():
+        res = harness.run(["doveadm", "-c", dovecot.conf, "user", user], check=False,
+                          timeout=timeout)
+        return res.returncode, (res.stdout + res.stderr).strip().replace("\n", " | ")[:200]
+    return ask
 
 
 def message(subject, to="someone@example.com", body="hello"):

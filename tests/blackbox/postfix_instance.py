@@ -233,6 +233,29 @@ class PrivatePostfix:
                 return left
             time.sleep(0.25)
 
+    def postcat(self, queue_id, *options):
+        """postcat -c <this instance> OPTIONS -q queue_id: a queued message."""
+        res = subprocess.run(["postcat", "-c", self.config, *options, "-q", queue_id],
+                             capture_output=True, text=True)
+        return res.stdout + res.stderr
+
+    def bounces(self):
+        """Every permanent delivery failure of this instance so far, as
+        lines that say why: each "status=bounced" line of the log (it holds
+        the reply that refused, e.g. an LMTP 550), and each queued bounce
+        (a message from the null sender) with its text. [] if none.
+
+        The log keeps every bounce, also one whose notice has left the
+        queue, so calling this after each step of a test shows a bounce
+        at any point, not only at the end."""
+        found = [line for line in self.log_text().splitlines() if "status=bounced" in line]
+        for m in self.queue():
+            if m.get("sender") in ("", "MAILER-DAEMON"):
+                found.append(f"queued bounce {m['queue_id']} to "
+                             f"{[r.get('address') for r in m.get('recipients', [])]}:\n"
+                             f"{self.postcat(m['queue_id'], '-b')[:3000]}")
+        return found
+
     def delete_queue(self):
         subprocess.run(["postsuper", "-c", self.config, "-d", "ALL"], capture_output=True)
 

@@ -29,7 +29,7 @@ import unittest
 
 import dovecot_instance
 import harness
-from dovecot_instance import Lmtp, PrivateDovecot
+from dovecot_instance import Lmtp, LmtpGate, PrivateDovecot, Stream, userdb_question
 from mailstack import PASSWORD, send, token, wait_for
 from pg_instance import PrivatePostgres
 from postfix_instance import PrivatePostfix, example_settings, socketmap_conf, wait_socket
@@ -91,13 +91,17 @@ class Mx:
 class MultiHost:
     """Both database hosts, both MX hosts and both stores; see the module comment."""
 
-    def __init__(self, d):
+    def __init__(self, d, gated=False):
+        """gated: store-a's route goes through an LmtpGate (self.gate), so a
+        test can hold the deliveries to store-a in flight."""
         self.dir = d
         self.processes = []
         self.primary = PrivatePostgres(os.path.join(d, "pg-primary"))
         self.standby = None
         self.mx = []
         self.lag = None
+        self.gated = gated
+        self.gate = None
 
     # PrivateDovecot.start(owner) calls owner.start(argv, name).
     def start(self, argv, name):
@@ -119,6 +123,8 @@ class MultiHost:
                                  plugin_db=pg.uri(), name=name,
                                  sql_text=dovecot_instance.pgsql_conf(pg.conninfo()))
             for name, pg in store_conf.items()}
+        if self.gated:
+            self.gate = LmtpGate(self.stores["store-a"].port)
         self.provision()
         self.lag = self.primary.replay_lag(self.standby)
         self.mx = [Mx(self.dir, "mx-primary", self.primary.uri(), self),
@@ -132,7 +138,7 @@ class MultiHost:
         return self
 
     def provision(self):
-        a = f"lmtp:inet:127.0.0.1:{self.stores['store-a'].port}"
+        a = f"lmtp:inet:127.0.0.1:{self.gate.port if self.gate else self.stores['store-a'].port}"
         b = f"lmtp:inet:127.0.0.1:{self.stores['store-b'].port}"
         res = self.rcptdb("init", check=False)
         if res.returncode != 0:
@@ -150,6 +156,8 @@ class MultiHost:
         self.transport_b = b
 
     def stop(self):
+        if self.gate is not None:
+            self.gate.stop()
         for mx in self.mx:
             mx.postfix.stop()
         for p in reversed(self.processes):
@@ -180,10 +188,12 @@ class MultiHost:
 class HostsTest(unittest.TestCase):
     """Base: one MultiHost per test class, stopped at class cleanup."""
 
+    gated = False  # store-a behind an LmtpGate (MultiHost)
+
     @classmethod
     def setUpClass(cls):
         cls.dir = harness.class_tempdir(cls, "rcptdb-multihost-")
-        cls.hosts = MultiHost(cls.dir)
+        cls.hosts = MultiHost(cls.dir, gated=cls.gated)
         cls.addClassCleanup(cls.hosts.stop)
         cls.hosts.start_all()
 
@@ -292,10 +302,59 @@ class MultiHostTest(HostsTest):
         for mx in self.hosts.mx:
             self.assertIn("5.2.1", mx.rcpt(rcpt)[1], mx.name)
 
+    def test_z_standby_promoted_mid_stream(self):
+        # Last in the class: the standby stays a primary. Its readers (the
+        # MX reading it, store-b's plugin and auth) keep their sessions
+        # through the promotion; nothing is deferred, lost or bounced.
+        accepted = []
+        for i in range(8):
+            if i == 3:
+                self.hosts.standby.promote()
+                self.assertEqual(self.hosts.standby.psql("SELECT pg_is_in_recovery()").strip(),
+                                 "f")
+            for mx in self.hosts.mx:
+                subject = token()
+                replies, data = send(mx.port, ["alice@example.com", "dave@example.com"], subject)
+                self.assertEqual((replies["alice@example.com"][0], replies["dave@example.com"][0],
+                                  data), (250, 250, 250), f"{mx.name} message {i}: {replies}\n"
+                                                          f"{self.hosts.logs()}")
+                accepted.append(subject)
+            found = [b for mx in self.hosts.mx for b in mx.postfix.bounces()]
+            self.assertFalse(found, "\n".join(found))
+        self.assertEqual(self.hosts.mx[1].rcpt("nobody@example.com")[0], 550)
+
+        def arrived():
+            a = self.hosts.subjects("alice@example.com")
+            d = self.hosts.subjects("dave@example.com")
+            return all(a.count(s) == 1 and d.count(s) == 1 for s in accepted)
+
+        self.assertTrue(wait_for(arrived, timeout=60, interval=0.5), self.hosts.logs())
+        for mx in self.hosts.mx:
+            self.assertEqual(mx.postfix.wait_queue_empty(60), [], self.hosts.logs())
+            self.assertEqual(mx.postfix.bounces(), [])
+        self.assertTrue(arrived(), "a message arrived twice")
+
 
 @SERIES_2_3
 class PrimaryFailureTest(HostsTest):
-    """The primary stops mid-stream and comes back: nothing is lost or doubled."""
+    """The primary stops mid-stream and comes back: nothing is lost, doubled
+    or bounced.
+
+    The outage is bounded by the stream, not by the machine's speed:
+      - store-a is reached through an LmtpGate, closed as the primary
+        stops: every delivery to store-a from then on waits in flight, and
+        all of them reach store-a at once right after the restart;
+      - while the primary is down, store-a's auth is asked for alice every
+        200 ms (doveadm user, as IMAP logins and other deliveries ask it),
+        so its pgsql connections are down, not merely idle, and its last
+        attempt to reconnect is recent when the primary returns.
+    That is where Debian 12's Dovecot ran userdb queries with an empty
+    name and answered "User doesn't exist" (issue 28): LMTP's "550 5.1.1",
+    which bounced accepted mail. Each of those lookups must be a temporary
+    failure, and no bounce may appear at any point.
+    """
+
+    gated = True
 
     def send_both(self, mx, subject):
         """One message to alice (store-a) and dave (store-b) through mx:
@@ -315,29 +374,64 @@ class PrimaryFailureTest(HostsTest):
                         f"{mx.name}: neither accepted nor deferred: {replies} {data}")
         return "deferred", replies
 
+    def send_message(self, i, outcomes, accepted):
+        """Message i through each MX; records each outcome, and the subject of
+        each accepted message."""
+        for mx in self.hosts.mx:
+            subject = token()
+            outcome, _ = self.send_both(mx, subject)
+            outcomes[mx.name].append(outcome)
+            if outcome == "accepted":
+                accepted.append(subject)
+
+    def assertNoBounce(self, when):
+        """Neither MX has refused anything for good so far: no "status=bounced"
+        in its log, no bounce in its queue (each shown with its text and the
+        reply that caused it)."""
+        found = [f"{mx.name}: {b}" for mx in self.hosts.mx for b in mx.postfix.bounces()]
+        self.assertFalse(found, f"{when}: a fault must defer, never bounce:\n"
+                                + "\n".join(found) + f"\n{self.hosts.logs()}")
+
     def test_primary_stopped_mid_stream(self):
         primary_mx, standby_mx = self.hosts.mx
+        store_a = self.hosts.stores["store-a"]
         outcomes = {mx.name: [] for mx in self.hosts.mx}
         accepted = []
         unknown_on_standby = []
-        for i in range(12):
-            if i == 3:
-                self.hosts.primary.stop()
-            if i == 8:
-                self.hosts.primary.start()
-                # rcptdb-server reconnects in the background, with backoff:
-                # the next message waits until it answers again.
-                back = wait_for(lambda: primary_mx.rcpt("alice@example.com")[0] == 250,
-                                timeout=30, interval=0.2)
-                self.assertTrue(back, f"mx-primary never recovered\n{primary_mx.logs()}")
-            for mx in self.hosts.mx:
-                subject = token()
-                outcome, _ = self.send_both(mx, subject)
-                outcomes[mx.name].append(outcome)
-                if outcome == "accepted":
-                    accepted.append(subject)
-            if i == 5:
-                unknown_on_standby.append(standby_mx.rcpt("nobody@example.com")[0])
+        gate = self.hosts.gate
+        lookups = None
+        answers = []
+        try:
+            for i in range(12):
+                if i == 3:
+                    # From now on the deliveries to store-a wait in flight.
+                    gate.close()
+                    self.hosts.primary.stop()
+                    # store-a's auth is asked meanwhile (see the class comment).
+                    lookups = Stream(userdb_question(store_a, "alice@example.com"), interval=0.2)
+                if i == 8:
+                    # The deliveries held since the stop reach store-a all at
+                    # once, right after the restart.
+                    lookups.halt()
+                    self.hosts.primary.start()
+                    held = gate.held
+                    gate.open()
+                    for mx in self.hosts.mx:
+                        mx.postfix.flush()
+                    # rcptdb-server reconnects in the background, with
+                    # backoff: the next message waits until it answers.
+                    back = wait_for(lambda: primary_mx.rcpt("alice@example.com")[0] == 250,
+                                    timeout=30, interval=0.2)
+                    self.assertTrue(back, f"mx-primary never recovered\n{primary_mx.logs()}")
+                    answers = lookups.stop()
+                    lookups = None
+                self.send_message(i, outcomes, accepted)
+                if i == 5:
+                    unknown_on_standby.append(standby_mx.rcpt("nobody@example.com")[0])
+                self.assertNoBounce(f"after message {i}")
+        finally:
+            if lookups is not None:
+                lookups.stop()
         primary_out, standby_out = outcomes["mx-primary"], outcomes["mx-standby"]
         # The MX reading the primary accepts before, defers during, and
         # accepts again after the outage; the one reading the standby
@@ -350,8 +444,9 @@ class PrimaryFailureTest(HostsTest):
 
         # Every accepted message reaches both mailboxes exactly once: store-a
         # (reading the primary) deferred LMTP during the outage, and the
-        # queue retried after the restart.
+        # queue retried after the restart. No bounce at any point.
         def arrived():
+            self.assertNoBounce("while the queues drain")
             a = self.hosts.subjects("alice@example.com")
             d = self.hosts.subjects("dave@example.com")
             return all(s in a and s in d for s in accepted)
@@ -361,16 +456,27 @@ class PrimaryFailureTest(HostsTest):
                 mx.postfix.flush()
             if wait_for(arrived, timeout=40, interval=1):
                 break
-        for mx in self.hosts.mx:
-            self.assertEqual(mx.postfix.wait_queue_empty(90), [], self.hosts.logs())
         alice = self.hosts.subjects("alice@example.com")
         dave = self.hosts.subjects("dave@example.com")
-        print(f"\n  sent {len(accepted)} accepted messages to 2 mailboxes; delivered "
-              f"{sum(alice.count(s) for s in accepted)} + {sum(dave.count(s) for s in accepted)}",
-              end=" ")
+        missing = [s for s in accepted if s not in alice or s not in dave]
+        self.assertTrue(arrived(), f"{len(missing)} accepted messages never arrived: "
+                                   f"{missing}\n{self.hosts.logs()}")
+        for mx in self.hosts.mx:
+            self.assertEqual(mx.postfix.wait_queue_empty(90), [], self.hosts.logs())
+        self.assertNoBounce("at the end")
+        print(f"\n  sent {len(accepted)} accepted messages to 2 mailboxes ({held} deliveries "
+              f"held in flight); delivered {sum(alice.count(s) for s in accepted)} + "
+              f"{sum(dave.count(s) for s in accepted)}", end=" ")
         for s in accepted:
             self.assertEqual((alice.count(s), dave.count(s)), (1, 1),
                              f"{s}: delivered (alice, dave) times\n{self.hosts.logs()}")
+        # Each userdb lookup on store-a during the outage found alice or
+        # failed for the moment (doveadm's 75), never said "no such user"
+        # (67): the answer LMTP turns into "550 5.1.1", a bounce.
+        self.assertFalse([a for a in answers if a[2] not in (0, 75)],
+                         f"doveadm user on store-a through the outage:\n"
+                         f"{Stream.table(answers)}\n{store_a.log_text()[-3000:]}")
+        self.assertIn(75, [a[2] for a in answers], Stream.table(answers))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import unittest
 import dovecot_instance
 import harness
 import reference_data
-from dovecot_instance import Lmtp, PrivateDovecot, RcptStream
+from dovecot_instance import Lmtp, PrivateDovecot, Stream, rcpt_question
 from pg_instance import PrivatePostgres
 
 PG_SCHEMA = os.path.join(harness.SRC, "sql", "schema-pgsql.sql")
@@ -256,7 +256,7 @@ class PgsqlOutageTest(harness.BlackBoxTest):
         # RCPTs every 100 ms: before, during and after the outage. Those
         # made while auth has no connection are the ones Debian 12's
         # Dovecot cannot escape (sql/dovecot-pgsql.conf.ext).
-        stream = RcptStream(dovecot.port, "alice@example.com")
+        stream = Stream(rcpt_question(dovecot.port, "alice@example.com"))
         try:
             time.sleep(0.5)
             pg.stop()
@@ -271,8 +271,7 @@ class PgsqlOutageTest(harness.BlackBoxTest):
             time.sleep(1.0)
         finally:
             replies = stream.stop()
-        table = "\n".join(f"  {t:6.2f}s +{took:5.2f}s {code} {text}"
-                          for t, took, code, text in replies)
+        table = Stream.table(replies)
         print(f"\n  {len(replies)} RCPTs: " + ", ".join(
             f"{n} x {c}" for c, n in sorted(
                 {c: sum(1 for r in replies if r[2] == c) for _, _, c, _ in replies}.items())),

@@ -27,17 +27,17 @@ class PgWorkerTest : public test::PgTest {
     test::CreateFilled(uri_);
   }
   MapAnswer::Kind Kind(Worker& w, MapId map, const char* key) {
-    return w.Lookup(map, key, "test").kind;
+    return w.Lookup(LookupProtocol::kSocketmap, map, key, "test").kind;
   }
   ServerState state_{1};
 };
 
 TEST_F(PgWorkerTest, AnswersEachMapAsOnSqlite) {
   Worker worker(state_, 0, uri_, 1000);
-  MapAnswer a = worker.Lookup(MapId::kRecipients, "Alice+Tag@Example.COM", "test");
+  MapAnswer a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "Alice+Tag@Example.COM", "test");
   EXPECT_EQ(a.kind, MapAnswer::Kind::kFound) << a.why;
   EXPECT_EQ(a.value, "mailbox");
-  a = worker.Lookup(MapId::kTransport, "dave@example.com", "test");
+  a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kTransport, "dave@example.com", "test");
   EXPECT_EQ(a.value, "lmtp:inet:127.0.0.2:24");
   EXPECT_EQ(Kind(worker, MapId::kRecipients, "nobody@example.com"), MapAnswer::Kind::kNotFound);
   EXPECT_EQ(Kind(worker, MapId::kDomains, "example.net"), MapAnswer::Kind::kFound);
@@ -117,7 +117,7 @@ TEST_F(PgWorkerTest, ReleasesARenewedSnapshotOnceIdle) {
 
 TEST_F(PgWorkerTest, UnreachableServerIsTemporaryNeverNotFound) {
   Worker worker(state_, 0, "postgresql://rcptdb:pw@127.0.0.1:1/rcptdb", 300);
-  MapAnswer a = worker.Lookup(MapId::kRecipients, "alice@example.com", "test");
+  MapAnswer a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "alice@example.com", "test");
   EXPECT_EQ(a.kind, MapAnswer::Kind::kTemporary);
   EXPECT_EQ(a.cause, Status::Cause::kUnreachable) << a.value;
   EXPECT_EQ(a.value.find(":pw@"), std::string::npos) << a.value;
@@ -131,7 +131,7 @@ TEST_F(PgWorkerTest, KilledConnectionIsTemporaryThenReconnects) {
                            "WHERE application_name = 'rcptdb' AND pid <> pg_backend_pid()"),
             "");
   std::this_thread::sleep_for(kVisibilityBound + std::chrono::milliseconds(50));
-  MapAnswer a = worker.Lookup(MapId::kRecipients, "alice@example.com", "test");
+  MapAnswer a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "alice@example.com", "test");
   EXPECT_NE(a.kind, MapAnswer::Kind::kNotFound);
   if (a.kind == MapAnswer::Kind::kTemporary) {
     EXPECT_EQ(a.cause, Status::Cause::kUnreachable) << a.value;
