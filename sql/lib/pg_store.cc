@@ -235,17 +235,18 @@ enum PgSlot {
 // role without pg_read_all_stats; how long ago it last heard from its
 // primary; wal_receiver_timeout); the server's clock; and the lag bound
 // as set. On a primary the receiver's view is not read at all.
-#define PG_PROBE                                                                           \
-  "SELECT v, pg_is_in_recovery(), "                                                        \
-  "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), "               \
+#define PG_PROBE                                                                            \
+  "SELECT v, pg_is_in_recovery(), "                                                         \
+  "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), "                \
   "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint, " \
-  "-1), (EXTRACT(EPOCH FROM now()) * 1000)::bigint, w.pid IS NOT NULL, "                   \
-  "COALESCE(w.status, ''), "                                                               \
+  "-1), (EXTRACT(EPOCH FROM now()) * 1000)::bigint, w.pid IS NOT NULL, "                    \
+  "COALESCE(w.status, ''), "                                                                \
   "COALESCE((EXTRACT(EPOCH FROM now() - w.last_msg_receipt_time) * 1000)::bigint, -1), "    \
-  "CASE WHEN pg_is_in_recovery() THEN (EXTRACT(EPOCH FROM "                                \
-  "current_setting('wal_receiver_timeout')::interval) * 1000)::bigint ELSE 0 END, "        \
-  "COALESCE(current_setting('" PG_MAX_LAG_SETTING "', true), '') "                         \
-  "FROM rcptdb_version LEFT JOIN (SELECT pid, status, last_msg_receipt_time "              \
+  "CASE WHEN pg_is_in_recovery() THEN (EXTRACT(EPOCH FROM "                                 \
+  "current_setting('wal_receiver_timeout')::interval) * 1000)::bigint ELSE 0 END, "         \
+  "COALESCE(current_setting('" PG_MAX_LAG_SETTING                                           \
+  "', true), '') "                                                                          \
+  "FROM rcptdb_version LEFT JOIN (SELECT pid, status, last_msg_receipt_time "               \
   "FROM pg_stat_wal_receiver WHERE pg_is_in_recovery()) w ON true"
 #define PG_BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " PG_PROBE
 
@@ -780,8 +781,8 @@ Status PgStore::CheckStandbyLag(const Probe& probe) {
   }
   if (!probe.standby) return Status::Ok();
   // The server this connection reached (a multi-host URI may reach any).
-  std::string server = std::string(PQhost(conn_) ? PQhost(conn_) : "") + ":" +
-                       (PQport(conn_) ? PQport(conn_) : "");
+  std::string server =
+      std::string(PQhost(conn_) ? PQhost(conn_) : "") + ":" + (PQport(conn_) ? PQport(conn_) : "");
   StandbyContacts& contacts = StandbyContacts::Process();
   StandbyVerdict v = JudgeStandby(probe.state, probe.now_ms, contacts.Recall(server), bound_ms);
   if (v.contact_at_ms) contacts.Remember(server, *v.contact_at_ms);

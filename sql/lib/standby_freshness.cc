@@ -15,9 +15,7 @@
 namespace rcptdb {
 namespace {
 
-std::string Bound(std::int64_t bound_ms) {
-  return " (bound " + std::to_string(bound_ms) + " ms)";
-}
+std::string Bound(std::int64_t bound_ms) { return " (bound " + std::to_string(bound_ms) + " ms)"; }
 
 // When the standby last heard from its primary, by its WAL receiver
 // alone: now if a receiver is connected and not silent for longer than
@@ -45,8 +43,7 @@ StandbyVerdict JudgeStandby(const StandbyState& s, std::int64_t now_ms,
   // received), and what was seen before.
   std::optional<std::int64_t> contact = ReceiverContact(s, now_ms);
   for (std::optional<std::int64_t> other :
-       {s.replay_age_ms >= 0 ? std::optional<std::int64_t>(now_ms - s.replay_age_ms)
-                             : std::nullopt,
+       {s.replay_age_ms >= 0 ? std::optional<std::int64_t>(now_ms - s.replay_age_ms) : std::nullopt,
         remembered_at_ms})
     if (other) contact = contact ? std::max(*contact, *other) : *other;
   v.contact_at_ms = contact;
@@ -58,17 +55,18 @@ StandbyVerdict JudgeStandby(const StandbyState& s, std::int64_t now_ms,
         s.replay_age_ms < 0
             ? "standby replay lags behind its primary, no commit replayed since it started" +
                   Bound(bound_ms)
-            : "standby replay lags " + std::to_string(s.replay_age_ms) +
-                  " ms behind its primary" + Bound(bound_ms));
+            : "standby replay lags " + std::to_string(s.replay_age_ms) + " ms behind its primary" +
+                  Bound(bound_ms));
     return v;
   }
   if (contact && now_ms - *contact <= bound_ms) return v;
   std::string how = s.receiver ? "standby lags: nothing heard from its primary"
                                : "standby lags: no WAL receiver streaming from its primary";
-  v.status = Status::Temporary(
-      Status::Cause::kStale,
-      how + (contact ? " for " + std::to_string(now_ms - *contact) + " ms" : ", last contact unknown") +
-      Bound(bound_ms));
+  v.status = Status::Temporary(Status::Cause::kStale,
+                               how +
+                                   (contact ? " for " + std::to_string(now_ms - *contact) + " ms"
+                                            : ", last contact unknown") +
+                                   Bound(bound_ms));
   return v;
 }
 

@@ -167,6 +167,10 @@ class StandbyTest(unittest.TestCase):
     # --- the cases --------------------------------------------------------
 
     def test_paused_replay_defers_every_reader(self):
+        # A commit replayed since the standby started, so that its replay
+        # lag is measured (as on any standby that has run for a while).
+        harness.rcptdb(self.primary.uri(), "mailbox", "add", "bob@example.com", "--no-password")
+        self.catch_up()
         self.assertAnswersFromTheStandby()
         self.standby.psql("SELECT pg_wal_replay_pause()")
         self.addCleanup(self.standby.psql, "SELECT pg_wal_replay_resume()", check=False)

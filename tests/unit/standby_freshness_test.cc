@@ -38,8 +38,7 @@ TEST(StandbyFreshness, ReplayPendingPastTheBoundLags) {
   StandbyVerdict v = JudgeStandby(s, kNow, std::nullopt, kBound);
   ASSERT_FALSE(v.status.ok());
   EXPECT_TRUE(v.status.temporary());
-  EXPECT_EQ(v.status.message(),
-            "standby replay lags 45000 ms behind its primary (bound 30000 ms)");
+  EXPECT_EQ(v.status.message(), "standby replay lags 45000 ms behind its primary (bound 30000 ms)");
   EXPECT_EQ(v.status.cause(), Status::Cause::kStale);
   s.replay_age_ms = 29'000;
   EXPECT_TRUE(Fresh(s)) << "within the bound";
