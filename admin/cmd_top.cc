@@ -40,13 +40,11 @@ volatile sig_atomic_t stop_requested = 0;
 void RequestStop(int) { stop_requested = 1; }
 
 double MonotonicSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 double WallSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 TopReading Scrape(const std::string& target) {
@@ -116,7 +114,7 @@ Outcome Top(Cli& cli) {
   for (const std::string& target : cli.args) servers.push_back({target, {}, {}});
   for (TopServer& s : servers) s.after = Scrape(s.name);
   bool once = cli.Has("once");
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = RequestStop;  // no SA_RESTART: poll() returns at once
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

@@ -70,9 +70,9 @@ Result<std::string> FetchMetrics(const std::string& target, std::chrono::millise
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   CURLcode rc = curl_easy_perform(c);
   if (body.too_big)
-    return Status::Temporary(Status::Cause::kOther,
-                             target + ": the reply is larger than " +
-                                 std::to_string(kMaxScrapeBytes >> 20) + " MiB");
+    return Status::Temporary(
+        Status::Cause::kOther,
+        target + ": the reply is larger than " + std::to_string(kMaxScrapeBytes >> 20) + " MiB");
   if (rc != CURLE_OK)
     return Status::Temporary(Status::Cause::kUnreachable,
                              target + ": " + (error[0] ? error : curl_easy_strerror(rc)));

@@ -26,8 +26,8 @@ namespace {
 
 using Filter = std::function<bool(const ExposedSample&)>;
 
-constexpr const char* kMaps[] = {"domains", "transport", "recipients", "aliases", "senders",
-                                 "access"};
+constexpr const char* kMaps[] = {"domains", "transport", "recipients",
+                                 "aliases", "senders",   "access"};
 constexpr const char* kResults[] = {"found", "notfound", "tempfail", "permfail"};
 
 bool Ok(const TopServer& s) { return s.before.error.empty() && s.after.error.empty(); }
@@ -151,15 +151,15 @@ std::string ServerLine(const TopServer& s) {
   double lookups = Rate(s, "rcptdb_lookups_total");
   double tempfail = Rate(s, "rcptdb_lookups_total", LabelIs("result", "tempfail"));
   double conns = Sum(s.after, "rcptdb_connections_active", nullptr);
-  std::string db = !Has(s.after, "rcptdb_database_up")                  ? "?"
+  std::string db = !Has(s.after, "rcptdb_database_up")                ? "?"
                    : Sum(s.after, "rcptdb_database_up", nullptr) >= 1 ? "ok"
-                                                                        : "DOWN";
+                                                                      : "DOWN";
   std::string data = Has(s.after, "rcptdb_data_version")
                          ? fmt::format("v{:.0f}", Sum(s.after, "rcptdb_data_version", nullptr))
                          : std::string("-");
   if (Has(s.after, "rcptdb_data_last_change_timestamp_seconds"))
-    data += " " + Age(s.after.wall -
-                      Sum(s.after, "rcptdb_data_last_change_timestamp_seconds", nullptr));
+    data += " " +
+            Age(s.after.wall - Sum(s.after, "rcptdb_data_last_change_timestamp_seconds", nullptr));
   return fmt::format("{:<22} {:>9} {:<7} {:<7} {:>7} {:>5} {:<4} {}", name, Figure(lookups),
                      Quantile(b, 0.5), Quantile(b, 0.99), Figure(tempfail),
                      fmt::format("{:.0f}", conns), db, data);
@@ -182,8 +182,8 @@ std::string RenderTopScreen(const std::vector<TopServer>& servers, const std::st
   AddLine(out, fmt::format("rcptdb top  {}  {} server{}  rates over {:.1f}s  (q quits)", clock,
                            servers.size(), servers.size() == 1 ? "" : "s", interval));
   AddLine(out, "");
-  AddLine(out, fmt::format("{:<16}{:>10}{:>10}{:>10}{:>10}{:>10}", "LOOKUPS/s", "found",
-                           "notfound", "tempfail", "permfail", "total"));
+  AddLine(out, fmt::format("{:<16}{:>10}{:>10}{:>10}{:>10}{:>10}", "LOOKUPS/s", "found", "notfound",
+                           "tempfail", "permfail", "total"));
   auto map_line = [&](const std::string& label, const Filter& keep) {
     std::string line = fmt::format("{:<16}", label);
     double sum = 0;

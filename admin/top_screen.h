@@ -43,9 +43,9 @@ inline constexpr std::size_t kMaxServerLines = 6;
 // One scrape of one server: when it was taken and what it said (or why
 // it could not be read).
 struct TopReading {
-  double at = 0;         // seconds on a monotonic clock
-  double wall = 0;       // seconds since the epoch, for the data's age
-  std::string error;     // non-empty: the scrape failed
+  double at = 0;      // seconds on a monotonic clock
+  double wall = 0;    // seconds since the epoch, for the data's age
+  std::string error;  // non-empty: the scrape failed
   std::vector<ExposedSample> samples;
 };
 

@@ -60,33 +60,55 @@ Status RcptCheck::Open() noexcept {
 }
 
 // Builds the deferral through DecideRcpt, so its wording stays in one place.
-RcptCheck::Outcome RcptCheck::Defer(std::string_view path, std::string cause) {
+RcptCheck::Outcome RcptCheck::Defer(std::string_view path, std::string cause, Status::Cause why) {
   Result<Resolution> failed = Status::Temporary(cause);
-  return {DecideRcpt(failed, path, ""), std::move(cause)};
+  if (why == Status::Cause::kNone) why = Status::Cause::kOther;
+  return {DecideRcpt(failed, path, ""), std::move(cause), CauseName(why), std::nullopt};
 }
 
 RcptCheck::Outcome RcptCheck::Check(std::string_view path,
                                     std::string_view dovecot_delimiters) noexcept {
   try {
     Result<Store*> store = live_.Get();
-    if (!store.ok()) return Defer(path, store.status().message());
-    Resolver resolver(**store);  // one read snapshot per RCPT (resolver.h)
-    Result<Resolution> res = resolver.Resolve(path);
+    if (!store.ok()) return Defer(path, store.status().message(), store.status().cause());
+    // One read snapshot per RCPT (resolver.h). On PostgreSQL it is begun
+    // here, so that its change counter (read with the BEGIN, in the same
+    // round trip) names the data that answered; the resolver then reads
+    // inside it. The snapshot ends with this scope, before a failure
+    // drops the connection.
+    std::optional<std::uint64_t> version;
+    Result<Resolution> res = Status::Temporary("not resolved");
+    {
+      Transaction snapshot(**store);
+      Status ready = Status::Ok();
+      if (IsPostgresSpec(live_.path())) {
+        ready = snapshot.BeginRead();
+        Result<std::uint64_t> v =
+            ready.ok() ? (*store)->SnapshotVersion() : Result<std::uint64_t>(ready);
+        if (v.ok()) version = *v;
+        ready = v.status();
+      }
+      res = ready.ok() ? Resolver(**store).Resolve(path) : Result<Resolution>(ready);
+      if (res.ok() && version) {
+        Status done = snapshot.Commit();
+        if (!done.ok()) res = done;
+      }
+    }
     if (!res.ok()) {
       // A lock held too long or a broken file: start over next time
       // rather than trusting this connection again.
       live_.Invalidate();
-      return Defer(path, res.status().message());
+      return Defer(path, res.status().message(), res.status().cause());
     }
-    Outcome out{DecideRcpt(res, path, dovecot_delimiters), ""};
+    Outcome out{DecideRcpt(res, path, dovecot_delimiters), "", VerdictName(res->verdict), version};
     if (out.reply.kind != RcptReply::Kind::kAccept) out.cause = Why(*res);
     return out;
   } catch (const std::exception& e) {
     live_.Invalidate();
-    return Defer(path, std::string("exception: ") + e.what());
+    return Defer(path, std::string("exception: ") + e.what(), Status::Cause::kOther);
   } catch (...) {
     live_.Invalidate();
-    return Defer(path, "unknown exception");
+    return Defer(path, "unknown exception", Status::Cause::kOther);
   }
 }
 

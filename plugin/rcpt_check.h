@@ -18,6 +18,7 @@
 #ifndef RCPTDB_PLUGIN_RCPT_CHECK_H
 #define RCPTDB_PLUGIN_RCPT_CHECK_H
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,9 +33,17 @@ class RcptCheck {
  public:
   // The reply for one RCPT, and a line for the log when there is
   // something to say (why a recipient was rejected or deferred).
+  // reason is one word for the event rcptdb_rcpt_finished (a label in
+  // Dovecot's metrics, so from a fixed set): the resolver's verdict
+  // ("mailbox", "unknown-recipient", ...), or the cause of a deferral
+  // ("database locked", ...). data_version is the change counter of the
+  // snapshot that answered, where the engine shares it among readers
+  // (PostgreSQL); rcptdb-server's rcptdb_data_version is the same number.
   struct Outcome {
     RcptReply reply;
     std::string cause;
+    std::string reason;
+    std::optional<std::uint64_t> data_version;
   };
 
   explicit RcptCheck(std::string db_path, int busy_timeout_ms = 1000);
@@ -58,7 +67,7 @@ class RcptCheck {
       std::string_view dovecot_delimiters) noexcept;
 
  private:
-  Outcome Defer(std::string_view path, std::string cause);
+  Outcome Defer(std::string_view path, std::string cause, Status::Cause why);
 
   LiveStore live_;
 };

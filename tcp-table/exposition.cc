@@ -137,8 +137,7 @@ ExpositionFormat ChooseExposition(std::string_view accept) {
     double q = semi == std::string_view::npos ? 1.0 : Quality(range.substr(semi + 1));
     if (EqualsNoCase(type, "application/openmetrics-text")) {
       openmetrics = std::max(openmetrics, q);
-    } else if (EqualsNoCase(type, "text/plain") || EqualsNoCase(type, "text/*") ||
-               type == "*/*") {
+    } else if (EqualsNoCase(type, "text/plain") || EqualsNoCase(type, "text/*") || type == "*/*") {
       text = std::max(text, q);
     }
   }

@@ -83,9 +83,9 @@ const char* EngineLabel(Engine e);
 // Inclusive upper bounds of the latency buckets in nanoseconds; one more
 // bucket counts everything slower.
 inline constexpr std::array<std::uint64_t, 22> kLatencyBoundsNs = {
-    1'000,       2'000,       4'000,         8'000,         16'000,        32'000,
-    50'000,      100'000,     250'000,       500'000,       1'000'000,     2'500'000,
-    5'000'000,   10'000'000,  25'000'000,    50'000'000,    100'000'000,   250'000'000,
+    1'000,       2'000,         4'000,         8'000,        16'000,      32'000,
+    50'000,      100'000,       250'000,       500'000,      1'000'000,   2'500'000,
+    5'000'000,   10'000'000,    25'000'000,    50'000'000,   100'000'000, 250'000'000,
     500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000};
 inline constexpr std::size_t kLatencyBuckets = kLatencyBoundsNs.size() + 1;
 // The first bucket the metrics endpoint shows (50 µs): the finer ones

@@ -141,9 +141,10 @@ bool MetricsEndpoint::Allowed(const sockaddr* addr) {
     return false;
   }
   char host[INET6_ADDRSTRLEN] = "?";
-  const void* a = addr->sa_family == AF_INET
-                      ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(addr)->sin_addr)
-                      : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr);
+  const void* a =
+      addr->sa_family == AF_INET
+          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(addr)->sin_addr)
+          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr);
   inet_ntop(addr->sa_family, a, host, sizeof host);
   LogWarning(
       "{}: connection to metrics {} refused: client not in allow_networks ({} more refused "

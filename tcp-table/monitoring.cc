@@ -53,7 +53,8 @@ Monitoring::Monitoring(asio::io_context& control, ServerState& state,
       answered_(new std::atomic<std::uint64_t>[workers_.size()]),
       reported_stuck_(workers_.size(), false) {
   for (std::size_t i = 0; i < workers_.size(); ++i) answered_[i] = 0;
-  if (notifier_.watchdog() && *notifier_.watchdog() < std::chrono::milliseconds(2 * busy_timeout_ms))
+  if (notifier_.watchdog() &&
+      *notifier_.watchdog() < std::chrono::milliseconds(2 * busy_timeout_ms))
     LogWarning(
         "the systemd watchdog timeout ({} ms) is less than twice busy_timeout ({} ms): a worker "
         "waiting on a locked database may be taken for a stuck one",
@@ -87,10 +88,9 @@ std::string Monitoring::StatusLine() {
   double rate = seconds > 0 ? static_cast<double>(finished - last_finished_) / seconds : 0;
   last_finished_ = finished;
   last_status_ = now;
-  std::string database = state_.health().up()
-                             ? "database ok"
-                             : fmt::format("database trouble ({})",
-                                           CauseName(state_.health().cause()));
+  std::string database = state_.health().up() ? "database ok"
+                                              : fmt::format("database trouble ({})",
+                                                            CauseName(state_.health().cause()));
   return fmt::format("STATUS=answering {} listeners, {}, {:.0f} lookups/s",
                      layout_.listeners.size(), database, rate);
 }
@@ -157,8 +157,7 @@ bool Monitoring::WorkersAlive() {
   ++heartbeat_;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     std::uint64_t n = heartbeat_;
-    asio::post(*workers_[i],
-               [this, i, n] { answered_[i].store(n, std::memory_order_release); });
+    asio::post(*workers_[i], [this, i, n] { answered_[i].store(n, std::memory_order_release); });
   }
   return alive;
 }

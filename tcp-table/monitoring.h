@@ -49,9 +49,8 @@ class Monitoring {
  public:
   // workers are the workers' event loops, by index; database and
   // busy_timeout_ms are the server's (the probe opens its own connection).
-  Monitoring(asio::io_context& control, ServerState& state,
-             std::vector<asio::io_context*> workers, MetricsLayout layout, std::string database,
-             int busy_timeout_ms);
+  Monitoring(asio::io_context& control, ServerState& state, std::vector<asio::io_context*> workers,
+             MetricsLayout layout, std::string database, int busy_timeout_ms);
   ~Monitoring();
   Monitoring(const Monitoring&) = delete;
   Monitoring& operator=(const Monitoring&) = delete;

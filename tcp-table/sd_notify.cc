@@ -49,8 +49,7 @@ std::optional<std::chrono::microseconds> WatchdogTimeout(const char* usec, const
   std::string_view u(usec);
   unsigned long long us = 0;
   auto [end, ec] = std::from_chars(u.data(), u.data() + u.size(), us);
-  if (u.empty() || ec != std::errc() || end != u.data() + u.size() || us == 0)
-    return std::nullopt;
+  if (u.empty() || ec != std::errc() || end != u.data() + u.size() || us == 0) return std::nullopt;
   if (pid != nullptr) {
     std::string_view p(pid);
     long long meant = 0;

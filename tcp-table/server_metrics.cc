@@ -91,8 +91,9 @@ void LookupFamilies(const MetricsLayout& layout, const StatsSnapshot& s,
     for (MapId m : kAllMaps) {
       if (p == LookupProtocol::kTcpTable && !HasTcpMap(layout, m)) continue;
       for (LookupResult r : kTableResults)
-        lookups.Add({{"protocol", ProtocolLabel(p)}, {"map", MapName(m)}, {"result", ResultLabel(r)}},
-                    s.lookups[Index(p)][Index(m)][Index(r)]);
+        lookups.Add(
+            {{"protocol", ProtocolLabel(p)}, {"map", MapName(m)}, {"result", ResultLabel(r)}},
+            s.lookups[Index(p)][Index(m)][Index(r)]);
     }
     if (p == LookupProtocol::kSocketmap)
       lookups.Add({{"protocol", "socketmap"}, {"map", "unknown"}, {"result", "permfail"}},
@@ -100,13 +101,13 @@ void LookupFamilies(const MetricsLayout& layout, const StatsSnapshot& s,
   }
   out.push_back(std::move(lookups));
 
-  MetricFamily duration =
-      Family("rcptdb_lookup_duration_seconds", MetricType::kHistogram,
-             "Time the server spent answering a lookup or policy request (not the network).",
-             "seconds");
+  MetricFamily duration = Family(
+      "rcptdb_lookup_duration_seconds", MetricType::kHistogram,
+      "Time the server spent answering a lookup or policy request (not the network).", "seconds");
   for (LookupProtocol p :
        {LookupProtocol::kTcpTable, LookupProtocol::kSocketmap, LookupProtocol::kPolicy})
-    if (Has(layout, p)) AddHistogram(duration, {{"protocol", ProtocolLabel(p)}}, s.latency[Index(p)]);
+    if (Has(layout, p))
+      AddHistogram(duration, {{"protocol", ProtocolLabel(p)}}, s.latency[Index(p)]);
   out.push_back(std::move(duration));
 
   MetricFamily in_flight = Family("rcptdb_lookups_in_flight", MetricType::kGauge,
@@ -133,8 +134,8 @@ void LookupFamilies(const MetricsLayout& layout, const StatsSnapshot& s,
   if (Has(layout, LookupProtocol::kPolicy)) {
     MetricFamily actions = Family("rcptdb_policy_actions", MetricType::kCounter,
                                   "Policy requests answered, by the kind of action.");
-    for (PolicyAction a :
-         {PolicyAction::kDunno, PolicyAction::kReject, PolicyAction::kDefer, PolicyAction::kTrouble})
+    for (PolicyAction a : {PolicyAction::kDunno, PolicyAction::kReject, PolicyAction::kDefer,
+                           PolicyAction::kTrouble})
       actions.Add({{"action", PolicyActionLabel(a)}}, s.policy[Index(a)]);
     out.push_back(std::move(actions));
   }
@@ -230,7 +231,8 @@ void ProcessFamilies(const ProcessFigures& p, std::vector<MetricFamily>& out) {
                             "Total user and system CPU time spent in seconds.", "seconds");
   cpu.AddReal({}, p.cpu_seconds);
   out.push_back(std::move(cpu));
-  MetricFamily fds = Family("process_open_fds", MetricType::kGauge, "Number of open file descriptors.");
+  MetricFamily fds =
+      Family("process_open_fds", MetricType::kGauge, "Number of open file descriptors.");
   fds.Add({}, p.open_fds);
   out.push_back(std::move(fds));
   MetricFamily max_fds =
@@ -286,7 +288,8 @@ ProcessFigures ReadProcessFigures() {
     double start_ticks = std::stod(f[19]);
     std::ifstream proc_stat("/proc/stat");
     for (std::string line; std::getline(proc_stat, line);)
-      if (line.rfind("btime ", 0) == 0) p.start_time_seconds = std::stod(line.substr(6)) + start_ticks / ticks;
+      if (line.rfind("btime ", 0) == 0)
+        p.start_time_seconds = std::stod(line.substr(6)) + start_ticks / ticks;
   } catch (const std::exception&) {
     return p;
   }
@@ -309,7 +312,8 @@ ServerFigures ReadServerFigures(ServerState& state, Engine engine) {
   for (std::size_t i = 0; i < state.listener_count(); ++i) {
     const ListenerStats& l = state.listener_stats(i);
     ServerFigures::ListenerFigures n;
-    for (std::size_t r = 0; r < kCloseReasonCount; ++r) n.closed[r] = l.closed(static_cast<CloseReason>(r));
+    for (std::size_t r = 0; r < kCloseReasonCount; ++r)
+      n.closed[r] = l.closed(static_cast<CloseReason>(r));
     for (std::size_t r = 0; r < kRefuseReasonCount; ++r)
       n.refused[r] = l.refused(static_cast<RefuseReason>(r));
     n.accepted = l.accepted();

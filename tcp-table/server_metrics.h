@@ -48,9 +48,9 @@ struct MetricsLayout {
 // The Status causes that are database trouble: database_errors_total's
 // label values (their CauseName()).
 inline constexpr Status::Cause kTroubleCauses[] = {
-    Status::Cause::kMissing,     Status::Cause::kLocked,      Status::Cause::kCorrupt,
-    Status::Cause::kWrongVersion, Status::Cause::kAccess,     Status::Cause::kIo,
-    Status::Cause::kUnreachable, Status::Cause::kTimeout,     Status::Cause::kOther,
+    Status::Cause::kMissing,      Status::Cause::kLocked,  Status::Cause::kCorrupt,
+    Status::Cause::kWrongVersion, Status::Cause::kAccess,  Status::Cause::kIo,
+    Status::Cause::kUnreachable,  Status::Cause::kTimeout, Status::Cause::kOther,
     Status::Cause::kStale};
 
 struct ProcessFigures {

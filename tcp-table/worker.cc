@@ -72,7 +72,7 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   auto elapsed = std::chrono::steady_clock::now() - start;
   stats_.Record(protocol, map, answer.kind, elapsed);
   if (renewed || cache_.derived() != derived) stats_.RecordDatabase(engine_, elapsed);
-  if (answer.kind == MapAnswer::Kind::kTemporary && answer.cause == Status::Cause::kLimit) {
+  if (answer.kind == MapAnswer::Kind::kTemporary && !IsDatabaseTrouble(answer.cause)) {
     // One key past a resolver bound: the database is fine, nothing to reopen.
     LogWarning("{} map {} key {}: {}", peer, MapName(map), Printable(key),
                Printable(answer.why, 300));
@@ -177,9 +177,11 @@ void Worker::NoteDataVersion() {
   std::optional<std::uint64_t> token = cache_.token();
   if (!token || token == seen_version_) return;
   seen_version_ = token;
-  // Only PostgreSQL's counter is the same for every reader.
-  state_.freshness().Changed(engine_ == Engine::kPostgresql ? token : std::nullopt,
-                             std::chrono::system_clock::now());
+  // Only PostgreSQL's counter is the same for every reader. The token
+  // also names the connection; the endpoint shows the counter itself.
+  state_.freshness().Changed(
+      engine_ == Engine::kPostgresql ? signal_->data_version() : std::nullopt,
+      std::chrono::system_clock::now());
 }
 
 void Worker::Reset() {

@@ -78,8 +78,7 @@ class Worker {
   // Answers key on map, asked over protocol (kTcpTable or kSocketmap);
   // counts, times and (if verbose) logs it. peer is the client for log
   // lines.
-  MapAnswer Lookup(LookupProtocol protocol, MapId map, std::string_view key,
-                   std::string_view peer);
+  MapAnswer Lookup(LookupProtocol protocol, MapId map, std::string_view key, std::string_view peer);
   // This worker's counters (worker thread only for writing).
   LookupStats& stats() { return stats_; }
 
@@ -128,8 +127,8 @@ class Worker {
   // Declared after store_: it ends its snapshot on store_ when destroyed.
   std::unique_ptr<ChangeSignal> signal_;
   ResolutionCache cache_;
-  std::uint64_t generation_ = 0;  // store_'s connection the cache is for
-  Engine engine_;                 // store_'s, for the database histogram
+  std::uint64_t generation_ = 0;               // store_'s connection the cache is for
+  Engine engine_;                              // store_'s, for the database histogram
   std::optional<std::uint64_t> seen_version_;  // NoteDataVersion's last
   bool release_posted_ = false;
   ReleasePolicy release_policy_;

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include "status.h"
 
@@ -28,6 +29,10 @@ class ChangeSignal {
   // iff the data may have changed in between; Temporary on trouble. After
   // it returns, reads see at least every change committed before the call.
   virtual Result<std::uint64_t> Poll() = 0;
+  // The data's own change counter as the last successful Poll() read it
+  // (Store::DataVersion), where the signal reads one; the token Poll()
+  // returns may mix in more (which connection read it).
+  virtual std::optional<std::uint64_t> data_version() const { return std::nullopt; }
   // The reader has gone idle: releases whatever Poll() holds (a read
   // snapshot), so that writers and WAL checkpoints are not held back.
   virtual void Release() {}

@@ -52,6 +52,7 @@ Result<std::uint64_t> SnapshotSignal::Poll() {
   }
   open_ = own;
   generation_ = live_.generation();
+  version_ = *version;
   // The generation goes in the high bits: a new connection may restart
   // its counter at a value the old one had.
   return (generation_ << 40) ^ *version;

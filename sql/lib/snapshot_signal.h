@@ -39,13 +39,15 @@ class SnapshotSignal : public ChangeSignal {
 
   Result<std::uint64_t> Poll() override;
   void Release() override;
+  std::optional<std::uint64_t> data_version() const override { return version_; }
   // Returns true iff a snapshot is held on the LiveStore's current store.
   bool holding() const;
 
  private:
   LiveStore& live_;
   bool open_ = false;
-  std::uint64_t generation_ = 0;  // the LiveStore generation open_ refers to
+  std::uint64_t generation_ = 0;          // the LiveStore generation open_ refers to
+  std::optional<std::uint64_t> version_;  // the last DataVersion() Poll() read
 };
 
 }  // namespace rcptdb

@@ -134,6 +134,11 @@ inline const char* CauseName(Status::Cause cause) {
   return "database error";
 }
 
+// Returns true iff a temporary failure with this cause is the database's
+// trouble (reconnect, report it once as the database's health), false if it
+// is one key's (a resolver bound: the database is fine, nothing to reopen).
+inline bool IsDatabaseTrouble(Status::Cause cause) { return cause != Status::Cause::kLimit; }
+
 // Result<T> holds a T, or the Status that explains why there is none.
 template <typename T>
 class Result {

@@ -59,8 +59,9 @@ std::string DatabasePath(const std::string& flag);
 bool IsPostgresSpec(std::string_view spec);
 
 // Returns spec fit for a log line or a message: a PostgreSQL URI loses its
-// password (user:secret@ and any password= parameter); a path is returned
-// unchanged.
+// secrets (user:secret@, and every parameter libpq marks secret, such as
+// password= and sslpassword=, however its name is percent-encoded); a URI
+// libpq cannot parse is not shown; a path is returned unchanged.
 std::string RedactSpec(std::string_view spec);
 
 // The kinds of row the Store writes, for the write contract's wording

@@ -34,6 +34,7 @@ write their own complete configuration and always pass -c themselves.
 """
 import atexit
 import os
+import re
 import shutil
 import signal
 import socket
@@ -123,6 +124,16 @@ class Process:
     def output(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+
+def made_room(log, reason):
+    """How many connections rcptdb-server's log says it closed to make room:
+    one per line that names reason, plus the counts of those it did not log
+    one by one (at most one such line a second: "N more connections closed
+    to make room since the last such line")."""
+    lines = [l for l in log.splitlines() if "making room for" in l and reason in l]
+    counts = re.findall(r"(\d+) more connections closed to make room", log)
+    return len(lines) + sum(int(n) for n in counts)
 
 
 def run(argv, input=None, check=True, env=None, timeout=60):

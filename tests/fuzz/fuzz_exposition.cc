@@ -24,9 +24,7 @@
 
 namespace {
 
-bool Same(double a, double b) {
-  return (std::isnan(a) && std::isnan(b)) || a == b;
-}
+bool Same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
 }  // namespace
 
@@ -45,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     f.AddReal(s.labels, s.value);
     families.push_back(std::move(f));
   }
-  for (ExpositionFormat format : {ExpositionFormat::kPrometheusText, ExpositionFormat::kOpenMetrics}) {
+  for (ExpositionFormat format :
+       {ExpositionFormat::kPrometheusText, ExpositionFormat::kOpenMetrics}) {
     auto again = admin::ReadExposition(EncodeExposition(families, format));
     CHECK(again.ok());
     CHECK(again->size() == read->size());

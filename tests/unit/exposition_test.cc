@@ -24,7 +24,7 @@ TEST(Exposition, AcceptNegotiation) {
                              "q=0.5,*/*;q=0.1"),
             kOm);
   EXPECT_EQ(ChooseExposition(""), kText);
-  EXPECT_EQ(ChooseExposition("*/*"), kText);                  // curl
+  EXPECT_EQ(ChooseExposition("*/*"), kText);  // curl
   EXPECT_EQ(ChooseExposition("text/plain;version=0.0.4"), kText);
   EXPECT_EQ(ChooseExposition("Application/OpenMetrics-Text"), kOm);
   EXPECT_EQ(ChooseExposition("application/openmetrics-text;q=0"), kText);
@@ -168,7 +168,8 @@ TEST(ServerMetrics, FamiliesFromOneReading) {
            "rcptdb_lookup_duration_seconds_bucket{protocol=\"policy\",le=\"0.0025\"} 1\n",
            "rcptdb_lookups_in_flight 1\n",
            "rcptdb_policy_actions_total{action=\"reject\"} 1\n",
-           "rcptdb_connections_accepted_total{protocol=\"tcp_table\",listener=\"127.0.0.1:10041\"} 5\n",
+           "rcptdb_connections_accepted_total{protocol=\"tcp_table\",listener=\"127.0.0.1:10041\"} "
+           "5\n",
            "rcptdb_connections_active{protocol=\"tcp_table\",listener=\"127.0.0.1:10041\"} 2\n",
            "rcptdb_connections_closed_total{protocol=\"tcp_table\",listener=\"127.0.0.1:10041\","
            "reason=\"idle\"} 3\n",
@@ -189,12 +190,15 @@ TEST(ServerMetrics, FamiliesFromOneReading) {
 TEST(ServerMetrics, EveryLabelValueIsFixed) {
   // Every label value comes from a closed set or the configuration: no
   // address, domain or client can grow the series.
-  std::set<std::string> allowed = {"tcp_table", "socketmap", "policy", "found", "notfound",
-                                   "tempfail", "permfail", "unknown", "too_long", "malformed",
-                                   "bad_frame", "reply_too_long", "dunno", "reject", "defer",
-                                   "trouble", "client", "idle", "limit", "peer_cap", "error",
-                                   "shutdown", "not_allowed", "sqlite", "postgresql", "+Inf",
-                                   "127.0.0.1:10041", "unix:/run/rcptdb/sm", "127.0.0.1:10050"};
+  std::set<std::string> allowed = {
+      "tcp_table",      "socketmap", "policy",          "found",
+      "notfound",       "tempfail",  "permfail",        "unknown",
+      "too_long",       "malformed", "bad_frame",       "reply_too_long",
+      "dunno",          "reject",    "defer",           "trouble",
+      "client",         "idle",      "limit",           "peer_cap",
+      "error",          "shutdown",  "not_allowed",     "sqlite",
+      "postgresql",     "+Inf",      "127.0.0.1:10041", "unix:/run/rcptdb/sm",
+      "127.0.0.1:10050"};
   for (MapId m : kAllMaps) allowed.insert(MapName(m));
   for (Status::Cause c : kTroubleCauses) allowed.insert(CauseName(c));
   for (const std::string& v : BuildVersions()) allowed.insert(v);

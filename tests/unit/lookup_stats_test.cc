@@ -52,13 +52,13 @@ TEST(LookupStats, CountsPerProtocolMapAndResult) {
 
 TEST(LookupStats, BucketsAreInclusiveUpperBounds) {
   LookupStats s;
-  s.Record(kTcp, MapId::kDomains, K::kFound, nanoseconds(1000));    // <= 1 µs
-  s.Record(kTcp, MapId::kDomains, K::kFound, nanoseconds(1001));    // <= 2 µs
-  s.Record(kTcp, MapId::kDomains, K::kFound, microseconds(50));     // <= 50 µs
-  s.Record(kTcp, MapId::kDomains, K::kFound, microseconds(51));     // <= 100 µs
-  s.Record(kTcp, MapId::kDomains, K::kFound, std::chrono::seconds(5));   // <= 5 s
-  s.Record(kTcp, MapId::kDomains, K::kFound, std::chrono::seconds(6));   // above
-  s.Record(kTcp, MapId::kDomains, K::kFound, nanoseconds(-5));      // clock step: 0
+  s.Record(kTcp, MapId::kDomains, K::kFound, nanoseconds(1000));        // <= 1 µs
+  s.Record(kTcp, MapId::kDomains, K::kFound, nanoseconds(1001));        // <= 2 µs
+  s.Record(kTcp, MapId::kDomains, K::kFound, microseconds(50));         // <= 50 µs
+  s.Record(kTcp, MapId::kDomains, K::kFound, microseconds(51));         // <= 100 µs
+  s.Record(kTcp, MapId::kDomains, K::kFound, std::chrono::seconds(5));  // <= 5 s
+  s.Record(kTcp, MapId::kDomains, K::kFound, std::chrono::seconds(6));  // above
+  s.Record(kTcp, MapId::kDomains, K::kFound, nanoseconds(-5));          // clock step: 0
   StatsSnapshot snap;
   s.AddTo(snap);
   const LatencyCounts& h = snap.latency[0];
@@ -84,8 +84,7 @@ TEST(LookupStats, QuantilesAndTheStatsLine) {
   EXPECT_EQ(snap.LatencyQuantileUs(0.985), std::optional<std::uint64_t>(2500));
   EXPECT_EQ(snap.LatencyQuantileUs(0.999), std::nullopt);
   std::string line = snap.Format();
-  EXPECT_NE(line.find("recipients: lookups=99 found=98 notfound=1 temporary=0"),
-            std::string::npos)
+  EXPECT_NE(line.find("recipients: lookups=99 found=98 notfound=1 temporary=0"), std::string::npos)
       << line;
   EXPECT_NE(line.find("latency_us: p50<=4 p99>5000000 p999>5000000 histogram <=4:98 <=2500:1 "
                       ">5000000:1"),

@@ -64,6 +64,20 @@ TEST(PgSpec, RedactsPasswords) {
   EXPECT_EQ(RedactSpec("/var/lib/rcptdb/a:b@c"), "/var/lib/rcptdb/a:b@c");
 }
 
+// Every option libpq marks secret is masked, however its name is written
+// (libpq decodes percent-encoded keys); what libpq cannot parse is not shown.
+TEST(PgSpec, RedactsEverySecretLibpqKnows) {
+  EXPECT_EQ(RedactSpec("postgresql://h/db?sslpassword=k3y&sslmode=verify-full"),
+            "postgresql://h/db?sslpassword=***&sslmode=verify-full");
+  EXPECT_EQ(RedactSpec("postgresql://h/db?pass%77ord=s3cret"), "postgresql://h/db?pass%77ord=***");
+  EXPECT_EQ(RedactSpec("postgresql://h/db?%70assword=s3cret&user=u"),
+            "postgresql://h/db?%70assword=***&user=u");
+  EXPECT_EQ(RedactSpec("postgresql://h/db?application_name=mx1&connect_timeout=3"),
+            "postgresql://h/db?application_name=mx1&connect_timeout=3");
+  std::string bad = RedactSpec("postgresql://h/db?password=s3cret&nosuchoption=1");
+  EXPECT_EQ(bad.find("s3cret"), std::string::npos) << bad;
+}
+
 TEST(PgSpec, UnreachableServerIsATemporaryFailureWithinTheBound) {
   auto start = std::chrono::steady_clock::now();
   Result<std::unique_ptr<Store>> s = Store::Open(

@@ -58,6 +58,25 @@ TEST_F(PgRcptCheckTest, RepliesForEachKindOfRecipient) {
   }
 }
 
+TEST_F(PgRcptCheckTest, TheEventNamesTheSharedDataVersion) {
+  RcptCheck check(uri_);
+  RcptCheck::Outcome first = check.Check("alice@example.com", "+");
+  ASSERT_TRUE(first.data_version.has_value());
+  EXPECT_EQ(first.reason, "mailbox");
+  // Every reader sees the same counter: a connection of its own agrees.
+  auto other = Store::Open(uri_, Store::Mode::kReadWrite, 2000);
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  Result<std::uint64_t> now = (*other)->DataVersion();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(*first.data_version, *now);
+  // A write moves it, and the next RCPT reports the new value.
+  ASSERT_TRUE((*other)->SetSetting("postmaster", "alice@example.com").ok());
+  RcptCheck::Outcome second = check.Check("nobody@example.com", "+");
+  ASSERT_TRUE(second.data_version.has_value());
+  EXPECT_GT(*second.data_version, *first.data_version);
+  EXPECT_EQ(second.reason, "unknown-recipient");
+}
+
 TEST_F(PgRcptCheckTest, EveryResolverCaseHasAVerdict) {
   RcptCheck check(uri_);
   for (const ResolverCase& c : kResolverCases) {

@@ -97,6 +97,20 @@ TEST_F(RcptCheckTest, MissingDatabaseDefersThenRecovers) {
   EXPECT_EQ(check.Check("nobody@example.com", "+").reply.enhanced, "5.1.1");
 }
 
+TEST_F(RcptCheckTest, ReasonsForTheEventAndNoVersionOnSqlite) {
+  RcptCheck check(db_.path());
+  EXPECT_EQ(check.Check("alice@example.com", "+").reason, "mailbox");
+  EXPECT_EQ(check.Check("info@example.com", "+").reason, "alias");
+  EXPECT_EQ(check.Check("nobody@example.com", "+").reason, "unknown-recipient");
+  EXPECT_EQ(check.Check("carol@example.com", "+").reason, "disabled");
+  // SQLite's change counter is each connection's: never reported.
+  EXPECT_EQ(check.Check("alice@example.com", "+").data_version, std::nullopt);
+  std::filesystem::rename(db_.path(), db_.path() + ".away");
+  RcptCheck gone(db_.path());
+  EXPECT_EQ(gone.Check("alice@example.com", "+").reason, "database missing");
+  std::filesystem::rename(db_.path() + ".away", db_.path());
+}
+
 TEST_F(RcptCheckTest, LockedDatabaseDefersThenRecovers) {
   // Rollback-journal mode: a writer's exclusive lock keeps readers out
   // (in WAL mode nothing does while other connections are open).

@@ -186,5 +186,22 @@ TEST_F(ResolutionCacheTest, AnswersAgreeWithAnswerMap) {
     }
 }
 
+TEST_F(ResolutionCacheTest, TheSignalNamesTheCounterItReadNotItsToken) {
+  EXPECT_EQ(signal_.data_version(), std::nullopt);
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    Result<std::uint64_t> token = signal_.Poll();
+    ASSERT_TRUE(token.ok()) << token.status().message();
+    Result<std::uint64_t> counter = live_.current()->SnapshotVersion();
+    ASSERT_TRUE(counter.ok());
+    ASSERT_TRUE(signal_.data_version().has_value());
+    EXPECT_EQ(*signal_.data_version(), *counter);
+    // The token also names the connection (rcptdb-server's endpoint shows
+    // the counter, the one a Dovecot store reads too).
+    EXPECT_NE(*token, *counter);
+    signal_.Release();
+    live_.Invalidate();
+  }
+}
+
 }  // namespace
 }  // namespace rcptdb

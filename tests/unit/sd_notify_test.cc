@@ -29,9 +29,9 @@ TEST(SdNotify, SocketAddresses) {
   for (const char* bad : {"", "@", "/", "relative/path", "notify"})
     EXPECT_FALSE(NotifySocketAddress(bad).ok()) << bad;
   EXPECT_FALSE(NotifySocketAddress("/" + std::string(200, 'x')).ok());
-  EXPECT_TRUE(NotifySocketAddress("/" + std::string(106, 'x')).ok());   // 107 + NUL = 108
+  EXPECT_TRUE(NotifySocketAddress("/" + std::string(106, 'x')).ok());  // 107 + NUL = 108
   EXPECT_FALSE(NotifySocketAddress("/" + std::string(107, 'x')).ok());
-  EXPECT_TRUE(NotifySocketAddress("@" + std::string(107, 'x')).ok());   // no NUL needed
+  EXPECT_TRUE(NotifySocketAddress("@" + std::string(107, 'x')).ok());  // no NUL needed
 }
 
 TEST(SdNotify, WatchdogTimeout) {

@@ -34,7 +34,8 @@ class PgWorkerTest : public test::PgTest {
 
 TEST_F(PgWorkerTest, AnswersEachMapAsOnSqlite) {
   Worker worker(state_, 0, uri_, 1000);
-  MapAnswer a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "Alice+Tag@Example.COM", "test");
+  MapAnswer a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients,
+                              "Alice+Tag@Example.COM", "test");
   EXPECT_EQ(a.kind, MapAnswer::Kind::kFound) << a.why;
   EXPECT_EQ(a.value, "mailbox");
   a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kTransport, "dave@example.com", "test");
@@ -117,7 +118,8 @@ TEST_F(PgWorkerTest, ReleasesARenewedSnapshotOnceIdle) {
 
 TEST_F(PgWorkerTest, UnreachableServerIsTemporaryNeverNotFound) {
   Worker worker(state_, 0, "postgresql://rcptdb:pw@127.0.0.1:1/rcptdb", 300);
-  MapAnswer a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "alice@example.com", "test");
+  MapAnswer a =
+      worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "alice@example.com", "test");
   EXPECT_EQ(a.kind, MapAnswer::Kind::kTemporary);
   EXPECT_EQ(a.cause, Status::Cause::kUnreachable) << a.value;
   EXPECT_EQ(a.value.find(":pw@"), std::string::npos) << a.value;
@@ -131,7 +133,8 @@ TEST_F(PgWorkerTest, KilledConnectionIsTemporaryThenReconnects) {
                            "WHERE application_name = 'rcptdb' AND pid <> pg_backend_pid()"),
             "");
   std::this_thread::sleep_for(kVisibilityBound + std::chrono::milliseconds(50));
-  MapAnswer a = worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "alice@example.com", "test");
+  MapAnswer a =
+      worker.Lookup(LookupProtocol::kSocketmap, MapId::kRecipients, "alice@example.com", "test");
   EXPECT_NE(a.kind, MapAnswer::Kind::kNotFound);
   if (a.kind == MapAnswer::Kind::kTemporary) {
     EXPECT_EQ(a.cause, Status::Cause::kUnreachable) << a.value;

@@ -40,9 +40,8 @@ TEST(ExpositionReader, ReadsSamplesOfBothFormats) {
 }
 
 TEST(ExpositionReader, RefusesWhatIsNotASample) {
-  for (const char* bad :
-       {"x", "x{", "x{a=1} 2", "x{a=\"1} 2", "x{a=\"\\q\"} 2", "x 1 2 3", "1x 2", "x{1a=\"\"} 2",
-        "x  ", "x{a=\"1\"b=\"2\"} 3", "x abc", "x{a=\"1\"}2"}) {
+  for (const char* bad : {"x", "x{", "x{a=1} 2", "x{a=\"1} 2", "x{a=\"\\q\"} 2", "x 1 2 3", "1x 2",
+                          "x{1a=\"\"} 2", "x  ", "x{a=\"1\"b=\"2\"} 3", "x abc", "x{a=\"1\"}2"}) {
     auto r = ReadExposition(std::string("ok 1\n") + bad + "\n");
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
@@ -158,9 +157,9 @@ TEST(TopScreen, RatesQuantilesAndServers) {
 TEST(TopScreen, FitsEightyByTwentyFourWhateverComes) {
   std::vector<TopServer> servers;
   for (int i = 0; i < 20; ++i)
-    servers.push_back(Server("a-very-long-server-name-that-goes-on-and-on-" + std::to_string(i) +
-                                 ".example:9163",
-                             1e9, 2e9 + i, 0.5));
+    servers.push_back(
+        Server("a-very-long-server-name-that-goes-on-and-on-" + std::to_string(i) + ".example:9163",
+               1e9, 2e9 + i, 0.5));
   TopServer down;
   down.name = "unix:/run/rcptdb/metrics.sock";
   down.after.error = std::string(300, 'e');
