@@ -139,9 +139,8 @@ Reply UpdateAlias(Call& call) {
   if (!rows.ok()) return ProblemFor(rows.status());
   if (rows->empty()) return NotFound(*source + ": no such alias");
   std::string wanted = IfMatchVersion(call);
-  if (!wanted.empty() && wanted != RecordVersion(*source, *rows))
-    return ProblemFor(
-        Status::Stale(*source + ": changed since version " + wanted + " was read; read it again"));
+  Status stale = CheckVersion(wanted, RecordVersion(*source, *rows), *source);
+  if (!stale.ok()) return ProblemFor(stale);
   Provisioner prov(call.store, ActorOf(call));
   if (active) {
     Status s = prov.SetAliasActive(*source, *active);
@@ -183,9 +182,10 @@ Reply DeleteAlias(Call& call) {
   if (!wanted.empty()) {
     Result<std::vector<AliasTarget>> rows = call.store.FindAlias(*source);
     if (!rows.ok()) return ProblemFor(rows.status());
-    if (!rows->empty() && wanted != RecordVersion(*source, *rows))
-      return ProblemFor(Status::Stale(*source + ": changed since version " + wanted +
-                                      " was read; read it again"));
+    if (!rows->empty()) {  // none: DeleteAlias says so
+      Status stale = CheckVersion(wanted, RecordVersion(*source, *rows), *source);
+      if (!stale.ok()) return ProblemFor(stale);
+    }
   }
   Status s = Provisioner(call.store, ActorOf(call)).DeleteAlias(*source, "");
   if (!s.ok()) return ProblemFor(s);

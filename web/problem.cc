@@ -33,7 +33,7 @@ Problem ProblemFor(const Status& status, std::string field) {
       break;
     case Status::Code::kConflict:
       // A write that named a version the record no longer has (If-Match).
-      p.status = status.cause() == Status::Cause::kStale ? 412 : 409;
+      p.status = status.cause() == Status::Cause::kChanged ? 412 : 409;
       break;
     case Status::Code::kTemporary:
       // Database trouble: retry later. The message may name the database

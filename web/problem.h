@@ -12,7 +12,7 @@
 //   kInvalid      422 Unprocessable Content   invalid
 //   kNotFound     404 Not Found               not-found
 //   kConflict     409 Conflict                conflict
-//     (kStale)    412 Precondition Failed     precondition-failed
+//     (kChanged)  412 Precondition Failed     precondition-failed
 //   kTemporary    503 Service Unavailable     temporary, Retry-After: 5
 //
 // and, from the HTTP layer and the API itself: 400 bad-request

@@ -29,8 +29,12 @@
 -- The first run makes the roles and the database, the second the GRANTs.
 -- Then give each login role a password (psql: \password rcptdb_writer)
 -- and allow it in pg_hba.conf (doc/examples/multihost/pg_hba.conf).
--- A reader may carry its standby lag bound (rcptdb-server(8)):
+-- A reader may carry its standby lag bound (rcptdb-server(8), "Standbys"):
 --   ALTER ROLE rcptdb_reader SET rcptdb.max_standby_lag = '10s';
+-- and, to notice a silently lost link to the primary within that bound
+-- rather than after the standby's wal_receiver_timeout, read its WAL
+-- receiver's details (this also shows it every session's query text):
+--   GRANT pg_read_all_stats TO rcptdb_reader;
 
 DO $$
 DECLARE

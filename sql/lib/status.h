@@ -54,8 +54,10 @@ class Status {
     kOther,         // any other database error
     kLimit,         // a resolver bound (alias depth, targets, reply size):
                     // this key cannot be answered, the database is fine
-    kStale,         // Code::kConflict: the record changed since the
+    kChanged,       // Code::kConflict: the record changed since the
                     // version the writer named (If-Match) was read
+    kStale,         // a standby whose data may be older than the reader's
+                    // bound (PostgreSQL: standby_freshness.h); the last
   };
 
   Status() = default;
@@ -70,9 +72,9 @@ class Status {
     return Status(Code::kConflict, Cause::kConflict, std::move(msg));
   }
   // A write that named a record version (an ETag) other than the record's
-  // now: kConflict with Cause::kStale (HTTP 412, not 409).
-  static Status Stale(std::string msg) {
-    return Status(Code::kConflict, Cause::kStale, std::move(msg));
+  // now: kConflict with Cause::kChanged (HTTP 412, not 409).
+  static Status Changed(std::string msg) {
+    return Status(Code::kConflict, Cause::kChanged, std::move(msg));
   }
   // Database trouble of an unclassified kind (Cause::kOther).
   static Status Temporary(std::string msg) { return Temporary(Cause::kOther, std::move(msg)); }
@@ -140,8 +142,10 @@ inline const char* CauseName(Status::Cause cause) {
       return "database error";
     case Status::Cause::kLimit:
       return "resolver bound";
-    case Status::Cause::kStale:
+    case Status::Cause::kChanged:
       return "changed meanwhile";
+    case Status::Cause::kStale:
+      return "standby lags";
   }
   return "database error";
 }

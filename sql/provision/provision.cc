@@ -400,14 +400,13 @@ Status Provisioner::CheckLoop(const LoopEdge& edge) {
 
 // --- Changes and deletes ---------------------------------------------
 
-namespace {
-
-// Stale unless if_match is empty or version.
 Status CheckVersion(std::string_view if_match, const std::string& version, std::string_view what) {
   if (if_match.empty() || if_match == version) return Status::Ok();
-  return Status::Stale(std::string(what) + ": changed since version " + std::string(if_match) +
-                       " was read (now " + version + ")");
+  return Status::Changed(std::string(what) + ": changed since version " + std::string(if_match) +
+                         " was read (now " + version + ")");
 }
+
+namespace {
 
 // after with "password_changed": true added when the hash changed: the
 // JSON shows only the scheme, which a new password usually keeps.

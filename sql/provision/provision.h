@@ -26,7 +26,7 @@
 // together. Nothing else in rcptdb or rcptdb-web writes provisioning data.
 //
 // Writes that name a record version (if_match: RecordVersion(), the
-// ETag) refuse with Status::Stale (kConflict, Cause::kStale) when the
+// ETag) refuse with Status::Changed (kConflict, Cause::kChanged) when the
 // record is no longer that version. Who may call which write is the
 // caller's decision (rcptdb-web's Authorize()); the Provisioner enforces
 // what is true for everyone, such as a token never holding a domain its
@@ -88,6 +88,11 @@ struct LoopEdge {
   std::string goal;   // alias source, or CatchallNode(domain)
   std::string owner;  // the alias source or domain, for the message
 };
+
+// Ok if if_match is empty or equals version (the record's RecordVersion()
+// now); otherwise Status::Changed naming what, the version read and the
+// current one. The one owner of that refusal's words.
+Status CheckVersion(std::string_view if_match, const std::string& version, std::string_view what);
 
 class Provisioner {
  public:

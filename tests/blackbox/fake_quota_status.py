@@ -18,6 +18,15 @@ import threading
 import time
 
 
+def _shut_down(conns):
+    """Shuts each connection down both ways; its reader sees EOF and ends."""
+    for conn in conns:
+        try:
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class FakeQuotaStatus:
     def __init__(self, default="DUNNO", answers=None, delay=0.0):
         self.default = default
@@ -84,19 +93,11 @@ class FakeQuotaStatus:
         """Closes every connection waiting for a question (a restart)."""
         with self._lock:
             idle = list(self._idle)
-        for conn in idle:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        _shut_down(idle)
 
     def stop(self):
         self._stopping = True
         self._listener.close()
         with self._lock:
             conns = list(self._open)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        _shut_down(conns)

@@ -156,6 +156,17 @@ def made_room(log, reason):
     return len(lines) + sum(int(n) for n in counts)
 
 
+def peer_closed(sock, timeout=5):
+    """True iff the server closed sock (EOF or reset) within timeout."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
 def run(argv, input=None, check=True, env=None, timeout=60):
     """Runs a command to completion and returns the CompletedProcess (text)."""
     res = subprocess.run(argv, input=input, capture_output=True, text=True, env=env,

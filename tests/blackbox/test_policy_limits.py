@@ -109,16 +109,7 @@ class PolicyLimitsTest(harness.BlackBoxTest):
         sock.settimeout(10)
         return sock.recv(1000)
 
-    @staticmethod
-    def closed(sock, timeout=5):
-        """True iff the server closed sock (EOF or reset) within timeout."""
-        sock.settimeout(timeout)
-        try:
-            return sock.recv(100) == b""
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
+    closed = staticmethod(harness.peer_closed)
 
     # --- item 1: policy connections in the connection table --------------------
 

@@ -95,16 +95,7 @@ class LimitsTest(harness.BlackBoxTest):
             self.assertLess(time.monotonic(), deadline, self.log())
             time.sleep(0.05)
 
-    @staticmethod
-    def closed(sock, timeout=5):
-        """True iff the server closed sock (EOF or reset) within timeout."""
-        sock.settimeout(timeout)
-        try:
-            return sock.recv(100) == b""
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
+    closed = staticmethod(harness.peer_closed)
 
     # --- 8.3: idle clients never lock out a new one ---------------------------
 

@@ -365,10 +365,10 @@ TEST_P(AuditTest, AStaleVersionIsRefusedAndChangesNothing) {
   Status stale =
       Write([&](Provisioner& p) { return p.UpdateMailbox("bob@a.test", off, v1).status(); });
   EXPECT_EQ(stale.code(), Status::Code::kConflict);
-  EXPECT_EQ(stale.cause(), Status::Cause::kStale);
+  EXPECT_EQ(stale.cause(), Status::Cause::kChanged);
   EXPECT_TRUE((*store_->FindMailbox("bob@a.test"))->active);
   EXPECT_EQ(Write([&](Provisioner& p) { return p.DeleteMailbox("bob@a.test", v1); }).cause(),
-            Status::Cause::kStale);
+            Status::Cause::kChanged);
   Must(Write([&](Provisioner& p) { return p.DeleteMailbox("bob@a.test", v2); }));
 }
 
