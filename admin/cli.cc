@@ -62,15 +62,10 @@ Result<std::unique_ptr<Store>> OpenForWriting(const Cli& cli) {
   return Store::Open(cli.db_path, Store::Mode::kReadWrite, 10000);
 }
 
-Status WriteTransaction(const Cli& cli, const std::function<Status(Store&)>& body) {
+Status WriteTransaction(const Cli& cli, const std::function<Status(Provisioner&)>& body) {
   Result<std::unique_ptr<Store>> store = OpenForWriting(cli);
   if (!store.ok()) return store.status();
-  Transaction tx(**store);
-  Status s = tx.Begin();
-  if (!s.ok()) return s;
-  s = body(**store);
-  if (!s.ok()) return s;  // ~Transaction rolls back
-  return tx.Commit();
+  return RunProvisioning(**store, Actor::ForUnixUser(), /*dry_run=*/false, body);
 }
 
 Result<std::string> ListedDomain(Store& store, const Cli& cli) {

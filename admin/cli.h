@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "argument_list.h"
+#include "provision.h"
 #include "status.h"
 #include "store.h"
 
@@ -76,9 +77,12 @@ Result<std::unique_ptr<Store>> OpenForReading(const Cli& cli);
 // Opens the database read-write.
 Result<std::unique_ptr<Store>> OpenForWriting(const Cli& cli);
 
-// Opens the database read-write, runs body inside one transaction and
-// commits iff body succeeds; on failure nothing body did is kept.
-Status WriteTransaction(const Cli& cli, const std::function<Status(Store&)>& body);
+// Opens the database read-write and runs body with a Provisioner whose
+// actor is the user running rcptdb (Actor::ForUnixUser) inside one
+// transaction (RunProvisioning), committed iff body succeeds; on failure
+// nothing body did is kept. Every change rcptdb makes goes through here,
+// so every change writes its audit row.
+Status WriteTransaction(const Cli& cli, const std::function<Status(Provisioner&)>& body);
 
 // For listings limited to an optional DOMAIN argument: returns "" (all)
 // without an argument, else the normal form of an existing domain;

@@ -18,21 +18,14 @@ namespace rcptdb::admin {
 namespace {
 
 Outcome SetAliasActive(Cli& cli, bool active) {
-  return WriteTransaction(cli, [&cli, active](Store& store) {
-    Result<Address> source = ParseAddress(cli.args[0]);
-    if (!source.ok()) return source.status();
-    Status s = store.SetAliasActive(source->str(), active);
-    if (s.code() == Status::Code::kNotFound)
-      return Status::NotFound(source->str() + ": no such alias");
-    return Explain(s, source->str());
-  });
+  return WriteTransaction(
+      cli, [&cli, active](Provisioner& p) { return p.SetAliasActive(cli.args[0], active); });
 }
 
 }  // namespace
 
 Outcome AliasAdd(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    Provisioner p(store);
+  return WriteTransaction(cli, [&cli](Provisioner& p) {
     std::vector<LoopEdge> edges;
     for (std::size_t i = 1; i < cli.args.size(); ++i) {
       Result<LoopEdge> edge = p.AddAliasTarget(cli.args[0], cli.args[i], std::nullopt);
@@ -48,20 +41,8 @@ Outcome AliasAdd(Cli& cli) {
 }
 
 Outcome AliasDel(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    Result<Address> source = ParseAddress(cli.args[0]);
-    if (!source.ok()) return source.status();
-    std::string target;
-    if (cli.args.size() > 1) {
-      Result<Address> t = ParseAddress(cli.args[1]);
-      if (!t.ok()) return t.status();
-      target = t->str();
-    }
-    Status s = store.DeleteAlias(source->str(), target);
-    if (s.code() == Status::Code::kNotFound)
-      return Status::NotFound(source->str() +
-                              (target.empty() ? ": no such alias" : ": no alias to " + target));
-    return Explain(s, source->str());
+  return WriteTransaction(cli, [&cli](Provisioner& p) {
+    return p.DeleteAlias(cli.args[0], cli.args.size() > 1 ? cli.args[1] : "");
   });
 }
 
@@ -82,8 +63,7 @@ Outcome AliasEnable(Cli& cli) { return SetAliasActive(cli, true); }
 Outcome AliasDisable(Cli& cli) { return SetAliasActive(cli, false); }
 
 Outcome CatchallSet(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    Provisioner p(store);
+  return WriteTransaction(cli, [&cli](Provisioner& p) {
     Result<std::optional<LoopEdge>> edge = p.SetCatchall(cli.args[0], cli.args[1]);
     if (!edge.ok()) return edge.status();
     return *edge ? p.CheckForwarding(**edge) : Status::Ok();
@@ -91,9 +71,8 @@ Outcome CatchallSet(Cli& cli) {
 }
 
 Outcome CatchallUnset(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    return Provisioner(store).SetCatchall(cli.args[0], "").status();
-  });
+  return WriteTransaction(
+      cli, [&cli](Provisioner& p) { return p.SetCatchall(cli.args[0], "").status(); });
 }
 
 }  // namespace rcptdb::admin

@@ -46,9 +46,8 @@ Outcome Backup(Cli& cli) {
 }
 
 Outcome ConfigSet(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    return Provisioner(store).SetSetting(cli.args[0], cli.args[1]);
-  });
+  return WriteTransaction(
+      cli, [&cli](Provisioner& p) { return p.SetSetting(cli.args[0], cli.args[1]); });
 }
 
 Outcome ConfigGet(Cli& cli) {

@@ -46,32 +46,12 @@ Result<std::vector<std::string>> AliasDomainsOf(Store& store, const std::string&
   return out;
 }
 
-// Conflict unless the domain is empty: names what it still holds.
-Status CheckEmpty(Store& store, const std::string& name) {
-  std::size_t mailboxes = 0;
-  Status s = store.ForEachMailbox(name, [&mailboxes](const Mailbox&) {
-    ++mailboxes;
-    return true;
-  });
-  if (!s.ok()) return s;
-  Result<std::vector<AliasTarget>> aliases = store.ListAliases(name);
-  if (!aliases.ok()) return aliases.status();
-  Result<std::vector<std::string>> relay = store.ListRelayRecipients(name);
-  if (!relay.ok()) return relay.status();
-  if (mailboxes + aliases->size() + relay->size() == 0) return Status::Ok();
-  return Status::Conflict(name + ": domain still has " + std::to_string(mailboxes) +
-                          " mailboxes, " + std::to_string(aliases->size()) + " alias rows, " +
-                          std::to_string(relay->size()) +
-                          " relay recipients; use --force to delete them with it");
-}
-
 // Sets the active flag of a domain.
 Outcome SetDomainActive(Cli& cli, bool active) {
-  return WriteTransaction(cli, [&cli, active](Store& store) {
-    Result<Domain> d = LoadDomain(store, cli.args[0]);
-    if (!d.ok()) return d.status();
-    d->active = active;
-    return Explain(store.UpdateDomain(*d), d->name);
+  DomainChange change;
+  change.active = active;
+  return WriteTransaction(cli, [&cli, &change](Provisioner& p) {
+    return p.UpdateDomain(cli.args[0], change).status();
   });
 }
 
@@ -96,25 +76,13 @@ Outcome DomainAdd(Cli& cli) {
   d.kind = *kind;
   d.transport = *transport;
   d.target = cli.Value("target").value_or("");
-  return WriteTransaction(cli, [&d](Store& store) { return Provisioner(store).AddDomain(d); });
+  return WriteTransaction(cli, [&d](Provisioner& p) { return p.AddDomain(d); });
 }
 
 Outcome DomainDel(Cli& cli) {
   bool force = cli.Has("force");
-  return WriteTransaction(cli, [&cli, force](Store& store) {
-    Result<Domain> d = LoadDomain(store, cli.args[0]);
-    if (!d.ok()) return d.status();
-    Result<std::vector<std::string>> aliases = AliasDomainsOf(store, d->name);
-    if (!aliases.ok()) return aliases.status();
-    if (!aliases->empty())
-      return Status::Conflict(d->name + ": alias domain " + aliases->front() +
-                              " points to it; delete that first");
-    if (!force) {
-      Status s = CheckEmpty(store, d->name);
-      if (!s.ok()) return s;
-    }
-    return Explain(store.DeleteDomain(d->name), d->name);
-  });
+  return WriteTransaction(
+      cli, [&cli, force](Provisioner& p) { return p.DeleteDomain(cli.args[0], force); });
 }
 
 Outcome DomainShow(Cli& cli) {
@@ -160,17 +128,10 @@ Outcome DomainSet(Cli& cli) {
     return Outcome::Usage("nothing to set: give --transport, --nexthop or --no-transport");
   Result<std::string> transport = TransportOption(cli);
   if (!transport.ok()) return Outcome::Usage(transport.status().message());
-  return WriteTransaction(cli, [&cli, &transport](Store& store) {
-    Result<Domain> d = LoadDomain(store, cli.args[0]);
-    if (!d.ok()) return d.status();
-    if (d->kind == DomainKind::kAlias && !transport->empty())
-      return Status::Invalid(d->name + ": an alias domain has no transport of its own");
-    if (!transport->empty()) {
-      Status s = CheckTransport(*transport);
-      if (!s.ok()) return Status::Invalid(d->name + ": " + s.message());
-    }
-    d->transport = *transport;
-    return Explain(store.UpdateDomain(*d), d->name);
+  DomainChange change;
+  change.transport = *transport;
+  return WriteTransaction(cli, [&cli, &change](Provisioner& p) {
+    return p.UpdateDomain(cli.args[0], change).status();
   });
 }
 

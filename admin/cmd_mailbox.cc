@@ -30,15 +30,10 @@ Result<Mailbox> LoadMailbox(Store& store, std::string_view raw) {
   return **m;
 }
 
-// Loads the mailbox named by the first argument, lets edit change it and
-// writes it back, all in one transaction.
-Outcome EditMailbox(Cli& cli, const std::function<Status(Mailbox&)>& edit) {
-  return WriteTransaction(cli, [&cli, &edit](Store& store) {
-    Result<Mailbox> m = LoadMailbox(store, cli.args[0]);
-    if (!m.ok()) return m.status();
-    Status s = edit(*m);
-    if (!s.ok()) return s;
-    return Explain(store.UpdateMailbox(*m), m->address);
+// Changes the mailbox named by the first argument, in one transaction.
+Outcome EditMailbox(Cli& cli, const MailboxChange& change) {
+  return WriteTransaction(cli, [&cli, &change](Provisioner& p) {
+    return p.UpdateMailbox(cli.args[0], change).status();
   });
 }
 
@@ -71,22 +66,18 @@ Outcome MailboxAdd(Cli& cli) {
   {
     Result<std::unique_ptr<Store>> store = OpenForReading(cli);
     if (!store.ok()) return store.status();
-    Status s = Provisioner(**store).CheckNewMailbox(m);
+    Status s = Provisioner(**store, Actor::ForUnixUser()).CheckNewMailbox(m);
     if (!s.ok()) return s;
   }
   bool usage = false;
   Result<std::string> hash = PasswordFromOptions(cli, m.address, &usage);
   if (!hash.ok()) return PasswordFailure(hash, usage);
   m.password = *hash;
-  return WriteTransaction(cli, [&m](Store& store) { return Provisioner(store).AddMailbox(m); });
+  return WriteTransaction(cli, [&m](Provisioner& p) { return p.AddMailbox(m); });
 }
 
 Outcome MailboxDel(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    Result<Mailbox> m = LoadMailbox(store, cli.args[0]);
-    if (!m.ok()) return m.status();
-    return Explain(store.DeleteMailbox(m->address), m->address);
-  });
+  return WriteTransaction(cli, [&cli](Provisioner& p) { return p.DeleteMailbox(cli.args[0]); });
 }
 
 Outcome MailboxShow(Cli& cli) {
@@ -137,17 +128,15 @@ Outcome MailboxList(Cli& cli) {
 }
 
 Outcome MailboxEnable(Cli& cli) {
-  return EditMailbox(cli, [](Mailbox& m) {
-    m.active = true;
-    return Status::Ok();
-  });
+  MailboxChange change;
+  change.active = true;
+  return EditMailbox(cli, change);
 }
 
 Outcome MailboxDisable(Cli& cli) {
-  return EditMailbox(cli, [](Mailbox& m) {
-    m.active = false;
-    return Status::Ok();
-  });
+  MailboxChange change;
+  change.active = false;
+  return EditMailbox(cli, change);
 }
 
 Outcome MailboxPasswd(Cli& cli) {
@@ -162,19 +151,17 @@ Outcome MailboxPasswd(Cli& cli) {
   bool usage = false;
   Result<std::string> hash = PasswordFromOptions(cli, address, &usage);
   if (!hash.ok()) return PasswordFailure(hash, usage);
-  return EditMailbox(cli, [&hash](Mailbox& m) {
-    m.password = *hash;
-    return Status::Ok();
-  });
+  MailboxChange change;
+  change.password = *hash;
+  return EditMailbox(cli, change);
 }
 
 Outcome MailboxQuota(Cli& cli) {
   Result<std::int64_t> bytes = ParseQuota(cli.args[1]);
   if (!bytes.ok()) return bytes.status();
-  return EditMailbox(cli, [&bytes](Mailbox& m) {
-    m.quota = *bytes;
-    return Status::Ok();
-  });
+  MailboxChange change;
+  change.quota = *bytes;
+  return EditMailbox(cli, change);
 }
 
 Outcome MailboxSet(Cli& cli) {
@@ -192,13 +179,11 @@ Outcome MailboxSet(Cli& cli) {
     Status s = CheckTransport(*transport);
     if (!s.ok()) return s;
   }
-  bool clear = cli.Has("no-transport");
-  return EditMailbox(cli, [&](Mailbox& m) {
-    if (quota) m.quota = *quota;
-    if (transport) m.transport = *transport;
-    if (clear) m.transport.clear();
-    return Status::Ok();
-  });
+  if (cli.Has("no-transport")) transport = "";
+  MailboxChange change;
+  change.quota = quota;
+  change.transport = transport;
+  return EditMailbox(cli, change);
 }
 
 }  // namespace rcptdb::admin

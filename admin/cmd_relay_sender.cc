@@ -20,27 +20,20 @@ namespace rcptdb::admin {
 namespace {
 
 Outcome SetSender(Cli& cli, bool allow) {
-  return WriteTransaction(cli, [&cli, allow](Store& store) {
-    return Provisioner(store).SetSenderLogin(cli.args[0], cli.args[1], allow);
+  return WriteTransaction(cli, [&cli, allow](Provisioner& p) {
+    return p.SetSenderLogin(cli.args[0], cli.args[1], allow);
   });
 }
 
 }  // namespace
 
 Outcome RelayRecipientAdd(Cli& cli) {
-  return WriteTransaction(
-      cli, [&cli](Store& store) { return Provisioner(store).AddRelayRecipient(cli.args[0]); });
+  return WriteTransaction(cli, [&cli](Provisioner& p) { return p.AddRelayRecipient(cli.args[0]); });
 }
 
 Outcome RelayRecipientDel(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    Result<Address> a = ParseAddress(cli.args[0]);
-    if (!a.ok()) return a.status();
-    Status s = store.DeleteRelayRecipient(a->str());
-    if (s.code() == Status::Code::kNotFound)
-      return Status::NotFound(a->str() + ": no such relay recipient");
-    return Explain(s, a->str());
-  });
+  return WriteTransaction(cli,
+                          [&cli](Provisioner& p) { return p.DeleteRelayRecipient(cli.args[0]); });
 }
 
 Outcome RelayRecipientList(Cli& cli) {
@@ -60,16 +53,8 @@ Outcome SenderAllow(Cli& cli) { return SetSender(cli, true); }
 Outcome SenderDeny(Cli& cli) { return SetSender(cli, false); }
 
 Outcome SenderDel(Cli& cli) {
-  return WriteTransaction(cli, [&cli](Store& store) {
-    Result<Address> a = ParseAddress(cli.args[0]);
-    if (!a.ok()) return a.status();
-    Result<std::string> login = ParseLogin(cli.args[1]);
-    if (!login.ok()) return login.status();
-    Status s = store.DeleteSenderLogin(a->str(), *login);
-    if (s.code() == Status::Code::kNotFound)
-      return Status::NotFound(a->str() + ": no sender rule for login " + *login);
-    return Explain(s, a->str());
-  });
+  return WriteTransaction(
+      cli, [&cli](Provisioner& p) { return p.DeleteSenderLogin(cli.args[0], cli.args[1]); });
 }
 
 Outcome SenderList(Cli& cli) {

@@ -67,6 +67,18 @@ Outcome SenderDeny(Cli& cli);
 Outcome SenderDel(Cli& cli);
 Outcome SenderList(Cli& cli);
 
+// cmd_admin_token.cc
+Outcome AdminAdd(Cli& cli);
+Outcome AdminDel(Cli& cli);
+Outcome AdminList(Cli& cli);
+Outcome AdminPasswd(Cli& cli);
+Outcome AdminEnable(Cli& cli);
+Outcome AdminDisable(Cli& cli);
+Outcome TokenCreate(Cli& cli);
+Outcome TokenList(Cli& cli);
+Outcome TokenRevoke(Cli& cli);
+Outcome AuditList(Cli& cli);
+
 // cmd_check.cc
 Outcome Check(Cli& cli);
 

@@ -30,7 +30,7 @@ namespace rcptdb::admin {
 // Importer - applies decoded records and remembers what to check at the end.
 class Importer {
  public:
-  explicit Importer(Store& store) : p_(store) {}
+  explicit Importer(Store& store) : p_(store, Actor::ForUnixUser()) {}
   // Applies one record read from line number line.
   Status Apply(const Record& r, std::size_t line);
   // Runs the deferred loop checks; the error names the record's line.

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "record_json.h"
 
 namespace rcptdb::admin {
 namespace {
@@ -21,36 +22,9 @@ const char* State(bool active) { return active ? "active" : "disabled"; }
 
 }  // namespace
 
-std::string PasswordScheme(std::string_view hash) {
-  if (!hash.starts_with("{")) return "";
-  std::size_t close = hash.find('}');
-  return close == std::string_view::npos ? "" : std::string(hash.substr(1, close - 1));
-}
-
-std::string DomainJson(const Domain& d) {
-  return JsonObject()
-      .String("name", d.name)
-      .String("kind", DomainKindName(d.kind))
-      .Bool("active", d.active)
-      .StringOrNull("transport", d.transport)
-      .StringOrNull("target", d.target)
-      .StringOrNull("catchall", d.catchall)
-      .str();
-}
-
 std::string DomainRow(const Domain& d) {
   return d.name + '\t' + DomainKindName(d.kind) + '\t' + State(d.active) + '\t' +
          OrDash(d.transport) + '\t' + OrDash(d.target) + '\t' + OrDash(d.catchall);
-}
-
-std::string MailboxJson(const Mailbox& m) {
-  return JsonObject()
-      .String("address", m.address)
-      .Bool("active", m.active)
-      .StringOrNull("password_scheme", PasswordScheme(m.password))
-      .Int("quota", m.quota)
-      .StringOrNull("transport", m.transport)
-      .str();
 }
 
 std::string MailboxRow(const Mailbox& m) {
@@ -58,24 +32,8 @@ std::string MailboxRow(const Mailbox& m) {
          OrDash(m.transport);
 }
 
-std::string AliasJson(const AliasTarget& a) {
-  return JsonObject()
-      .String("source", a.source)
-      .String("target", a.target)
-      .Bool("active", a.active)
-      .str();
-}
-
 std::string AliasRow(const AliasTarget& a) {
   return a.source + '\t' + a.target + '\t' + State(a.active);
-}
-
-std::string SenderJson(const SenderLogin& s) {
-  return JsonObject()
-      .String("address", s.address)
-      .String("login", s.login)
-      .Bool("allow", s.allow)
-      .str();
 }
 
 std::string SenderRow(const SenderLogin& s) {

@@ -4,7 +4,8 @@
 // Two forms of every listing: text for people and shell scripts (one row
 // per line, fields separated by a tab, "-" for an empty field, no header),
 // and with --json one JSON array of objects (one object per line inside
-// the array, so that `grep` still works). `show` prints "key value" lines,
+// the array, so that `grep` still works); each object is record_json.h's
+// form, the one rcptdb-web and the audit log use too. `show` prints "key value" lines,
 // or one JSON object. Password hashes are never shown, only their scheme:
 // `export` is the one command that writes them.
 //
@@ -17,21 +18,15 @@
 #include <utility>
 #include <vector>
 
+#include "record_json.h"
 #include "store.h"
 
 namespace rcptdb::admin {
 
-std::string DomainJson(const Domain& d);
 std::string DomainRow(const Domain& d);
-std::string MailboxJson(const Mailbox& m);
 std::string MailboxRow(const Mailbox& m);
-std::string AliasJson(const AliasTarget& a);
 std::string AliasRow(const AliasTarget& a);
-std::string SenderJson(const SenderLogin& s);
 std::string SenderRow(const SenderLogin& s);
-
-// Returns the scheme of a {SCHEME}hash ("SHA512-CRYPT"), "" if none.
-std::string PasswordScheme(std::string_view hash);
 
 // ListPrinter - prints rows as they come, as text lines or a JSON array.
 class ListPrinter {

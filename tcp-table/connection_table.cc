@@ -13,6 +13,52 @@
 #include "connection_table.h"
 
 namespace rcptdb {
+namespace {
+
+bool IsPolicy(Connection::Protocol p) { return p == Connection::Protocol::kPolicy; }
+
+// The order in which idle connections give way (see the header).
+int ReclaimRank(Connection::Protocol p) {
+  switch (p) {
+    case Connection::Protocol::kSocketmap:
+      return 0;
+    case Connection::Protocol::kPolicy:
+      return 1;
+    case Connection::Protocol::kTcpTable:
+      break;
+  }
+  return 2;
+}
+
+}  // namespace
+
+const char* ProtocolName(Connection::Protocol p) {
+  switch (p) {
+    case Connection::Protocol::kSocketmap:
+      return "socketmap";
+    case Connection::Protocol::kPolicy:
+      return "policy";
+    case Connection::Protocol::kTcpTable:
+      break;
+  }
+  return "tcp_table";
+}
+
+std::chrono::seconds IdleTimeouts::For(Connection::Protocol p) const {
+  switch (p) {
+    case Connection::Protocol::kSocketmap:
+      return socketmap;
+    case Connection::Protocol::kPolicy:
+      return policy;
+    case Connection::Protocol::kTcpTable:
+      break;
+  }
+  return tcp_table;
+}
+
+std::string ConnectionTable::PoolKey(const std::string& peer, Connection::Protocol protocol) {
+  return (IsPolicy(protocol) ? "policy " : "map ") + peer;
+}
 
 std::shared_ptr<Connection> ConnectionTable::Add(std::string peer, std::string name,
                                                  Connection::Protocol protocol, std::size_t worker,
@@ -20,7 +66,7 @@ std::shared_ptr<Connection> ConnectionTable::Add(std::string peer, std::string n
   auto c = std::make_shared<Connection>(std::move(peer), std::move(name), protocol, worker, now);
   std::lock_guard<std::mutex> lock(mutex_);
   c->self_ = all_.insert(all_.end(), c);
-  ++active_by_peer_[c->peer_];
+  ++active_by_peer_[PoolKey(c->peer_, c->protocol_)];
   return c;
 }
 
@@ -29,7 +75,7 @@ void ConnectionTable::Remove(const std::shared_ptr<Connection>& c) {
   if (c->reclaimed_.load(std::memory_order_relaxed)) {
     --reclaiming_;
   } else {
-    auto it = active_by_peer_.find(c->peer_);
+    auto it = active_by_peer_.find(PoolKey(c->peer_, c->protocol_));
     if (it != active_by_peer_.end() && --it->second == 0) active_by_peer_.erase(it);
   }
   all_.erase(c->self_);
@@ -45,9 +91,10 @@ std::size_t ConnectionTable::Active() const {
   return all_.size() - reclaiming_;
 }
 
-std::size_t ConnectionTable::ActiveOf(const std::string& peer) const {
+std::size_t ConnectionTable::ActiveOf(const std::string& peer,
+                                      Connection::Protocol protocol) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = active_by_peer_.find(peer);
+  auto it = active_by_peer_.find(PoolKey(peer, protocol));
   return it == active_by_peer_.end() ? 0 : it->second;
 }
 
@@ -55,24 +102,27 @@ void ConnectionTable::MarkLocked(Connection& c, CloseReason why) {
   c.reclaim_reason_.store(why, std::memory_order_relaxed);
   c.reclaimed_.store(true, std::memory_order_relaxed);
   ++reclaiming_;
-  auto it = active_by_peer_.find(c.peer_);
+  auto it = active_by_peer_.find(PoolKey(c.peer_, c.protocol_));
   if (it != active_by_peer_.end() && --it->second == 0) active_by_peer_.erase(it);
 }
 
-std::shared_ptr<Connection> ConnectionTable::PickVictim(const std::string* peer) {
+std::shared_ptr<Connection> ConnectionTable::PickVictim(const std::string* peer,
+                                                        Connection::Protocol protocol) {
   std::lock_guard<std::mutex> lock(mutex_);
   const std::shared_ptr<Connection>* best = nullptr;
   for (const std::shared_ptr<Connection>& c : all_) {
-    if (c->reclaimed() || (peer != nullptr && c->peer_ != *peer)) continue;
+    if (c->reclaimed()) continue;
+    if (peer != nullptr && (c->peer_ != *peer || IsPolicy(c->protocol_) != IsPolicy(protocol)))
+      continue;
     if (best == nullptr) {
       best = &c;
       continue;
     }
     const Connection& b = **best;
-    bool c_sm = c->protocol_ == Connection::Protocol::kSocketmap;
-    bool b_sm = b.protocol_ == Connection::Protocol::kSocketmap;
-    if (c_sm != b_sm) {
-      if (c_sm) best = &c;
+    int c_rank = ReclaimRank(c->protocol_);
+    int b_rank = ReclaimRank(b.protocol_);
+    if (c_rank != b_rank) {
+      if (c_rank < b_rank) best = &c;
     } else if (c->last_active() < b.last_active()) {
       best = &c;
     }
@@ -83,15 +133,13 @@ std::shared_ptr<Connection> ConnectionTable::PickVictim(const std::string* peer)
   return victim;
 }
 
-std::vector<std::shared_ptr<Connection>> ConnectionTable::Expired(
-    Clock::time_point now, std::chrono::seconds socketmap_timeout,
-    std::chrono::seconds tcp_table_timeout) {
+std::vector<std::shared_ptr<Connection>> ConnectionTable::Expired(Clock::time_point now,
+                                                                  const IdleTimeouts& timeouts) {
   std::vector<std::shared_ptr<Connection>> out;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const std::shared_ptr<Connection>& c : all_) {
     if (c->reclaimed()) continue;
-    std::chrono::seconds limit =
-        c->protocol_ == Connection::Protocol::kSocketmap ? socketmap_timeout : tcp_table_timeout;
+    std::chrono::seconds limit = timeouts.For(c->protocol_);
     if (limit.count() == 0 || now - c->last_active() <= limit) continue;
     MarkLocked(*c, CloseReason::kIdle);
     out.push_back(c);

@@ -4,17 +4,23 @@
 // Idle clients must never lock out a new one (a local user can open
 // thousands of connections and send nothing). The ConnectionTable knows
 // every open connection: its peer (the per-peer cap's key), its protocol
-// and when it last finished a request. It answers the two questions the
-// server's reclaim policy asks:
-//   - PickVictim(): the limit (max_connections, or a peer's
-//     max_connections_per_peer) is reached and a client is knocking: which
-//     open connection gives way? The longest-idle socketmap connection
-//     first (Postfix's socketmap client reconnects transparently: it closes
-//     idle connections itself after 10 s and retries once on EOF), then the
+// and when it last finished a request. Map connections (tcp_table and
+// socketmap) and policy connections are counted per peer separately, since
+// each kind has its own per-peer cap (max_connections_per_peer,
+// policy_max_connections_per_peer); max_connections counts them all. It
+// answers the two questions the server's reclaim policy asks:
+//   - PickVictim(): the limit (max_connections, or a peer's cap for the
+//     newcomer's kind) is reached and a client is knocking: which open
+//     connection gives way? The longest-idle socketmap connection first
+//     (Postfix's socketmap client reconnects transparently: it closes idle
+//     connections itself after 10 s and retries once on EOF), then the
+//     longest-idle policy connection (Postfix's policy client retries once
+//     on a connection the server closed, without a warning), then the
 //     longest-idle tcp_table connection (Postfix's tcp_table client logs a
 //     warning and sleeps 1 s before it reconnects).
 //   - Expired(): which connections have been idle past their protocol's
-//     idle timeout (socketmap: short; tcp_table: long; 0 = never).
+//     idle timeout (socketmap: short; policy: longer than Postfix's own
+//     300 s; tcp_table: long; 0 = never).
 // A connection is idle from its accept, or from the moment its last reply
 // was written, until the next request is complete: a client trickling
 // bytes of a request stays idle. The table only chooses; the server closes
@@ -47,7 +53,7 @@ class ConnectionTable;
 class Connection {
  public:
   using Clock = std::chrono::steady_clock;
-  enum class Protocol { kTcpTable, kSocketmap };
+  enum class Protocol { kTcpTable, kSocketmap, kPolicy };
 
   Connection(std::string peer, std::string name, Protocol protocol, std::size_t worker,
              Clock::time_point now)
@@ -95,6 +101,17 @@ class Connection {
   std::list<std::shared_ptr<Connection>>::iterator self_;  // under the table's mutex
 };
 
+// Returns "tcp_table", "socketmap" or "policy", for log lines.
+const char* ProtocolName(Connection::Protocol p);
+
+// How long each protocol's connections may stay idle (0 = forever).
+struct IdleTimeouts {
+  std::chrono::seconds socketmap{0};
+  std::chrono::seconds tcp_table{0};
+  std::chrono::seconds policy{0};
+  std::chrono::seconds For(Connection::Protocol p) const;
+};
+
 class ConnectionTable {
  public:
   using Clock = Connection::Clock;
@@ -110,24 +127,28 @@ class ConnectionTable {
   // Returns the number of open connections that are not being reclaimed:
   // what counts against max_connections.
   std::size_t Active() const;
-  // Returns how many of peer's connections are not being reclaimed.
-  std::size_t ActiveOf(const std::string& peer) const;
+  // Returns how many of peer's connections of protocol's kind (map or
+  // policy) are not being reclaimed.
+  std::size_t ActiveOf(const std::string& peer, Connection::Protocol protocol) const;
 
   // Chooses the connection to close to make room (see above), among all
-  // or only among peer's (peer non-null); marks it reclaimed. Returns null
-  // if every candidate is already being reclaimed.
-  std::shared_ptr<Connection> PickVictim(const std::string* peer = nullptr);
+  // (peer null) or only among peer's connections of protocol's kind; marks
+  // it reclaimed. Returns null if every candidate is already being
+  // reclaimed.
+  std::shared_ptr<Connection> PickVictim(const std::string* peer = nullptr,
+                                         Connection::Protocol protocol = {});
   // Returns the connections idle at now longer than their protocol's
   // timeout (a zero timeout never expires), marked reclaimed.
   std::vector<std::shared_ptr<Connection>> Expired(Clock::time_point now,
-                                                   std::chrono::seconds socketmap_timeout,
-                                                   std::chrono::seconds tcp_table_timeout);
+                                                   const IdleTimeouts& timeouts);
 
  private:
+  // The per-peer count's key: the peer and its kind.
+  static std::string PoolKey(const std::string& peer, Connection::Protocol protocol);
   void MarkLocked(Connection& c, CloseReason why);
   mutable std::mutex mutex_;
   std::list<std::shared_ptr<Connection>> all_;
-  std::unordered_map<std::string, std::size_t> active_by_peer_;
+  std::unordered_map<std::string, std::size_t> active_by_peer_;  // by PoolKey
   std::size_t reclaiming_ = 0;
 };
 

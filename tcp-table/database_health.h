@@ -63,7 +63,8 @@ class DatabaseHealth {
   Status::Cause cause_ = Status::Cause::kNone;  // the current cause
   std::chrono::steady_clock::time_point since_;
   std::uint64_t failures_ = 0;
-  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Status::Cause::kLimit) + 1>
+  // One counter per Cause: kStale is the last.
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Status::Cause::kStale) + 1>
       by_cause_{};
 };
 

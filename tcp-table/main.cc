@@ -62,8 +62,17 @@ Result<UnixSocketAccess> SocketAccess(const ServerConfig& config) {
   }
   if (!config.unix_socket_group.empty()) {
     Result<gid_t> gid = LookupGroup(config.unix_socket_group);
-    if (!gid.ok()) return gid.status();
-    access.gid = *gid;
+    // The packaged rcptdb.conf names group postfix, which a host without
+    // Postfix lacks. Leaving the socket in the server's own group makes it
+    // reachable by fewer clients, never more: start, and say so.
+    if (gid.ok())
+      access.gid = *gid;
+    else
+      LogWarning(
+          "unix_socket_group {}: {}; the unix sockets keep the server's own group, so "
+          "only their owner reaches them (create the group, or change unix_socket_group, and "
+          "restart)",
+          config.unix_socket_group, gid.status().message());
   }
   return access;
 }
@@ -100,6 +109,16 @@ Result<std::vector<BoundListener>> BindListeners(const ServerConfig& config) {
   return bound;
 }
 
+// Returns the files the server removes at exit: unix sockets, pid file.
+std::vector<std::string> RunFiles(const ServerConfig& config,
+                                  const std::vector<BoundListener>& listeners) {
+  std::vector<std::string> files;
+  for (const BoundListener& l : listeners)
+    if (l.address.kind == ListenAddress::Kind::kUnix) files.push_back(l.address.path);
+  if (!config.pid_file.empty()) files.push_back(config.pid_file);
+  return files;
+}
+
 // Binds the metrics endpoint's listener, if metrics is set; -1 if not.
 Result<int> BindMetrics(const ServerConfig& config) {
   if (!config.metrics) return -1;
@@ -122,11 +141,7 @@ Status CheckAsUser(const ServerConfig& config, const std::vector<BoundListener>&
     return Status::Io("user " + config.user + " cannot use the database: " + db.message() +
                           " (fix the permissions, or run without --user)",
                       db.cause() == Status::Cause::kAccess);
-  std::vector<std::string> run_files;
-  for (const BoundListener& l : listeners)
-    if (l.address.kind == ListenAddress::Kind::kUnix) run_files.push_back(l.address.path);
-  if (!config.pid_file.empty()) run_files.push_back(config.pid_file);
-  for (const std::string& f : run_files) {
+  for (const std::string& f : RunFiles(config, listeners)) {
     Status s = CheckRemovable(f);
     if (!s.ok())
       LogWarning("{}; put it in a directory user {} may write, such as /run/rcptdb", s.message(),
@@ -184,6 +199,8 @@ int Main(int argc, char** argv) {
     Result<std::pair<uid_t, gid_t>> ids = LookupUser(config->user);
     if (!ids.ok()) return FailUnbinding(*listeners, ids.status().message());
     run_uid = ids->first;
+    Status s = AdoptRuntimeDirectories(RunFiles(*config, *listeners), ids->first, ids->second);
+    if (!s.ok()) return FailUnbinding(*listeners, s.message());
   }
   if (!config->pid_file.empty()) {
     Status s = WritePidFile(config->pid_file, run_uid);

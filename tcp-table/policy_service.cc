@@ -32,10 +32,15 @@ constexpr std::size_t kCacheEntries = 10000;
 
 std::uint64_t PolicySize(const PolicyBlock& request) {
   std::optional<std::string_view> text = request.Get("size");
-  if (!text || text->empty() || text->size() > 18) return 0;
+  if (!text || text->empty()) return 0;
+  const char* first = text->data();
+  const char* last = first + text->size();
   std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || end != text->data() + text->size()) return 0;
+  auto [end, ec] = std::from_chars(first, last, v);
+  if (end != last || (ec != std::errc() && ec != std::errc::result_out_of_range)) return 0;
+  // Larger than any quota can hold: ask about the largest size Dovecot
+  // reads (a signed 64-bit off_t), which every quota refuses.
+  if (ec == std::errc::result_out_of_range || v > kPolicyMaxSize) return kPolicyMaxSize;
   return v;
 }
 
@@ -77,11 +82,17 @@ asio::awaitable<PolicyDecision> PolicyService::Judge(std::string_view recipient,
   auto start = std::chrono::steady_clock::now();
   Result<Store*> store = store_->Get();
   Result<Resolution> res = store.ok() ? Resolver(**store).Resolve(recipient) : store.status();
-  if (!res.ok()) {
+  if (!res.ok() && !IsDatabaseTrouble(res.status().cause())) {
+    // One key past a resolver bound: the database is fine, nothing to reopen.
+    LogWarning("{} policy recipient {}: {}", peer, Printable(recipient),
+               Printable(res.status().message(), 300));
+  } else if (!res.ok()) {
     store_->Invalidate();
     worker_.state().health().Failed(
         res.status().cause(), res.status().message(),
         fmt::format("{} policy recipient {}", peer, Printable(recipient)));
+  }
+  if (!res.ok()) {
     co_return PolicyDecision{PolicyDecision::Kind::kTrouble, config_.trouble_action,
                              std::string(CauseName(res.status().cause()))};
   }

@@ -77,8 +77,12 @@ class PolicyService {
   std::unordered_map<std::string, Cached> cache_;  // over-quota answers by mailbox
 };
 
-// Returns the size attribute as a number: its digits, or 0 if it is
-// missing or not a plain decimal number below 2^63.
+// The largest size asked of quota-status: 2^63 - 1, Dovecot's off_t.
+inline constexpr std::uint64_t kPolicyMaxSize = 9223372036854775807ULL;
+
+// Returns the size attribute as a number: its digits as given, capped at
+// kPolicyMaxSize (a larger SIZE= is asked as that, and refused by any
+// quota); 0 if it is missing or not a plain decimal number.
 std::uint64_t PolicySize(const PolicyBlock& request);
 
 }  // namespace rcptdb

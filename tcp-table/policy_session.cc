@@ -11,8 +11,10 @@
 #include "policy_session.h"
 
 #include <array>
+#include <chrono>
 
 #include "logger.h"
+#include "session.h"
 
 namespace rcptdb {
 namespace {
@@ -20,23 +22,10 @@ namespace {
 using asio::redirect_error;
 using asio::use_awaitable;
 
-class Registration {
- public:
-  Registration(Worker& worker, Socket& socket) : worker_(worker), it_(worker.Register(&socket)) {}
-  ~Registration() {
-    worker_.Unregister(it_);
-    worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
-  }
-  void reading(bool on) { it_->reading = on; }
-
- private:
-  Worker& worker_;
-  Worker::SessionList::iterator it_;
-};
-
 asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& service,
-                            const std::string& peer) {
-  Registration registration(worker, socket);
+                            const std::shared_ptr<Connection>& connection) {
+  SessionScope scope(worker, socket, connection);
+  const std::string& peer = connection->name();
   std::array<char, 1024> buf;
   std::string pending;
   bool warned = false;
@@ -46,6 +35,7 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
     if (block.status == PolicyParse::kTooLong) {
       LogWarning("{} policy: request over {} bytes or {} lines; closing", peer, kPolicyMaxBlock,
                  kPolicyMaxAttributes);
+      scope.failed();
       socket.shutdown(Socket::shutdown_both, ec);
       co_return;
     }
@@ -64,16 +54,22 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
       }
       pending.erase(0, block.consumed);
       co_await asio::async_write(socket, asio::buffer(reply), redirect_error(use_awaitable, ec));
-      if (ec) co_return;
+      if (ec) {
+        scope.failed();
+        co_return;
+      }
+      connection->Touch(std::chrono::steady_clock::now());
       continue;
     }
     if (pending.capacity() > 8192 && pending.size() < 1024) pending.shrink_to_fit();
-    if (worker.draining()) co_return;
-    registration.reading(true);
+    if (worker.draining() || connection->reclaimed()) co_return;
+    scope.reading(true);
     std::size_t n =
         co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
-    registration.reading(false);
-    if (ec) co_return;
+    scope.reading(false);
+    // EOF, reset, cancelled by a drain or a reclaim.
+    if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted) scope.failed();
+    if (ec || connection->reclaimed()) co_return;
     pending.append(buf.data(), n);
   }
 }
@@ -81,11 +77,11 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
 }  // namespace
 
 asio::awaitable<void> RunPolicySession(Worker& worker, Socket socket, PolicyService& service,
-                                       std::string peer) {
+                                       std::shared_ptr<Connection> connection) {
   try {
-    co_await Serve(worker, socket, service, peer);
+    co_await Serve(worker, socket, service, connection);
   } catch (const std::exception& e) {
-    LogError("{}: policy session ended by an internal error: {}", peer, e.what());
+    LogError("{}: policy session ended by an internal error: {}", connection->name(), e.what());
   }
 }
 

@@ -7,7 +7,8 @@
 //   The whole exchange races one timer; if the timer wins, Asio cancels
 //   the exchange and the connection is dropped. A reused connection that
 //   fails before any byte of the reply arrived was most likely closed by
-//   Dovecot while idle (its process ended): ask once more on a fresh one.
+//   Dovecot while idle (its process ended): drop the endpoint's whole
+//   pool, which ended the same way, and ask once more on a new one.
 // SEE ALSO
 //   quota_status_client.h, policy_codec.h, Dovecot's quota-status service
 #include "quota_status_client.h"
@@ -110,15 +111,19 @@ asio::awaitable<QuotaAnswer> QuotaStatusClient::Ask(
                                                    {"protocol_name", "ESMTP"},
                                                    {"recipient", mailbox},
                                                    {"size", std::to_string(size)}});
-  std::vector<std::unique_ptr<Socket>>& idle = idle_[endpoint.str()];
+  const std::string key = endpoint.str();
+  const std::uint64_t generation = generation_;
   asio::steady_timer timer(io_);
   timer.expires_at(deadline);
-  for (int attempt = 0;; ++attempt) {
+  for (bool retried = false;; retried = true) {
+    // Never hold a reference into idle_ across a co_await: Clear() may
+    // free it meanwhile.
     std::unique_ptr<Socket> socket;
-    bool reused = !idle.empty();
+    auto pooled = idle_.find(key);
+    bool reused = pooled != idle_.end() && !pooled->second.empty();
     if (reused) {
-      socket = std::move(idle.back());
-      idle.pop_back();
+      socket = std::move(pooled->second.back());
+      pooled->second.pop_back();
     } else {
       socket = std::make_unique<Socket>(io_);
     }
@@ -134,10 +139,18 @@ asio::awaitable<QuotaAnswer> QuotaStatusClient::Ask(
     if (raced.index() == 1) co_return QuotaAnswer{false, "", "timed out"};
     Exchange& x = std::get<0>(raced);
     if (x.ok) {
-      if (idle.size() < max_idle_) idle.push_back(std::move(socket));
+      if (generation == generation_) {
+        std::vector<std::unique_ptr<Socket>>& idle = idle_[key];
+        if (idle.size() < max_idle_) idle.push_back(std::move(socket));
+      }
       co_return QuotaAnswer{true, x.action, ""};
     }
-    if (reused && !x.got_bytes && attempt == 0) continue;
+    if (reused && !x.got_bytes && !retried) {
+      // The service closed its idle connections: every one pooled for it
+      // is dead too. Ask again on a new connection.
+      idle_.erase(key);
+      continue;
+    }
     co_return QuotaAnswer{false, "", x.cause};
   }
 }

@@ -9,7 +9,16 @@
 // open and reused: each worker thread has one QuotaStatusClient with a pool
 // of idle connections per endpoint (at most max_idle each; connections over
 // that are closed after their question). A pooled connection that the
-// service closed meanwhile is noticed on use and replaced once.
+// service closed meanwhile is noticed on use: Dovecot closes its idle
+// connections when its quota-status processes end (at every restart, for
+// one), so the others pooled for that endpoint are as dead, and the whole
+// pool of that endpoint is dropped and the question asked once more on a
+// new connection.
+//
+// A question in flight owns its connection, never a reference into the
+// pool: Clear() (a SIGHUP that changed the endpoints) may run while a
+// question waits, and the connection of a question asked before a Clear()
+// is closed after it instead of pooled.
 //
 // Every question is bounded by a deadline: connecting, writing and reading
 // together; a late answer is trouble, and its connection is closed (it may
@@ -48,12 +57,16 @@ class QuotaStatusClient {
   // Changes the pool bound (SIGHUP); extra idle connections close on use.
   void set_max_idle(std::size_t n) { max_idle_ = n; }
   // Closes every idle connection (e.g. after the endpoints changed).
-  void Clear() { idle_.clear(); }
+  void Clear() {
+    idle_.clear();
+    ++generation_;
+  }
 
  private:
   using Socket = asio::generic::stream_protocol::socket;
   asio::io_context& io_;
   std::size_t max_idle_;
+  std::uint64_t generation_ = 0;                                      // bumped by Clear()
   std::map<std::string, std::vector<std::unique_ptr<Socket>>> idle_;  // by endpoint
 };
 

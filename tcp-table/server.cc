@@ -95,6 +95,19 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// Returns the kind of connection a listener accepts.
+Connection::Protocol ConnectionProtocol(const BoundListener& listener) {
+  switch (listener.protocol) {
+    case BoundListener::Protocol::kSocketmap:
+      return Connection::Protocol::kSocketmap;
+    case BoundListener::Protocol::kPolicy:
+      return Connection::Protocol::kPolicy;
+    case BoundListener::Protocol::kTcpTable:
+      break;
+  }
+  return Connection::Protocol::kTcpTable;
+}
+
 // Returns the metrics' view of the listeners, in their order.
 MetricsLayout LayoutOf(const std::vector<BoundListener>& listeners) {
   MetricsLayout layout;
@@ -175,6 +188,7 @@ void Server::Prepare() {
                                                         config_.policy, config_.database,
                                                         config_.busy_timeout_ms));
   }
+  accept_log_.resize(listeners_.size());
   std::vector<asio::io_context*> loops;
   for (auto& w : workers_) loops.push_back(&w->context());
   monitoring_ =
@@ -227,8 +241,12 @@ asio::awaitable<void> Server::Accept(std::size_t index) {
     co_await acceptor.async_accept(socket, peer, redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      // Out of descriptors, typically: pause instead of spinning.
-      LogWarning("{}: accept failed: {}", listener.str(), ec.message());
+      // Out of descriptors, typically: pause instead of spinning, and say
+      // so once a second, not at every try.
+      if (std::optional<std::uint64_t> n =
+              accept_log_[index].Note(std::chrono::steady_clock::now()))
+        LogWarning("{}: accept failed: {} ({} more failures since the last such line)",
+                   listener.str(), ec.message(), *n);
       pause.expires_after(std::chrono::milliseconds(100));
       co_await pause.async_wait(redirect_error(use_awaitable, ec));
       continue;
@@ -252,30 +270,52 @@ asio::awaitable<void> Server::SweepIdle() {
     co_await tick.async_wait(redirect_error(use_awaitable, ec));
     if (ec || draining_) co_return;
     auto now = std::chrono::steady_clock::now();
-    for (const std::shared_ptr<Connection>& c : state_->connection_table().Expired(
-             now, config_.socketmap_idle_timeout, config_.tcp_table_idle_timeout)) {
-      bool socketmap = c->protocol() == Connection::Protocol::kSocketmap;
-      Reclaim(c, fmt::format(
-                     "{} {}s", socketmap ? "socketmap_idle_timeout" : "tcp_table_idle_timeout",
-                     (socketmap ? config_.socketmap_idle_timeout : config_.tcp_table_idle_timeout)
-                         .count()));
-    }
+    FlushFloodCounts(now);
+    IdleTimeouts timeouts{config_.socketmap_idle_timeout, config_.tcp_table_idle_timeout,
+                          config_.policy_idle_timeout};
+    std::vector<std::shared_ptr<Connection>> expired =
+        state_->connection_table().Expired(now, timeouts);
+    if (expired.empty()) continue;
+    // One line a sweep, however many expired together.
+    const Connection& first = *expired.front();
+    LogInfo("{}: closing {} connection idle for {:.1f}s: {}_idle_timeout {}s{}", first.name(),
+            ProtocolName(first.protocol()), SecondsSince(first.last_active()),
+            ProtocolName(first.protocol()), timeouts.For(first.protocol()).count(),
+            expired.size() == 1 ? std::string()
+                                : fmt::format(" (and {} more connections idle past their timeouts)",
+                                              expired.size() - 1));
+    for (const std::shared_ptr<Connection>& c : expired) Reclaim(c);
   }
 }
 
-void Server::Reclaim(const std::shared_ptr<Connection>& c, const std::string& reason) {
-  LogInfo("{}: closing {} connection idle for {:.1f}s: {}", c->name(),
-          c->protocol() == Connection::Protocol::kSocketmap ? "socketmap" : "tcp_table",
-          SecondsSince(c->last_active()), reason);
+void Server::FlushFloodCounts(std::chrono::steady_clock::time_point now) {
+  if (std::optional<std::uint64_t> n = room_log_.Flush(now))
+    LogInfo("{} more connections closed to make room since the last such line", *n);
+  if (std::optional<std::uint64_t> n = acl_log_.Flush(now))
+    LogWarning("{} more connections refused: client not in allow_networks", *n);
+  for (std::size_t i = 0; i < accept_log_.size(); ++i)
+    if (std::optional<std::uint64_t> n = accept_log_[i].Flush(now))
+      LogWarning("{}: accept failed: {} more failures since the last such line",
+                 listeners_[i].str(), *n);
+}
+
+void Server::Reclaim(const std::shared_ptr<Connection>& c) {
   asio::post(workers_[c->worker()]->context(), [c] {
     if (c->on_reclaim) c->on_reclaim();
   });
 }
 
-bool Server::MakeRoom(const std::string* peer, const std::string& name, const std::string& reason) {
-  std::shared_ptr<Connection> victim = state_->connection_table().PickVictim(peer);
+bool Server::MakeRoom(const std::string* peer, Connection::Protocol protocol,
+                      const std::string& name, const std::string& reason) {
+  std::shared_ptr<Connection> victim = state_->connection_table().PickVictim(peer, protocol);
   if (victim == nullptr) return false;
-  Reclaim(victim, fmt::format("{}, making room for {}", reason, name));
+  if (std::optional<std::uint64_t> n = room_log_.Note(std::chrono::steady_clock::now()))
+    LogInfo(
+        "{}: closing {} connection idle for {:.1f}s: {}, making room for {} ({} more "
+        "connections closed to make room since the last such line)",
+        victim->name(), ProtocolName(victim->protocol()), SecondsSince(victim->last_active()),
+        reason, name, *n);
+  Reclaim(victim);
   return true;
 }
 
@@ -286,27 +326,28 @@ bool Server::Admit(const Endpoint& peer, const std::string& key, const std::stri
   if (inet && !NetworkList::IsLoopback(sa) && !config_.allow_networks.Contains(sa)) {
     state_->refused.fetch_add(1, std::memory_order_relaxed);
     state_->listener_stats(IndexOf(listener)).Refused(RefuseReason::kNotAllowed);
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_acl_log_ >= std::chrono::seconds(1)) {
+    if (std::optional<std::uint64_t> n = acl_log_.Note(std::chrono::steady_clock::now()))
       LogWarning(
           "{}: connection to {} refused: client not in allow_networks ({} more refused "
           "since the last such line)",
-          name, listener.str(), acl_unlogged_);
-      last_acl_log_ = now;
-      acl_unlogged_ = 0;
-    } else {
-      ++acl_unlogged_;
-    }
+          name, listener.str(), *n);
     return false;
   }
   ConnectionTable& table = state_->connection_table();
-  std::size_t per_peer = config_.max_connections_per_peer;
+  Connection::Protocol protocol = ConnectionProtocol(listener);
+  bool policy = protocol == Connection::Protocol::kPolicy;
+  std::size_t per_peer =
+      policy ? config_.policy_max_connections_per_peer : config_.max_connections_per_peer;
   bool room = true;
-  if (per_peer != 0 && table.ActiveOf(key) >= per_peer)
-    room =
-        MakeRoom(&key, name, fmt::format("{} has max_connections_per_peer {} open", key, per_peer));
+  if (per_peer != 0 && table.ActiveOf(key, protocol) >= per_peer)
+    room = MakeRoom(
+        &key, protocol, name,
+        fmt::format("{} has {} {} open", key,
+                    policy ? "policy_max_connections_per_peer" : "max_connections_per_peer",
+                    per_peer));
   if (room && table.Active() >= max_connections_)
-    room = MakeRoom(nullptr, name, fmt::format("max_connections {} reached", max_connections_));
+    room = MakeRoom(nullptr, protocol, name,
+                    fmt::format("max_connections {} reached", max_connections_));
   if (!room) {
     state_->refused.fetch_add(1, std::memory_order_relaxed);
     state_->listener_stats(IndexOf(listener)).Refused(RefuseReason::kLimit);
@@ -314,8 +355,9 @@ bool Server::Admit(const Endpoint& peer, const std::string& key, const std::stri
       LogWarning(
           "{}: connection to {} refused: the connection limit is reached and every open "
           "connection is already being reclaimed (max_connections {}, "
-          "max_connections_per_peer {}); logged once per burst",
-          name, listener.str(), max_connections_, per_peer);
+          "{} {}); logged once per burst",
+          name, listener.str(), max_connections_,
+          policy ? "policy_max_connections_per_peer" : "max_connections_per_peer", per_peer);
     refusing_ = true;
     ++refused_in_burst_;
     return false;
@@ -332,11 +374,9 @@ bool Server::Admit(const Endpoint& peer, const std::string& key, const std::stri
 void Server::StartSession(std::size_t worker_index, Socket socket, const BoundListener& listener,
                           std::string key, std::string name) {
   Worker& worker = *workers_[worker_index];
-  bool socketmap = listener.protocol == BoundListener::Protocol::kSocketmap;
-  std::shared_ptr<Connection> connection = state_->connection_table().Add(
-      std::move(key), name,
-      socketmap ? Connection::Protocol::kSocketmap : Connection::Protocol::kTcpTable, worker_index,
-      std::chrono::steady_clock::now());
+  std::shared_ptr<Connection> connection =
+      state_->connection_table().Add(std::move(key), name, ConnectionProtocol(listener),
+                                     worker_index, std::chrono::steady_clock::now());
   state_->connections.fetch_add(1, std::memory_order_relaxed);
   state_->accepted.fetch_add(1, std::memory_order_relaxed);
   state_->listener_stats(IndexOf(listener)).Accepted();
@@ -347,19 +387,10 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
     setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   if (listener.protocol == BoundListener::Protocol::kPolicy) {
-    std::size_t i = 0;
-    while (workers_[i].get() != &worker) ++i;
-    // Counts the close for the metrics (the policy session has no
-    // Connection of its own).
-    auto run = [](Worker& w, Socket s, PolicyService& service, std::string peer,
-                  ListenerStats& stats) -> asio::awaitable<void> {
-      co_await RunPolicySession(w, std::move(s), service, std::move(peer));
-      stats.Closed(w.draining() ? CloseReason::kShutdown : CloseReason::kClient);
-    };
-    asio::co_spawn(worker.context(),
-                   run(worker, std::move(socket), *policy_[i], std::move(name),
-                       state_->listener_stats(IndexOf(listener))),
-                   asio::detached);
+    asio::co_spawn(
+        worker.context(),
+        RunPolicySession(worker, std::move(socket), *policy_[worker_index], std::move(connection)),
+        asio::detached);
     return;
   }
   std::unique_ptr<Responder> responder;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "listen_address.h"
+#include "log_throttle.h"
 #include "map_answers.h"
 #include "monitoring.h"
 #include "policy_service.h"
@@ -84,9 +85,12 @@ class Server {
              const BoundListener& listener);
   // Reclaims one idle connection (of *peer if given) for a newcomer;
   // false if there is none to reclaim.
-  bool MakeRoom(const std::string* peer, const std::string& newcomer, const std::string& reason);
-  // Logs c's reclaim and has its worker close it.
-  void Reclaim(const std::shared_ptr<Connection>& c, const std::string& reason);
+  bool MakeRoom(const std::string* peer, Connection::Protocol protocol, const std::string& newcomer,
+                const std::string& reason);
+  // Logs the floods (log_throttle.h) whose last events no line named yet.
+  void FlushFloodCounts(std::chrono::steady_clock::time_point now);
+  // Has c's worker close it (the caller logs).
+  void Reclaim(const std::shared_ptr<Connection>& c);
   void StartSession(std::size_t worker_index, Socket socket, const BoundListener& listener,
                     std::string peer_key, std::string peer_name);
   // Removes the unix sockets and the pid file (at exit).
@@ -127,9 +131,10 @@ class Server {
   // Refusals over max_connections are logged once per burst.
   bool refusing_ = false;
   std::uint64_t refused_in_burst_ = 0;
-  // Refusals of peers outside allow_networks: at most one line a second.
-  std::chrono::steady_clock::time_point last_acl_log_{};
-  std::uint64_t acl_unlogged_ = 0;
+  // Floods a client controls: at most one line a second each.
+  LogThrottle acl_log_;                  // peers outside allow_networks
+  LogThrottle room_log_;                 // idle connections closed to make room
+  std::vector<LogThrottle> accept_log_;  // accept() failures, per listener
 };
 
 }  // namespace rcptdb

@@ -33,8 +33,9 @@ namespace {
 constexpr std::string_view kNames[] = {
     "database", "tcp_table", "socketmap", "allow_networks", "user", "pid_file", "max_connections",
     "max_connections_per_peer", "socketmap_idle_timeout", "tcp_table_idle_timeout",
-    "unix_socket_owner", "unix_socket_group", "unix_socket_mode", "threads", "busy_timeout",
-    "syslog_facility", "syslog_name", "verbose", "metrics",
+    "policy_idle_timeout", "policy_max_connections_per_peer", "unix_socket_owner",
+    "unix_socket_group", "unix_socket_mode", "threads", "busy_timeout", "syslog_facility",
+    "syslog_name", "verbose", "metrics",
     // The policy service (ApplyPolicySetting).
     "policy", "quota_status", "quota_status_routes", "policy_refuse", "policy_trouble_action",
     "quota_status_timeout", "quota_status_connections", "policy_cache_time"};
@@ -142,7 +143,8 @@ bool ServerConfig::SameListeners(const ServerConfig& other) const {
 std::string ServerConfig::Dump() const {
   std::ostringstream out;
   out << "config_file = " << config_file << "\n";
-  out << "database = " << database << "\n";
+  // Printed where logs keep it (the unit's ExecStartPre): no secrets.
+  out << "database = " << RedactSpec(database) << "\n";
   out << "tcp_table =";
   for (std::size_t i = 0; i < tcp_tables.size(); ++i)
     out << (i ? ", " : " ") << MapName(tcp_tables[i].map) << "=" << tcp_tables[i].address.str();
@@ -156,6 +158,8 @@ std::string ServerConfig::Dump() const {
   out << "max_connections_per_peer = " << max_connections_per_peer << "\n";
   out << "socketmap_idle_timeout = " << socketmap_idle_timeout.count() << "s\n";
   out << "tcp_table_idle_timeout = " << tcp_table_idle_timeout.count() << "s\n";
+  out << "policy_idle_timeout = " << policy_idle_timeout.count() << "s\n";
+  out << "policy_max_connections_per_peer = " << policy_max_connections_per_peer << "\n";
   out << "unix_socket_owner = " << unix_socket_owner << "\n";
   out << "unix_socket_group = " << unix_socket_group << "\n";
   out << "unix_socket_mode = 0" << std::oct << unix_socket_mode << std::dec << "\n";
@@ -213,15 +217,19 @@ Status ApplySetting(ServerConfig& config, const Setting& s) {
     Result<long> v = SettingNumber(s, 1, 1000000);
     if (!v.ok()) return v.status();
     config.max_connections = static_cast<std::size_t>(*v);
-  } else if (n == "max_connections_per_peer") {
+  } else if (n == "max_connections_per_peer" || n == "policy_max_connections_per_peer") {
     Result<long> v = SettingNumber(s, 0, 1000000);
     if (!v.ok()) return v.status();
-    config.max_connections_per_peer = static_cast<std::size_t>(*v);
-  } else if (n == "socketmap_idle_timeout" || n == "tcp_table_idle_timeout") {
+    (n == "max_connections_per_peer" ? config.max_connections_per_peer
+                                     : config.policy_max_connections_per_peer) =
+        static_cast<std::size_t>(*v);
+  } else if (n == "socketmap_idle_timeout" || n == "tcp_table_idle_timeout" ||
+             n == "policy_idle_timeout") {
     Result<std::chrono::seconds> v = SettingDuration(s, 30 * 86400);
     if (!v.ok()) return v.status();
-    (n == "socketmap_idle_timeout" ? config.socketmap_idle_timeout
-                                   : config.tcp_table_idle_timeout) = *v;
+    (n == "socketmap_idle_timeout"   ? config.socketmap_idle_timeout
+     : n == "tcp_table_idle_timeout" ? config.tcp_table_idle_timeout
+                                     : config.policy_idle_timeout) = *v;
   } else if (n == "unix_socket_owner" || n == "unix_socket_group") {
     if (!value.empty() && !IsPlainName(value))
       return BadSetting(s, "expected a user or group name");

@@ -63,23 +63,29 @@ struct ServerConfig {
   std::string pid_file;                               // pid_file: "" writes none
   std::size_t max_connections = 4096;                 // max_connections
   std::size_t max_connections_per_peer = 0;           // max_connections_per_peer: 0 = no cap
+  std::size_t policy_max_connections_per_peer = 0;    // policy_max_connections_per_peer: 0 = no cap
   std::chrono::seconds socketmap_idle_timeout{30};    // socketmap_idle_timeout: 0 = never
   std::chrono::seconds tcp_table_idle_timeout{3600};  // tcp_table_idle_timeout: 0 = never
-  std::string unix_socket_owner;                      // unix_socket_owner: "" = the user running
-  std::string unix_socket_group;                      // unix_socket_group: "" = its group
-  unsigned unix_socket_mode = 0666;                   // unix_socket_mode (octal)
-  unsigned threads = 0;                               // threads: 0 = one per CPU
-  int busy_timeout_ms = 500;                          // busy_timeout (milliseconds)
-  std::string syslog_facility = "mail";               // syslog_facility
-  std::string syslog_name = "rcptdb-server";          // syslog_name
-  bool verbose = false;                               // verbose: log every lookup
-  PolicyConfig policy;                                // policy, quota_status, ...
-  std::optional<ListenAddress> metrics;               // metrics: unset = no endpoint
+  // policy_idle_timeout: 0 = never. Longer than the 300 s after which
+  // Postfix closes an idle policy connection itself
+  // (smtpd_policy_service_max_idle), so Postfix normally closes first.
+  std::chrono::seconds policy_idle_timeout{330};
+  std::string unix_socket_owner;              // unix_socket_owner: "" = the user running
+  std::string unix_socket_group;              // unix_socket_group: "" = its group
+  unsigned unix_socket_mode = 0666;           // unix_socket_mode (octal)
+  unsigned threads = 0;                       // threads: 0 = one per CPU
+  int busy_timeout_ms = 500;                  // busy_timeout (milliseconds)
+  std::string syslog_facility = "mail";       // syslog_facility
+  std::string syslog_name = "rcptdb-server";  // syslog_name
+  bool verbose = false;                       // verbose: log every lookup
+  PolicyConfig policy;                        // policy, quota_status, ...
+  std::optional<ListenAddress> metrics;       // metrics: unset = no endpoint
 
   // Returns true iff both listen on the same listeners as the same user
   // with the same threads: what a SIGHUP cannot change.
   bool SameListeners(const ServerConfig& other) const;
-  // Returns the effective settings as rcptdb.conf lines (--check-config).
+  // Returns the effective settings as rcptdb.conf lines (--check-config),
+  // with the database URI's secrets masked (RedactSpec).
   std::string Dump() const;
 };
 

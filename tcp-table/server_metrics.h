@@ -50,7 +50,8 @@ struct MetricsLayout {
 inline constexpr Status::Cause kTroubleCauses[] = {
     Status::Cause::kMissing,      Status::Cause::kLocked,  Status::Cause::kCorrupt,
     Status::Cause::kWrongVersion, Status::Cause::kAccess,  Status::Cause::kIo,
-    Status::Cause::kUnreachable,  Status::Cause::kTimeout, Status::Cause::kOther};
+    Status::Cause::kUnreachable,  Status::Cause::kTimeout, Status::Cause::kOther,
+    Status::Cause::kStale};
 
 struct ProcessFigures {
   bool ok = false;  // false: /proc could not be read; no process_* samples

@@ -23,39 +23,6 @@ namespace {
 using asio::redirect_error;
 using asio::use_awaitable;
 
-// Keeps the worker's registry, the connection table and the connection
-// count right on every exit.
-class SessionScope {
- public:
-  SessionScope(Worker& worker, Socket& socket, const std::shared_ptr<Connection>& connection)
-      : worker_(worker), connection_(connection), it_(worker.Register(&socket)) {
-    connection_->on_reclaim = [&socket] {
-      asio::error_code ec;
-      socket.cancel(ec);
-    };
-  }
-  ~SessionScope() {
-    connection_->on_reclaim = nullptr;
-    worker_.state().connection_table().Remove(connection_);
-    worker_.Unregister(it_);
-    worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
-    CloseReason why = connection_->reclaimed() ? connection_->reclaim_reason()
-                      : worker_.draining()     ? CloseReason::kShutdown
-                      : failed_                ? CloseReason::kError
-                                               : CloseReason::kClient;
-    worker_.state().listener_stats(connection_->listener).Closed(why);
-  }
-  void reading(bool on) { it_->reading = on; }
-  // The session ends for an I/O error or a broken request, not the client's close.
-  void failed() { failed_ = true; }
-
- private:
-  Worker& worker_;
-  std::shared_ptr<Connection> connection_;
-  Worker::SessionList::iterator it_;
-  bool failed_ = false;
-};
-
 // Writes all of out; returns false on an error (the client is gone).
 asio::awaitable<bool> WriteAll(Socket& socket, const std::string& out) {
   std::size_t done = 0;
@@ -117,6 +84,27 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, Responder& responder
 }
 
 }  // namespace
+
+SessionScope::SessionScope(Worker& worker, Socket& socket,
+                           const std::shared_ptr<Connection>& connection)
+    : worker_(worker), connection_(connection), it_(worker.Register(&socket)) {
+  connection_->on_reclaim = [&socket] {
+    asio::error_code ec;
+    socket.cancel(ec);
+  };
+}
+
+SessionScope::~SessionScope() {
+  connection_->on_reclaim = nullptr;
+  worker_.state().connection_table().Remove(connection_);
+  worker_.Unregister(it_);
+  worker_.state().connections.fetch_sub(1, std::memory_order_relaxed);
+  CloseReason why = connection_->reclaimed() ? connection_->reclaim_reason()
+                    : worker_.draining()     ? CloseReason::kShutdown
+                    : failed_                ? CloseReason::kError
+                                             : CloseReason::kClient;
+  worker_.state().listener_stats(connection_->listener).Closed(why);
+}
 
 asio::awaitable<void> RunSession(Worker& worker, Socket socket,
                                  std::unique_ptr<Responder> responder,

@@ -32,6 +32,30 @@
 
 namespace rcptdb {
 
+// Keeps a session's bookkeeping right on every exit, for the map and the
+// policy sessions alike: registers the socket with the worker (for
+// Drain()), lets the server's reclaim cancel it (Connection::on_reclaim),
+// and on destruction removes the connection from the ConnectionTable and
+// the open connection count. Worker thread only.
+class SessionScope {
+ public:
+  SessionScope(Worker& worker, Socket& socket, const std::shared_ptr<Connection>& connection);
+  ~SessionScope();
+  SessionScope(const SessionScope&) = delete;
+  SessionScope& operator=(const SessionScope&) = delete;
+  // Marks the session as waiting for a request (safe to cancel) or not.
+  void reading(bool on) { it_->reading = on; }
+  // The session ends for an I/O error or a broken request, not the
+  // client's close (the close reason counted for the metrics).
+  void failed() { failed_ = true; }
+
+ private:
+  Worker& worker_;
+  std::shared_ptr<Connection> connection_;
+  Worker::SessionList::iterator it_;
+  bool failed_ = false;
+};
+
 // Serves socket until the client closes, an I/O error, a Responder close,
 // the worker drains or the connection is reclaimed. Never throws;
 // decrements the open connection count and removes connection from the

@@ -76,7 +76,7 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   auto elapsed = std::chrono::steady_clock::now() - start;
   stats_.Record(protocol, map, answer.kind, elapsed);
   if (renewed || cache_.derived() != derived) stats_.RecordDatabase(engine_, elapsed);
-  if (answer.kind == MapAnswer::Kind::kTemporary && answer.cause == Status::Cause::kLimit) {
+  if (answer.kind == MapAnswer::Kind::kTemporary && !IsDatabaseTrouble(answer.cause)) {
     // One key past a resolver bound: the database is fine, nothing to reopen.
     LogWarning("{} map {} key {}: {}", peer, MapName(map), Printable(key),
                Printable(answer.why, 300));

@@ -7,13 +7,14 @@
 
 RCPTDB_PACKAGES="g++ make autoconf automake libtool pkg-config
   libsqlite3-dev sqlite3 libidn2-dev libfmt-dev libgtest-dev
-  libasio-dev libcli11-dev libcrypt-dev nlohmann-json3-dev libmicrohttpd-dev
+  libasio-dev libcli11-dev libcrypt-dev nlohmann-json3-dev libmicrohttpd-dev libsodium-dev
   dovecot-dev dovecot-core dovecot-lmtpd dovecot-sqlite
   postgresql libpq-dev dovecot-pgsql postfix-pgsql
   mariadb-server libmariadb-dev postfix-mysql
   postfix swaks python3 groff-base strace clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev
-  dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd
-  libcurl4-gnutls-dev prometheus tmux"
+  dpkg-dev debhelper dh-exec fakeroot lintian adduser systemd python3-seccomp
+  nginx chromium chromium-driver python3-selenium
+  libcurl4-gnutls-dev prometheus tmux debootstrap"
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "$*"; exit 1; }

@@ -30,6 +30,22 @@ Result<std::string> HashPassword(std::string_view plain) {
   return std::string("{SHA512-CRYPT}") + hash;
 }
 
+bool VerifyPassword(std::string_view plain, std::string_view hashed) {
+  std::string_view value;
+  for (std::string_view scheme : {"{SHA512-CRYPT}", "{SHA256-CRYPT}", "{BLF-CRYPT}", "{CRYPT}"})
+    if (hashed.starts_with(scheme)) value = hashed.substr(scheme.size());
+  if (value.empty() || plain.size() > 1024 || plain.find('\0') != std::string_view::npos)
+    return false;
+  auto data = std::make_unique<crypt_data>();
+  std::memset(data.get(), 0, sizeof(crypt_data));
+  std::string p(plain), v(value);
+  const char* out = crypt_r(p.c_str(), v.c_str(), data.get());
+  if (out == nullptr || out[0] == '*' || std::strlen(out) != v.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) diff |= static_cast<unsigned char>(out[i] ^ v[i]);
+  return diff == 0;
+}
+
 bool IsSchemeHash(std::string_view hashed) {
   if (hashed.size() < 4 || hashed.front() != '{') return false;
   std::size_t close = hashed.find('}');

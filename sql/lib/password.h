@@ -20,6 +20,12 @@ namespace rcptdb {
 // longer than 1024 octets or holds a NUL.
 Result<std::string> HashPassword(std::string_view plain);
 
+// Returns true iff plain matches hashed, a {SHA512-CRYPT}, {SHA256-CRYPT},
+// {BLF-CRYPT} or {CRYPT} hash (crypt(5)), as Dovecot would decide; false
+// for any other scheme. The comparison takes the same time wherever the
+// two differ.
+bool VerifyPassword(std::string_view plain, std::string_view hashed);
+
 // Returns true iff hashed is a well-formed "{SCHEME}value" string.
 bool IsSchemeHash(std::string_view hashed);
 

@@ -69,6 +69,7 @@ class PgStore::Rows {
     return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
   }
   long Changes() const { return std::strtol(PQcmdTuples(res_.get()), nullptr, 10); }
+  PGresult* get() const { return res_.get(); }
 
  private:
   std::unique_ptr<PGresult, void (*)(PGresult*)> res_;
@@ -223,21 +224,32 @@ enum PgSlot {
   kPgDataVersion,
   kPgStandby,
   kPgFindLocal,
+  kPgAudited,
   kPgStandbyLag,
 };
 
-// The PostgreSQL setting that overrides max_lag (pg_store.h).
+// The PostgreSQL setting that overrides kDefaultMaxStandbyLag (pg_store.h).
 #define PG_MAX_LAG_SETTING "rcptdb.max_standby_lag"
 // What a read snapshot reads as it begins (PgStore::Probe): the change
-// counter, whether this is a standby holding WAL it has not replayed, how
-// long ago its last replayed commit was, and the lag bound as set.
-#define PG_PROBE                                                             \
-  "SELECT v, pg_is_in_recovery() AND "                                       \
-  "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), " \
-  "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "   \
-  "* 1000)::bigint, 0), COALESCE(current_setting('" PG_MAX_LAG_SETTING       \
-  "', true), '') "                                                           \
-  "FROM rcptdb_version"
+// counter; whether this is a standby; what a standby says of its replay
+// (WAL received and not replayed; how long ago its last replayed commit
+// was made) and of its WAL receiver (connected; status, hidden from a
+// role without pg_read_all_stats; how long ago it last heard from its
+// primary; wal_receiver_timeout); the server's clock; and the lag bound
+// as set. On a primary the receiver's view is not read at all.
+#define PG_PROBE                                                                            \
+  "SELECT v, pg_is_in_recovery(), "                                                         \
+  "COALESCE(pg_last_wal_receive_lsn() <> pg_last_wal_replay_lsn(), false), "                \
+  "COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint, " \
+  "-1), (EXTRACT(EPOCH FROM now()) * 1000)::bigint, w.pid IS NOT NULL, "                    \
+  "COALESCE(w.status, ''), "                                                                \
+  "COALESCE((EXTRACT(EPOCH FROM now() - w.last_msg_receipt_time) * 1000)::bigint, -1), "    \
+  "CASE WHEN pg_is_in_recovery() THEN (EXTRACT(EPOCH FROM "                                 \
+  "current_setting('wal_receiver_timeout')::interval) * 1000)::bigint ELSE 0 END, "         \
+  "COALESCE(current_setting('" PG_MAX_LAG_SETTING                                           \
+  "', true), '') "                                                                          \
+  "FROM rcptdb_version LEFT JOIN (SELECT pid, status, last_msg_receipt_time "               \
+  "FROM pg_stat_wal_receiver WHERE pg_is_in_recovery()) w ON true"
 #define PG_BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " PG_PROBE
 
 Status PgStore::Configure(int busy_timeout_ms) {
@@ -555,6 +567,29 @@ Status PgStore::RunWrite(int slot, const char* sql, const std::vector<Param>& pa
   return Status::Ok();
 }
 
+Result<std::vector<Store::SqlRow>> PgStore::QueryShared(int slot, SqlText sql,
+                                                        const std::vector<SqlParam>& params,
+                                                        const char* what) {
+  Result<Rows> r = Run(slot, sql.pgsql ? sql.pgsql : sql.sqlite, params, what);
+  if (!r.ok()) return r.status();
+  std::vector<SqlRow> out;
+  int columns = PQnfields(r->get());
+  for (int i = 0; i < r->size(); ++i) {
+    SqlRow row;
+    for (int c = 0; c < columns; ++c)
+      row.push_back(r->IsNull(i, c) ? std::nullopt : std::optional<std::string>(r->Text(i, c)));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<long> PgStore::WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) {
+  long changes = 0;
+  Status s = RunWrite(slot, sql.pgsql ? sql.pgsql : sql.sqlite, params, &changes);
+  if (!s.ok()) return s;
+  return changes;
+}
+
 Status PgStore::InsertDomain(const Domain& d) {
   return RunWrite(kPgInsertDomain,
                   "INSERT INTO domains (name, kind, active, transport, target, catchall) "
@@ -666,7 +701,11 @@ Status PgStore::SetSetting(std::string_view name, std::string_view value) {
 
 Status PgStore::Begin() {
   probe_.reset();
-  return Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  Status s = Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+  // rcptdb's writes audit themselves (sql/provision): the schema's
+  // plain-SQL audit trigger is told so, for this transaction only.
+  if (s.ok()) s = Control(kPgAudited, "SELECT set_config('rcptdb.audited', 'on', true)");
+  return s;
 }
 Status PgStore::BeginSnapshot() { return BeginSnapshotWith(PG_BEGIN_READ); }
 Status PgStore::RenewSnapshot() { return BeginSnapshotWith("COMMIT; " PG_BEGIN_READ); }
@@ -685,8 +724,9 @@ Status PgStore::BeginSnapshotWith(const char* sql) {
                  : ResultError(res, "beginning a read snapshot");
   if (s.ok()) {
     Result<Probe> probe = ReadProbe(rows);
-    if (probe.ok()) probe_ = std::move(*probe);
-    s = probe.status();
+    if (probe.ok()) s = CheckStandbyLag(*probe);
+    if (probe.ok() && s.ok()) probe_ = std::move(*probe);
+    if (!probe.ok()) s = probe.status();
   }
   // A snapshot that failed to begin is not left open for the caller.
   if (!s.ok() && !broken_ && InTransaction()) Control(kPgRollback, "ROLLBACK");
@@ -699,9 +739,15 @@ Result<PgStore::Probe> PgStore::ReadProbe(const Rows& r) {
                              "database " + name() + ": rcptdb_version has no row");
   Probe p;
   p.version = static_cast<std::uint64_t>(r.Int(0, 0));
-  p.lagging = r.Text(0, 1) == "t";
-  p.lag_ms = r.Int(0, 2);
-  p.lag_setting = r.Text(0, 3);
+  p.standby = r.Text(0, 1) == "t";
+  p.state.replay_pending = r.Text(0, 2) == "t";
+  p.state.replay_age_ms = r.Int(0, 3);
+  p.now_ms = r.Int(0, 4);
+  p.state.receiver = r.Text(0, 5) == "t";
+  p.state.receiver_status = r.Text(0, 6);
+  p.state.receipt_age_ms = r.Int(0, 7);
+  p.state.receiver_timeout_ms = r.Int(0, 8);
+  p.lag_setting = r.Text(0, 9);
   return p;
 }
 
@@ -753,21 +799,24 @@ Result<std::int64_t> PgStore::LagBound(const std::string& setting) {
   return parsed_bound_->second;
 }
 
-Status PgStore::CheckStandbyLag(std::chrono::milliseconds max_lag) {
-  Result<Probe> read = CurrentProbe();
-  if (!read.ok()) return read.status();
-  const Probe& probe = *read;
-  std::int64_t bound_ms = max_lag.count();
+Status PgStore::CheckStandbyLag(const Probe& probe) {
+  // A bound that is not an interval is refused on every host, so that it
+  // is found before a failover makes it matter.
+  std::int64_t bound_ms = kDefaultMaxStandbyLag.count();
   if (!probe.lag_setting.empty()) {
     Result<std::int64_t> set = LagBound(probe.lag_setting);
     if (!set.ok()) return set.status();
     bound_ms = *set;
   }
-  if (!probe.lagging || probe.lag_ms <= bound_ms) return Status::Ok();
-  return Status::Temporary(Status::Cause::kOther, "database " + name() + ": standby replay lags " +
-                                                      std::to_string(probe.lag_ms) +
-                                                      " ms behind its primary (bound " +
-                                                      std::to_string(bound_ms) + " ms)");
+  if (!probe.standby) return Status::Ok();
+  // The server this connection reached (a multi-host URI may reach any).
+  std::string server =
+      std::string(PQhost(conn_) ? PQhost(conn_) : "") + ":" + (PQport(conn_) ? PQport(conn_) : "");
+  StandbyContacts& contacts = StandbyContacts::Process();
+  StandbyVerdict v = JudgeStandby(probe.state, probe.now_ms, contacts.Recall(server), bound_ms);
+  if (v.contact_at_ms) contacts.Remember(server, *v.contact_at_ms);
+  if (v.status.ok()) return v.status;
+  return Status::Temporary(v.status.cause(), "database " + name() + ": " + v.status.message());
 }
 
 Result<std::optional<std::chrono::milliseconds>> PgStore::StandbyLag() {

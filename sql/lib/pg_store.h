@@ -27,6 +27,21 @@
 // store also makes every transaction read-only (default_transaction_
 // read_only), so it can run against a streaming standby.
 //
+// Standbys: a read snapshot (BeginRead, RenewRead) is where every reader
+// resolves (Resolver::Resolve begins one; rcptdb-server's workers renew
+// theirs), so that is where the standby bound is kept, for all of them:
+// on a standby (pg_is_in_recovery()) whose data may be older than the
+// bound (standby_freshness.h: replay lag, or no word from its primary for
+// longer), the snapshot does not begin and BeginRead is Temporary naming
+// the lag ("standby replay lags ...", "standby lags: ..."). The bound is
+// the session's PostgreSQL setting rcptdb.max_standby_lag (an interval;
+// a bare number is seconds), set in the URI (options=-c
+// rcptdb.max_standby_lag=10s), per role or database (ALTER ROLE|DATABASE
+// ... SET), or in the standby's postgresql.conf; kDefaultMaxStandbyLag if
+// it is unset. A value that is not an interval is Temporary, naming it,
+// on every host. The check costs no round trip: its facts come with the
+// snapshot's probe row.
+//
 // Passwords: messages name the database by RedactSpec(spec) only.
 //
 // Thread safety: one thread at a time, like every Store.
@@ -43,6 +58,7 @@
 #include <utility>
 #include <vector>
 
+#include "standby_freshness.h"
 #include "status.h"
 #include "store.h"
 
@@ -50,6 +66,10 @@ struct pg_conn;
 struct pg_result;
 
 namespace rcptdb {
+
+// How old a standby's data may be before its readers defer, unless the
+// session's rcptdb.max_standby_lag says otherwise.
+inline constexpr std::chrono::milliseconds kDefaultMaxStandbyLag{30000};
 
 class PgStore final : public Store {
  public:
@@ -113,23 +133,17 @@ class PgStore final : public Store {
   // Invalid: a PostgreSQL database is copied with pg_dump or rcptdb export.
   Status BackupTo(const std::string& dest_path) override;
 
-  // If this session reads a standby (pg_is_in_recovery()) that has WAL it
-  // has received but not replayed, older than the bound: Temporary naming
-  // the lag. Ok on a primary, or a standby that is caught up or within
-  // the bound. The bound is the session's PostgreSQL setting
-  // rcptdb.max_standby_lag (an interval; a bare number is seconds), set
-  // in the URI (options=-c rcptdb.max_standby_lag=10s), per role or
-  // database (ALTER ROLE|DATABASE ... SET), or in the standby's
-  // postgresql.conf; max_lag if it is unset. A value that is not an
-  // interval is Temporary, naming it, on every host. Inside a read
-  // snapshot it uses what was read when the snapshot began (the replay
-  // state as of then), so it costs no round trip.
-  Status CheckStandbyLag(std::chrono::milliseconds max_lag);
   // On a standby (pg_is_in_recovery()): how long ago its last replayed
   // commit was while it holds WAL it has received but not replayed, 0 when
   // it has replayed all it received; nullopt on a primary. One round trip,
   // for rcptdb-server's metrics (rcptdb_standby_lag_seconds).
   Result<std::optional<std::chrono::milliseconds>> StandbyLag();
+
+ protected:
+  Result<std::vector<SqlRow>> QueryShared(int slot, SqlText sql,
+                                          const std::vector<SqlParam>& params,
+                                          const char* what) override;
+  Result<long> WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) override;
 
  private:
   Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
@@ -143,15 +157,19 @@ class PgStore final : public Store {
   // What a read snapshot reads as it begins (PG_PROBE in pg_store.cc).
   struct Probe {
     std::uint64_t version = 0;
-    bool lagging = false;     // a standby with received WAL not replayed
-    std::int64_t lag_ms = 0;  // since the last replayed commit
+    bool standby = false;     // pg_is_in_recovery()
+    StandbyState state;       // what a standby says of itself
+    std::int64_t now_ms = 0;  // the server's clock
     std::string lag_setting;  // rcptdb.max_standby_lag as set, or empty
   };
   class Rows;
   // Sends sql (a constant ending in BEGIN ... READ ONLY and the probe) as
-  // one simple query and keeps the probe's row for DataVersion and
-  // CheckStandbyLag; rolls back what it began if that fails.
+  // one simple query, keeps the probe's row for DataVersion and checks the
+  // standby bound with it; rolls back what it began if either fails.
   Status BeginSnapshotWith(const char* sql);
+  // Ok on a primary, and on a standby whose data is within the bound
+  // (JudgeStandby); else Temporary naming the lag.
+  Status CheckStandbyLag(const Probe& probe);
   Result<Probe> ReadProbe(const Rows& r);
   // The snapshot's probe, or else a fresh one read now (one round trip).
   Result<Probe> CurrentProbe();

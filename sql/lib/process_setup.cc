@@ -21,6 +21,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -139,6 +140,28 @@ Status CheckRemovable(const std::string& path) {
   std::string dir = DirectoryOf(path);
   if (access(dir.c_str(), W_OK | X_OK) != 0)
     return Denied("cannot remove " + path + " at exit: directory " + dir + " is not writable");
+  return Status::Ok();
+}
+
+Status AdoptRuntimeDirectories(const std::vector<std::string>& run_files, uid_t uid, gid_t gid) {
+  const char* env = std::getenv("RUNTIME_DIRECTORY");
+  if (env == nullptr || *env == '\0') return Status::Ok();
+  std::string list = env;
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    std::size_t colon = list.find(':', pos);
+    if (colon == std::string::npos) colon = list.size();
+    std::string dir = list.substr(pos, colon - pos);
+    pos = colon + 1;
+    // Only a directory systemd made for us, and only one that holds a run
+    // file: nothing else is ours to give away.
+    bool holds = false;
+    for (const std::string& f : run_files) holds = holds || DirectoryOf(f) == dir;
+    if (dir.empty() || dir.front() != '/' || !holds) continue;
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0) continue;
+    if (chown(dir.c_str(), uid, gid) != 0) return Errno("chown " + dir);
+  }
   return Status::Ok();
 }
 

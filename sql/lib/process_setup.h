@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "status.h"
 
@@ -50,6 +51,13 @@ Status CheckDatabaseAccess(const std::string& path);
 // Checks that the current user can remove path at exit: Ok, or kAccess
 // naming the directory that is not writable.
 Status CheckRemovable(const std::string& path);
+
+// Gives uid:gid each directory systemd created for the service
+// (RuntimeDirectory=, named in $RUNTIME_DIRECTORY) that holds one of
+// run_files (unix sockets, the pid file) and is still root's, so that the
+// server can remove them at exit after dropping root. Touches nothing
+// outside $RUNTIME_DIRECTORY; a no-op without it.
+Status AdoptRuntimeDirectories(const std::vector<std::string>& run_files, uid_t uid, gid_t gid);
 
 // Becomes user: initgroups, setgid, setuid; fails if root can be regained.
 // A no-op if we already are that user.

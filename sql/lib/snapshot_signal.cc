@@ -57,10 +57,6 @@ Result<std::uint64_t> SnapshotSignal::Poll() {
   // nothing); the store keeps it for the snapshot memo.
   Result<std::uint64_t> version =
       begun.ok() ? store->SnapshotVersion() : Result<std::uint64_t>(begun);
-  if (version.ok()) {
-    Status fresh = CheckSnapshot(*store);
-    if (!fresh.ok()) version = fresh;
-  }
   if (!version.ok()) {
     if (own && store->InTransaction()) store->Rollback();
     return version.status();

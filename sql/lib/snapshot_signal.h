@@ -15,8 +15,8 @@
 // due, which runs between snapshots.
 //
 // An engine may refuse a snapshot that is too old to answer from (a
-// PostgreSQL standby that lags): CheckSnapshot() runs inside each new
-// snapshot, and its failure is the poll's (pg_change_signal.h).
+// PostgreSQL standby that lags: pg_store.h): the snapshot then does not
+// begin, and that failure is the poll's.
 //
 // Thread safety: one per LiveStore, on the LiveStore's thread.
 #ifndef RCPTDB_SNAPSHOT_SIGNAL_H
@@ -46,10 +46,6 @@ class SnapshotSignal : public ChangeSignal {
   std::optional<std::uint64_t> data_version() const override { return version_; }
   // Returns true iff a snapshot is held on the LiveStore's current store.
   bool holding() const;
-
- protected:
-  // Returns Ok iff the new snapshot on store may be answered from.
-  virtual Status CheckSnapshot(Store& /*store*/) { return Status::Ok(); }
 
  private:
   LiveStore& live_;

@@ -627,6 +627,10 @@ Status SqliteStore::RunWrite(int slot, const char* sql,
     if (changes) *changes = sqlite3_changes(db_);
     return Status::Ok();
   }
+  return WriteError(rc);
+}
+
+Status SqliteStore::WriteError(int rc) const {
   std::string msg = sqlite3_errmsg(db_);
   switch (rc) {
     case SQLITE_CONSTRAINT_PRIMARYKEY:
@@ -638,6 +642,53 @@ Status SqliteStore::RunWrite(int slot, const char* sql,
       if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status::Invalid(msg);
       return Error("writing");
   }
+}
+
+SqliteStore::Statement& SqliteStore::PrepareShared(int slot, const char* sql,
+                                                   const std::vector<SqlParam>& params) {
+  Statement& st = Prepare(slot, sql);
+  if (!st.valid()) return st;
+  // SQLite reads $N as a named parameter: bind by name, in any order.
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    std::string name = "$" + std::to_string(i + 1);
+    int index = sqlite3_bind_parameter_index(st.get(), name.c_str());
+    if (index == 0) continue;
+    if (params[i])
+      sqlite3_bind_text(st.get(), index, params[i]->data(), static_cast<int>(params[i]->size()),
+                        SQLITE_TRANSIENT);
+    else
+      sqlite3_bind_null(st.get(), index);
+  }
+  return st;
+}
+
+Result<std::vector<Store::SqlRow>> SqliteStore::QueryShared(int slot, SqlText sql,
+                                                            const std::vector<SqlParam>& params,
+                                                            const char* what) {
+  Statement& st = PrepareShared(slot, sql.sqlite, params);
+  ResetOnExit<Statement> r{st};
+  std::vector<SqlRow> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    int n = sqlite3_column_count(st.get());
+    SqlRow row;
+    for (int c = 0; c < n; ++c)
+      row.push_back(sqlite3_column_type(st.get(), c) == SQLITE_NULL
+                        ? std::nullopt
+                        : std::optional<std::string>(st.Text(c)));
+    out.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) return Error(what);
+  return out;
+}
+
+Result<long> SqliteStore::WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) {
+  if (read_only_) return Status::Invalid("database " + path() + " is open read-only");
+  Statement& st = PrepareShared(slot, sql.sqlite, params);
+  ResetOnExit<Statement> r{st};
+  int rc = st.Step();
+  if (rc != SQLITE_DONE) return WriteError(rc);
+  return static_cast<long>(sqlite3_changes(db_));
 }
 
 Status SqliteStore::InsertDomain(const Domain& d) {

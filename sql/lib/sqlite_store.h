@@ -97,6 +97,12 @@ class SqliteStore final : public Store {
 
   Status BackupTo(const std::string& dest_path) override;
 
+ protected:
+  Result<std::vector<SqlRow>> QueryShared(int slot, SqlText sql,
+                                          const std::vector<SqlParam>& params,
+                                          const char* what) override;
+  Result<long> WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) override;
+
  private:
   Result<std::optional<Domain>> ReadDomain(std::string_view name) override;
   Result<std::string> ReadSetting(std::string_view name) override;
@@ -115,6 +121,10 @@ class SqliteStore final : public Store {
   // is in WAL mode and SQLite has mapped it.
   void AttachWatch();
   Status Error(const char* what) const;
+  // The Status of a write statement that ended with rc (not SQLITE_DONE).
+  Status WriteError(int rc) const;
+  // Prepares a shared statement and binds params to its $1..$N.
+  Statement& PrepareShared(int slot, const char* sql, const std::vector<SqlParam>& params);
   Status RunWrite(int slot, const char* sql, const std::vector<std::string_view>& text_args,
                   const std::vector<std::int64_t>& int_args = {}, int* changes = nullptr);
 

@@ -54,6 +54,10 @@ class Status {
     kOther,         // any other database error
     kLimit,         // a resolver bound (alias depth, targets, reply size):
                     // this key cannot be answered, the database is fine
+    kChanged,       // Code::kConflict: the record changed since the
+                    // version the writer named (If-Match) was read
+    kStale,         // a standby whose data may be older than the reader's
+                    // bound (PostgreSQL: standby_freshness.h); the last
   };
 
   Status() = default;
@@ -66,6 +70,11 @@ class Status {
   }
   static Status Conflict(std::string msg) {
     return Status(Code::kConflict, Cause::kConflict, std::move(msg));
+  }
+  // A write that named a record version (an ETag) other than the record's
+  // now: kConflict with Cause::kChanged (HTTP 412, not 409).
+  static Status Changed(std::string msg) {
+    return Status(Code::kConflict, Cause::kChanged, std::move(msg));
   }
   // Database trouble of an unclassified kind (Cause::kOther).
   static Status Temporary(std::string msg) { return Temporary(Cause::kOther, std::move(msg)); }
@@ -85,6 +94,13 @@ class Status {
   Code code() const { return code_; }
   Cause cause() const { return cause_; }
   const std::string& message() const { return message_; }
+  // Returns this status with message msg, code and cause kept (ok stays ok).
+  Status Reworded(std::string msg) const {
+    if (ok()) return *this;
+    Status s = *this;
+    s.message_ = std::move(msg);
+    return s;
+  }
 
  private:
   Status(Code code, Cause cause, std::string msg)
@@ -126,9 +142,18 @@ inline const char* CauseName(Status::Cause cause) {
       return "database error";
     case Status::Cause::kLimit:
       return "resolver bound";
+    case Status::Cause::kChanged:
+      return "changed meanwhile";
+    case Status::Cause::kStale:
+      return "standby lags";
   }
   return "database error";
 }
+
+// Returns true iff a temporary failure with this cause is the database's
+// trouble (reconnect, report it once as the database's health), false if it
+// is one key's (a resolver bound: the database is fine, nothing to reopen).
+inline bool IsDatabaseTrouble(Status::Cause cause) { return cause != Status::Cause::kLimit; }
 
 // Result<T> holds a T, or the Status that explains why there is none.
 template <typename T>

@@ -20,6 +20,8 @@
 #include "snapshot_signal.h"
 #include "sqlite_store.h"
 #ifdef RCPTDB_WITH_PGSQL
+#include <libpq-fe.h>
+
 #include "pg_change_signal.h"
 #include "pg_store.h"
 #endif
@@ -41,29 +43,57 @@ namespace {
 
 constexpr const char* kRedacted = "***";
 
-// Returns the query part of a URI with every password= value replaced.
-std::string RedactQuery(std::string_view query) {
+#ifdef RCPTDB_WITH_PGSQL
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Returns s with its %XX escapes decoded, as libpq reads URI parameters.
+std::string PercentDecode(std::string_view s) {
   std::string out;
-  std::size_t pos = 0;
-  while (pos <= query.size()) {
-    std::size_t amp = query.find('&', pos);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view param = query.substr(pos, amp - pos);
-    if (!out.empty() || pos > 0) out += '&';
-    if (param.starts_with("password="))
-      out += std::string("password=") + kRedacted;
-    else
-      out += param;
-    pos = amp + 1;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
   }
   return out;
 }
+#endif
+
+// Returns true iff the URI parameter named key (decoded) may be shown.
+// With libpq: iff libpq knows the option and does not mark it secret
+// (dispchar "*": password, sslpassword, ...); an alias libpq accepts but
+// does not list (ssl=true) is masked too. Without libpq, no parameter is
+// shown: such a build cannot use the URI anyway.
+#ifdef RCPTDB_WITH_PGSQL
+bool ShowableOption(const std::string& key, const PQconninfoOption* options) {
+  for (const PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o)
+    if (key == o->keyword) return o->dispchar == nullptr || std::string_view(o->dispchar) != "*";
+  return false;
+}
+#endif
 
 }  // namespace
 
 std::string RedactSpec(std::string_view spec) {
   if (!IsPostgresSpec(spec)) return std::string(spec);
   std::size_t scheme_end = spec.find("://") + 3;
+#ifdef RCPTDB_WITH_PGSQL
+  // libpq's own parser decides what the URI means: what it cannot parse
+  // is shown not at all, since no part of it is known to be harmless.
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(std::string(spec).c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return std::string(spec.substr(0, scheme_end)) + "(a URI libpq cannot parse)";
+  }
+#endif
   std::size_t query = spec.find('?', scheme_end);
   std::string_view head = spec.substr(0, query);
   std::size_t authority_end = head.find('/', scheme_end);
@@ -76,7 +106,29 @@ std::string RedactSpec(std::string_view spec) {
     if (colon != std::string_view::npos)
       out = std::string(head.substr(0, colon + 1)) + kRedacted + std::string(head.substr(at));
   }
-  if (query != std::string_view::npos) out += "?" + RedactQuery(spec.substr(query + 1));
+  if (query != std::string_view::npos) {
+    std::string_view params = spec.substr(query + 1);
+    out += '?';
+    std::size_t pos = 0;
+    while (pos <= params.size()) {
+      std::size_t amp = params.find('&', pos);
+      if (amp == std::string_view::npos) amp = params.size();
+      std::string_view param = params.substr(pos, amp - pos);
+      std::size_t eq = param.find('=');
+      std::string_view key = param.substr(0, eq);
+      if (pos > 0) out += '&';
+#ifdef RCPTDB_WITH_PGSQL
+      bool show = eq == std::string_view::npos || ShowableOption(PercentDecode(key), options);
+#else
+      bool show = eq == std::string_view::npos;
+#endif
+      out += show ? std::string(param) : std::string(key) + "=" + kRedacted;
+      pos = amp + 1;
+    }
+  }
+#ifdef RCPTDB_WITH_PGSQL
+  PQconninfoFree(options);
+#endif
   return out;
 }
 
@@ -121,6 +173,10 @@ Status RequireChange(Status written, long changes, RowKind row) {
       return Status::NotFound("no such relay recipient");
     case RowKind::kSenderLogin:
       return Status::NotFound("no such sender login");
+    case RowKind::kAdmin:
+      return Status::NotFound("no such admin");
+    case RowKind::kToken:
+      return Status::NotFound("no such token");
   }
   return Status::NotFound("no such row");
 }

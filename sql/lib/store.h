@@ -59,13 +59,14 @@ std::string DatabasePath(const std::string& flag);
 bool IsPostgresSpec(std::string_view spec);
 
 // Returns spec fit for a log line or a message: a PostgreSQL URI loses its
-// password (user:secret@ and any password= parameter); a path is returned
-// unchanged.
+// secrets (user:secret@, and every parameter libpq marks secret, such as
+// password= and sslpassword=, however its name is percent-encoded); a URI
+// libpq cannot parse is not shown; a path is returned unchanged.
 std::string RedactSpec(std::string_view spec);
 
 // The kinds of row the Store writes, for the write contract's wording
 // below, which every engine shares.
-enum class RowKind { kDomain, kMailbox, kAlias, kRelayRecipient, kSenderLogin };
+enum class RowKind { kDomain, kMailbox, kAlias, kRelayRecipient, kSenderLogin, kAdmin, kToken };
 // Returns NotFound "no such <row>" iff written is Ok and changed no row;
 // else written.
 Status RequireChange(Status written, long changes, RowKind row);
@@ -132,9 +133,105 @@ struct SenderLogin {
   bool allow = true;
 };
 
+// --- Delegated provisioning (schema version 3, sql/schema.sql) ----------
+
+enum class AdminRole { kServer, kDomain };
+const char* AdminRoleName(AdminRole role);
+std::optional<AdminRole> ParseAdminRole(std::string_view name);
+
+// An administrator of rcptdb-web.
+struct Admin {
+  std::string login;
+  std::string password;  // {SCHEME}hash; empty: cannot log in
+  AdminRole role = AdminRole::kDomain;
+  bool active = true;
+  std::vector<std::string> domains;  // held (domain admins only), in order
+  std::string created;               // read only: set by the database
+  std::string last_login;            // empty: never
+};
+
+// An API token as stored: never its secret, only the secret's hash.
+struct Token {
+  std::string prefix;                // public: names and finds the token
+  std::string login;                 // the owner
+  std::string secret_hash;           // SHA-256 of the whole token, hex
+  bool all_domains = true;           // whatever the owner holds at each use
+  std::vector<std::string> domains;  // else these (token_domains), in order
+  bool read_only = false;
+  std::string expires;   // UTC ISO 8601; empty: never
+  std::string networks;  // CIDR blocks separated by a space; empty: any
+  std::string created;   // read only
+  std::string last_used;
+};
+
+// A token with its owner as the owner is now (Store::FindTokenGrant): what
+// the token may do is never more than the owner may do at this moment.
+struct TokenGrant {
+  Token token;
+  AdminRole owner_role = AdminRole::kDomain;
+  bool owner_active = false;
+  // The domains the token reaches now: its own (or all of the owner's),
+  // of those only what the owner still holds. every_domain: the owner is
+  // a server admin and the token has all_domains, so it reaches every
+  // domain, and domains is empty.
+  bool every_domain = false;
+  std::vector<std::string> domains;
+};
+
+// One row of the audit log (sql/schema.sql says what each field holds).
+struct AuditRecord {
+  std::int64_t id = 0;  // assigned by the database; the paging cursor
+  std::string time;     // UTC ISO 8601 with milliseconds
+  std::string actor;    // admin:LOGIN, token:PREFIX, mailbox:ADDRESS, unix:USER, sql:ROLE
+  std::string client;   // empty: none
+  std::string request_id;
+  std::string kind;    // domain, mailbox, alias, relay_recipient, ...
+  std::string object;  // its key
+  std::string domain;  // empty: none
+  std::string action;  // create, update, delete
+  std::string before;  // JSON object, empty: none
+  std::string after;
+};
+
+// Which audit rows Store::QueryAudit returns: newest first, at most limit,
+// only those older than before_id (the cursor: the last id of the page
+// before; 0: start with the newest).
+struct AuditQuery {
+  std::string domain;  // empty: any
+  std::string actor;   // empty: any
+  std::string since;   // UTC ISO 8601; empty: any time
+  std::int64_t before_id = 0;
+  int limit = 100;
+};
+
+// One page of a domain's rows in key order (keyset paging: no OFFSET, an
+// index range however deep the page): keys after `after` (the last key of
+// the page before; empty: from the start), starting with `prefix` (the
+// search, empty: all), at most limit of them.
+struct PageRequest {
+  std::string domain;
+  std::string after;
+  std::string prefix;
+  int limit = 100;
+};
+
+// The most rows one page may ask for.
+inline constexpr int kMaxPageRows = 1000;
+
 class Store {
  public:
   enum class Mode { kReadOnly, kReadWrite };
+  // The statements of shared_statements.cc, which both engines run as
+  // written: parameters $1..$N (text, or NULL as nullopt), results as
+  // text. sqlite and pgsql differ only where the dialects do (pgsql null:
+  // the same text). slot is kSharedSlotBase + n, unique per statement.
+  using SqlParam = std::optional<std::string>;
+  using SqlRow = std::vector<std::optional<std::string>>;
+  struct SqlText {
+    const char* sqlite;
+    const char* pgsql = nullptr;
+  };
+  static constexpr int kSharedSlotBase = 200;
 
   // Opens an existing database; spec chooses the engine (IsPostgresSpec).
   // Fails (kInvalid) if CheckDatabasePath() refuses spec, and (kTemporary)
@@ -244,6 +341,41 @@ class Store {
   // Inserts or overwrites; Invalid if the schema refuses the value.
   virtual Status SetSetting(std::string_view name, std::string_view value) = 0;
 
+  // --- Pages (rcptdb-web's lists) -------------------------------------
+  // Keyset pages of a domain's mailboxes, alias rows and relay recipients
+  // (PageRequest). An alias page holds whole aliases: every target of at
+  // most limit sources. REQUIRES: 1 <= limit <= kMaxPageRows.
+  Result<std::vector<Mailbox>> ListMailboxPage(const PageRequest& page);
+  Result<std::vector<AliasTarget>> ListAliasPage(const PageRequest& page);
+  Result<std::vector<std::string>> ListRelayRecipientPage(const PageRequest& page);
+
+  // --- Administrators and tokens (schema version 3) --------------------
+  // Writes follow the write contract above (RowKind kAdmin and kToken).
+  // InsertAdmin and UpdateAdmin write the admin_domains rows too
+  // (UpdateAdmin replaces them); the caller normalises and validates.
+  Status InsertAdmin(const Admin& a);
+  // Rewrites password, role, active and domains of the admin a.login.
+  Status UpdateAdmin(const Admin& a);
+  Status DeleteAdmin(std::string_view login);
+  Result<std::optional<Admin>> FindAdmin(std::string_view login);
+  Result<std::vector<Admin>> ListAdmins();
+  // Sets last_login (time: UTC ISO 8601). Not audited: a login is no
+  // change (PostgreSQL's plain-SQL audit trigger is told so).
+  Status RecordAdminLogin(std::string_view login, std::string_view time);
+  // Inserts the token and its token_domains rows.
+  Status InsertToken(const Token& t);
+  Status DeleteToken(std::string_view prefix);
+  // The token named prefix joined with its owner as the owner is now;
+  // nullopt if there is none. Its hash is for the caller to compare.
+  Result<std::optional<TokenGrant>> FindTokenGrant(std::string_view prefix);
+  // Tokens of login (empty: of everyone), by owner and prefix.
+  Result<std::vector<Token>> ListTokens(std::string_view login);
+
+  // --- The audit log (schema version 3) --------------------------------
+  // Appends r (its id is ignored) in the transaction in force.
+  Status AppendAudit(const AuditRecord& r);
+  Result<std::vector<AuditRecord>> QueryAudit(const AuditQuery& q);
+
   // Transactions: a write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL:
   // BEGIN ISOLATION LEVEL SERIALIZABLE) ... COMMIT, rolled back unless
   // committed.
@@ -289,6 +421,17 @@ class Store {
  protected:
   Store(std::string path, std::string name, Mode mode)
       : path_(std::move(path)), name_(std::move(name)), mode_(mode) {}
+
+  // The statements of shared_statements.cc (QueryShared, WriteShared).
+  // Runs a query; Temporary on database trouble (what names the step).
+  virtual Result<std::vector<SqlRow>> QueryShared(int slot, SqlText sql,
+                                                  const std::vector<SqlParam>& params,
+                                                  const char* what) = 0;
+  // Runs a write under the write contract; returns the rows it changed.
+  virtual Result<long> WriteShared(int slot, SqlText sql, const std::vector<SqlParam>& params) = 0;
+
+  // Writes the admin_domains rows of a.
+  Status InsertAdminDomains(const Admin& a);
 
   // The engine's own steps behind FindDomain, GetSetting, BeginRead,
   // Commit and Rollback, which add the snapshot memo.

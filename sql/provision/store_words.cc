@@ -59,20 +59,6 @@ Status WithContext(const Status& s, std::string_view context) {
   return WithMessage(s, std::string(context) + ": " + s.message());
 }
 
-Status WithMessage(const Status& s, std::string msg) {
-  switch (s.code()) {
-    case Status::Code::kOk:
-      return s;
-    case Status::Code::kNotFound:
-      return Status::NotFound(msg);
-    case Status::Code::kInvalid:
-      return Status::Invalid(msg);
-    case Status::Code::kConflict:
-      return Status::Conflict(msg);
-    case Status::Code::kTemporary:
-      return Status::Temporary(msg);
-  }
-  return s;
-}
+Status WithMessage(const Status& s, std::string msg) { return s.Reworded(std::move(msg)); }
 
 }  // namespace rcptdb

@@ -34,6 +34,7 @@ write their own complete configuration and always pass -c themselves.
 """
 import atexit
 import os
+import re
 import shutil
 import signal
 import socket
@@ -123,6 +124,47 @@ class Process:
     def output(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+
+class Processes:
+    """Owner of a test class's processes: start(argv, name) as BlackBoxTest
+    and MailStack have it (PrivateDovecot.start(owner), PrivateWeb.start),
+    stop() ends them by pid, last started first."""
+
+    def __init__(self, d):
+        self.dir = d
+        self.list = []
+
+    def start(self, argv, name):
+        p = Process(argv, os.path.join(self.dir, name + ".log"))
+        self.list.append(p)
+        return p
+
+    def stop(self):
+        for p in reversed(self.list):
+            p.stop()
+        self.list = []
+
+
+def made_room(log, reason):
+    """How many connections rcptdb-server's log says it closed to make room:
+    one per line that names reason, plus the counts of those it did not log
+    one by one (at most one such line a second: "N more connections closed
+    to make room since the last such line")."""
+    lines = [l for l in log.splitlines() if "making room for" in l and reason in l]
+    counts = re.findall(r"(\d+) more connections closed to make room", log)
+    return len(lines) + sum(int(n) for n in counts)
+
+
+def peer_closed(sock, timeout=5):
+    """True iff the server closed sock (EOF or reset) within timeout."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
 
 
 def run(argv, input=None, check=True, env=None, timeout=60):

@@ -938,6 +938,142 @@ class SetupConfigTest(CliTest):
         self.assertEqual(res.stdout, "")
 
 
+class AdminTokenAuditTest(CliTest):
+    """rcptdb admin, token and audit, and the audit row of every change."""
+
+    def setUp(self):
+        super().setUp()
+        self.ok("domain", "add", HOSTED, "--transport", TRANSPORT)
+        self.ok("domain", "add", "other.example", "--transport", TRANSPORT)
+
+    def audit(self, *args):
+        return self.json("audit", *args)
+
+    def test_every_cli_change_writes_its_audit_row(self):
+        steps = [("mailbox", "add", f"bob@{HOSTED}", "--no-password"),
+                 ("mailbox", "passwd", f"bob@{HOSTED}", "--password-stdin"),
+                 ("mailbox", "disable", f"bob@{HOSTED}"),
+                 ("mailbox", "quota", f"bob@{HOSTED}", "1M"),
+                 ("alias", "add", f"info@{HOSTED}", f"bob@{HOSTED}"),
+                 ("alias", "disable", f"info@{HOSTED}"),
+                 ("catchall", "set", HOSTED, f"bob@{HOSTED}"),
+                 ("sender", "allow", f"bob@{HOSTED}", "bob"),
+                 ("config", "set", "postmaster", f"bob@{HOSTED}"),
+                 ("sender", "del", f"bob@{HOSTED}", "bob"),
+                 ("catchall", "unset", HOSTED),
+                 ("alias", "del", f"info@{HOSTED}"),
+                 ("mailbox", "del", f"bob@{HOSTED}"),
+                 ("domain", "disable", "other.example"),
+                 ("domain", "del", "other.example")]
+        before = len(self.audit())
+        for args in steps:
+            self.ok(*args, input="Secret-42\n")
+        log = self.audit()
+        self.assertEqual(len(log), before + len(steps), "one row per change")
+        got = [(r["action"], r["kind"], r["object"]) for r in reversed(log[:len(steps)])]
+        self.assertEqual(got[0], ("create", "mailbox", f"bob@{HOSTED}"))
+        self.assertEqual(got[1], ("update", "mailbox", f"bob@{HOSTED}"))
+        self.assertTrue(log[len(steps) - 2]["after"]["password_changed"])
+        self.assertEqual(got[-1], ("delete", "domain", "other.example"))
+        for r in log:
+            self.assertRegex(r["actor"], r"^unix:\S+$")
+            self.assertIsNone(r["client"])
+            self.assertNotIn("$6$", json.dumps(r))
+        # SUDO_USER names the person behind sudo.
+        env = dict(os.environ, SUDO_USER="carol")
+        subprocess.run([harness.RCPTDB, "--db", self.db, "mailbox", "add", f"c@{HOSTED}",
+                        "--no-password"], env=env, check=True)
+        self.assertEqual(self.audit("--actor", "unix:carol")[0]["object"], f"c@{HOSTED}")
+        self.assertEqual([r["object"] for r in self.audit("--domain", "other.example")],
+                         ["other.example", "other.example", "other.example"])
+        self.assertEqual(self.audit("--since", "2999-01-01"), [])
+        self.assertIn("bob@", self.ok("audit"))
+
+    def test_refused_change_writes_no_audit_row(self):
+        before = self.audit()
+        self.refused(1, "mailbox", "add", "bad@@x", "--no-password")
+        self.refused(1, "mailbox", "del", f"nobody@{HOSTED}")
+        self.assertEqual(self.audit(), before)
+
+    def test_the_audit_log_is_append_only_in_plain_sql(self):
+        self.ok("mailbox", "add", f"bob@{HOSTED}", "--no-password")
+        with sqlite3.connect(self.db) as c:
+            for sql in ("UPDATE audit_log SET actor = 'unix:x'", "DELETE FROM audit_log"):
+                with self.subTest(sql=sql):
+                    with self.assertRaises(sqlite3.DatabaseError):
+                        c.execute(sql)
+
+    def test_admins(self):
+        self.ok("admin", "add", "Alice", "--domain", HOSTED, "--domain", "other.example",
+                "--password-stdin", input="Pw-1\n")
+        self.ok("admin", "add", "root", "--role", "server", "--no-password")
+        admins = {a["login"]: a for a in self.json("admin", "list")}
+        self.assertEqual(admins["alice"]["domains"], [HOSTED, "other.example"])
+        self.assertEqual(admins["alice"]["password_scheme"], "SHA512-CRYPT")
+        self.assertEqual(admins["root"]["role"], "server")
+        self.assertNotIn("$6$", self.ok("--json", "admin", "list"))
+        with sqlite3.connect(self.db) as c:
+            hashed = c.execute("SELECT password FROM admins WHERE login = 'alice'").fetchone()[0]
+        self.assertTrue(doveadm_verifies(hashed, "Pw-1"))
+        self.ok("admin", "passwd", "alice", "--password-stdin", input="Pw-2\n")
+        self.ok("admin", "disable", "alice")
+        self.assertFalse(self.json("admin", "list")[0]["active"])
+        self.ok("admin", "enable", "alice")
+        self.refused(2, "admin", "add", "x", "--role", "server", "--domain", HOSTED)
+        self.refused(2, "admin", "add", "x", "--role", "king", "--no-password")
+        self.refused(1, "admin", "add", "bad login", "--no-password")
+        self.refused(1, "admin", "add", "bob", "--domain", "nowhere.example", "--no-password")
+        self.refused(1, "admin", "add", "alice", "--no-password")
+        self.refused(1, "admin", "del", "nobody")
+        self.ok("admin", "del", "root")
+        self.assertEqual([a["login"] for a in self.json("admin", "list")], ["alice"])
+
+    def test_tokens(self):
+        self.ok("admin", "add", "alice", "--domain", HOSTED, "--no-password")
+        token = self.ok("token", "create", "alice", "--read-only", "--expires", "7",
+                        "--from", "192.0.2.0/24", "--from", "2001:db8::/32").strip()
+        self.assertRegex(token, r"^rcptdb_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$")
+        prefix = token[7:19]
+        listed = self.json("token", "list")
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(listed[0]["prefix"], prefix)
+        self.assertTrue(listed[0]["read_only"])
+        self.assertEqual(listed[0]["networks"], "192.0.2.0/24 2001:db8::/32")
+        self.assertIsNone(listed[0]["domains"])
+        # Only a hash is stored: the secret is in no row.
+        with sqlite3.connect(self.db) as c:
+            dump = "\n".join(c.iterdump())
+        self.assertNotIn(token[20:], dump)
+        self.assertNotIn(token[20:], self.ok("token", "list") + self.ok("audit"))
+        # No more than its owner holds.
+        self.refused(1, "token", "create", "alice", "--domain", "other.example")
+        self.refused(1, "token", "create", "alice", "--from", "192.0.2.1/24")
+        self.refused(2, "token", "create", "alice", "--expires", "0")
+        self.refused(1, "token", "create", "nobody")
+        scoped = self.json("token", "create", "alice", "--domain", HOSTED)
+        self.assertEqual(len(self.json("token", "list", "alice")), 2)
+        self.ok("token", "revoke", prefix)
+        self.refused(1, "token", "revoke", prefix)
+        self.assertEqual([t["prefix"] for t in self.json("token", "list")], [scoped["prefix"]])
+        # Deleting the owner ends its tokens.
+        self.ok("admin", "del", "alice")
+        self.assertEqual(self.json("token", "list"), [])
+
+    def test_migrate_from_version_2_adds_the_tables_and_keeps_the_data(self):
+        old = os.path.join(self.dir, "v2.sqlite")
+        with open(os.path.join(harness.SRC, "sql", "schema.sql")) as f:
+            schema = f.read()
+        v2 = schema[:schema.index("-- Version 3:")] + "PRAGMA user_version = 2;\n"
+        with sqlite3.connect(old) as c:
+            c.executescript(v2)
+            c.execute("INSERT INTO domains (name) VALUES ('kept.example')")
+        self.assertEqual(self.run_cli("domain", "list", db=old).returncode, 75)
+        self.assertIn("2 -> 3", self.ok("migrate", db=old))
+        self.assertIn("kept.example", self.ok("domain", "list", db=old))
+        self.ok("admin", "add", "root", "--role", "server", "--no-password", db=old)
+        self.assertEqual(json.loads(self.ok("--json", "audit", db=old))[0]["object"], "root")
+
+
 class UsageTest(CliTest):
     def test_usage_errors_exit_2(self):
         for args in (["frobnicate"], ["domain"], ["domain", "frob"], ["domain", "add"],

@@ -9,7 +9,10 @@ scrapes and SIGHUP, follow the database into trouble and back, and never
 carry an address in a label. promtool (Debian's prometheus package) must
 accept the output. The endpoint's HTTP rules are tested as a scraper and
 an intruder would meet them: GET /metrics only, OpenMetrics by Accept,
-loopback or allow_networks only.
+loopback or allow_networks only. On a private PostgreSQL primary and its
+streaming standby, a server on each shows rcptdb_standby_lag_seconds (the
+standby's only) growing while replay is paused and back to 0 after, and
+rcptdb_data_version apart meanwhile and equal again once replayed.
 """
 import os
 import shutil
@@ -23,6 +26,7 @@ import harness
 import metrics_client
 import reference_data
 import test_server
+from pg_instance import PrivatePostgres
 from test_server import CASES, FILE_CHECK, netstring, recv_line, recv_netstring
 
 OPENMETRICS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
@@ -368,6 +372,83 @@ class EndpointTest(test_server.ServerTest):
         self.assertEqual(res.returncode, 1)
         self.assertIn("listener 0.0.0.0:9 is not on a loopback address: set allow_networks",
                       res.stderr)
+
+
+
+class StandbyTest(harness.BlackBoxTest):
+    """A server on a PostgreSQL primary and one on its standby."""
+
+    def setUp(self):
+        super().setUp()
+        self.primary = PrivatePostgres(os.path.join(self.dir, "pg")).start(self)
+        self.primary.create_database("rcptdb")
+        reference_data.create_pgsql(self.primary.uri())
+        self.standby = self.primary.standby(os.path.join(self.dir, "pg-standby"), self)
+        self.servers = {}
+        for name, pg in (("primary", self.primary), ("standby", self.standby)):
+            sm, http = harness.free_port(), harness.free_port()
+            process = self.start([harness.SERVER, "--foreground", "-c", "/dev/null", "--db",
+                                  pg.uri(), "--threads", "1", "--socketmap", f"127.0.0.1:{sm}",
+                                  "--metrics", f"127.0.0.1:{http}"], f"rcptdb-server-{name}")
+            harness.wait_port(sm)
+            harness.wait_port(http)
+            self.servers[name] = (sm, f"127.0.0.1:{http}", process)
+
+    def scrape(self, name):
+        """name's endpoint after one lookup (which shows its worker the
+        data version it serves)."""
+        sm, where, process = self.servers[name]
+        with socket.create_connection(("127.0.0.1", sm), timeout=10) as sock:
+            sock.sendall(netstring("recipients alice@example.com"))
+            reply = recv_netstring(sock)
+        s = metrics_client.scrape(where)
+        self.assertEqual(s.status, 200, s.body)
+        # A loaded machine may keep the first connection waiting past the
+        # connect timeout: the server answers TEMP until it reconnects.
+        s.answered = reply.startswith(b"OK ")
+        s.log = process.output()
+        return s
+
+    def until(self, what, test, timeout=30, answered=True):
+        """Scrapes both servers until test(primary, standby) holds (and,
+        if answered, both answered the lookup)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            p, s = self.scrape("primary"), self.scrape("standby")
+            if (not answered or p.answered and s.answered) and test(p, s):
+                return p, s
+            if time.monotonic() > deadline:
+                self.fail(f"{what} after {timeout}s:\n{p.body}\n{s.body}\n{p.log}\n{s.log}")
+            time.sleep(0.3)
+
+    def test_lag_and_data_version_follow_replay(self):
+        version = "rcptdb_data_version"
+        # A commit the standby replays: until it has replayed one, its
+        # pg_last_xact_replay_timestamp() is NULL and no lag can be told.
+        self.primary.psql("UPDATE mailboxes SET active = 1 WHERE address = 'alice@example.com'")
+        p, s = self.until("the standby has not caught up",
+                          lambda p, s: p.values(version) == s.values(version) != []
+                          and s.values("rcptdb_standby_lag_seconds") == [0])
+        self.assertEqual(p.values("rcptdb_standby_lag_seconds"), [], "a primary has no lag")
+        for scrape in (p, s):
+            self.assertEqual(scrape.value("rcptdb_database_up"), 1)
+        before = p.value(version)
+        # Replay paused: the standby receives the commit but does not apply
+        # it. The lag counts from its last replayed commit (the setup's), so
+        # it may pass the 30 s bound at once and the standby's server defer
+        # (rcptdb.max_standby_lag): the endpoint must show the lag either way.
+        self.standby.psql("SELECT pg_wal_replay_pause()", dbname="postgres")
+        self.primary.psql("UPDATE mailboxes SET active = 0 WHERE address = 'real@example.org'")
+        p, s = self.until("the lag did not grow past 1 s while replay was paused",
+                          lambda p, s: s.values("rcptdb_standby_lag_seconds")
+                          and s.value("rcptdb_standby_lag_seconds") >= 1
+                          and p.value(version) > before, answered=False)
+        self.assertEqual(s.value(version), before, "the standby serves the older data")
+        self.standby.psql("SELECT pg_wal_replay_resume()", dbname="postgres")
+        p, s = self.until("the standby did not catch up after replay resumed",
+                          lambda p, s: p.values(version) == s.values(version)
+                          and s.values("rcptdb_standby_lag_seconds") == [0])
+        self.assertGreater(s.value(version), before)
 
 
 if __name__ == "__main__":

@@ -232,11 +232,6 @@ class HostsTest(unittest.TestCase):
             time.sleep(0.02)
 
 
-SERIES_2_3 = unittest.skipUnless(dovecot_instance.SERIES == "2.3",
-                                 "the stores use sql/dovecot-pgsql.conf.ext, Dovecot 2.3 syntax")
-
-
-@SERIES_2_3
 class MultiHostTest(HostsTest):
     """A change on the primary reaches every MX and store; refusals agree."""
 
@@ -335,7 +330,6 @@ class MultiHostTest(HostsTest):
         self.assertTrue(arrived(), "a message arrived twice")
 
 
-@SERIES_2_3
 class PrimaryFailureTest(HostsTest):
     """The primary stops mid-stream and comes back: nothing is lost, doubled
     or bounced.

@@ -43,6 +43,8 @@ EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
 ROLES_SQL = os.path.join(EXAMPLES, "pgsql-roles.sql")
 MULTIHOST = os.path.join(EXAMPLES, "multihost")
 TABLES = ("settings", "domains", "mailboxes", "aliases", "relay_recipients", "sender_logins")
+# Schema version 3: the writer's alone; the audit log append-only.
+ADMIN_TABLES = ("admins", "admin_domains", "tokens", "token_domains")
 PASSWORDS = {"rcptdb_owner": "owner-pw", "rcptdb_writer": "writer-pw",
              "rcptdb_reader": "reader-pw", "rcptdb_replicator": "replicator-pw"}
 SERIES_2_3 = unittest.skipUnless(dovecot_instance.SERIES == "2.3",
@@ -136,8 +138,10 @@ class RolesTest(ClusterTest):
         select = {f"{t} SELECT" for t in TABLES + ("rcptdb_version",)}
         self.assertEqual(grants("rcptdb_reader"), select)
         self.assertEqual(grants("rcptdb_writer"),
-                         select | {f"{t} {p}" for t in TABLES for p in ("INSERT", "UPDATE",
-                                                                      "DELETE")})
+                         select | {f"{t} {p}" for t in TABLES + ADMIN_TABLES
+                                   for p in ("INSERT", "UPDATE", "DELETE")}
+                         | {f"{t} SELECT" for t in ADMIN_TABLES}
+                         | {"audit_log SELECT", "audit_log INSERT"})
         columns = self.pg.psql(
             "SELECT grantee || ' ' || table_name || '.' || column_name || ' ' || privilege_type "
             "FROM information_schema.column_privileges WHERE table_name = 'rcptdb_version' "
@@ -229,6 +233,34 @@ class RolesTest(ClusterTest):
         self.assertIn("permission denied", res.stderr)
         self.assertEqual(self.pg.psql(
             "SELECT count(*) FROM mailboxes WHERE address = 'evil@example.com'").strip(), "0")
+
+    def test_reader_cannot_read_admins_tokens_or_the_audit_log(self):
+        for t in ADMIN_TABLES + ("audit_log",):
+            with self.subTest(table=t):
+                self.refused(f"SELECT count(*) FROM {t}", "rcptdb_reader")
+        res = harness.rcptdb(self.reader, "audit", check=False)
+        self.assertNotEqual(res.returncode, 0, res.stdout)
+
+    def test_the_writer_appends_to_the_audit_log_and_cannot_rewrite_it(self):
+        w = self.writer
+        harness.rcptdb(w, "admin", "add", "ops", "--role", "server", "--no-password")
+        token = harness.rcptdb(w, "token", "create", "ops").stdout.strip()
+        self.assertRegex(token, r"^rcptdb_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$")
+        log = harness.rcptdb(w, "audit").stdout
+        self.assertIn("create\tadmin\tops", log)
+        self.assertIn("create\ttoken\t" + token[7:19], log)
+        self.assertNotIn(token[20:], self.pg.psql("SELECT string_agg(secret_hash || after, ' ') "
+                                                  "FROM tokens, audit_log"))
+        for sql in ("UPDATE audit_log SET actor = 'unix:nobody'", "DELETE FROM audit_log",
+                    "TRUNCATE audit_log"):
+            with self.subTest(sql=sql):
+                self.refused(sql, "rcptdb_writer")
+        # A plain-SQL change by the writer is recorded under its role.
+        self.pg.psql("UPDATE mailboxes SET quota = 5 WHERE address = 'alice@example.com'",
+                     user="rcptdb_writer")
+        self.assertEqual(self.pg.psql(
+            "SELECT actor || ' ' || action || ' ' || object FROM audit_log "
+            "ORDER BY id DESC LIMIT 1").strip(), "sql:rcptdb_writer update alice@example.com")
 
     def test_reader_serves_rcptdb_server(self):
         server, port = self.start_server(self.reader)

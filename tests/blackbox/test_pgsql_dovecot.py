@@ -54,22 +54,7 @@ def load_reference_mailboxes(cluster, password_hash, dbname="rcptdb"):
     cluster.psql("BEGIN;\n" + "\n".join(rows) + "\nCOMMIT;\n", dbname)
 
 
-class Processes:
-    """Owner of a class's processes: PrivateDovecot.start(owner) calls start()."""
-
-    def __init__(self, d):
-        self.dir = d
-        self.list = []
-
-    def start(self, argv, name):
-        p = harness.Process(argv, os.path.join(self.dir, name + ".log"))
-        self.list.append(p)
-        return p
-
-    def stop(self):
-        for p in reversed(self.list):
-            p.stop()
-        self.list = []
+Processes = harness.Processes
 
 
 class PgsqlDovecotTest(unittest.TestCase):

@@ -111,9 +111,17 @@ class PrometheusTest(test_server.ServerTest):
         # The rate over 8 s, ending 2 s before the last sample Prometheus had.
         at = time.time() - 3
         shown = self.scalar('sum(rate(rcptdb_lookups_total{protocol="tcp_table"}[8s]))', at)
-        self.assertLess(abs(shown - rate) / rate, 0.10, f"PromQL rate {shown}/s, paced {rate}/s")
+        # The reference is what the load generator itself got answered in
+        # that window: it catches up after a stall of this busy machine, so
+        # its nominal pace is only an average (222/s in 8 s against a
+        # nominal 200/s was seen in a full check).
+        at_mono = time.monotonic() - (time.time() - at)
+        own = load.count(at_mono - 8, at_mono) / 8
+        self.assertGreater(own, rate / 20, "the load generator hardly ran")
+        self.assertLess(abs(shown - own) / own, 0.10,
+                        f"PromQL rate {shown}/s, the load generator's {own}/s (paced {rate}/s)")
         found = self.scalar('sum(rate(rcptdb_lookups_total{result="found"}[8s]))', at)
-        self.assertLess(abs(found - rate / 2) / (rate / 2), 0.10, found)
+        self.assertLess(abs(found - shown / 2) / (shown / 2), 0.10, found)
         load.stop()
         sent = len(load.done)
         # After the load, the last scrape holds every lookup: exactly.

@@ -19,15 +19,15 @@ TEST(ConnectionTable, CountsActiveConnectionsPerPeer) {
   auto c = t.Add("uid 1000", "c", P::kSocketmap, 0, now);
   EXPECT_EQ(t.size(), 3u);
   EXPECT_EQ(t.Active(), 3u);
-  EXPECT_EQ(t.ActiveOf("127.0.0.1"), 2u);
-  EXPECT_EQ(t.ActiveOf("uid 1000"), 1u);
-  EXPECT_EQ(t.ActiveOf("uid 0"), 0u);
+  EXPECT_EQ(t.ActiveOf("127.0.0.1", P::kTcpTable), 2u);
+  EXPECT_EQ(t.ActiveOf("uid 1000", P::kSocketmap), 1u);
+  EXPECT_EQ(t.ActiveOf("uid 0", P::kSocketmap), 0u);
   t.Remove(b);
-  EXPECT_EQ(t.ActiveOf("127.0.0.1"), 1u);
+  EXPECT_EQ(t.ActiveOf("127.0.0.1", P::kSocketmap), 1u);
   t.Remove(a);
   t.Remove(c);
   EXPECT_EQ(t.size(), 0u);
-  EXPECT_EQ(t.ActiveOf("127.0.0.1"), 0u);
+  EXPECT_EQ(t.ActiveOf("127.0.0.1", P::kTcpTable), 0u);
 }
 
 TEST(ConnectionTable, SocketmapGivesWayFirstThenLongestIdle) {
@@ -59,9 +59,9 @@ TEST(ConnectionTable, PeerVictimComesFromThatPeer) {
   auto other = t.Add("uid 0", "postfix", P::kSocketmap, 0, now - seconds(500));
   auto mine = t.Add("uid 1000", "user", P::kTcpTable, 0, now);
   std::string peer = "uid 1000";
-  EXPECT_EQ(t.PickVictim(&peer), mine);
-  EXPECT_EQ(t.PickVictim(&peer), nullptr);
-  EXPECT_EQ(t.ActiveOf("uid 1000"), 0u);
+  EXPECT_EQ(t.PickVictim(&peer, P::kTcpTable), mine);
+  EXPECT_EQ(t.PickVictim(&peer, P::kTcpTable), nullptr);
+  EXPECT_EQ(t.ActiveOf("uid 1000", P::kTcpTable), 0u);
   EXPECT_FALSE(other->reclaimed());
   t.Remove(mine);
   t.Remove(other);
@@ -73,18 +73,56 @@ TEST(ConnectionTable, ExpiresEachProtocolByItsOwnTimeout) {
   auto sm = t.Add("p", "sm", P::kSocketmap, 0, now - seconds(31));
   auto sm_fresh = t.Add("p", "sm fresh", P::kSocketmap, 0, now - seconds(29));
   auto tcp = t.Add("p", "tcp", P::kTcpTable, 0, now - seconds(31));
-  auto expired = t.Expired(now, seconds(30), seconds(3600));
-  ASSERT_EQ(expired.size(), 1u);
+  auto pol = t.Add("p", "policy", P::kPolicy, 0, now - seconds(331));
+  auto expired = t.Expired(now, {seconds(30), seconds(3600), seconds(330)});
+  ASSERT_EQ(expired.size(), 2u);
   EXPECT_EQ(expired[0], sm);
+  EXPECT_EQ(expired[1], pol);
   // Expired once: not again.
-  EXPECT_TRUE(t.Expired(now, seconds(30), seconds(3600)).empty());
+  EXPECT_TRUE(t.Expired(now, {seconds(30), seconds(3600), seconds(330)}).empty());
   // A zero timeout never expires.
-  EXPECT_TRUE(t.Expired(now + seconds(100000), seconds(0), seconds(0)).empty());
-  expired = t.Expired(now + seconds(3600), seconds(0), seconds(3600));
+  EXPECT_TRUE(t.Expired(now + seconds(100000), {}).empty());
+  expired = t.Expired(now + seconds(3600), {seconds(0), seconds(3600), seconds(0)});
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_EQ(expired[0], tcp);
   EXPECT_FALSE(sm_fresh->reclaimed());
-  for (auto& c : {sm, sm_fresh, tcp}) t.Remove(c);
+  for (auto& c : {sm, sm_fresh, tcp, pol}) t.Remove(c);
+  EXPECT_EQ(t.size(), 0u);
+}
+
+// Policy connections are counted against their own per-peer cap, give way
+// among themselves for it, and after socketmap but before tcp_table ones
+// for max_connections. Before issue 26 they were filed as tcp_table and
+// never removed.
+TEST(ConnectionTable, PolicyConnectionsHaveTheirOwnPool) {
+  ConnectionTable t;
+  Clock::time_point now = Clock::now();
+  auto tcp = t.Add("p", "tcp", P::kTcpTable, 0, now - seconds(900));
+  auto pol_old = t.Add("p", "policy old", P::kPolicy, 0, now - seconds(60));
+  auto pol_new = t.Add("p", "policy new", P::kPolicy, 0, now - seconds(1));
+  auto sm = t.Add("p", "sm", P::kSocketmap, 0, now);
+  EXPECT_EQ(t.ActiveOf("p", P::kPolicy), 2u);
+  EXPECT_EQ(t.ActiveOf("p", P::kSocketmap), 2u);
+  EXPECT_EQ(t.ActiveOf("p", P::kTcpTable), 2u);
+  EXPECT_EQ(t.Active(), 4u);
+  std::string peer = "p";
+  // The per-peer cap of the policy pool takes a policy connection only.
+  EXPECT_EQ(t.PickVictim(&peer, P::kPolicy), pol_old);
+  EXPECT_EQ(t.ActiveOf("p", P::kPolicy), 1u);
+  EXPECT_EQ(t.ActiveOf("p", P::kTcpTable), 2u);
+  // max_connections: socketmap, then policy, then tcp_table.
+  EXPECT_EQ(t.PickVictim(), sm);
+  EXPECT_EQ(t.PickVictim(), pol_new);
+  EXPECT_EQ(t.PickVictim(), tcp);
+  for (auto& c : {tcp, pol_old, pol_new, sm}) t.Remove(c);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.ActiveOf("p", P::kPolicy), 0u);
+}
+
+TEST(ConnectionTable, ProtocolNames) {
+  EXPECT_STREQ(ProtocolName(P::kTcpTable), "tcp_table");
+  EXPECT_STREQ(ProtocolName(P::kSocketmap), "socketmap");
+  EXPECT_STREQ(ProtocolName(P::kPolicy), "policy");
 }
 
 }  // namespace

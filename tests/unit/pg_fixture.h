@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -73,6 +74,33 @@ inline std::string PgRawValue(const std::string& uri, const std::string& sql) {
 // public. Returns "" on success, else why not (the server unreachable).
 inline std::string ResetPgSchema(const std::string& uri) {
   return PgRawSql(uri, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
+}
+
+// Returns $RCPTDB_TEST_PGSQL_STANDBY_URI, a streaming standby of the
+// RCPTDB_TEST_PGSQL_URI database (tests/support/pg-cluster standby), or ""
+// if unset: the standby tests skip then.
+inline std::string PgTestStandbyUri() {
+  const char* uri = std::getenv("RCPTDB_TEST_PGSQL_STANDBY_URI");
+  return uri ? uri : "";
+}
+
+// Returns uri with the reader's standby lag bound (rcptdb.max_standby_lag,
+// pg_store.h) set to value in its options, as an admin would set it.
+inline std::string WithLagBound(const std::string& uri, const std::string& value) {
+  return uri + (uri.find('?') == std::string::npos ? "?" : "&") +
+         "options=-c%20rcptdb.max_standby_lag%3D" + value;
+}
+
+// Waits until standby has replayed everything primary has written; false
+// if it has not within 10 s.
+inline bool PgCatchUp(const std::string& primary, const std::string& standby) {
+  std::string target = PgRawValue(primary, "SELECT pg_current_wal_lsn()");
+  for (int i = 0; i < 200; ++i) {
+    if (PgRawValue(standby, "SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn") == "t")
+      return true;
+    usleep(50000);
+  }
+  return false;
 }
 
 // The PostgreSQL tests' fixture: skips without RCPTDB_TEST_PGSQL_URI,

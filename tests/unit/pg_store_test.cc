@@ -64,6 +64,20 @@ TEST(PgSpec, RedactsPasswords) {
   EXPECT_EQ(RedactSpec("/var/lib/rcptdb/a:b@c"), "/var/lib/rcptdb/a:b@c");
 }
 
+// Every option libpq marks secret is masked, however its name is written
+// (libpq decodes percent-encoded keys); what libpq cannot parse is not shown.
+TEST(PgSpec, RedactsEverySecretLibpqKnows) {
+  EXPECT_EQ(RedactSpec("postgresql://h/db?sslpassword=k3y&sslmode=verify-full"),
+            "postgresql://h/db?sslpassword=***&sslmode=verify-full");
+  EXPECT_EQ(RedactSpec("postgresql://h/db?pass%77ord=s3cret"), "postgresql://h/db?pass%77ord=***");
+  EXPECT_EQ(RedactSpec("postgresql://h/db?%70assword=s3cret&user=u"),
+            "postgresql://h/db?%70assword=***&user=u");
+  EXPECT_EQ(RedactSpec("postgresql://h/db?application_name=mx1&connect_timeout=3"),
+            "postgresql://h/db?application_name=mx1&connect_timeout=3");
+  std::string bad = RedactSpec("postgresql://h/db?password=s3cret&nosuchoption=1");
+  EXPECT_EQ(bad.find("s3cret"), std::string::npos) << bad;
+}
+
 TEST(PgSpec, UnreachableServerIsATemporaryFailureWithinTheBound) {
   auto start = std::chrono::steady_clock::now();
   Result<std::unique_ptr<Store>> s = Store::Open(
@@ -486,42 +500,36 @@ TEST_F(PgStoreTest, FindLocalReadsMailboxOrAlias) {
 class PgStandbyTest : public PgStoreTest {
  protected:
   void SetUp() override {
-    const char* standby = std::getenv("RCPTDB_TEST_PGSQL_STANDBY_URI");
-    if (standby == nullptr || *standby == '\0')
-      GTEST_SKIP() << "RCPTDB_TEST_PGSQL_STANDBY_URI is not set";
-    standby_ = standby;
+    standby_ = PgTestStandbyUri();
+    if (standby_.empty()) GTEST_SKIP() << "RCPTDB_TEST_PGSQL_STANDBY_URI is not set";
     PgStoreTest::SetUp();
   }
   void TearDown() override {
     if (!standby_.empty()) PgRawSql(standby_, "SELECT pg_wal_replay_resume()");
   }
   // Waits until the standby has replayed everything the primary wrote.
-  void CatchUp() {
-    std::string target = PgRawValue(uri_, "SELECT pg_current_wal_lsn()");
-    for (int i = 0; i < 200; ++i) {
-      if (PgRawValue(standby_, "SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn") ==
-          "t")
-        return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "the standby did not catch up in 10 s";
+  void CatchUp() { ASSERT_TRUE(PgCatchUp(uri_, standby_)) << "the standby did not catch up"; }
+  // Stops replay, writes on the primary, and waits until the standby has
+  // received it and its last replayed commit is older than 300 ms.
+  void Lag() {
+    ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_pause()"), "");
+    ASSERT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('lag@example.com')"), "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
   }
   std::string standby_;
 };
 
 TEST_F(PgStandbyTest, LaggingStandbyIsATemporaryFailure) {
   CatchUp();
-  LiveStore live(standby_, 1000, std::chrono::milliseconds(0));
-  PgChangeSignal signal(live, std::chrono::milliseconds(300));
+  LiveStore live(WithLagBound(standby_, "300ms"), 1000, std::chrono::milliseconds(0));
+  PgChangeSignal signal(live);
   Result<std::uint64_t> first = signal.Poll();
   ASSERT_TRUE(first.ok()) << first.status().message();
   EXPECT_TRUE(live.current()->FindMailbox("alice@example.com")->has_value());
   signal.Release();
   // Replay stops; the primary writes; the standby receives but does not
   // replay, so its data grows older than the bound.
-  ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_pause()"), "");
-  ASSERT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('lag@example.com')"), "");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Lag();
   Result<std::uint64_t> stale = signal.Poll();
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.status().code(), Status::Code::kTemporary);
@@ -538,21 +546,45 @@ TEST_F(PgStandbyTest, LaggingStandbyIsATemporaryFailure) {
             Status::Code::kInvalid);
 }
 
-// rcptdb.max_standby_lag, set here in the URI's options, overrides the
-// signal's default bound both ways; a value that is not an interval is a
-// Temporary failure that names the setting.
+// The bound holds wherever a reader resolves, not only behind the server's
+// change signal: the Resolver of the policy service, the LMTP plugin and
+// rcptdb check reads a snapshot of its own, and that snapshot does not
+// begin on a lagging standby.
+TEST_F(PgStandbyTest, EveryReaderOfALaggingStandbyDefers) {
+  CatchUp();
+  Result<std::unique_ptr<Store>> opened =
+      Store::Open(WithLagBound(standby_, "300ms"), Store::Mode::kReadOnly, 1000);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  Store& reader = **opened;
+  Result<Resolution> before = Resolver(reader).Resolve("alice@example.com");
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  EXPECT_EQ(before->verdict, Verdict::kMailbox);
+  Lag();
+  Result<Resolution> stale = Resolver(reader).Resolve("lag@example.com");
+  ASSERT_FALSE(stale.ok()) << "answered " << VerdictName(stale->verdict) << " from stale data";
+  EXPECT_EQ(stale.status().code(), Status::Code::kTemporary);
+  EXPECT_NE(stale.status().message().find("standby replay lags"), std::string::npos)
+      << stale.status().message();
+  EXPECT_FALSE(reader.InTransaction()) << "the refused snapshot is not left open";
+  EXPECT_FALSE(reader.BeginRead().ok());
+  ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_resume()"), "");
+  CatchUp();
+  Result<Resolution> fresh = Resolver(reader).Resolve("lag@example.com");
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_EQ(fresh->verdict, Verdict::kMailbox);
+}
+
+// rcptdb.max_standby_lag, set here in the URI's options, chooses the
+// bound; a value that is not an interval is a Temporary failure that
+// names the setting.
 TEST_F(PgStandbyTest, TheSessionSettingChoosesTheLagBound) {
   CatchUp();
-  auto with_bound = [&](const std::string& value) {
-    return standby_ + (standby_.find('?') == std::string::npos ? "?" : "&") +
-           "options=-c%20rcptdb.max_standby_lag%3D" + value;
-  };
-  LiveStore lenient(with_bound("1h"), 1000, std::chrono::milliseconds(0));
-  PgChangeSignal lenient_signal(lenient, std::chrono::milliseconds(300));
-  LiveStore strict(with_bound("200ms"), 1000, std::chrono::milliseconds(0));
-  PgChangeSignal strict_signal(strict, std::chrono::hours(1));
-  LiveStore broken(with_bound("soon"), 1000, std::chrono::milliseconds(0));
-  PgChangeSignal broken_signal(broken, std::chrono::hours(1));
+  LiveStore lenient(WithLagBound(standby_, "1h"), 1000, std::chrono::milliseconds(0));
+  PgChangeSignal lenient_signal(lenient);
+  LiveStore strict(WithLagBound(standby_, "200ms"), 1000, std::chrono::milliseconds(0));
+  PgChangeSignal strict_signal(strict);
+  LiveStore broken(WithLagBound(standby_, "soon"), 1000, std::chrono::milliseconds(0));
+  PgChangeSignal broken_signal(broken);
   ASSERT_TRUE(lenient_signal.Poll().ok());
   ASSERT_TRUE(strict_signal.Poll().ok());
   Result<std::uint64_t> refused = broken_signal.Poll();
@@ -563,9 +595,7 @@ TEST_F(PgStandbyTest, TheSessionSettingChoosesTheLagBound) {
   lenient_signal.Release();
   strict_signal.Release();
 
-  ASSERT_EQ(PgRawSql(standby_, "SELECT pg_wal_replay_pause()"), "");
-  ASSERT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('bound@example.com')"), "");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Lag();
   Result<std::uint64_t> within = lenient_signal.Poll();
   EXPECT_TRUE(within.ok()) << within.status().message();
   Result<std::uint64_t> past = strict_signal.Poll();

@@ -24,7 +24,7 @@ class Provision : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(*s);
     test::Fill(*store_);
-    p_ = std::make_unique<Provisioner>(*store_);
+    p_ = std::make_unique<Provisioner>(*store_, Actor{"unix:test", "", ""});
   }
   // Expects s refused with code, its message starting with prefix.
   static void ExpectRefused(const Status& s, Status::Code code, const std::string& prefix) {

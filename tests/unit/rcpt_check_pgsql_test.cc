@@ -4,8 +4,12 @@
 // RcptCheck on the reference data in the database RCPTDB_TEST_PGSQL_URI
 // names (pg_fixture.h; skips without it): the same replies as on SQLite
 // for every kind of recipient and every resolver case, and deferral (never
-// a refusal) while the server is unreachable or the connection is lost.
+// a refusal) while the server is unreachable or the connection is lost,
+// or a standby it reads lags (RCPTDB_TEST_PGSQL_STANDBY_URI).
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 
 #include "fixture.h"
 #include "pg_fixture.h"
@@ -100,6 +104,29 @@ TEST_F(PgRcptCheckTest, LostConnectionDefersThenRecovers) {
   RcptCheck::Outcome out = check.Check("alice@example.com", "+");
   EXPECT_NE(out.reply.kind, Kind::kReject) << out.cause;
   EXPECT_EQ(check.Check("alice@example.com", "+").reply.kind, Kind::kAccept);
+}
+
+// On a streaming standby (RCPTDB_TEST_PGSQL_STANDBY_URI) whose replay is
+// paused after the primary deleted a mailbox: the plugin defers (451
+// 4.3.0, "lags") instead of accepting for the deleted mailbox, and
+// answers from the new data once the standby has caught up.
+TEST_F(PgRcptCheckTest, LaggingStandbyDefers) {
+  std::string standby = PgTestStandbyUri();
+  if (standby.empty()) GTEST_SKIP() << "RCPTDB_TEST_PGSQL_STANDBY_URI is not set";
+  ASSERT_TRUE(PgCatchUp(uri_, standby));
+  RcptCheck check(WithLagBound(standby, "300ms"));
+  ASSERT_EQ(check.Check("alice@example.com", "+").reply.kind, Kind::kAccept);
+  ASSERT_EQ(PgRawSql(standby, "SELECT pg_wal_replay_pause()"), "");
+  ASSERT_EQ(PgRawSql(uri_, "DELETE FROM mailboxes WHERE address = 'alice@example.com'"), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  RcptCheck::Outcome stale = check.Check("alice@example.com", "+");
+  std::string resumed = PgRawSql(standby, "SELECT pg_wal_replay_resume()");
+  EXPECT_EQ(stale.reply.kind, Kind::kDefer) << stale.cause;
+  EXPECT_EQ(stale.reply.enhanced, "4.3.0");
+  EXPECT_NE(stale.cause.find("standby replay lags"), std::string::npos) << stale.cause;
+  ASSERT_EQ(resumed, "");
+  ASSERT_TRUE(PgCatchUp(uri_, standby));
+  EXPECT_EQ(check.Check("alice@example.com", "+").reply.kind, Kind::kReject);
 }
 
 }  // namespace

@@ -59,6 +59,37 @@ TEST(ServerLimitsConfig, PerPeerCapAndSocketAccess) {
     EXPECT_FALSE(Apply(c, "unix_socket_group", bad).ok()) << bad;
 }
 
+// Policy connections have their own idle timeout (longer than Postfix's
+// own 300 s) and per-peer cap (issue 26, item 1).
+TEST(ServerLimitsConfig, PolicyConnectionsHaveTheirOwnTimeoutAndCap) {
+  ServerConfig c;
+  EXPECT_EQ(c.policy_idle_timeout, std::chrono::seconds(330));
+  EXPECT_EQ(c.policy_max_connections_per_peer, 0u);
+  ASSERT_TRUE(Apply(c, "policy_idle_timeout", "10m").ok());
+  EXPECT_EQ(c.policy_idle_timeout, std::chrono::seconds(600));
+  ASSERT_TRUE(Apply(c, "policy_max_connections_per_peer", "200").ok());
+  EXPECT_EQ(c.policy_max_connections_per_peer, 200u);
+  EXPECT_EQ(c.max_connections_per_peer, 0u);
+  EXPECT_FALSE(Apply(c, "policy_idle_timeout", "-3").ok());
+  EXPECT_FALSE(Apply(c, "policy_max_connections_per_peer", "x").ok());
+  std::string d = c.Dump();
+  EXPECT_NE(d.find("policy_idle_timeout = 600s\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("policy_max_connections_per_peer = 200\n"), std::string::npos) << d;
+  Result<std::vector<Setting>> parsed =
+      ParseConfigText("policy_idle_timeout = 5m\npolicy_max_connections_per_peer = 3\n", "x");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+}
+
+// --check-config's output lands in the journal (the unit's ExecStartPre).
+TEST(ServerLimitsConfig, DumpHidesTheDatabasePassword) {
+  ServerConfig c;
+  ASSERT_TRUE(Apply(c, "database", "postgresql://rcptdb:s3cret@db.example/rcptdb").ok());
+  std::string d = c.Dump();
+  EXPECT_EQ(d.find("s3cret"), std::string::npos) << d;
+  EXPECT_NE(d.find("database = postgresql://rcptdb:***@db.example/rcptdb\n"), std::string::npos)
+      << d;
+}
+
 TEST(ServerLimitsConfig, SocketSettingsNeedARestartTimeoutsDoNot) {
   ServerConfig a;
   ServerConfig b;

@@ -45,6 +45,8 @@ TEST(StatusCause, NamesAreTheWordsOfTheReplies) {
   EXPECT_STREQ(CauseName(Status::Cause::kWrongVersion), "wrong schema version");
   EXPECT_STREQ(CauseName(Status::Cause::kOther), "database error");
   EXPECT_STREQ(CauseName(Status::Cause::kLimit), "resolver bound");
+  EXPECT_STREQ(CauseName(Status::Cause::kChanged), "changed meanwhile");
+  EXPECT_STREQ(CauseName(Status::Cause::kStale), "standby lags");
 }
 
 TEST(StatusCause, MissingFile) {

@@ -12,7 +12,6 @@
 #include "live_store.h"
 #include "password.h"
 #include "resolver.h"
-#include "verify_password.h"
 
 namespace rcptdb::test {
 namespace {

@@ -13,7 +13,7 @@
 
 #include <cstdio>
 
-namespace rcptdb::admin {
+namespace rcptdb {
 namespace {
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
@@ -350,4 +350,4 @@ Result<std::vector<std::pair<std::string, JsonValue>>> ParseFlatObject(std::stri
   return JsonReader(text).Object();
 }
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb

@@ -9,8 +9,8 @@
 // output always parses.
 //
 // Thread safety: pure functions and plain values.
-#ifndef RCPTDB_ADMIN_JSON_H
-#define RCPTDB_ADMIN_JSON_H
+#ifndef RCPTDB_PROVISION_JSON_H
+#define RCPTDB_PROVISION_JSON_H
 
 #include <cstddef>
 #include <cstdint>
@@ -21,7 +21,7 @@
 
 #include "status.h"
 
-namespace rcptdb::admin {
+namespace rcptdb {
 
 // Returns s as a quoted JSON string; bytes that are not UTF-8 become U+FFFD.
 std::string JsonQuote(std::string_view s);
@@ -75,6 +75,6 @@ inline constexpr std::size_t kMaxJsonMembers = 32;
 // exactly.
 Result<std::vector<std::pair<std::string, JsonValue>>> ParseFlatObject(std::string_view text);
 
-}  // namespace rcptdb::admin
+}  // namespace rcptdb
 
 #endif

@@ -1,0 +1,360 @@
+# SPDX-License-Identifier: MIT
+"""test_web_api - rcptdb-web's API against the real daemon, on both engines.
+
+Each class starts one rcptdb-web (web_instance.PrivateWeb) on a database
+provisioned with rcptdb(1) (web_instance.provision_standard), on SQLite
+(WebApiSqliteTest) and on a private PostgreSQL cluster (WebApiPgTest), and
+drives every resource as a client would: create, read with ETag, change
+with If-Match (412 when stale), list page by page with limit, cursor and
+q, delete, ?dry_run=1, an atomic batch, refusals in problem+json naming
+the field in the words rcptdb(1) prints, GET check/{address} equal to
+`rcptdb --json check`, and an audit row for every change with its actor,
+client and request id. A change whose audit row cannot be written is not
+committed. Every reply is checked against web/openapi.json by the client
+(web_instance.ApiClient), so any reply the description does not allow
+fails the test that got it.
+"""
+import json
+import os
+import unittest
+import urllib.parse
+
+import harness
+import web_instance
+from web_instance import PASSWORDS, PrivateWeb, snapshot
+
+Q = urllib.parse.quote
+
+
+class WebApiBase:
+    engine = "sqlite"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = harness.class_tempdir(cls, "rcptdb-web-")
+        cls.procs = harness.Processes(cls.dir)
+        cls.addClassCleanup(cls.procs.stop)
+        cls.db = web_instance.database(cls, cls.dir, cls.engine)
+        web_instance.provision_standard(cls.db)
+        cls.web = PrivateWeb(os.path.join(cls.dir, "web"), cls.db).start(cls.procs)
+        cls.root, _ = cls.web.sign_in("root", PASSWORDS["root"])
+        r = cls.root.post("/api/v1/tokens", {"login": "root"})
+        assert r.status == 201, r
+        cls.root_token = r.json["token"]
+        cls.api = cls.web.client(token=cls.root_token)
+
+    def cli(self, *args, check=True, input=None):
+        return harness.rcptdb(self.db, *args, check=check, input=input)
+
+    def assertProblem(self, r, status, field=None, detail=None):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.header("content-type"), "application/problem+json")
+        self.assertEqual(r.json["status"], status)
+        if field is not None:
+            self.assertEqual(r.json.get("field"), field, r.json)
+        if detail is not None:
+            self.assertEqual(r.json["detail"], detail)
+
+    # --- the description ----------------------------------------------
+
+    def test_openapi_is_public_and_every_route_is_described(self):
+        r = self.web.client().get("/api/v1/openapi.json")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json["openapi"], "3.1.0")
+        self.assertIn("/api/v1/domains/{domain}/mailboxes/{local}", r.json["paths"])
+        # Everything else needs a principal.
+        self.assertProblem(self.web.client().get("/api/v1/domains"), 401)
+
+    # --- domains ----------------------------------------------------------
+
+    def test_domain_lifecycle_with_etag(self):
+        r = self.api.post("/api/v1/domains", {"name": "New-Domain.TEST.", "transport":
+                                               "lmtp:inet:127.0.0.1:24"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["name"], "new-domain.test")  # the resolver's normal form
+        self.assertEqual(r.header("location"), "/api/v1/domains/new-domain.test")
+        etag = r.header("etag")
+        self.assertEqual(etag, '"' + r.json["version"] + '"')
+        got = self.api.get("/api/v1/domains/new-domain.test")
+        self.assertEqual(got.header("etag"), etag)
+        # A stale If-Match is refused and changes nothing.
+        stale = self.api.patch("/api/v1/domains/new-domain.test", {"active": False},
+                               headers={"If-Match": '"0000"'})
+        self.assertProblem(stale, 412)
+        self.assertTrue(self.api.get("/api/v1/domains/new-domain.test").json["active"])
+        ok = self.api.patch("/api/v1/domains/new-domain.test", {"active": False},
+                            headers={"If-Match": etag})
+        self.assertEqual(ok.status, 200, ok)
+        self.assertFalse(ok.json["active"])
+        self.assertNotEqual(ok.header("etag"), etag)
+        # The old version is stale now.
+        self.assertProblem(self.api.patch("/api/v1/domains/new-domain.test", {"active": True},
+                                          headers={"If-Match": etag}), 412)
+        self.assertIn("disabled", self.cli("domain", "show", "new-domain.test").stdout)
+        self.assertProblem(self.api.patch("/api/v1/domains/new-domain.test",
+                                          {"kind": "relay"}), 422, field="kind")
+        self.assertEqual(self.api.delete("/api/v1/domains/new-domain.test").status, 204)
+        self.assertProblem(self.api.get("/api/v1/domains/new-domain.test"), 404)
+
+    def test_refusals_name_the_field_in_the_clis_words(self):
+        # The same refusal through rcptdb and through the API: one sentence.
+        cli = self.cli("mailbox", "add", "x@ownrelay.test", "--no-password", check=False)
+        self.assertNotEqual(cli.returncode, 0)
+        r = self.api.post("/api/v1/domains/ownrelay.test/mailboxes", {"local": "x"})
+        self.assertProblem(r, 422, field="local")
+        self.assertIn("relay domain", r.json["detail"])
+        self.assertIn(r.json["detail"], cli.stderr)
+        cli = self.cli("mailbox", "add", "x@own.test", "--no-password", "--transport",
+                       "no colon", check=False)
+        r = self.api.post("/api/v1/domains/own.test/mailboxes",
+                          {"local": "x", "transport": "no colon"})
+        self.assertProblem(r, 422, field="transport")
+        self.assertIn(r.json["detail"], cli.stderr)
+        r = self.api.post("/api/v1/domains/own.test/mailboxes",
+                          {"local": "x", "password_hash": "nohash"})
+        self.assertProblem(r, 422, field="password_hash")
+        cli = self.cli("domain", "add", "bad..name", check=False)
+        r = self.api.post("/api/v1/domains", {"name": "bad..name"})
+        self.assertProblem(r, 422, field="name")
+        self.assertIn(r.json["detail"], cli.stderr)
+        r = self.api.post("/api/v1/domains/own.test/mailboxes", {"local": "alice"})
+        self.assertProblem(r, 409, field="local", detail="alice@own.test: mailbox exists already")
+        r = self.api.post("/api/v1/domains/own.test/mailboxes", {"local": "y", "quota": "5G"})
+        self.assertProblem(r, 422, field="quota")
+        r = self.api.post("/api/v1/domains/own.test/mailboxes", {"local": "y", "qouta": 5})
+        self.assertProblem(r, 422, field="qouta")
+        # A body names local parts only: the domain is the path's.
+        r = self.api.post("/api/v1/domains/own.test/mailboxes", {"local": "y@foreign.test"})
+        self.assertProblem(r, 422, field="local")
+
+    # --- mailboxes, pages -----------------------------------------------------
+
+    def test_mailbox_lifecycle(self):
+        base = "/api/v1/domains/own.test/mailboxes"
+        r = self.api.post(base, {"local": "Carol", "password": "Carol-Pass-1", "quota": 1 << 30,
+                                 "transport": "lmtp:inet:127.0.0.1:25"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["address"], "carol@own.test")
+        self.assertEqual(r.json["password_scheme"], "SHA512-CRYPT")
+        self.assertNotIn("password", r.json)
+        self.assertEqual(r.header("location"), base + "/carol")
+        show = json.loads(self.cli("--json", "mailbox", "show", "carol@own.test").stdout)
+        self.assertEqual(show["quota"], 1 << 30)
+        r = self.api.patch(base + "/carol", {"active": False, "quota": 0, "transport": None},
+                           headers={"If-Match": r.header("etag")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["active"], r.json["quota"], r.json["transport"]),
+                         (False, 0, None))
+        self.assertEqual(self.api.delete(base + "/carol").status, 204)
+        self.assertProblem(self.api.get(base + "/carol"), 404)
+        self.assertProblem(self.api.delete(base + "/carol"), 404)
+
+    def test_pages_with_limit_cursor_and_q(self):
+        base = "/api/v1/domains/own.test/mailboxes"
+        names = [f"page{i:02d}" for i in range(25)]
+        items = [{"method": "POST", "path": base, "body": {"local": n}} for n in names]
+        self.assertEqual(self.api.post("/api/v1/batch", {"items": items}).status, 200)
+        seen, cursor, pages = [], None, 0
+        while True:
+            url = base + "?q=page&limit=10" + (f"&cursor={Q(cursor)}" if cursor else "")
+            r = self.api.get(url)
+            self.assertEqual(r.status, 200, r)
+            self.assertLessEqual(len(r.json["items"]), 10)
+            seen += [m["address"] for m in r.json["items"]]
+            pages += 1
+            cursor = r.json["next"]
+            if cursor is None:
+                break
+        self.assertEqual(seen, [n + "@own.test" for n in names])
+        self.assertIn(pages, (3, 4))
+        self.assertProblem(self.api.get(base + "?limit=0"), 400, field="limit")
+        self.assertProblem(self.api.get(base + "?limit=1001"), 400, field="limit")
+        self.assertProblem(self.api.get(base + "?cursor=%25%25"), 400, field="cursor")
+        self.api.post("/api/v1/batch", {"items": [
+            {"method": "DELETE", "path": f"{base}/{n}"} for n in names]})
+
+    # --- aliases, catch-all, relay recipients, senders, settings --------------
+
+    def test_alias_lifecycle(self):
+        base = "/api/v1/domains/own.test/aliases"
+        r = self.api.post(base, {"local": "team", "targets": ["alice@own.test",
+                                                              "someone@elsewhere.test"]})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(sorted(r.json["targets"]), ["alice@own.test", "someone@elsewhere.test"])
+        r = self.api.patch(base + "/team", {"targets": ["alice@own.test"], "active": False},
+                           headers={"If-Match": r.header("etag")})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["targets"], r.json["active"]), (["alice@own.test"], False))
+        # A loop is refused with the CLI's words, naming targets.
+        r = self.api.post(base, {"local": "loop", "targets": ["team@own.test"]})
+        self.assertEqual(r.status, 201)
+        r = self.api.patch(base + "/team", {"targets": ["loop@own.test"]})
+        self.assertProblem(r, 422, field="targets")
+        self.assertIn("loop", r.json["detail"])
+        self.assertEqual(self.api.get(base + "/team").json["targets"], ["alice@own.test"])
+        for a in ("team", "loop"):
+            self.assertEqual(self.api.delete(f"{base}/{a}").status, 204)
+
+    def test_catchall_relay_recipients_and_senders(self):
+        c = "/api/v1/domains/own.test/catchall"
+        self.assertProblem(self.api.get(c), 404)
+        r = self.api.put(c, {"target": "alice@own.test"})
+        self.assertEqual((r.status, r.json["target"]), (200, "alice@own.test"), r)
+        self.assertEqual(self.api.get(c).json["target"], "alice@own.test")
+        self.assertEqual(self.api.delete(c).status, 204)
+        rr = "/api/v1/domains/ownrelay.test/relay-recipients"
+        self.assertEqual(self.api.post(rr, {"local": "new"}).status, 201)
+        self.assertEqual([i["address"] for i in self.api.get(rr).json["items"]],
+                         ["listed@ownrelay.test", "new@ownrelay.test"])
+        self.assertProblem(self.api.post("/api/v1/domains/own.test/relay-recipients",
+                                         {"local": "x"}), 422, field="local")
+        self.assertEqual(self.api.delete(rr + "/new").status, 204)
+        s = "/api/v1/domains/own.test/senders"
+        r = self.api.post(s, {"local": "alice", "login": "helper", "allow": True})
+        self.assertEqual(r.status, 201, r)
+        self.assertIn({"address": "alice@own.test", "login": "helper", "allow": True},
+                      self.api.get(s).json["items"])
+        self.assertEqual(self.api.get(s + "/alice/helper").json["login"], "helper")
+        self.assertEqual(self.api.delete(s + "/alice/helper").status, 204)
+        self.assertProblem(self.api.get(s + "/alice/helper"), 404)
+
+    def test_settings(self):
+        r = self.api.get("/api/v1/settings")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json["delimiter"], "+")
+        r = self.api.patch("/api/v1/settings", {"delimiter": "+-"})
+        self.assertEqual((r.status, r.json["delimiter"]), (200, "+-"), r)
+        self.assertEqual(self.cli("config", "get", "delimiter").stdout.strip(), "+-")
+        self.assertProblem(self.api.patch("/api/v1/settings", {"delimiter": "ab"}), 422,
+                           field="delimiter")
+        self.api.patch("/api/v1/settings", {"delimiter": "+"})
+
+    # --- dry runs and batches ----------------------------------------------
+
+    def test_dry_run_checks_everything_and_changes_nothing(self):
+        before = snapshot(self.db)
+        r = self.api.post("/api/v1/domains/own.test/mailboxes?dry_run=1", {"local": "dry"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["address"], "dry@own.test")
+        r = self.api.post("/api/v1/domains/own.test/mailboxes?dry_run=1", {"local": "alice"})
+        self.assertProblem(r, 409)
+        r = self.api.delete("/api/v1/domains/foreign.test?dry_run=1&force=1")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(snapshot(self.db), before)
+        self.assertProblem(self.api.post("/api/v1/domains?dry_run=maybe", {"name": "x.test"}),
+                           400, field="dry_run")
+
+    def test_batch_is_all_or_nothing_and_reports_each_item(self):
+        before = snapshot(self.db)
+        items = [
+            {"method": "POST", "path": "/api/v1/domains/own.test/mailboxes",
+             "body": {"local": "b1"}},
+            {"method": "POST", "path": "/api/v1/domains/own.test/aliases",
+             "body": {"local": "b2", "targets": ["b1@own.test"]}},
+            {"method": "POST", "path": "/api/v1/domains/own.test/mailboxes",
+             "body": {"local": "alice"}},  # exists: the whole batch goes
+        ]
+        r = self.api.post("/api/v1/batch", {"items": items})
+        self.assertProblem(r, 409, field="items[2].body.local")
+        self.assertEqual(r.json["failed_item"], 2)
+        self.assertEqual([x["status"] for x in r.json["results"]], [201, 201, 409])
+        self.assertEqual(snapshot(self.db), before)
+        r = self.api.post("/api/v1/batch", {"items": items[:2]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["status"] for x in r.json["results"]], [201, 201])
+        self.assertEqual(self.api.get("/api/v1/domains/own.test/aliases/b2").json["targets"],
+                         ["b1@own.test"])
+        r = self.api.post("/api/v1/batch", {"items": [
+            {"method": "DELETE", "path": "/api/v1/domains/own.test/aliases/b2"},
+            {"method": "DELETE", "path": "/api/v1/domains/own.test/mailboxes/b1"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertProblem(self.api.post("/api/v1/batch", {"items": []}), 422, field="items")
+        self.assertProblem(self.api.post("/api/v1/batch", {"items": [
+            {"method": "POST", "path": "/api/v1/batch", "body": {}}]}), 422,
+            field="items[0].path")
+
+    # --- check ----------------------------------------------------------------
+
+    def test_check_is_what_rcptdb_check_prints(self):
+        for address in ("alice@own.test", "sales@own.test", "alice+x@alias.test",
+                        "nobody@own.test", "listed@ownrelay.test"):
+            r = self.api.get("/api/v1/check/" + Q(address, safe="@"))
+            self.assertEqual(r.status, 200, r)
+            cli = self.cli("--json", "check", address, check=False)
+            self.assertEqual(r.json, json.loads(cli.stdout), address)
+
+    # --- the audit log ----------------------------------------------------
+
+    def test_every_change_has_its_audit_row_with_actor_client_and_request(self):
+        r = self.api.post("/api/v1/domains/own.test/mailboxes",
+                          {"local": "audited", "password": "Audit-Pass-1"})
+        self.assertEqual(r.status, 201)
+        request_id = r.header("x-request-id")
+        rows = self.api.get("/api/v1/audit?domain=own.test&limit=5").json["items"]
+        mine = [x for x in rows if x["request_id"] == request_id]
+        self.assertEqual(len(mine), 1, rows)
+        row = mine[0]
+        prefix = web_instance.token_prefix(self.root_token)
+        self.assertEqual((row["actor"], row["client"], row["kind"], row["object"],
+                          row["action"]),
+                         (f"token:{prefix}", "127.0.0.1", "mailbox", "audited@own.test",
+                          "create"))
+        self.assertIsNone(row["before"])
+        # Passwords and hashes are not in the log.
+        self.assertNotIn("$6$", json.dumps(row))
+        self.assertNotIn("Audit-Pass-1", json.dumps(row))
+        # The CLI's changes are in the same log, as unix:USER.
+        self.cli("mailbox", "disable", "audited@own.test")
+        rows = self.api.get("/api/v1/audit?domain=own.test&limit=1").json["items"]
+        self.assertTrue(rows[0]["actor"].startswith("unix:"), rows[0])
+        self.assertEqual((rows[0]["before"]["active"], rows[0]["after"]["active"]), (True, False))
+        self.assertEqual(self.api.delete("/api/v1/domains/own.test/mailboxes/audited").status, 204)
+        # Paging goes back in time.
+        page = self.api.get("/api/v1/audit?limit=2").json
+        older = self.api.get("/api/v1/audit?limit=2&cursor=" + Q(page["next"])).json
+        self.assertLess(older["items"][0]["id"], page["items"][-1]["id"])
+
+    def test_a_change_whose_audit_row_fails_is_not_committed(self):
+        # Make the audit write fail, with plain SQL, as a broken log would.
+        if self.engine == "sqlite":
+            import sqlite3
+            con = sqlite3.connect(self.db)
+            con.execute("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                        "BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END")
+            con.commit()
+            con.close()
+            undo = lambda: sqlite3.connect(self.db).execute("DROP TRIGGER no_audit")  # noqa
+        else:
+            self.pg_sql("CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                        "BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$; "
+                        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                        "FOR EACH ROW EXECUTE FUNCTION no_audit();")
+            undo = lambda: self.pg_sql("DROP TRIGGER no_audit ON audit_log; "  # noqa
+                                       "DROP FUNCTION no_audit();")
+        try:
+            before = snapshot(self.db)
+            r = self.api.post("/api/v1/domains/own.test/mailboxes", {"local": "unaudited"})
+            self.assertGreaterEqual(r.status, 400, r)
+            self.assertEqual(snapshot(self.db), before)
+        finally:
+            con = undo()
+            if con is not None and hasattr(con, "commit"):
+                con.commit()
+                con.close()
+        r = self.api.get("/api/v1/domains/own.test/mailboxes/unaudited")
+        self.assertProblem(r, 404)
+
+    def pg_sql(self, text):
+        harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.db, "-c", text])
+
+
+class WebApiSqliteTest(WebApiBase, unittest.TestCase):
+    engine = "sqlite"
+
+
+class WebApiPgTest(WebApiBase, unittest.TestCase):
+    engine = "pgsql"
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,390 @@
+# SPDX-License-Identifier: MIT
+"""test_web_matrix - who may do what, through the real rcptdb-web.
+
+The authorization matrix of issue 22 as a table: every endpoint and
+method (ENDPOINTS), for each kind of principal (PRINCIPALS: a server
+admin's token, a domain admin's token, a server admin's token narrowed to
+one domain, a domain admin's read-only token, a domain admin's page
+session, a mailbox owner's page session), against an object in its own
+domain and one in a foreign domain, with the status the rules give
+(expected()). Every object a request names exists, so a 404 is the
+authorization's and never the object's absence; a delete is checked
+like an edit (mailcow CVE-2026-40874). Every refusal changes nothing: the
+database (rcptdb export, admins, tokens, settings) is compared before and
+after each endpoint's refusals.
+
+More rows, written out: the rank rule (a domain admin reading, resetting,
+disabling or minting a token for a server admin or a wider admin, or
+widening itself), IDs and addresses swapped between the URL and the body,
+a batch with one out-of-scope item, and tokens that are expired, revoked,
+owner-disabled or used from outside their networks, which all get the
+same 401.
+"""
+import itertools
+import os
+import sqlite3
+import unittest
+import urllib.parse
+
+import harness
+import web_instance
+from web_instance import PASSWORDS, PrivateWeb, snapshot
+
+Q = urllib.parse.quote
+
+SIDES = {"own": ("own.test", "ownrelay.test", "alice", "bob"),
+         "foreign": ("foreign.test", "foreignrelay.test", "bob", "alice")}
+PRINCIPALS = ["server", "domain", "narrow", "readonly", "session", "mailbox"]
+
+_n = itertools.count()
+
+
+def fresh(prefix):
+    return f"{prefix}{next(_n)}"
+
+
+def expected(kind, who, side, success):
+    """The status the rules of issue 22 give (see authorize.h)."""
+    if who == "server":
+        return success
+    if who == "mailbox":
+        return success if kind == "own-mailbox" and side == "own" else 404
+    if kind in ("domains-list", "settings-read", "audit-list", "admins-list", "tokens-list"):
+        return success
+    if kind in ("domain-create", "settings-write"):
+        return 403
+    if side == "foreign":
+        return 404
+    if kind in ("domain-read", "part-read", "check", "audit-domain", "own-mailbox"):
+        return success
+    if kind == "domain-write":
+        return 403
+    if kind == "part-write":
+        return 403 if who == "readonly" else success
+    raise AssertionError(kind)
+
+
+class MatrixTest(unittest.TestCase):
+    engine = "sqlite"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = harness.class_tempdir(cls, "rcptdb-web-matrix-")
+        cls.procs = harness.Processes(cls.dir)
+        cls.addClassCleanup(cls.procs.stop)
+        cls.db = web_instance.database(cls, cls.dir, cls.engine)
+        web_instance.provision_standard(cls.db)
+        # The bad tokens below count as failures against 127.0.0.1: the
+        # throttle is test_web_hostile's, not this table's.
+        cls.web = PrivateWeb(os.path.join(cls.dir, "web"), cls.db,
+                             "login_limit = 1000\n").start(cls.procs)
+        root_session, _ = cls.web.sign_in("root", PASSWORDS["root"])
+        cls.root_session = root_session
+
+        def mint(body):
+            r = root_session.post("/api/v1/tokens", body)
+            assert r.status == 201, r
+            return r.json["token"]
+
+        cls.tokens = {
+            "server": mint({"login": "root"}),
+            "domain": mint({"login": "ownadmin"}),
+            "narrow": mint({"login": "root", "domains": ["own.test", "ownrelay.test"]}),
+            "readonly": mint({"login": "ownadmin", "read_only": True}),
+        }
+        cls.clients = {who: cls.web.client(token=t) for who, t in cls.tokens.items()}
+        cls.clients["session"], _ = cls.web.sign_in("ownadmin", PASSWORDS["ownadmin"])
+        cls.clients["mailbox"], _ = cls.web.sign_in("alice@own.test",
+                                                    web_instance.MAILBOX_PASSWORD)
+        cls.root = cls.clients["server"]
+
+    # --- the setup of each object, made by the server admin -------------
+
+    def make(self, method, path, body):
+        r = self.root.request(method, path, body)
+        self.assertLess(r.status, 300, f"setup {method} {path}: {r}")
+
+    def case_list(self):
+        """((label, kind, method, path, body, success), side) for each side,
+        with the objects the requests name made first."""
+        cases = []
+        for side, (dom, relay, local, _other) in SIDES.items():
+            mine = []
+            d = Q(dom)
+            m, a, r, s, lg = fresh("m"), fresh("a"), fresh("r"), fresh("s"), fresh("l")
+            self.make("POST", f"/api/v1/domains/{d}/mailboxes", {"local": m})
+            self.make("POST", f"/api/v1/domains/{d}/aliases", {"local": a,
+                                                              "targets": [f"{local}@{dom}"]})
+            self.make("POST", f"/api/v1/domains/{relay}/relay-recipients", {"local": r})
+            self.make("POST", f"/api/v1/domains/{d}/senders", {"local": s, "login": lg})
+            self.make("PUT", f"/api/v1/domains/{d}/catchall", {"target": f"{local}@{dom}"})
+            mb, al, rr, se = (f"/api/v1/domains/{d}/mailboxes", f"/api/v1/domains/{d}/aliases",
+                              f"/api/v1/domains/{relay}/relay-recipients",
+                              f"/api/v1/domains/{d}/senders")
+            mine += [
+                ("domain get", "domain-read", "GET", f"/api/v1/domains/{d}", None, 200),
+                ("domain patch", "domain-write", "PATCH", f"/api/v1/domains/{d}",
+                 {"active": True}, 200),
+                ("mailbox list", "part-read", "GET", mb, None, 200),
+                ("mailbox create", "part-write", "POST", mb, {"local": fresh("n")}, 201),
+                ("mailbox get", "part-read", "GET", f"{mb}/{m}", None, 200),
+                ("mailbox patch", "part-write", "PATCH", f"{mb}/{m}", {"quota": 1024}, 200),
+                ("mailbox password reset", "part-write", "PATCH", f"{mb}/{m}",
+                 {"password": "Reset-Pass-1"}, 200),
+                ("own mailbox get", "own-mailbox", "GET", f"{mb}/{local}", None, 200),
+                ("alias list", "part-read", "GET", al, None, 200),
+                ("alias create", "part-write", "POST", al,
+                 {"local": fresh("n"), "targets": [f"{local}@{dom}"]}, 201),
+                ("alias get", "part-read", "GET", f"{al}/{a}", None, 200),
+                ("alias patch", "part-write", "PATCH", f"{al}/{a}", {"active": False}, 200),
+                ("catchall get", "part-read", "GET", f"/api/v1/domains/{d}/catchall", None, 200),
+                ("catchall put", "part-write", "PUT", f"/api/v1/domains/{d}/catchall",
+                 {"target": f"{local}@{dom}"}, 200),
+                ("relay list", "part-read", "GET", rr, None, 200),
+                ("relay create", "part-write", "POST", rr, {"local": fresh("n")}, 201),
+                ("relay get", "part-read", "GET", f"{rr}/{r}", None, 200),
+                ("sender list", "part-read", "GET", se, None, 200),
+                ("sender create", "part-write", "POST", se,
+                 {"local": fresh("n"), "login": "x"}, 201),
+                ("sender get", "part-read", "GET", f"{se}/{s}/{lg}", None, 200),
+                ("check", "check", "GET", f"/api/v1/check/{local}%40{d}", None, 200),
+                ("audit of a domain", "audit-domain", "GET", f"/api/v1/audit?domain={d}",
+                 None, 200),
+            ]
+            # Deletes last: each needs an object of its own, so make more.
+            m2, a2, r2, s2, l2 = fresh("m"), fresh("a"), fresh("r"), fresh("s"), fresh("l")
+            self.make("POST", mb, {"local": m2})
+            self.make("POST", al, {"local": a2, "targets": [f"{local}@{dom}"]})
+            self.make("POST", rr, {"local": r2})
+            self.make("POST", se, {"local": s2, "login": l2})
+            mine += [
+                ("mailbox delete", "part-write", "DELETE", f"{mb}/{m2}", None, 204),
+                ("alias delete", "part-write", "DELETE", f"{al}/{a2}", None, 204),
+                ("relay delete", "part-write", "DELETE", f"{rr}/{r2}", None, 204),
+                ("sender delete", "part-write", "DELETE", f"{se}/{s2}/{l2}", None, 204),
+                ("catchall delete", "part-write", "DELETE", f"/api/v1/domains/{d}/catchall",
+                 None, 204),
+            ]
+            cases += [(c, side) for c in mine]
+        return cases
+
+    def global_cases(self, who):
+        """Endpoints that name no domain; a server admin's writes get fresh objects."""
+        dd = fresh("dd") + ".test"
+        if who == "server":
+            self.make("POST", "/api/v1/domains", {"name": dd})
+            deleted = dd
+        else:
+            deleted = "own.test"  # refused: nothing happens to it
+        return [
+            ("domains list", "domains-list", "GET", "/api/v1/domains", None, 200),
+            ("domain create", "domain-create", "POST", "/api/v1/domains",
+             {"name": fresh("new") + ".test"}, 201),
+            ("domain delete", "domain-write", "DELETE",
+             f"/api/v1/domains/{deleted}", None, 204),
+            ("settings get", "settings-read", "GET", "/api/v1/settings", None, 200),
+            ("settings patch", "settings-write", "PATCH", "/api/v1/settings",
+             {"catchall_senders": "no"}, 200),
+            ("audit", "audit-list", "GET", "/api/v1/audit", None, 200),
+            ("admins list", "admins-list", "GET", "/api/v1/admins", None, 200),
+            ("tokens list", "tokens-list", "GET", "/api/v1/tokens", None, 200),
+        ]
+
+    def run_case(self, who, label, kind, method, path, body, success, side):
+        want = expected(kind, who, side, success)
+        r = self.clients[who].request(method, path, body)
+        self.assertEqual(r.status, want, f"{who} {label} ({side}): {method} {path} -> {r}")
+        if want >= 400:
+            self.assertEqual(r.header("content-type"), "application/problem+json")
+        return want
+
+    def test_every_endpoint_for_every_principal_own_and_foreign(self):
+        checked = 0
+        for who in PRINCIPALS:
+            cases = self.case_list() + [(c, "own") for c in self.global_cases(who)]
+            # Refusals first, with the database compared around them; then
+            # what this principal may do.
+            refused = [(c, s) for c, s in cases if expected(c[1], who, s, c[5]) >= 400]
+            allowed = [(c, s) for c, s in cases if expected(c[1], who, s, c[5]) < 400]
+            before = snapshot(self.db)
+            for (label, kind, method, path, body, success), side in refused:
+                self.run_case(who, label, kind, method, path, body, success, side)
+                checked += 1
+            self.assertEqual(snapshot(self.db), before, f"{who}: a refused request changed data")
+            for (label, kind, method, path, body, success), side in allowed:
+                self.run_case(who, label, kind, method, path, body, success, side)
+                checked += 1
+        self.assertGreater(checked, 300)
+
+    # --- the rank rule ----------------------------------------------------------
+
+    def test_rank_rule(self):
+        grant = self.root.post("/api/v1/tokens", {"login": "root"}).json["prefix"]
+        rows = [
+            # who, method, path, body, status
+            ("domain", "GET", "/api/v1/admins/root", None, 404),
+            ("domain", "PATCH", "/api/v1/admins/root", {"password": "Taken-Over-1"}, 404),
+            ("session", "PATCH", "/api/v1/admins/root", {"password": "Taken-Over-1"}, 404),
+            ("domain", "PATCH", "/api/v1/admins/root", {"active": False}, 404),
+            ("domain", "DELETE", "/api/v1/admins/root", None, 404),
+            ("domain", "POST", "/api/v1/tokens", {"login": "root"}, 404),
+            ("session", "POST", "/api/v1/tokens", {"login": "root"}, 404),
+            ("domain", "GET", f"/api/v1/tokens/{grant}", None, 404),
+            ("domain", "DELETE", f"/api/v1/tokens/{grant}", None, 404),
+            # An admin that holds a domain the asker does not: out of rank.
+            ("domain", "PATCH", "/api/v1/admins/both", {"password": "Taken-Over-1"}, 404),
+            ("domain", "POST", "/api/v1/tokens", {"login": "both"}, 404),
+            ("domain", "GET", "/api/v1/admins/foreignadmin", None, 404),
+            # Nobody makes or grows a principal beyond their own scope.
+            ("domain", "POST", "/api/v1/admins",
+             {"login": "newroot", "role": "server", "password": "X-Pass-12"}, 404),
+            ("domain", "POST", "/api/v1/admins",
+             {"login": "spy", "role": "domain", "domains": ["foreign.test"]}, 404),
+            ("domain", "PATCH", "/api/v1/admins/ownadmin",
+             {"domains": ["own.test", "ownrelay.test", "foreign.test"]}, 404),
+            ("domain", "PATCH", "/api/v1/admins/ownadmin", {"role": "server"}, 404),
+            ("domain", "POST", "/api/v1/tokens",
+             {"login": "ownadmin", "domains": ["foreign.test"]}, 422),
+            # A server admin's narrowed token holds less than the server admin.
+            ("narrow", "PATCH", "/api/v1/admins/root", {"password": "Taken-Over-1"}, 404),
+            ("narrow", "POST", "/api/v1/tokens", {"login": "root"}, 404),
+            ("narrow", "POST", "/api/v1/me/password", {"current": PASSWORDS["root"],
+                                                      "new": "Taken-Over-1"}, 404),
+            # Read-only tokens read; mailbox owners hold only themselves.
+            ("readonly", "POST", "/api/v1/admins",
+             {"login": "colleague", "role": "domain", "domains": ["own.test"]}, 403),
+            ("readonly", "POST", "/api/v1/tokens", {"login": "ownadmin"}, 403),
+            ("mailbox", "GET", "/api/v1/admins", None, 404),
+            ("mailbox", "POST", "/api/v1/tokens", {}, 404),
+            ("mailbox", "GET", "/api/v1/tokens", None, 404),
+            ("mailbox", "PATCH", "/api/v1/domains/own.test/mailboxes/alice", {"quota": 1}, 404),
+            ("mailbox", "GET", "/api/v1/domains/own.test/mailboxes/sales", None, 404),
+        ]
+        before = snapshot(self.db)
+        for who, method, path, body, status in rows:
+            r = self.clients[who].request(method, path, body)
+            self.assertEqual(r.status, status, f"{who}: {method} {path} {body} -> {r}")
+        self.assertEqual(snapshot(self.db), before)
+        # Within rank, a domain admin manages its peers and its own tokens.
+        dom = self.clients["domain"]
+        r = dom.post("/api/v1/admins", {"login": "colleague", "role": "domain",
+                                        "domains": ["own.test"], "password": "Coll-Pass-1"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(dom.patch("/api/v1/admins/colleague", {"active": False}).status, 200)
+        r = dom.post("/api/v1/tokens", {"login": "colleague", "read_only": True})
+        self.assertEqual(r.status, 201, r)
+        listed = [t["prefix"] for t in dom.get("/api/v1/tokens").json["items"]]
+        self.assertIn(r.json["prefix"], listed)
+        self.assertNotIn(grant, listed)
+        listed = {a["login"] for a in dom.get("/api/v1/admins").json["items"]}
+        self.assertTrue({"colleague", "ownadmin"} <= listed, listed)
+        self.assertFalse({"root", "both", "foreignadmin"} & listed, listed)
+        self.assertEqual(dom.delete("/api/v1/admins/colleague").status, 204)
+
+    # --- IDs swapped between the URL and the body -------------------------------
+
+    def test_ids_and_addresses_swapped_in_url_and_body(self):
+        dom = self.clients["domain"]
+        rows = [
+            # bob lives in foreign.test; in own.test there is no bob.
+            ("PATCH", "/api/v1/domains/own.test/mailboxes/bob", {"active": False}, 404),
+            ("DELETE", "/api/v1/domains/own.test/mailboxes/bob", None, 404),
+            ("GET", "/api/v1/domains/own.test/mailboxes/bob%40foreign.test", None, 404),
+            ("DELETE", "/api/v1/domains/own.test/aliases/sales%40foreign.test", None, 404),
+            ("POST", "/api/v1/domains/own.test/mailboxes", {"local": "x@foreign.test"}, 422),
+            ("POST", "/api/v1/domains/own.test/aliases",
+             {"local": "sales@foreign.test", "targets": ["alice@own.test"]}, 422),
+            ("POST", "/api/v1/domains/own.test/senders",
+             {"local": "bob@foreign.test", "login": "me"}, 422),
+            ("POST", "/api/v1/domains/own.test/relay-recipients", {"local": "x@foreignrelay.test"},
+             422),
+            # A domain the admin does not hold, however it is reached.
+            ("GET", "/api/v1/domains/alias.test", None, 404),
+            ("GET", "/api/v1/check/alice%40alias.test", None, 404),
+            ("GET", "/api/v1/domains/FOREIGN.TEST/mailboxes", None, 404),
+            ("GET", "/api/v1/domains/foreign.test./mailboxes/bob", None, 404),
+            ("GET", "/api/v1/audit?domain=Foreign.Test", None, 404),
+        ]
+        before = snapshot(self.db)
+        for method, path, body, status in rows:
+            r = dom.request(method, path, body)
+            self.assertEqual(r.status, status, f"{method} {path} {body} -> {r}")
+        self.assertEqual(snapshot(self.db), before)
+
+    def test_a_batch_with_one_out_of_scope_item_changes_nothing(self):
+        before = snapshot(self.db)
+        items = [{"method": "POST", "path": "/api/v1/domains/own.test/mailboxes",
+                  "body": {"local": "batched"}},
+                 {"method": "DELETE", "path": "/api/v1/domains/foreign.test/mailboxes/bob"}]
+        for who in ("domain", "narrow", "session"):
+            r = self.clients[who].post("/api/v1/batch", {"items": items})
+            self.assertEqual(r.status, 404, f"{who}: {r}")
+            self.assertEqual(r.json["failed_item"], 1)
+        self.assertEqual(self.clients["readonly"].post("/api/v1/batch",
+                                                       {"items": items[:1]}).status, 403)
+        self.assertEqual(snapshot(self.db), before)
+
+    # --- tokens that no longer hold -------------------------------------------
+
+    def test_expired_revoked_disabled_and_outside_tokens_get_one_401(self):
+        def mint(body):
+            r = self.root.post("/api/v1/tokens", body)
+            self.assertEqual(r.status, 201, r)
+            return r.json["token"], r.json["prefix"]
+
+        expired, expired_prefix = mint({"login": "both"})
+        revoked, revoked_prefix = mint({"login": "both"})
+        outside, _ = mint({"login": "both", "networks": ["192.0.2.0/24"]})
+        inside, _ = mint({"login": "both", "networks": ["127.0.0.0/8"]})
+        r = self.root.post("/api/v1/admins", {"login": "leaver", "role": "domain",
+                                              "domains": ["own.test"]})
+        self.assertEqual(r.status, 201, r)
+        disabled, _ = mint({"login": "leaver"})
+        # Expired: the expiry moves into the past with plain SQL.
+        self.sql(f"UPDATE tokens SET expires = '2001-01-01T00:00:00.000Z' "
+                 f"WHERE prefix = '{expired_prefix}'")
+        self.assertEqual(self.root.delete(f"/api/v1/tokens/{revoked_prefix}").status, 204)
+        self.assertEqual(self.root.patch("/api/v1/admins/leaver", {"active": False}).status, 200)
+        self.assertEqual(self.web.client(token=inside).get("/api/v1/domains").status, 200)
+        before = snapshot(self.db)
+        replies = []
+        for t in (expired, revoked, outside, disabled, "rcptdb_aaaaaaaaaaaa_" + "x" * 43,
+                  "garbage"):
+            c = self.web.client(token=t)
+            for method, path, body in (("GET", "/api/v1/domains", None),
+                                       ("POST", "/api/v1/domains/own.test/mailboxes",
+                                        {"local": "intruder"})):
+                r = c.request(method, path, body)
+                self.assertEqual(r.status, 401, f"{t[:20]}: {method} {path} -> {r}")
+                replies.append(r.body)
+        self.assertEqual(len(set(replies)), 1, replies)  # one reply, whatever the reason
+        self.assertEqual(snapshot(self.db), before)
+
+    def sql(self, text):
+        if self.engine == "sqlite":
+            con = sqlite3.connect(self.db)
+            con.execute(text)
+            con.commit()
+            con.close()
+        else:
+            harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.db, "-c", text])
+
+    def test_a_session_without_the_csrf_header_changes_nothing(self):
+        s = self.clients["session"]
+        bare = self.web.client(cookie=s.cookie)  # the cookie, no X-CSRF-Token
+        wrong = self.web.client(cookie=s.cookie, csrf="x" * 43)
+        before = snapshot(self.db)
+        for c in (bare, wrong):
+            for method, path, body in (
+                    ("POST", "/api/v1/domains/own.test/mailboxes", {"local": "csrf"}),
+                    ("DELETE", "/api/v1/domains/own.test/mailboxes/alice", None),
+                    ("POST", "/api/v1/batch", {"items": [
+                        {"method": "DELETE", "path": "/api/v1/domains/own.test/aliases/sales"}]})):
+                r = c.request(method, path, body)
+                self.assertEqual(r.status, 403, f"{method} {path} -> {r}")
+        self.assertEqual(bare.get("/api/v1/domains/own.test/mailboxes/alice").status, 200)
+        self.assertEqual(snapshot(self.db), before)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+// audit_test - the audited provisioning library on both engines: every
+// write leaves its audit row in the same transaction (and none is left
+// when the row cannot be written), the log is append-only, a token never
+// holds more than its owner holds now, keyset pages, record versions.
+// The PostgreSQL cases run when RCPTDB_TEST_PGSQL_URI names a database
+// (scripts/check's pgsql stage) and skip otherwise.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+
+#include "api_token.h"
+#include "fixture.h"
+#include "password.h"
+#include "provision.h"
+#include "record_json.h"
+#ifdef RCPTDB_WITH_PGSQL
+#include "pg_fixture.h"
+#endif
+
+namespace rcptdb::test {
+namespace {
+
+// One engine's fresh database, and plain SQL on a connection of its own.
+class AuditTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "pgsql") {
+#ifdef RCPTDB_WITH_PGSQL
+      spec_ = PgTestUri();
+      if (spec_.empty()) GTEST_SKIP() << "RCPTDB_TEST_PGSQL_URI is not set";
+      ASSERT_EQ(ResetPgSchema(spec_), "");
+#else
+      GTEST_SKIP() << "built without PostgreSQL";
+#endif
+    } else {
+      spec_ = db_.path();
+    }
+    Result<std::unique_ptr<Store>> s = Store::Create(spec_);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+    Must(Write([](Provisioner& p) {
+      Status s = p.AddDomain(MakeDomain("a.test", DomainKind::kHosted));
+      if (s.ok()) s = p.AddDomain(MakeDomain("b.test", DomainKind::kHosted));
+      if (s.ok()) s = p.AddDomain(MakeDomain("c.test", DomainKind::kHosted));
+      return s;
+    }));
+  }
+
+  Status Write(const std::function<Status(Provisioner&)>& body) {
+    return RunProvisioning(*store_, actor_, false, body);
+  }
+
+  // Runs plain SQL as an admin would; "" on success, else the error.
+  std::string Sql(const std::string& sql) {
+#ifdef RCPTDB_WITH_PGSQL
+    if (GetParam() == "pgsql") return PgRawSql(spec_, sql);
+#endif
+    sqlite3* db = nullptr;
+    sqlite3_open(spec_.c_str(), &db);
+    char* err = nullptr;
+    // As sql/schema.sql asks of every connection.
+    int rc = sqlite3_exec(db, ("PRAGMA foreign_keys = ON;" + sql).c_str(), nullptr, nullptr, &err);
+    std::string out = rc == SQLITE_OK ? "" : (err ? err : "error");
+    sqlite3_free(err);
+    sqlite3_close(db);
+    return out;
+  }
+
+  std::vector<AuditRecord> Log(AuditQuery q = {}) {
+    Result<std::vector<AuditRecord>> r = store_->QueryAudit(q);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : std::vector<AuditRecord>();
+  }
+
+  TempDatabase db_;
+  std::string spec_;
+  std::unique_ptr<Store> store_;
+  Actor actor_{"admin:root", "192.0.2.7", "req-1"};
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, AuditTest, ::testing::Values("sqlite", "pgsql"));
+
+TEST_P(AuditTest, EveryWriteLeavesItsRowWithActorClientAndRequest) {
+  Result<std::string> hash = HashPassword("s3cret");
+  ASSERT_TRUE(hash.ok());
+  Must(Write([&hash](Provisioner& p) {
+    Mailbox m = MakeMailbox("bob@a.test");
+    m.password = *hash;
+    Status s = p.AddMailbox(m);
+    if (s.ok()) s = p.AddAliasTarget("info@a.test", "bob@a.test", std::nullopt).status();
+    MailboxChange c;
+    c.active = false;
+    if (s.ok()) s = p.UpdateMailbox("bob@a.test", c).status();
+    if (s.ok()) s = p.SetSenderLogin("info@a.test", "bob@a.test", true);
+    if (s.ok()) s = p.SetSetting("postmaster", "bob@a.test");
+    if (s.ok()) s = p.DeleteAlias("info@a.test", "");
+    if (s.ok()) s = p.DeleteMailbox("bob@a.test");
+    return s;
+  }));
+  std::vector<AuditRecord> log = Log();
+  ASSERT_EQ(log.size(), 3u + 7u);  // three domains, then seven changes
+  std::vector<std::string> seen;
+  for (const AuditRecord& r : log) seen.push_back(r.action + " " + r.kind + " " + r.object);
+  EXPECT_EQ(seen[0], "delete mailbox bob@a.test");
+  EXPECT_EQ(seen[1], "delete alias info@a.test");
+  EXPECT_EQ(seen[2], "update setting postmaster");
+  EXPECT_EQ(seen[3], "create sender_login info@a.test");
+  EXPECT_EQ(seen[4], "update mailbox bob@a.test");
+  EXPECT_EQ(seen[5], "create alias info@a.test");
+  EXPECT_EQ(seen[6], "create mailbox bob@a.test");
+  for (const AuditRecord& r : log) {
+    EXPECT_EQ(r.actor, "admin:root");
+    EXPECT_EQ(r.client, "192.0.2.7");
+    EXPECT_EQ(r.request_id, "req-1");
+    // No hash, no salt: only the scheme.
+    EXPECT_EQ(r.before.find("$6$"), std::string::npos) << r.before;
+    EXPECT_EQ(r.after.find("$6$"), std::string::npos) << r.after;
+  }
+  EXPECT_EQ(log[4].domain, "a.test");
+  EXPECT_NE(log[4].before.find("\"active\":true"), std::string::npos) << log[4].before;
+  EXPECT_NE(log[4].after.find("\"active\":false"), std::string::npos) << log[4].after;
+  EXPECT_NE(log[6].after.find("\"password_scheme\":\"SHA512-CRYPT\""), std::string::npos);
+  EXPECT_TRUE(log[6].before.empty());
+  EXPECT_TRUE(log[0].after.empty());
+}
+
+TEST_P(AuditTest, AChangeWhoseAuditRowFailsIsNotCommitted) {
+  // The audit row is refused (as a full disk or a revoked grant would);
+  // the mailbox written before it in the same transaction must go too.
+  std::string refuse = GetParam() == "pgsql"
+                           ? "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
+                             "$$ BEGIN RAISE EXCEPTION 'no audit today'; END $$; "
+                             "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log FOR EACH ROW "
+                             "EXECUTE FUNCTION no_audit();"
+                           : "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                             "BEGIN SELECT RAISE(ABORT, 'no audit today'); END;";
+  ASSERT_EQ(Sql(refuse), "");
+  Status s = Write([](Provisioner& p) { return p.AddMailbox(MakeMailbox("bob@a.test")); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("no audit today"), std::string::npos) << s.message();
+  Result<std::optional<Mailbox>> m = store_->FindMailbox("bob@a.test");
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE(m->has_value()) << "the change was committed without its audit row";
+}
+
+TEST_P(AuditTest, TheLogIsAppendOnly) {
+  EXPECT_NE(Sql("UPDATE audit_log SET actor = 'unix:nobody'"), "");
+  EXPECT_NE(Sql("DELETE FROM audit_log"), "");
+  EXPECT_EQ(Log().size(), 3u);
+  // A bad actor name is refused and changes nothing.
+  Actor bad{"root", "", ""};
+  Status s = RunProvisioning(*store_, bad, false,
+                             [](Provisioner& p) { return p.AddMailbox(MakeMailbox("x@a.test")); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(store_->FindMailbox("x@a.test")->has_value());
+}
+
+TEST_P(AuditTest, ADryRunChangesNothing) {
+  Status s = RunProvisioning(*store_, actor_, /*dry_run=*/true,
+                             [](Provisioner& p) { return p.AddMailbox(MakeMailbox("d@a.test")); });
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_FALSE(store_->FindMailbox("d@a.test")->has_value());
+  EXPECT_EQ(Log().size(), 3u);
+}
+
+TEST_P(AuditTest, AuditQueryFiltersAndPagesNewestFirst) {
+  Must(Write([](Provisioner& p) {
+    Status s;
+    for (int i = 0; i < 25 && s.ok(); ++i)
+      s = p.AddMailbox(MakeMailbox("u" + std::to_string(i) + (i % 2 ? "@a.test" : "@b.test")));
+    return s;
+  }));
+  AuditQuery q;
+  q.domain = "a.test";
+  q.limit = 5;
+  std::vector<std::string> objects;
+  for (;;) {
+    std::vector<AuditRecord> page = Log(q);
+    for (const AuditRecord& r : page) {
+      EXPECT_EQ(r.domain, "a.test");
+      objects.push_back(r.object);
+    }
+    if (page.size() < 5u) break;
+    q.before_id = page.back().id;
+  }
+  EXPECT_EQ(objects.size(), 12u + 1u);  // u1 .. u23 odd, and the domain
+  EXPECT_EQ(objects.front(), "u23@a.test");
+  EXPECT_EQ(objects.back(), "a.test");
+  AuditQuery by_actor;
+  by_actor.actor = "unix:nobody";
+  EXPECT_TRUE(Log(by_actor).empty());
+  by_actor.actor = "admin:root";
+  by_actor.since = "2999-01-01T00:00:00.000Z";
+  EXPECT_TRUE(Log(by_actor).empty());
+}
+
+TEST_P(AuditTest, ATokenNeverHoldsMoreThanItsOwnerHoldsNow) {
+  Admin alice;
+  alice.login = "alice";
+  alice.domains = {"b.test", "a.test"};
+  Must(Write([&alice](Provisioner& p) { return p.AddAdmin(alice); }));
+  TokenRequest one{"alice", {"a.test"}, false, "", ""};
+  TokenRequest all{"alice", {}, true, "", ""};
+  MadeToken t1, t2;
+  Must(Write([&](Provisioner& p) {
+    Result<MadeToken> a = p.CreateToken(one);
+    if (!a.ok()) return a.status();
+    t1 = *a;
+    Result<MadeToken> b = p.CreateToken(all);
+    if (!b.ok()) return b.status();
+    t2 = *b;
+    return Status::Ok();
+  }));
+  // Nothing beyond what the owner holds can even be asked for.
+  Status more = Write([](Provisioner& p) {
+    return p.CreateToken({"alice", {"c.test"}, false, "", ""}).status();
+  });
+  EXPECT_EQ(more.code(), Status::Code::kInvalid) << more.message();
+
+  std::string now = UtcNow();
+  Result<TokenGrant> g1 = AuthenticateToken(*store_, t1.token, now, nullptr, nullptr);
+  ASSERT_TRUE(g1.ok()) << g1.status().message();
+  EXPECT_EQ(g1->domains, std::vector<std::string>({"a.test"}));
+  EXPECT_FALSE(g1->every_domain);
+  Result<TokenGrant> g2 = AuthenticateToken(*store_, t2.token, now, nullptr, nullptr);
+  ASSERT_TRUE(g2.ok());
+  EXPECT_EQ(g2->domains, std::vector<std::string>({"a.test", "b.test"}));
+  EXPECT_TRUE(g2->token.read_only);
+
+  // The owner loses a.test: both tokens lose it at once, nothing copied.
+  AdminChange narrower;
+  narrower.domains = std::vector<std::string>{"b.test"};
+  Must(Write([&narrower](Provisioner& p) { return p.UpdateAdmin("alice", narrower).status(); }));
+  EXPECT_TRUE(AuthenticateToken(*store_, t1.token, now, nullptr, nullptr)->domains.empty());
+  EXPECT_EQ(AuthenticateToken(*store_, t2.token, now, nullptr, nullptr)->domains,
+            std::vector<std::string>({"b.test"}));
+
+  // A disabled owner disables its tokens; enabled again, they work again.
+  AdminChange off;
+  off.active = false;
+  Must(Write([&off](Provisioner& p) { return p.UpdateAdmin("alice", off).status(); }));
+  std::string why;
+  Result<TokenGrant> refused = AuthenticateToken(*store_, t2.token, now, nullptr, &why);
+  EXPECT_EQ(refused.status().message(), "token refused");
+  EXPECT_NE(why.find("disabled"), std::string::npos) << why;
+
+  // A wrong secret with a right prefix, and a revoked token.
+  std::string forged = t1.token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(AuthenticateToken(*store_, forged, now, nullptr, nullptr).ok());
+  Must(Write([&t1](Provisioner& p) { return p.RevokeToken(t1.prefix); }));
+  EXPECT_FALSE(AuthenticateToken(*store_, t1.token, now, nullptr, nullptr).ok());
+
+  // The secret is nowhere in the database or the log.
+  for (const AuditRecord& r : Log())
+    EXPECT_EQ((r.before + r.after).find(t2.token.substr(20)), std::string::npos);
+  Result<std::vector<Token>> listed = store_->ListTokens("alice");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().prefix, t2.prefix);
+}
+
+TEST_P(AuditTest, ATokenHonoursItsExpiryAndNetworks) {
+  Admin root;
+  root.login = "root";
+  root.role = AdminRole::kServer;
+  Must(Write([&root](Provisioner& p) { return p.AddAdmin(root); }));
+  MadeToken t;
+  Must(Write([&t](Provisioner& p) {
+    Result<MadeToken> r = p.CreateToken({"root", {}, false, "2030-01-01", "192.0.2.0/24"});
+    if (r.ok()) t = *r;
+    return r.status();
+  }));
+  sockaddr_in inside{}, outside{};
+  inside.sin_family = outside.sin_family = AF_INET;
+  inet_pton(AF_INET, "192.0.2.9", &inside.sin_addr);
+  inet_pton(AF_INET, "198.51.100.9", &outside.sin_addr);
+  auto* in = reinterpret_cast<const sockaddr*>(&inside);
+  auto* out = reinterpret_cast<const sockaddr*>(&outside);
+  Result<TokenGrant> ok =
+      AuthenticateToken(*store_, t.token, "2029-12-31T23:59:59.000Z", in, nullptr);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_TRUE(ok->every_domain);
+  EXPECT_FALSE(AuthenticateToken(*store_, t.token, "2029-12-31T00:00:00.000Z", out, nullptr).ok());
+  EXPECT_FALSE(AuthenticateToken(*store_, t.token, "2030-01-01T00:00:01.000Z", in, nullptr).ok());
+  Status bad = Write([](Provisioner& p) {
+    return p.CreateToken({"root", {}, false, "", "192.0.2.1/24"}).status();
+  });
+  EXPECT_EQ(bad.code(), Status::Code::kInvalid);
+}
+
+TEST_P(AuditTest, AdminLoginChecksThePasswordAndTheActiveFlag) {
+  Admin a;
+  a.login = "Alice";
+  a.password = *HashPassword("right");
+  Must(Write([&a](Provisioner& p) { return p.AddAdmin(a); }));
+  EXPECT_TRUE(AuthenticateAdmin(*store_, "alice", "right", nullptr).ok());
+  EXPECT_FALSE(AuthenticateAdmin(*store_, "alice", "wrong", nullptr).ok());
+  EXPECT_FALSE(AuthenticateAdmin(*store_, "nobody", "right", nullptr).ok());
+  Admin server;
+  server.login = "root";
+  server.role = AdminRole::kServer;
+  server.domains = {"a.test"};
+  EXPECT_EQ(Write([&server](Provisioner& p) { return p.AddAdmin(server); }).code(),
+            Status::Code::kInvalid);
+  EXPECT_NE(Sql("INSERT INTO admin_domains (login, domain) VALUES ('nobody', 'a.test')"), "");
+}
+
+TEST_P(AuditTest, PagesWalkADomainInKeyOrderWithASearchPrefix) {
+  Must(Write([](Provisioner& p) {
+    Status s;
+    for (int i = 0; i < 250 && s.ok(); ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "user%03d@a.test", i);
+      s = p.AddMailbox(MakeMailbox(name));
+    }
+    if (s.ok()) s = p.AddMailbox(MakeMailbox("zed@b.test"));
+    for (int i = 0; i < 5 && s.ok(); ++i)
+      s = p.AddAliasTarget("list" + std::to_string(i) + "@a.test", "user001@a.test", std::nullopt)
+              .status();
+    if (s.ok()) s = p.AddAliasTarget("list0@a.test", "user002@a.test", std::nullopt).status();
+    return s;
+  }));
+  PageRequest page{"a.test", "", "", 100};
+  std::vector<std::string> all;
+  for (;;) {
+    Result<std::vector<Mailbox>> rows = store_->ListMailboxPage(page);
+    ASSERT_TRUE(rows.ok()) << rows.status().message();
+    for (const Mailbox& m : *rows) all.push_back(m.address);
+    if (rows->size() < 100u) break;
+    page.after = rows->back().address;
+  }
+  ASSERT_EQ(all.size(), 250u);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+  EXPECT_EQ(all.front(), "user000@a.test");
+  PageRequest search{"a.test", "", "user12", 100};
+  EXPECT_EQ(store_->ListMailboxPage(search)->size(), 10u);
+  search.after = "user125@a.test";
+  EXPECT_EQ(store_->ListMailboxPage(search)->size(), 4u);
+  search.after = "user005@a.test";  // a cursor before the prefix: the prefix bounds
+  EXPECT_EQ(store_->ListMailboxPage(search)->size(), 10u);
+  search.after = "user129@a.test";  // the last match: nothing past it
+  EXPECT_EQ(store_->ListMailboxPage(search)->size(), 0u);
+  PageRequest aliases{"a.test", "", "", 2};
+  Result<std::vector<AliasTarget>> a = store_->ListAliasPage(aliases);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_EQ(a->size(), 3u) << "two whole aliases, one with two targets";
+  EXPECT_EQ(a->back().source, "list1@a.test");
+  PageRequest too_many{"a.test", "", "", kMaxPageRows + 1};
+  EXPECT_EQ(store_->ListMailboxPage(too_many).status().code(), Status::Code::kInvalid);
+}
+
+TEST_P(AuditTest, AStaleVersionIsRefusedAndChangesNothing) {
+  Must(Write([](Provisioner& p) { return p.AddMailbox(MakeMailbox("bob@a.test")); }));
+  std::string v1 = RecordVersion(**store_->FindMailbox("bob@a.test"));
+  MailboxChange quota;
+  quota.quota = 1024;
+  Must(Write([&](Provisioner& p) { return p.UpdateMailbox("bob@a.test", quota, v1).status(); }));
+  std::string v2 = RecordVersion(**store_->FindMailbox("bob@a.test"));
+  EXPECT_NE(v1, v2);
+  MailboxChange off;
+  off.active = false;
+  Status stale =
+      Write([&](Provisioner& p) { return p.UpdateMailbox("bob@a.test", off, v1).status(); });
+  EXPECT_EQ(stale.code(), Status::Code::kConflict);
+  EXPECT_EQ(stale.cause(), Status::Cause::kChanged);
+  EXPECT_TRUE((*store_->FindMailbox("bob@a.test"))->active);
+  EXPECT_EQ(Write([&](Provisioner& p) { return p.DeleteMailbox("bob@a.test", v1); }).cause(),
+            Status::Cause::kChanged);
+  Must(Write([&](Provisioner& p) { return p.DeleteMailbox("bob@a.test", v2); }));
+}
+
+#ifdef RCPTDB_WITH_PGSQL
+TEST_P(AuditTest, PostgresRecordsPlainSqlChangesAsTheirRole) {
+  if (GetParam() != "pgsql") GTEST_SKIP() << "SQLite has no users to name";
+  std::size_t before = Log().size();
+  ASSERT_EQ(Sql("INSERT INTO mailboxes (address, password) VALUES ('eve@a.test', '{PLAIN}x')"), "");
+  std::vector<AuditRecord> log = Log();
+  ASSERT_EQ(log.size(), before + 1);
+  EXPECT_TRUE(log.front().actor.starts_with("sql:")) << log.front().actor;
+  EXPECT_EQ(log.front().object, "eve@a.test");
+  EXPECT_EQ(log.front().action, "create");
+  EXPECT_EQ(log.front().after.find("{PLAIN}"), std::string::npos) << log.front().after;
+  // rcptdb's own changes are logged once, by rcptdb, not again as SQL.
+  Must(Write([](Provisioner& p) { return p.DeleteMailbox("eve@a.test"); }));
+  EXPECT_EQ(Log().size(), before + 2);
+  EXPECT_EQ(Log().front().actor, "admin:root");
+}
+#endif
+
+}  // namespace
+}  // namespace rcptdb::test

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: MIT
+// NAME
+//   handlers_admin - settings, administrators, tokens, the audit log, and
+//   one's own password
+// DESCRIPTION
+//   rcptdb config, admin, token and audit, over HTTP. Administrators and
+//   tokens are objects whose subject is a principal: Authorize()'s rank
+//   rule compares what that principal holds (an admin's domains, all of
+//   them for a server admin; a token's owner's) with what the asking
+//   principal holds, before anything is read out or changed, and a
+//   change that would give the subject more is checked against the
+//   result too.
+// SEE ALSO
+//   handlers.h, authorize.h, provision.h, api_token.h
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "api.h"
+#include "api_token.h"
+#include "handlers.h"
+#include "password.h"
+#include "provision.h"
+#include "record_json.h"
+#include "request_target.h"
+#include "resources.h"
+#include "values.h"
+
+namespace rcptdb::web {
+namespace {
+
+Scope ScopeOfAdmin(AdminRole role, const std::vector<std::string>& domains) {
+  if (role == AdminRole::kServer) return Scope::All();
+  return Scope::Of(std::set<std::string, std::less<>>(domains.begin(), domains.end()));
+}
+
+Scope ScopeOfAdmin(const Admin& a) { return ScopeOfAdmin(a.role, a.domains); }
+
+Object AdminObject(const Scope& subject) {
+  Object o{Object::Kind::kAdmin};
+  o.subject = subject;
+  return o;
+}
+
+Object TokenObject(const Scope& owner) {
+  Object o{Object::Kind::kToken};
+  o.subject = owner;
+  return o;
+}
+
+// The admin named by the route, if it exists and is within rank for
+// action; else the refusal (404 both, so that rank hides existence).
+Result<Admin> RankedAdmin(Call& call, std::string_view login, Action action,
+                          std::optional<Problem>* refused) {
+  Result<std::optional<Admin>> a = call.store.FindAdmin(login);
+  if (!a.ok()) return a.status();
+  if (!*a) {
+    *refused = NotFound(std::string(login) + ": no such admin");
+    return Status::NotFound("");
+  }
+  *refused = call.Allowed(action, AdminObject(ScopeOfAdmin(**a)));
+  return **a;
+}
+
+// Reads "password" (hashed here) or "password_hash" into *hash.
+std::optional<Problem> PasswordField(BodyFields& f, std::optional<std::string>* hash) {
+  std::optional<std::string> plain = f.String("password");
+  bool has_hash = f.Has("password_hash");
+  std::optional<std::string> given = f.String("password_hash");
+  if (plain && has_hash)
+    return Invalid("password, password_hash: give one of them, not both", "password_hash");
+  if (plain) {
+    Result<std::string> h = HashPassword(*plain);
+    if (!h.ok()) return Invalid("password: " + h.status().message(), "password");
+    *hash = *h;
+  } else if (has_hash) {
+    *hash = given.value_or("");
+  }
+  return std::nullopt;
+}
+
+std::optional<Problem> RoleField(BodyFields& f, std::optional<AdminRole>* role) {
+  std::optional<std::string> r = f.String("role");
+  if (!r) return std::nullopt;
+  *role = ParseAdminRole(*r);
+  if (!*role) return Invalid("role: " + *r + ": expected server or domain", "role");
+  return std::nullopt;
+}
+
+// The domains as given, normalised (unknown names are the provisioning
+// code's to refuse).
+std::optional<Problem> DomainsField(BodyFields& f, std::optional<std::vector<std::string>>* out) {
+  std::optional<std::vector<std::string>> given = f.Strings("domains");
+  if (!given) return std::nullopt;
+  std::vector<std::string> names;
+  for (const std::string& d : *given) {
+    Result<std::string> n = ParseDomainName(d);
+    if (!n.ok()) return Invalid("domains: " + n.status().message(), "domains");
+    names.push_back(*n);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  *out = std::move(names);
+  return std::nullopt;
+}
+
+// A refusal of giving a principal more than the asker holds: 404, as if
+// the first domain outside the asker's scope did not exist.
+Problem OutOfRank(const Call& call, const Scope& subject, Problem refused) {
+  if (refused.status != 404 || subject.all()) return refused;
+  for (const std::string& d : subject.domains())
+    if (!call.principal.scope.Covers(d)) {
+      Problem p = NotFound(d + ": no such domain");
+      p.field = "domains";
+      return p;
+    }
+  return refused;
+}
+
+std::string AdminLocation(const std::string& login) {
+  return "/api/v1/admins/" + EncodeSegment(login);
+}
+
+// The owners of tokens, as they are now, read once per request.
+class Owners {
+ public:
+  explicit Owners(Store& store) : store_(store) {}
+  Result<std::optional<Scope>> ScopeOf(const std::string& login) {
+    auto it = scopes_.find(login);
+    if (it != scopes_.end()) return it->second;
+    Result<std::optional<Admin>> a = store_.FindAdmin(login);
+    if (!a.ok()) return a.status();
+    std::optional<Scope> s;
+    if (*a) s = ScopeOfAdmin(**a);
+    scopes_.emplace(login, s);
+    return s;
+  }
+
+ private:
+  Store& store_;
+  std::map<std::string, std::optional<Scope>> scopes_;
+};
+
+Json AuditJson(const AuditRecord& r) {
+  auto text = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+  auto object = [](const std::string& s) {
+    return s.empty() ? Json(nullptr) : Json::parse(s, nullptr, false);
+  };
+  Json j;
+  j["id"] = r.id;
+  j["time"] = r.time;
+  j["actor"] = r.actor;
+  j["client"] = text(r.client);
+  j["request_id"] = text(r.request_id);
+  j["kind"] = r.kind;
+  j["object"] = r.object;
+  j["domain"] = text(r.domain);
+  j["action"] = r.action;
+  j["before"] = object(r.before);
+  j["after"] = object(r.after);
+  return j;
+}
+
+}  // namespace
+
+Reply GetSettings(Call& call) {
+  if (std::optional<Problem> p = call.Allowed(Action::kRead, Object{Object::Kind::kSettings}))
+    return *p;
+  Json j;
+  for (std::string_view name : kSettingNames) {
+    Result<std::string> v = call.store.GetSetting(name);
+    if (!v.ok()) return ProblemFor(v.status());
+    j[std::string(name)] = *v;
+  }
+  return JsonReply(200, j);
+}
+
+Reply UpdateSettings(Call& call) {
+  if (std::optional<Problem> p = call.Allowed(Action::kUpdate, Object{Object::Kind::kSettings}))
+    return *p;
+  BodyFields f = call.Fields();
+  std::vector<std::pair<std::string, std::string>> wanted;
+  for (std::string_view name : kSettingNames)
+    if (std::optional<std::string> v = f.String(name)) wanted.emplace_back(name, *v);
+  f.RefuseUnknown();
+  if (f.problem()) return *f.problem();
+  Provisioner prov(call.store, ActorOf(call));
+  for (const auto& [name, value] : wanted) {
+    Status s = prov.SetSetting(name, value);
+    if (!s.ok()) return ProblemFor(s, name);
+  }
+  return GetSettings(call);
+}
+
+Reply ListAdmins(Call& call) {
+  PageParams page;
+  if (std::optional<Problem> p = ReadPage(call, &page)) return *p;
+  if (std::optional<Problem> p = call.Allowed(Action::kRead, AdminObject(Scope::None()))) return *p;
+  Result<std::vector<Admin>> all = call.store.ListAdmins();
+  if (!all.ok()) return ProblemFor(all.status());
+  MemoryPage out(page);
+  for (const Admin& a : *all)
+    if (out.Wants(a.login, a.login) &&
+        Authorize(call.principal, Action::kRead, AdminObject(ScopeOfAdmin(a))) == Decision::kAllow)
+      out.Add(a.login, RecordJson(AdminJson(a), RecordVersion(a)));
+  return JsonReply(200, out.Finish());
+}
+
+Reply CreateAdmin(Call& call) {
+  BodyFields f = call.Fields();
+  Admin a;
+  a.login = f.String("login").value_or("");
+  a.active = f.Bool("active").value_or(true);
+  std::optional<AdminRole> role;
+  std::optional<std::vector<std::string>> domains;
+  std::optional<Problem> p = RoleField(f, &role);
+  if (!p) p = DomainsField(f, &domains);
+  f.Has("password");
+  f.Has("password_hash");
+  f.RefuseUnknown();
+  if (f.problem()) return *f.problem();
+  if (p) return *p;
+  if (!role) return Invalid("role: required (server or domain)", "role");
+  a.role = *role;
+  a.domains = domains.value_or(std::vector<std::string>());
+  // Nobody makes a principal that holds more than they do.
+  if (std::optional<Problem> refused = call.Allowed(Action::kCreate, AdminObject(ScopeOfAdmin(a))))
+    return OutOfRank(call, ScopeOfAdmin(a), *refused);
+  std::optional<std::string> hash;
+  BodyFields pw = call.Fields();
+  if (std::optional<Problem> bad = PasswordField(pw, &hash)) return *bad;
+  a.password = hash.value_or("");
+  if (a.login.empty()) return Invalid("login: required", "login");
+  Status s = Provisioner(call.store, ActorOf(call)).AddAdmin(a);
+  if (!s.ok())
+    return ProblemFor(s,
+                      FieldFor(s, {{"domain", "domains"}, {"password", "password_hash"}}, "login"));
+  Result<std::optional<Admin>> made = call.store.FindAdmin(a.login);
+  if (!made.ok() || !*made)
+    return ProblemFor(made.ok() ? Status::Temporary("the new admin is not there") : made.status());
+  return RecordResponse(201, AdminJson(**made), RecordVersion(**made),
+                        AdminLocation((*made)->login));
+}
+
+Reply GetAdmin(Call& call) {
+  std::optional<Problem> refused;
+  Result<Admin> a = RankedAdmin(call, call.Param("login"), Action::kRead, &refused);
+  if (refused) return *refused;
+  if (!a.ok()) return ProblemFor(a.status());
+  return RecordResponse(200, AdminJson(*a), RecordVersion(*a));
+}
+
+Reply UpdateAdmin(Call& call) {
+  std::optional<Problem> refused;
+  Result<Admin> a = RankedAdmin(call, call.Param("login"), Action::kUpdate, &refused);
+  if (refused) return *refused;
+  if (!a.ok()) return ProblemFor(a.status());
+  BodyFields f = call.Fields();
+  AdminChange change;
+  change.active = f.Bool("active");
+  std::optional<Problem> p = RoleField(f, &change.role);
+  if (!p) p = DomainsField(f, &change.domains);
+  if (!p) p = PasswordField(f, &change.password);
+  f.RefuseUnknown();
+  if (f.problem()) return *f.problem();
+  if (p) return *p;
+  // What the admin would hold afterwards must be within rank as well.
+  Scope after = ScopeOfAdmin(change.role.value_or(a->role), change.domains.value_or(a->domains));
+  if (std::optional<Problem> wider = call.Allowed(Action::kUpdate, AdminObject(after)))
+    return OutOfRank(call, after, *wider);
+  Result<Admin> changed =
+      Provisioner(call.store, ActorOf(call)).UpdateAdmin(a->login, change, IfMatchVersion(call));
+  if (!changed.ok())
+    return ProblemFor(
+        changed.status(),
+        FieldFor(changed.status(), {{"domain", "domains"}, {"password", "password_hash"}}, ""));
+  return RecordResponse(200, AdminJson(*changed), RecordVersion(*changed));
+}
+
+Reply DeleteAdmin(Call& call) {
+  std::optional<Problem> refused;
+  Result<Admin> a = RankedAdmin(call, call.Param("login"), Action::kDelete, &refused);
+  if (refused) return *refused;
+  if (!a.ok()) return ProblemFor(a.status());
+  Status s = Provisioner(call.store, ActorOf(call)).DeleteAdmin(a->login);
+  if (!s.ok()) return ProblemFor(s);
+  return NoContent();
+}
+
+Reply ListTokens(Call& call) {
+  PageParams page;
+  if (std::optional<Problem> p = ReadPage(call, &page)) return *p;
+  if (std::optional<Problem> p = call.Allowed(Action::kRead, TokenObject(Scope::None()))) return *p;
+  Result<std::vector<Token>> all = call.store.ListTokens("");
+  if (!all.ok()) return ProblemFor(all.status());
+  std::sort(all->begin(), all->end(),
+            [](const Token& a, const Token& b) { return a.prefix < b.prefix; });
+  Owners owners(call.store);
+  MemoryPage out(page);
+  for (const Token& t : *all) {
+    if (!out.Wants(t.prefix, t.prefix)) continue;
+    Result<std::optional<Scope>> owner = owners.ScopeOf(t.login);
+    if (!owner.ok()) return ProblemFor(owner.status());
+    if (*owner &&
+        Authorize(call.principal, Action::kRead, TokenObject(**owner)) == Decision::kAllow)
+      out.Add(t.prefix, RecordJson(TokenJson(t)));
+  }
+  return JsonReply(200, out.Finish());
+}
+
+Reply CreateToken(Call& call) {
+  BodyFields f = call.Fields();
+  TokenRequest r;
+  std::optional<std::string> login = f.String("login");
+  std::optional<std::vector<std::string>> domains;
+  std::optional<Problem> p = DomainsField(f, &domains);
+  r.read_only = f.Bool("read_only").value_or(false);
+  std::optional<std::int64_t> days = f.Int("expires_days");
+  std::vector<std::string> networks = f.Strings("networks").value_or(std::vector<std::string>());
+  f.RefuseUnknown();
+  if (f.problem()) return *f.problem();
+  if (p) return *p;
+  if (!login && !call.principal.admin()) return NotFound();
+  r.login = login.value_or(call.principal.login);
+  r.domains = domains.value_or(std::vector<std::string>());
+  Result<std::optional<Admin>> owner = call.store.FindAdmin(r.login);
+  if (!owner.ok()) return ProblemFor(owner.status());
+  if (!*owner) return NotFound(r.login + ": no such admin");
+  if (std::optional<Problem> refused =
+          call.Allowed(Action::kCreate, TokenObject(ScopeOfAdmin(**owner))))
+    return *refused;
+  if (days) {
+    if (*days < 1 || *days > 36500)
+      return Invalid("expires_days: expected 1 to 36500", "expires_days");
+    std::string t = UtcTime(std::chrono::system_clock::now() + std::chrono::hours(24) * *days);
+    r.expires = t.substr(0, 19);  // YYYY-MM-DDTHH:MM:SS, as ParseUtcTime reads it
+  }
+  for (const std::string& n : networks) r.networks += (r.networks.empty() ? "" : " ") + n;
+  Result<MadeToken> made = Provisioner(call.store, ActorOf(call)).CreateToken(r);
+  if (!made.ok())
+    return ProblemFor(
+        made.status(),
+        FieldFor(made.status(),
+                 {{"networks", "networks"}, {"domain", "domains"}, {"expires", "expires_days"}},
+                 "login"));
+  Result<std::optional<TokenGrant>> grant = call.store.FindTokenGrant(made->prefix);
+  if (!grant.ok()) return ProblemFor(grant.status());
+  if (!*grant) return ProblemFor(Status::Temporary("the new token is not there"));
+  Json j = RecordJson(TokenJson((*grant)->token));
+  j["token"] = made->token;  // shown this once, stored nowhere
+  HttpResponse resp = JsonResponse(201, j);
+  resp.Header("Location", "/api/v1/tokens/" + EncodeSegment(made->prefix));
+  return resp;
+}
+
+namespace {
+
+// The token named by the route, if its owner is within rank for action.
+Result<Token> RankedToken(Call& call, Action action, std::optional<Problem>* refused) {
+  Result<std::optional<TokenGrant>> grant = call.store.FindTokenGrant(call.Param("prefix"));
+  if (!grant.ok()) return grant.status();
+  Owners owners(call.store);
+  std::optional<Scope> scope;
+  if (*grant) {
+    Result<std::optional<Scope>> s = owners.ScopeOf((*grant)->token.login);
+    if (!s.ok()) return s.status();
+    scope = *s;
+  }
+  if (!*grant || !scope) {
+    *refused = NotFound(call.Param("prefix") + ": no such token");
+    return Status::NotFound("");
+  }
+  *refused = call.Allowed(action, TokenObject(*scope));
+  return (*grant)->token;
+}
+
+}  // namespace
+
+Reply GetToken(Call& call) {
+  std::optional<Problem> refused;
+  Result<Token> t = RankedToken(call, Action::kRead, &refused);
+  if (refused) return *refused;
+  if (!t.ok()) return ProblemFor(t.status());
+  return JsonReply(200, RecordJson(TokenJson(*t)));
+}
+
+Reply RevokeToken(Call& call) {
+  std::optional<Problem> refused;
+  Result<Token> t = RankedToken(call, Action::kDelete, &refused);
+  if (refused) return *refused;
+  if (!t.ok()) return ProblemFor(t.status());
+  Status s = Provisioner(call.store, ActorOf(call)).RevokeToken(t->prefix);
+  if (!s.ok()) return ProblemFor(s);
+  return NoContent();
+}
+
+Reply ListAudit(Call& call) {
+  PageParams page;
+  if (std::optional<Problem> p = ReadPage(call, &page)) return *p;
+  AuditQuery q;
+  q.limit = page.limit;
+  if (!page.after.empty()) {
+    try {
+      q.before_id = std::stoll(page.after);
+    } catch (const std::exception&) {
+      return BadRequest("cursor: not a cursor this API gave", "cursor");
+    }
+  }
+  q.actor = call.Query("actor").value_or("");
+  if (std::optional<std::string> since = call.Query("since")) {
+    Result<std::string> t = ParseUtcTime(*since);
+    if (!t.ok()) return BadRequest("since: " + t.status().message(), "since");
+    q.since = *t;
+  }
+  if (std::optional<std::string> d = call.Query("domain")) {
+    Result<std::string> n = ParseDomainName(*d);
+    if (!n.ok()) return BadRequest("domain: " + n.status().message(), "domain");
+    q.domain = *n;
+  }
+  Object o{Object::Kind::kAudit, q.domain};
+  if (std::optional<Problem> p = call.Allowed(Action::kRead, o)) return *p;
+  // What the principal may see: one query for a domain or everything;
+  // otherwise one per domain it holds, merged newest first.
+  std::vector<AuditRecord> rows;
+  std::vector<std::string> domains;
+  if (!q.domain.empty() || call.principal.scope.all())
+    domains.push_back(q.domain);
+  else
+    domains.assign(call.principal.scope.domains().begin(), call.principal.scope.domains().end());
+  for (const std::string& d : domains) {
+    AuditQuery one = q;
+    one.domain = d;
+    Result<std::vector<AuditRecord>> part = call.store.QueryAudit(one);
+    if (!part.ok()) return ProblemFor(part.status());
+    rows.insert(rows.end(), part->begin(), part->end());
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const AuditRecord& a, const AuditRecord& b) { return a.id > b.id; });
+  if (rows.size() > static_cast<std::size_t>(q.limit)) rows.resize(q.limit);
+  Json items = Json::array();
+  for (const AuditRecord& r : rows) items.push_back(AuditJson(r));
+  return JsonReply(200, PageJson(std::move(items), page.limit,
+                                 rows.empty() ? "" : std::to_string(rows.back().id)));
+}
+
+Reply ChangeMyPassword(Call& call) {
+  BodyFields f = call.Fields();
+  std::optional<std::string> current = f.String("current");
+  std::optional<std::string> fresh = f.String("new");
+  f.RefuseUnknown();
+  if (f.problem()) return *f.problem();
+  if (!current) return Invalid("current: required", "current");
+  if (!fresh) return Invalid("new: required", "new");
+  const Principal& me = call.principal;
+  Object o{Object::Kind::kPassword};
+  o.self = true;
+  std::optional<Admin> admin;
+  std::optional<Mailbox> mailbox;
+  if (me.kind == Principal::Kind::kMailbox) {
+    Result<std::optional<Mailbox>> m = call.store.FindMailbox(me.login);
+    if (!m.ok()) return ProblemFor(m.status());
+    if (!*m) return NotFound();
+    mailbox = **m;
+    o.subject = me.scope;
+  } else {
+    Result<std::optional<Admin>> a = call.store.FindAdmin(me.login);
+    if (!a.ok()) return ProblemFor(a.status());
+    if (!*a) return NotFound();
+    admin = **a;
+    o.subject = ScopeOfAdmin(*admin);
+  }
+  if (std::optional<Problem> p = call.Allowed(Action::kUpdate, o)) return *p;
+  // The current password proves the person, not just the session: a
+  // wrong one counts as a failed login.
+  LoginThrottle& throttle = call.api.throttle();
+  auto now = LoginThrottle::Clock::now();
+  std::chrono::seconds wait = throttle.Wait(me.login, call.request.client, now);
+  if (wait.count() > 0)
+    return MakeProblem(
+        429, "too many failed logins; try again in " + std::to_string(wait.count()) + " s",
+        static_cast<int>(wait.count()));
+  bool right = mailbox ? VerifyPassword(*current, mailbox->password)
+                       : AuthenticateAdmin(call.store, me.login, *current, nullptr).ok();
+  if (!right) {
+    throttle.Failure(me.login, call.request.client, now);
+    Problem p = Forbidden("current: not the current password");
+    p.field = "current";
+    return p;
+  }
+  Result<std::string> hash = HashPassword(*fresh);
+  if (!hash.ok()) return Invalid("new: " + hash.status().message(), "new");
+  Provisioner prov(call.store, ActorOf(call));
+  if (mailbox) {
+    MailboxChange change;
+    change.password = *hash;
+    Result<Mailbox> m = prov.UpdateMailbox(mailbox->address, change);
+    if (!m.ok()) return ProblemFor(m.status(), "new");
+  } else {
+    AdminChange change;
+    change.password = *hash;
+    Result<Admin> a = prov.UpdateAdmin(admin->login, change);
+    if (!a.ok()) return ProblemFor(a.status(), "new");
+  }
+  return NoContent();
+}
+
+}  // namespace rcptdb::web
