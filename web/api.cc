@@ -58,7 +58,7 @@ const std::string& Call::Param(std::string_view name) const {
   return it == params.end() ? kEmpty : it->second;
 }
 
-std::optional<Problem> Call::Allowed(Action action, const Object& object) const {
+std::optional<Problem> Call::Allowed(Action action, const Object& object, Problem missing) const {
   switch (Authorize(principal, action, object)) {
     case Decision::kAllow:
       return std::nullopt;
@@ -71,7 +71,7 @@ std::optional<Problem> Call::Allowed(Action action, const Object& object) const 
     case Decision::kNotFound:
       break;
   }
-  return NotFound();
+  return missing;
 }
 
 Api::Api(const WebConfig& config)

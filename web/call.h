@@ -61,8 +61,10 @@ struct Call {
   BodyFields Fields() const { return BodyFields(body, field_prefix); }
 
   // Returns nullopt if Authorize() allows action on object, else the
-  // Problem to answer (404 out of scope, 403 forbidden).
-  std::optional<Problem> Allowed(Action action, const Object& object) const;
+  // Problem to answer: 403 forbidden, or, out of scope, missing: the 404
+  // the object would get if it did not exist, so that the two read alike.
+  std::optional<Problem> Allowed(Action action, const Object& object,
+                                 Problem missing = NotFound()) const;
 };
 
 }  // namespace rcptdb::web

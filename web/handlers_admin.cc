@@ -48,17 +48,24 @@ Object TokenObject(const Scope& owner) {
   return o;
 }
 
+// The one 404 of an admin that does not exist, or is out of the asker's
+// rank (which must read the same).
+Problem NoSuchAdmin(std::string_view login) {
+  return NotFound(std::string(login) + ": no such admin");
+}
+
 // The admin named by the route, if it exists and is within rank for
 // action; else the refusal (404 both, so that rank hides existence).
 Result<Admin> RankedAdmin(Call& call, std::string_view login, Action action,
                           std::optional<Problem>* refused) {
   Result<std::optional<Admin>> a = call.store.FindAdmin(login);
   if (!a.ok()) return a.status();
+  Problem missing = NoSuchAdmin(login);
   if (!*a) {
-    *refused = NotFound(std::string(login) + ": no such admin");
+    *refused = missing;
     return Status::NotFound("");
   }
-  *refused = call.Allowed(action, AdminObject(ScopeOfAdmin(**a)));
+  *refused = call.Allowed(action, AdminObject(ScopeOfAdmin(**a)), missing);
   return **a;
 }
 
@@ -104,16 +111,19 @@ std::optional<Problem> DomainsField(BodyFields& f, std::optional<std::vector<std
   return std::nullopt;
 }
 
-// A refusal of giving a principal more than the asker holds: 404, as if
+// The refusal of a domain outside the asker's scope, given to principal
+// login: the provisioning code's refusal of a domain that does not exist,
+// so that the two read alike.
+Problem ForeignDomain(std::string_view login, const std::string& domain) {
+  return ProblemFor(Provisioner::NoSuchDomain(login, domain), "domains");
+}
+
+// A refusal of giving principal login more than the asker holds: as if
 // the first domain outside the asker's scope did not exist.
-Problem OutOfRank(const Call& call, const Scope& subject, Problem refused) {
+Problem OutOfRank(const Call& call, std::string_view login, const Scope& subject, Problem refused) {
   if (refused.status != 404 || subject.all()) return refused;
   for (const std::string& d : subject.domains())
-    if (!call.principal.scope.Covers(d)) {
-      Problem p = NotFound(d + ": no such domain");
-      p.field = "domains";
-      return p;
-    }
+    if (!call.principal.scope.Covers(d)) return ForeignDomain(login, d);
   return refused;
 }
 
@@ -223,14 +233,14 @@ Reply CreateAdmin(Call& call) {
   if (!role) return Invalid("role: required (server or domain)", "role");
   a.role = *role;
   a.domains = domains.value_or(std::vector<std::string>());
+  if (a.login.empty()) return Invalid("login: required", "login");
   // Nobody makes a principal that holds more than they do.
   if (std::optional<Problem> refused = call.Allowed(Action::kCreate, AdminObject(ScopeOfAdmin(a))))
-    return OutOfRank(call, ScopeOfAdmin(a), *refused);
+    return OutOfRank(call, a.login, ScopeOfAdmin(a), *refused);
   std::optional<std::string> hash;
   BodyFields pw = call.Fields();
   if (std::optional<Problem> bad = PasswordField(pw, &hash)) return *bad;
   a.password = hash.value_or("");
-  if (a.login.empty()) return Invalid("login: required", "login");
   Status s = Provisioner(call.store, ActorOf(call)).AddAdmin(a);
   if (!s.ok())
     return ProblemFor(s,
@@ -267,7 +277,7 @@ Reply UpdateAdmin(Call& call) {
   // What the admin would hold afterwards must be within rank as well.
   Scope after = ScopeOfAdmin(change.role.value_or(a->role), change.domains.value_or(a->domains));
   if (std::optional<Problem> wider = call.Allowed(Action::kUpdate, AdminObject(after)))
-    return OutOfRank(call, after, *wider);
+    return OutOfRank(call, a->login, after, *wider);
   Result<Admin> changed =
       Provisioner(call.store, ActorOf(call)).UpdateAdmin(a->login, change, IfMatchVersion(call));
   if (!changed.ok())
@@ -325,10 +335,14 @@ Reply CreateToken(Call& call) {
   r.domains = domains.value_or(std::vector<std::string>());
   Result<std::optional<Admin>> owner = call.store.FindAdmin(r.login);
   if (!owner.ok()) return ProblemFor(owner.status());
-  if (!*owner) return NotFound(r.login + ": no such admin");
+  if (!*owner) return NoSuchAdmin(r.login);
   if (std::optional<Problem> refused =
-          call.Allowed(Action::kCreate, TokenObject(ScopeOfAdmin(**owner))))
+          call.Allowed(Action::kCreate, TokenObject(ScopeOfAdmin(**owner)), NoSuchAdmin(r.login)))
     return *refused;
+  // A domain outside the asker's scope reads as one that does not exist,
+  // in the provisioning code's words for that.
+  for (const std::string& d : r.domains)
+    if (!call.principal.scope.Covers(d)) return ForeignDomain(r.login, d);
   if (days) {
     if (*days < 1 || *days > 36500)
       return Invalid("expires_days: expected 1 to 36500", "expires_days");
@@ -366,11 +380,12 @@ Result<Token> RankedToken(Call& call, Action action, std::optional<Problem>* ref
     if (!s.ok()) return s.status();
     scope = *s;
   }
+  Problem missing = NotFound(call.Param("prefix") + ": no such token");
   if (!*grant || !scope) {
-    *refused = NotFound(call.Param("prefix") + ": no such token");
+    *refused = missing;
     return Status::NotFound("");
   }
-  *refused = call.Allowed(action, TokenObject(*scope));
+  *refused = call.Allowed(action, TokenObject(*scope), missing);
   return (*grant)->token;
 }
 

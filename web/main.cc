@@ -169,6 +169,17 @@ int Main(int argc, char** argv) {
       return Fail(ids.status().message());
     }
     run_uid = ids->first;
+    // The directory systemd made for the socket and pid file becomes the
+    // user's, so that it can remove them at exit.
+    std::vector<std::string> run_files;
+    for (const Bound& b : *bound)
+      if (b.address.kind == ListenAddress::Kind::kUnix) run_files.push_back(b.address.path);
+    if (!config->pid_file.empty()) run_files.push_back(config->pid_file);
+    Status s = AdoptRuntimeDirectories(run_files, ids->first, ids->second);
+    if (!s.ok()) {
+      Unbind(*bound);
+      return Fail(s.message());
+    }
   }
   if (!config->pid_file.empty()) {
     Status s = WritePidFile(config->pid_file, run_uid);

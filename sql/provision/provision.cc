@@ -607,6 +607,11 @@ Result<Admin> Provisioner::RequireAdmin(std::string_view login) {
   return std::move(**a);
 }
 
+Status Provisioner::NoSuchDomain(std::string_view owner, std::string_view domain) {
+  return Status::Invalid(std::string(owner) + ": domain " + std::string(domain) +
+                         " does not exist");
+}
+
 // Returns names normalised, sorted and unique, each an existing domain.
 Result<std::vector<std::string>> Provisioner::ExistingDomains(const std::vector<std::string>& names,
                                                               std::string_view owner) {
@@ -616,7 +621,7 @@ Result<std::vector<std::string>> Provisioner::ExistingDomains(const std::vector<
     if (!n.ok()) return Status::Invalid(std::string(owner) + ": " + n.status().message());
     Result<std::optional<Domain>> d = FindDomain(*n);
     if (!d.ok()) return d.status();
-    if (!*d) return Status::Invalid(std::string(owner) + ": domain " + *n + " does not exist");
+    if (!*d) return NoSuchDomain(owner, *n);
     out.insert(*n);
   }
   return std::vector<std::string>(out.begin(), out.end());

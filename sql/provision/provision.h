@@ -96,6 +96,11 @@ Status CheckVersion(std::string_view if_match, const std::string& version, std::
 
 class Provisioner {
  public:
+  // The refusal of a domain that does not exist, named as held by (or
+  // given to) principal owner: also what rcptdb-web answers for a domain
+  // outside the asker's scope, so that the two read alike.
+  static Status NoSuchDomain(std::string_view owner, std::string_view domain);
+
   // REQUIRES: store outlives the Provisioner, and is open read-write for
   // anything but FindDomain() and CheckNewMailbox(); actor names who
   // makes every change (IsActorName).

@@ -40,7 +40,9 @@ class HostileTest(unittest.TestCase):
         web_instance.provision_standard(cls.db)
         limits = "max_body_size = 4096\nclient_timeout = 2s\nlogin_limit = 10\n" \
                  "login_window = 1m\nmax_connections_per_peer = 64\n"
-        cls.web = PrivateWeb(os.path.join(cls.dir, "web"), cls.db, limits).start(cls.procs)
+        static = os.path.join(harness.SRC, "web", "static")
+        cls.web = PrivateWeb(os.path.join(cls.dir, "web"), cls.db,
+                             limits + f"static_dir = {static}\n").start(cls.procs)
         cls.proxied = PrivateWeb(os.path.join(cls.dir, "proxied"), cls.db,
                                  limits + "trusted_proxies = 127.0.0.1\n").start(cls.procs)
         # Its throttle is filled for 127.0.0.1 by one test: no other uses it.
@@ -69,6 +71,31 @@ class HostileTest(unittest.TestCase):
         auth = f"Authorization: Bearer {self.token}\r\n".encode()
         return (f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode() +
                 auth + extra + b"\r\n" + body)
+
+    # --- the page's headers -----------------------------------------------------
+
+    def test_the_page_and_its_files_carry_the_security_headers(self):
+        plain = web_instance.ApiClient(self.web, check=False)
+        # The page's files may load the page's own files; the API's
+        # answers, JSON only, nothing at all.
+        for path, default in (("/", "'self'"), ("/static/app.js", "'self'"),
+                              ("/static/app.css", "'self'"), ("/api/v1/openapi.json", "'none'")):
+            r = plain.get(path)
+            self.assertEqual(r.status, 200, path)
+            csp = r.header("content-security-policy") or ""
+            self.assertIn("default-src " + default, csp, path)
+            self.assertIn("frame-ancestors 'none'", csp, path)
+            self.assertNotIn("unsafe-inline", csp, path)
+            self.assertEqual(r.header("x-content-type-options"), "nosniff", path)
+            self.assertEqual(r.header("referrer-policy"), "no-referrer", path)
+        page = plain.get("/")
+        self.assertTrue(page.header("content-type").startswith("text/html"), page)
+        html = page.body.decode("utf-8")
+        # Only the page's own files: no inline script or style, nothing
+        # from another site.
+        self.assertNotRegex(html, r"<script(?![^>]*\bsrc=)[^>]*>", "an inline script")
+        self.assertNotRegex(html, r"<style|\sstyle=|\son[a-z]+=", "inline style or handler")
+        self.assertNotRegex(html, r"(?i)(src|href)=[\"']?(https?:)?//", "a file from elsewhere")
 
     # --- size ---------------------------------------------------------------
 

@@ -21,6 +21,7 @@ owner-disabled or used from outside their networks, which all get the
 same 401.
 """
 import itertools
+import json
 import os
 import sqlite3
 import unittest
@@ -239,9 +240,9 @@ class MatrixTest(unittest.TestCase):
             ("domain", "POST", "/api/v1/admins",
              {"login": "newroot", "role": "server", "password": "X-Pass-12"}, 404),
             ("domain", "POST", "/api/v1/admins",
-             {"login": "spy", "role": "domain", "domains": ["foreign.test"]}, 404),
+             {"login": "spy", "role": "domain", "domains": ["foreign.test"]}, 422),
             ("domain", "PATCH", "/api/v1/admins/ownadmin",
-             {"domains": ["own.test", "ownrelay.test", "foreign.test"]}, 404),
+             {"domains": ["own.test", "ownrelay.test", "foreign.test"]}, 422),
             ("domain", "PATCH", "/api/v1/admins/ownadmin", {"role": "server"}, 404),
             ("domain", "POST", "/api/v1/tokens",
              {"login": "ownadmin", "domains": ["foreign.test"]}, 422),
@@ -280,6 +281,52 @@ class MatrixTest(unittest.TestCase):
         self.assertTrue({"colleague", "ownadmin"} <= listed, listed)
         self.assertFalse({"root", "both", "foreignadmin"} & listed, listed)
         self.assertEqual(dom.delete("/api/v1/admins/colleague").status, 204)
+
+    def test_out_of_rank_reads_exactly_as_missing(self):
+        # Each refusal of something that exists but is out of the asker's
+        # rank, beside the same request naming something that does not
+        # exist: the same status and the same problem, but for the name.
+        grant = self.root.post("/api/v1/tokens", {"login": "root"}).json["prefix"]
+        ghost = "zz" + grant[2:] if not grant.startswith("zz") else "yy" + grant[2:]
+        pairs = [
+            # who, method, (existing path, body, name), (missing path, body, name)
+            ("domain", "GET", ("/api/v1/admins/root", None, "root"),
+             ("/api/v1/admins/nobody", None, "nobody")),
+            ("domain", "PATCH", ("/api/v1/admins/root", {"active": False}, "root"),
+             ("/api/v1/admins/nobody", {"active": False}, "nobody")),
+            ("domain", "DELETE", ("/api/v1/admins/foreignadmin", None, "foreignadmin"),
+             ("/api/v1/admins/nobody", None, "nobody")),
+            ("session", "POST", ("/api/v1/tokens", {"login": "root"}, "root"),
+             ("/api/v1/tokens", {"login": "nobody"}, "nobody")),
+            ("domain", "POST", ("/api/v1/tokens", {"login": "both"}, "both"),
+             ("/api/v1/tokens", {"login": "nobody"}, "nobody")),
+            ("domain", "GET", (f"/api/v1/tokens/{grant}", None, grant),
+             (f"/api/v1/tokens/{ghost}", None, ghost)),
+            ("domain", "DELETE", (f"/api/v1/tokens/{grant}", None, grant),
+             (f"/api/v1/tokens/{ghost}", None, ghost)),
+            # A foreign domain in a body reads as a domain that does not exist.
+            ("domain", "POST",
+             ("/api/v1/tokens", {"login": "ownadmin", "domains": ["foreign.test"]}, "foreign.test"),
+             ("/api/v1/tokens", {"login": "ownadmin", "domains": ["nowhere.test"]}, "nowhere.test")),
+            ("domain", "POST",
+             ("/api/v1/admins", {"login": "spy", "role": "domain", "domains": ["foreign.test"],
+                                 "password": "X-Pass-12"}, "foreign.test"),
+             ("/api/v1/admins", {"login": "spy", "role": "domain", "domains": ["nowhere.test"],
+                                 "password": "X-Pass-12"}, "nowhere.test")),
+            ("domain", "PATCH",
+             ("/api/v1/admins/ownadmin", {"domains": ["own.test", "foreign.test"]}, "foreign.test"),
+             ("/api/v1/admins/ownadmin", {"domains": ["own.test", "nowhere.test"]}, "nowhere.test")),
+        ]
+        before = snapshot(self.db)
+        for who, method, (path, body, name), (gpath, gbody, gname) in pairs:
+            real = self.clients[who].request(method, path, body)
+            missing = self.clients[who].request(method, gpath, gbody)
+            self.assertGreaterEqual(real.status, 400, f"{who}: {method} {path} -> {real}")
+            self.assertEqual(
+                (real.status, json.dumps(real.json, sort_keys=True).replace(name, "NAME")),
+                (missing.status, json.dumps(missing.json, sort_keys=True).replace(gname, "NAME")),
+                f"{who}: {method} {path} {body} tells existence apart")
+        self.assertEqual(snapshot(self.db), before)
 
     # --- IDs swapped between the URL and the body -------------------------------
 
@@ -384,6 +431,12 @@ class MatrixTest(unittest.TestCase):
                 self.assertEqual(r.status, 403, f"{method} {path} -> {r}")
         self.assertEqual(bare.get("/api/v1/domains/own.test/mailboxes/alice").status, 200)
         self.assertEqual(snapshot(self.db), before)
+
+
+
+class MatrixPgTest(MatrixTest):
+    """The same table on the private PostgreSQL cluster."""
+    engine = "pgsql"
 
 
 if __name__ == "__main__":
