@@ -126,6 +126,7 @@ class TopTest(test_server.ServerTest):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             time.sleep(0.5)
+            captured_at = time.monotonic()
             capture = subprocess.run(base + ["capture-pane", "-p", "-t", "top"],
                                      capture_output=True, text=True, env=env).stdout
             if "recipients" in capture and " 0.0 " not in capture.split("recipients", 1)[1][:60]:
@@ -145,8 +146,14 @@ class TopTest(test_server.ServerTest):
             self.assertIn(heading, capture)
         server = next(l for l in lines if l.startswith(self.target))
         shown = float(server.split()[1])
-        self.assertGreater(shown, 100, capture)   # 200/s sent
-        self.assertLess(shown, 300, capture)
+        # Against what the load generator achieved around the capture (a
+        # loaded machine's Python threads fall short of the nominal 200/s:
+        # 80/s in one full check); test_once_shows_the_load_generators_rate
+        # holds top's figure to 10 %, this one only to its neighbourhood,
+        # as the live view's second and this window are not the same.
+        own = load.count(captured_at - 3, captured_at) / 3
+        self.assertGreater(own, 10, "the load generator hardly ran")
+        self.assertLess(abs(shown - own) / own, 0.5, f"top {shown}/s, load {own:.1f}/s\n{capture}")
         self.assertIn(" ok ", server)
         # It refreshes: the clock in the title moves on.
         first = lines[0]
