@@ -55,13 +55,16 @@ Result<Json> ParseJsonObject(std::string_view body) {
     j = Json::parse(body.begin(), body.end(), check);
   } catch (const Refused& r) {
     return Status::Invalid("body: " + r.why);
-  } catch (const Json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line
-    // 1, column 2: syntax error ...": keep the part after the prefix.
+  } catch (const Json::exception& e) {
+    // Every refusal of the parser: a parse_error ("[json.exception.
+    // parse_error.101] parse error at line 1, column 2: syntax error
+    // ..."), and also an out_of_range for a number beyond a double
+    // ("[json.exception.out_of_range.406] number overflow parsing
+    // '1e400'"). Keep the part after the bracketed prefix.
     std::string what = e.what();
-    std::size_t at = what.find("parse error");
+    std::size_t at = what.find("] ");
     return Status::Invalid("body: malformed JSON (" +
-                           (at == std::string::npos ? what : what.substr(at)) + ")");
+                           (at == std::string::npos ? what : what.substr(at + 2)) + ")");
   }
   if (!j.is_object()) return Status::Invalid("body: expected a JSON object");
   return j;

@@ -160,11 +160,20 @@ class HostileTest(unittest.TestCase):
         for body in (b"{", b"[]", b"{\"local\": \"a\", \"local\": \"b\"}",
                      b"{\"local\": \"\xff\xfe\"}", b"{\"local\": \"\\ud800\"}",
                      b"{\"local\": \"a\\u0000b\"}", b"{\"a\":" * 50 + b"1" + b"}" * 50,
-                     b"{\"local\": 'x'}", b"null", b"{\"local\": \"a\"} {}"):
+                     b"{\"local\": 'x'}", b"null", b"{\"local\": \"a\"} {}",
+                     # Numbers beyond a double: the parser's out_of_range, which
+                     # once went uncaught and ended the daemon.
+                     b"1e400", b"{\"quota\": 1e400}"):
             r = self.api.request("POST", url, raw=body,
                                  headers={"Content-Type": "application/json"})
             self.assertEqual(r.status, 400, f"{body[:40]!r}: {r}")
             self.assertEqual(r.header("content-type"), "application/problem+json")
+        # Unauthenticated too: the sign-in's body is parsed before anyone is known.
+        r = web_instance.ApiClient(self.web).request(
+            "POST", "/api/v1/session", raw=b"{\"login\": 1e400}",
+            headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400, r)
+        self.assertTrue(self.web.process.alive(), "rcptdb-web ended")
         for path in ("/api/v1/domains/own.test/mailboxes/%ff", "/api/v1/domains/%00",
                      "/api/v1/domains/own.test/mailboxes/..", "/api/v1//domains",
                      "/api/v1/check/a%zz"):

@@ -92,6 +92,9 @@ TEST(JsonBody, RefusesMalformedAndAmbiguous) {
            "{\"a\":\"\\ud800\"}",  // lone surrogate
            "{\"a\":1} x",          // trailing garbage
            "{'a':1}",              // not JSON
+           "1e400",                // a number too large for a double (out_of_range,
+           "{\"quota\":1e400}",    // not parse_error: it crashed rcptdb-web)
+           "{\"a\":[-1e999]}",
        })
     EXPECT_FALSE(ParseJsonObject(bad).ok()) << bad;
   std::string deep;
