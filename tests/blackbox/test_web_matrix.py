@@ -328,6 +328,23 @@ class MatrixTest(unittest.TestCase):
                 f"{who}: {method} {path} {body} tells existence apart")
         self.assertEqual(snapshot(self.db), before)
 
+    def test_the_audit_log_shows_each_asker_only_its_own_domains(self):
+        # The provisioning left rows of every domain: the server admin sees
+        # foreign ones, so an empty filter could not pass this test.
+        everything = self.root.get("/api/v1/audit?limit=1000").json["items"]
+        self.assertIn("foreign.test", {x["domain"] for x in everything})
+        own = {"own.test", "ownrelay.test"}
+        for who in ("domain", "narrow", "readonly", "session"):
+            items = self.clients[who].get("/api/v1/audit?limit=1000").json["items"]
+            self.assertTrue(items, f"{who}: no audit rows at all")
+            self.assertLessEqual({x["domain"] for x in items}, own, f"{who} sees foreign rows")
+            if len(everything) < 1000:  # one page holds all: nothing of its own is missing
+                self.assertEqual(sorted(x["id"] for x in items),
+                                 sorted(x["id"] for x in everything if x["domain"] in own), who)
+            r = self.clients[who].get("/api/v1/audit?domain=foreign.test")
+            self.assertEqual(r.status, 404, f"{who}: {r}")
+        self.assertEqual(self.clients["mailbox"].get("/api/v1/audit").status, 404)
+
     # --- IDs swapped between the URL and the body -------------------------------
 
     def test_ids_and_addresses_swapped_in_url_and_body(self):
