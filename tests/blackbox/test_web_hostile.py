@@ -276,6 +276,21 @@ class HostileTest(unittest.TestCase):
         r = self.fail_login(self.spoofed, "nosuchuser-last", "192.0.2.200")
         self.assertEqual(r.status, 429, r)
 
+    def test_one_login_is_throttled_whatever_the_client_address(self):
+        # Through the trusted proxy, 10 clients each fail once on one login
+        # (one no other test uses): the login's own count holds it, though
+        # no client's count is near its limit.
+        victim = "throttled-login"
+        for i in range(10):
+            r = self.fail_login(self.proxied, victim, f"198.51.100.{20 + i}")
+            self.assertEqual(r.status, 401, r)
+        r = self.fail_login(self.proxied, victim, "198.51.100.60")
+        self.assertEqual(r.status, 429, r)
+        self.assertGreaterEqual(int(r.header("retry-after")), 1)
+        # That client, on another login, is not held: only the login is.
+        r = self.fail_login(self.proxied, "another-login", "198.51.100.60")
+        self.assertEqual(r.status, 401, r)
+
     def test_login_flood_from_many_threads_keeps_the_server_answering(self):
         stop = threading.Event()
         errors = []
