@@ -67,6 +67,15 @@ class DaemonTest(harness.BlackBoxTest):
         self.assertEqual(res.returncode, 1)
         self.assertIn("cannot read configuration file", res.stderr)
 
+    def test_the_defaults_are_the_documented_ones(self):
+        # A file holding only the database: what rcptdb-web.conf(5) and the
+        # issue promise, loopback and 10 failed sign-ins a minute among them.
+        res = self.run_web("-c", self.conf(""), "--check-config")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        for line in ("listen = 127.0.0.1:8025", "trusted_proxies = ", "login_limit = 10",
+                     "login_window = 60s", "unix_socket_mode = 0660", "user = "):
+            self.assertIn(line + "\n", res.stdout)
+
     def test_the_shipped_configuration_is_valid(self):
         example = os.path.join(harness.SRC, "doc", "examples", "rcptdb-web.conf")
         res = self.run_web("-c", example, "--check-config")
