@@ -20,6 +20,7 @@
 #include "records.h"
 
 #include "json.h"
+#include "utf8.h"
 
 namespace rcptdb::admin {
 namespace {

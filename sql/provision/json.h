@@ -26,10 +26,6 @@ namespace rcptdb {
 // Returns s as a quoted JSON string; bytes that are not UTF-8 become U+FFFD.
 std::string JsonQuote(std::string_view s);
 
-// Returns true iff s is valid UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF).
-bool IsUtf8(std::string_view s);
-
 // Returns true iff s is a JSON number literal (RFC 8259 grammar).
 bool IsJsonNumber(std::string_view s);
 

@@ -36,6 +36,7 @@
 #include "fuzz_check.h"
 #include "json.h"
 #include "records.h"
+#include "utf8.h"
 
 namespace rcptdb::admin {
 namespace {

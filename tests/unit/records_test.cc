@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "json.h"
+#include "utf8.h"
 
 namespace rcptdb::admin {
 namespace {
