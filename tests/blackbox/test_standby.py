@@ -32,6 +32,7 @@ import unittest
 import harness
 from mailstack import wait_for
 from pg_instance import PrivatePostgres
+from test_policy import quota_status
 from test_server import netstring, recv_netstring
 
 BOUND = 1.0  # seconds: rcptdb.max_standby_lag of the readers
@@ -119,16 +120,7 @@ class StandbyTest(unittest.TestCase):
 
     def policy(self, address):
         """The policy service's action for RCPT TO:<address>, 100 octets."""
-        with socket.create_connection(("127.0.0.1", self.policy_port), timeout=10) as s:
-            s.sendall(f"request=smtpd_access_policy\nprotocol_state=RCPT\n"
-                      f"recipient={address}\nsize=100\n\n".encode())
-            data = b""
-            while not data.endswith(b"\n\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        return data.decode().split("\n")[0].partition("=")[2]
+        return quota_status(self.policy_port, address, size=100)
 
     def check(self, address):
         return harness.rcptdb(self.reader, "check", address, check=False)

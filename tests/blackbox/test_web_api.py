@@ -345,7 +345,7 @@ class WebApiBase:
         self.assertProblem(r, 404)
 
     def pg_sql(self, text):
-        harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.db, "-c", text])
+        web_instance.run_sql(self.db, text)
 
 
 class WebApiSqliteTest(WebApiBase, unittest.TestCase):

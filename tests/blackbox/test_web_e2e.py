@@ -14,7 +14,7 @@ through real SMTP and real Dovecot logins:
 
 WebPostfixPgTest does the same for the lookups on PostgreSQL: rcptdb-web
 and rcptdb-server on one private cluster, asked by Postfix's own client
-(`postmap -q` on the socketmap), at the next lookup after each change.
+(`postmap -c DIR -q` on the socketmap, with a private configuration directory), at the next lookup after each change.
 """
 import os
 import sqlite3

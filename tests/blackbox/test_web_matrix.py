@@ -23,7 +23,6 @@ same 401.
 import itertools
 import json
 import os
-import sqlite3
 import unittest
 import urllib.parse
 
@@ -425,13 +424,7 @@ class MatrixTest(unittest.TestCase):
         self.assertEqual(snapshot(self.db), before)
 
     def sql(self, text):
-        if self.engine == "sqlite":
-            con = sqlite3.connect(self.db)
-            con.execute(text)
-            con.commit()
-            con.close()
-        else:
-            harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.db, "-c", text])
+        web_instance.run_sql(self.db, text)
 
     def test_a_session_without_the_csrf_header_changes_nothing(self):
         s = self.clients["session"]

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import time
 
 import harness
@@ -281,6 +282,20 @@ def provision_standard(db):
     make_admin(db, "foreignadmin", PASSWORDS["foreignadmin"], "domain",
                ["foreign.test", "foreignrelay.test"])
     make_admin(db, "both", PASSWORDS["both"], "domain", ["own.test", "foreign.test"])
+
+
+def run_sql(db, text):
+    """Runs plain SQL on db, a SQLite file or a PostgreSQL URI, as an admin
+    outside rcptdb would."""
+    if db.startswith("postgresql:"):
+        harness.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", db, "-c", text])
+        return
+    con = sqlite3.connect(db)
+    try:
+        con.execute(text)
+        con.commit()
+    finally:
+        con.close()
 
 
 def snapshot(db):
