@@ -357,13 +357,17 @@ class MatrixTest(unittest.TestCase):
             # what this principal may do.
             refused = [(c, s) for c, s in cases if expected(c.kind, who, s, c.success) >= 400]
             allowed = [(c, s) for c, s in cases if expected(c.kind, who, s, c.success) < 400]
+            # Each row is a subtest: a run names every row that fails.
             before = snapshot(self.db)
             for row, side in refused:
-                self.run_case(who, row, side)
+                with self.subTest(who=who, row=row.label, side=side):
+                    self.run_case(who, row, side)
                 checked += 1
-            self.assertEqual(snapshot(self.db), before, f"{who}: a refused request changed data")
+            with self.subTest(who=who, row="the refusals changed nothing"):
+                self.assertEqual(snapshot(self.db), before, f"{who}: a refused request changed data")
             for row, side in allowed:
-                self.run_case(who, row, side)
+                with self.subTest(who=who, row=row.label, side=side):
+                    self.run_case(who, row, side)
                 checked += 1
         self.assertGreater(checked, 500)
 
@@ -578,9 +582,10 @@ class MatrixTest(unittest.TestCase):
         replies = []
 
         def refused(what, c, method, path, body):
-            r = c.request(method, path, body)
-            self.assertEqual(r.status, 401, f"{what}: {method} {path} -> {r}")
-            replies.append(r.body)
+            with self.subTest(what=what, method=method, path=path):
+                r = c.request(method, path, body)
+                replies.append(r.body)
+                self.assertEqual(r.status, 401, f"{what}: {method} {path} -> {r}")
 
         clients = [(t[:20], self.web.client(token=t))
                    for t in (expired, revoked, outside, disabled,
