@@ -5,7 +5,8 @@ The authorization matrix of issue 22 as a table: every endpoint and
 method (the rows of case_list() and global_cases()), for each kind of
 principal (PRINCIPALS: a server admin's token, a domain admin's token, a
 server admin's token narrowed to one domain, a domain admin's read-only
-token, a domain admin's page session, a mailbox owner's page session),
+token, a domain admin's page session, a mailbox owner's page session,
+and a client with no credentials at all),
 against an object in its own domain and one in a foreign domain, with the
 status the rules give (expected()). Administrators and tokens are "own"
 when their scope is within the asker's and "foreign" when it holds a
@@ -43,10 +44,10 @@ Q = urllib.parse.quote
 
 SIDES = {"own": ("own.test", "ownrelay.test", "alice", "bob"),
          "foreign": ("foreign.test", "foreignrelay.test", "bob", "alice")}
-PRINCIPALS = ["server", "domain", "narrow", "readonly", "session", "mailbox"]
+PRINCIPALS = ["server", "domain", "narrow", "readonly", "session", "mailbox", "anonymous"]
 # The login each principal stands for, and its password.
 LOGINS = {"server": "root", "domain": "ownadmin", "narrow": "root", "readonly": "ownadmin",
-          "session": "ownadmin", "mailbox": "alice@own.test"}
+          "session": "ownadmin", "mailbox": "alice@own.test", "anonymous": "nobody"}
 COOKIES = ("session", "mailbox")
 # An allowed write that changes no provisioning and leaves no audit row.
 NO_ROW = "no audit row"
@@ -82,6 +83,8 @@ FIXED = {
 
 def expected(kind, who, side, success):
     """The status the rules of issue 22 give (see authorize.h)."""
+    if who == "anonymous":  # no credentials: only signing in is public
+        return success if kind == "public" else 401
     if kind in FIXED:
         s = FIXED[kind][who]
         return success if s is True else s
@@ -159,6 +162,7 @@ class MatrixTest(unittest.TestCase):
         cls.actors["session"] = "admin:ownadmin"
         cls.clients["mailbox"], _ = cls.web.sign_in("alice@own.test", MAILBOX_PASSWORD)
         cls.actors["mailbox"] = "mailbox:alice@own.test"
+        cls.clients["anonymous"] = cls.web.client()
         cls.root = cls.clients["server"]
 
     # --- the setup of each object, made by the server admin -------------
