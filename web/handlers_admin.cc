@@ -422,6 +422,7 @@ Reply ListAudit(Call& call) {
     }
   }
   q.actor = call.Query("actor").value_or("");
+  q.object_prefix = page.q;
   if (std::optional<std::string> since = call.Query("since")) {
     Result<std::string> t = ParseUtcTime(*since);
     if (!t.ok()) return BadRequest("since: " + t.status().message(), "since");

@@ -200,6 +200,7 @@ struct AuditQuery {
   std::string domain;  // empty: any
   std::string actor;   // empty: any
   std::string since;   // UTC ISO 8601; empty: any time
+  std::string object_prefix;  // only objects that start with it; empty: any
   std::int64_t before_id = 0;
   int limit = 100;
 };

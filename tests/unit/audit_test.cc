@@ -188,6 +188,29 @@ TEST_P(AuditTest, AuditQueryFiltersAndPagesNewestFirst) {
   EXPECT_EQ(objects.size(), 12u + 1u);  // u1 .. u23 odd, and the domain
   EXPECT_EQ(objects.front(), "u23@a.test");
   EXPECT_EQ(objects.back(), "a.test");
+  // The search: objects that start with q, within the other filters.
+  AuditQuery search;
+  search.object_prefix = "u1";
+  std::vector<std::string> found;
+  for (const AuditRecord& r : Log(search)) found.push_back(r.object);
+  EXPECT_EQ(found, (std::vector<std::string>{"u19@a.test", "u18@b.test", "u17@a.test",
+                                             "u16@b.test", "u15@a.test", "u14@b.test",
+                                             "u13@a.test", "u12@b.test", "u11@a.test",
+                                             "u10@b.test", "u1@a.test"}));
+  search.domain = "b.test";
+  found.clear();
+  for (const AuditRecord& r : Log(search)) found.push_back(r.object);
+  EXPECT_EQ(found, (std::vector<std::string>{"u18@b.test", "u16@b.test", "u14@b.test",
+                                             "u12@b.test", "u10@b.test"}));
+  search.domain.clear();
+  search.actor = "admin:root";
+  search.object_prefix = "u2";
+  found.clear();
+  for (const AuditRecord& r : Log(search)) found.push_back(r.object);
+  EXPECT_EQ(found, (std::vector<std::string>{"u24@b.test", "u23@a.test", "u22@b.test",
+                                             "u21@a.test", "u20@b.test", "u2@b.test"}));
+  search.object_prefix = "nobody";
+  EXPECT_TRUE(Log(search).empty());
   AuditQuery by_actor;
   by_actor.actor = "unix:nobody";
   EXPECT_TRUE(Log(by_actor).empty());
