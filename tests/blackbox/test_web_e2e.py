@@ -12,18 +12,26 @@ through real SMTP and real Dovecot logins:
     in through the private Dovecot (`doveadm auth login`), and the old one
     no longer does; a mailbox owner changes its own password the same way.
 
-WebPostfixPgTest does the same for the lookups on PostgreSQL: rcptdb-web
-and rcptdb-server on one private cluster, asked by Postfix's own client
-(`postmap -c DIR -q` on the socketmap, with a private configuration directory), at the next lookup after each change.
+WebStackPgTest runs both of these on PostgreSQL: one private cluster
+(no standby) holds the database of rcptdb-web, of rcptdb-server behind a
+private Postfix, and of a private Dovecot with the plugin and the shipped
+sql/dovecot-pgsql.conf.ext (test_multihost.MultiHost's parts, one host).
+
+WebPostfixPgTest asks Postfix's own client on PostgreSQL as well
+(`postmap -c DIR -q` on the socketmap, with a private configuration
+directory), at the next lookup after each change, for aliases too.
 """
 import os
 import sqlite3
 import unittest
 
+import dovecot_instance
 import harness
 import web_instance
+from dovecot_instance import PrivateDovecot
 from mailstack import MailStack, send, token, wait_for
 from postfix_instance import wait_socket
+from test_multihost import MultiHost, Mx
 from web_instance import PrivateWeb
 
 
@@ -100,6 +108,49 @@ class WebStackTest(unittest.TestCase):
         self.assertTrue(self.login("alice@example.com", "Owner-Pass-2"))
         self.assertFalse(self.login("alice@example.com", "Changed-By-Api-1"))
         self.assertEqual(owner.get("/api/v1/me").json["login"], "alice@example.com")
+
+
+class PgStack(MultiHost):
+    """MailStack's interface on one PostgreSQL primary: MultiHost's primary,
+    one MX (Postfix and rcptdb-server) and both stores, all on the primary."""
+
+    def start_all(self):
+        self.primary.start()
+        self.primary.create_database("rcptdb")
+        self.db = self.primary.uri()
+        self.stores = {
+            name: PrivateDovecot(os.path.join(self.dir, name), self.db, plugin=True,
+                                 plugin_db=self.db, name=name,
+                                 sql_text=dovecot_instance.pgsql_conf(self.primary.conninfo()))
+            for name in ("store-a", "store-b")}
+        self.store_a = self.stores["store-a"]
+        self.provision()
+        self.mx = [Mx(self.dir, "mx", self.db, self)]
+        self.postfix = self.mx[0].postfix
+        self.mx[0].start_server()
+        for store in self.stores.values():
+            store.start(self)
+        self.postfix.start()
+        return self
+
+
+class WebStackPgTest(WebStackTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = harness.class_tempdir(cls, "rcptdb-web-e2e-pg-")
+        cls.stack = PgStack(cls.dir)
+        cls.addClassCleanup(cls.stack.stop)
+        cls.stack.start_all()
+        web_instance.make_admin(cls.stack.db, "root", "Root-Secret-1")
+        cls.web = PrivateWeb(os.path.join(cls.dir, "web"), cls.stack.db).start(cls.stack)
+        cls.api, _ = cls.web.sign_in("root", "Root-Secret-1")
+
+    def stored_hash(self, address):
+        # psql quotes the variable (:'addr'): no address is pasted into SQL.
+        res = harness.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                           "-v", f"addr={address}", self.stack.db],
+                          input="SELECT password FROM mailboxes WHERE address = :'addr';\n")
+        return res.stdout.strip()
 
 
 class WebPostfixPgTest(unittest.TestCase):
