@@ -2,39 +2,54 @@
 """test_web_matrix - who may do what, through the real rcptdb-web.
 
 The authorization matrix of issue 22 as a table: every endpoint and
-method (ENDPOINTS), for each kind of principal (PRINCIPALS: a server
-admin's token, a domain admin's token, a server admin's token narrowed to
-one domain, a domain admin's read-only token, a domain admin's page
-session, a mailbox owner's page session), against an object in its own
-domain and one in a foreign domain, with the status the rules give
-(expected()). Every object a request names exists, so a 404 is the
-authorization's and never the object's absence; a delete is checked
-like an edit (mailcow CVE-2026-40874). Every refusal changes nothing: the
-database (rcptdb export, admins, tokens, settings) is compared before and
-after each endpoint's refusals.
+method (the rows of case_list() and global_cases()), for each kind of
+principal (PRINCIPALS: a server admin's token, a domain admin's token, a
+server admin's token narrowed to one domain, a domain admin's read-only
+token, a domain admin's page session, a mailbox owner's page session),
+against an object in its own domain and one in a foreign domain, with the
+status the rules give (expected()). Administrators and tokens are "own"
+when their scope is within the asker's and "foreign" when it holds a
+foreign domain. Every object a request names exists, so a 404 is the
+authorization's and never the object's absence; a delete is checked like
+an edit (mailcow CVE-2026-40874). Every refusal changes nothing: the
+database (rcptdb export, admins, tokens, settings, the audit log) is
+compared before and after each principal's refusals, and no audit row
+appears after any of them. Every change that is allowed leaves exactly
+one new audit row, naming that principal as its actor (admin:LOGIN,
+token:PREFIX, mailbox:ADDRESS), the object and the action; signing in
+and out change no provisioning and leave none.
 
 More rows, written out: the rank rule (a domain admin reading, resetting,
 disabling or minting a token for a server admin or a wider admin, or
 widening itself), IDs and addresses swapped between the URL and the body,
-a batch with one out-of-scope item, and tokens that are expired, revoked,
-owner-disabled or used from outside their networks, which all get the
-same 401.
+a batch with one out-of-scope item, and every failed authentication
+(tokens that are expired, revoked, owner-disabled or used from outside
+their networks; a wrong password, an unknown login, a disabled admin or
+mailbox owner signing in; a session cookie that expired or whose owner
+was disabled), which all get the same 401.
 """
 import itertools
 import json
 import os
+import time
 import unittest
 import urllib.parse
 
 import harness
 import web_instance
-from web_instance import PASSWORDS, PrivateWeb, snapshot
+from web_instance import MAILBOX_PASSWORD, PASSWORDS, PrivateWeb, snapshot, token_prefix
 
 Q = urllib.parse.quote
 
 SIDES = {"own": ("own.test", "ownrelay.test", "alice", "bob"),
          "foreign": ("foreign.test", "foreignrelay.test", "bob", "alice")}
 PRINCIPALS = ["server", "domain", "narrow", "readonly", "session", "mailbox"]
+# The login each principal stands for, and its password.
+LOGINS = {"server": "root", "domain": "ownadmin", "narrow": "root", "readonly": "ownadmin",
+          "session": "ownadmin", "mailbox": "alice@own.test"}
+COOKIES = ("session", "mailbox")
+# An allowed write that changes no provisioning and leaves no audit row.
+NO_ROW = "no audit row"
 
 _n = itertools.count()
 
@@ -43,10 +58,39 @@ def fresh(prefix):
     return f"{prefix}{next(_n)}"
 
 
+def password_of(login):
+    return PASSWORDS.get(login, MAILBOX_PASSWORD)
+
+
+# Kinds whose status does not depend on the side: who -> status, where
+# True stands for the row's success status.
+FIXED = {
+    # Anyone authenticated reads who it is; signing in is public.
+    "me": dict.fromkeys(PRINCIPALS, True),
+    "public": dict.fromkeys(PRINCIPALS, True),
+    # Only a cookie has a session to read or end.
+    "cookie-only": {who: True if who in COOKIES else 404 for who in PRINCIPALS},
+    # One's own password, or a token of one's own: a token only if it holds
+    # all its owner holds (narrow: 404), and never a read-only one (403).
+    # A mailbox owner changes its own password but holds no tokens.
+    "my-password": {"server": True, "domain": True, "narrow": 404, "readonly": 403,
+                    "session": True, "mailbox": True},
+    "self-token": {"server": True, "domain": True, "narrow": 404, "readonly": 403,
+                   "session": True, "mailbox": 404},
+}
+
+
 def expected(kind, who, side, success):
     """The status the rules of issue 22 give (see authorize.h)."""
+    if kind in FIXED:
+        s = FIXED[kind][who]
+        return success if s is True else s
     if who == "server":
         return success
+    if kind == "rank-create" and side == "foreign":
+        # A foreign domain in the body reads as a domain that does not
+        # exist (test_out_of_rank_reads_exactly_as_missing compares them).
+        return 422
     if who == "mailbox":
         return success if kind == "own-mailbox" and side == "own" else 404
     if kind in ("domains-list", "settings-read", "audit-list", "admins-list", "tokens-list"):
@@ -59,9 +103,26 @@ def expected(kind, who, side, success):
         return success
     if kind == "domain-write":
         return 403
-    if kind == "part-write":
+    if kind in ("part-write", "rank-create"):
         return 403 if who == "readonly" else success
     raise AssertionError(kind)
+
+
+class Row:
+    """One request of the table.
+
+    audit: for a write, (kind, object, action) of the one audit row it
+    leaves when allowed (object may be a function of the reply), or NO_ROW.
+    client: a function of the principal giving the client to send it with
+    (default: the principal's own). then: a function of that client, run
+    after an allowed request, for more proof of what it did."""
+
+    def __init__(self, label, kind, method, path, body, success, audit=None, client=None,
+                 then=None):
+        self.label, self.kind, self.method, self.path = label, kind, method, path
+        self.body, self.success, self.audit = body, success, audit
+        self.client, self.then = client, then
+        assert (audit is None) == (method == "GET"), label
 
 
 class MatrixTest(unittest.TestCase):
@@ -93,9 +154,11 @@ class MatrixTest(unittest.TestCase):
             "readonly": mint({"login": "ownadmin", "read_only": True}),
         }
         cls.clients = {who: cls.web.client(token=t) for who, t in cls.tokens.items()}
+        cls.actors = {who: "token:" + token_prefix(t) for who, t in cls.tokens.items()}
         cls.clients["session"], _ = cls.web.sign_in("ownadmin", PASSWORDS["ownadmin"])
-        cls.clients["mailbox"], _ = cls.web.sign_in("alice@own.test",
-                                                    web_instance.MAILBOX_PASSWORD)
+        cls.actors["session"] = "admin:ownadmin"
+        cls.clients["mailbox"], _ = cls.web.sign_in("alice@own.test", MAILBOX_PASSWORD)
+        cls.actors["mailbox"] = "mailbox:alice@own.test"
         cls.root = cls.clients["server"]
 
     # --- the setup of each object, made by the server admin -------------
@@ -103,13 +166,21 @@ class MatrixTest(unittest.TestCase):
     def make(self, method, path, body):
         r = self.root.request(method, path, body)
         self.assertLess(r.status, 300, f"setup {method} {path}: {r}")
+        return r
+
+    def make_admin(self, domains):
+        login = fresh("adm")
+        self.make("POST", "/api/v1/admins", {"login": login, "role": "domain",
+                                             "domains": domains})
+        return login
+
+    def make_token(self, login):
+        return self.make("POST", "/api/v1/tokens", {"login": login}).json["prefix"]
 
     def case_list(self):
-        """((label, kind, method, path, body, success), side) for each side,
-        with the objects the requests name made first."""
+        """(Row, side) for each side, with the objects the requests name made first."""
         cases = []
         for side, (dom, relay, local, _other) in SIDES.items():
-            mine = []
             d = Q(dom)
             m, a, r, s, lg = fresh("m"), fresh("a"), fresh("r"), fresh("s"), fresh("l")
             self.make("POST", f"/api/v1/domains/{d}/mailboxes", {"local": m})
@@ -118,38 +189,64 @@ class MatrixTest(unittest.TestCase):
             self.make("POST", f"/api/v1/domains/{relay}/relay-recipients", {"local": r})
             self.make("POST", f"/api/v1/domains/{d}/senders", {"local": s, "login": lg})
             self.make("PUT", f"/api/v1/domains/{d}/catchall", {"target": f"{local}@{dom}"})
+            # Administrators and tokens of this side: their scope is one
+            # domain of it.
+            adm, tadm = self.make_admin([dom]), self.make_admin([dom])
+            tok = self.make_token(tadm)
             mb, al, rr, se = (f"/api/v1/domains/{d}/mailboxes", f"/api/v1/domains/{d}/aliases",
                               f"/api/v1/domains/{relay}/relay-recipients",
                               f"/api/v1/domains/{d}/senders")
-            mine += [
-                ("domain get", "domain-read", "GET", f"/api/v1/domains/{d}", None, 200),
-                ("domain patch", "domain-write", "PATCH", f"/api/v1/domains/{d}",
-                 {"active": True}, 200),
-                ("mailbox list", "part-read", "GET", mb, None, 200),
-                ("mailbox create", "part-write", "POST", mb, {"local": fresh("n")}, 201),
-                ("mailbox get", "part-read", "GET", f"{mb}/{m}", None, 200),
-                ("mailbox patch", "part-write", "PATCH", f"{mb}/{m}", {"quota": 1024}, 200),
-                ("mailbox password reset", "part-write", "PATCH", f"{mb}/{m}",
-                 {"password": "Reset-Pass-1"}, 200),
-                ("own mailbox get", "own-mailbox", "GET", f"{mb}/{local}", None, 200),
-                ("alias list", "part-read", "GET", al, None, 200),
-                ("alias create", "part-write", "POST", al,
-                 {"local": fresh("n"), "targets": [f"{local}@{dom}"]}, 201),
-                ("alias get", "part-read", "GET", f"{al}/{a}", None, 200),
-                ("alias patch", "part-write", "PATCH", f"{al}/{a}", {"active": False}, 200),
-                ("catchall get", "part-read", "GET", f"/api/v1/domains/{d}/catchall", None, 200),
-                ("catchall put", "part-write", "PUT", f"/api/v1/domains/{d}/catchall",
-                 {"target": f"{local}@{dom}"}, 200),
-                ("relay list", "part-read", "GET", rr, None, 200),
-                ("relay create", "part-write", "POST", rr, {"local": fresh("n")}, 201),
-                ("relay get", "part-read", "GET", f"{rr}/{r}", None, 200),
-                ("sender list", "part-read", "GET", se, None, 200),
-                ("sender create", "part-write", "POST", se,
-                 {"local": fresh("n"), "login": "x"}, 201),
-                ("sender get", "part-read", "GET", f"{se}/{s}/{lg}", None, 200),
-                ("check", "check", "GET", f"/api/v1/check/{local}%40{d}", None, 200),
-                ("audit of a domain", "audit-domain", "GET", f"/api/v1/audit?domain={d}",
-                 None, 200),
+            n = [fresh("n") for _ in range(6)]
+            newadm = fresh("adm")
+            mine = [
+                Row("domain get", "domain-read", "GET", f"/api/v1/domains/{d}", None, 200),
+                Row("domain patch", "domain-write", "PATCH", f"/api/v1/domains/{d}",
+                    {"active": True}, 200, ("domain", dom, "update")),
+                Row("mailbox list", "part-read", "GET", mb, None, 200),
+                Row("mailbox create", "part-write", "POST", mb, {"local": n[0]}, 201,
+                    ("mailbox", f"{n[0]}@{dom}", "create")),
+                Row("mailbox get", "part-read", "GET", f"{mb}/{m}", None, 200),
+                Row("mailbox patch", "part-write", "PATCH", f"{mb}/{m}", {"quota": 1024}, 200,
+                    ("mailbox", f"{m}@{dom}", "update")),
+                Row("mailbox password reset", "part-write", "PATCH", f"{mb}/{m}",
+                    {"password": "Reset-Pass-1"}, 200, ("mailbox", f"{m}@{dom}", "update")),
+                Row("own mailbox get", "own-mailbox", "GET", f"{mb}/{local}", None, 200),
+                Row("alias list", "part-read", "GET", al, None, 200),
+                Row("alias create", "part-write", "POST", al,
+                    {"local": n[1], "targets": [f"{local}@{dom}"]}, 201,
+                    ("alias", f"{n[1]}@{dom}", "create")),
+                Row("alias get", "part-read", "GET", f"{al}/{a}", None, 200),
+                Row("alias patch", "part-write", "PATCH", f"{al}/{a}", {"active": False}, 200,
+                    ("alias", f"{a}@{dom}", "update")),
+                Row("catchall get", "part-read", "GET", f"/api/v1/domains/{d}/catchall", None,
+                    200),
+                Row("catchall put", "part-write", "PUT", f"/api/v1/domains/{d}/catchall",
+                    {"target": f"{local}@{dom}"}, 200, ("domain", dom, "update")),
+                Row("relay list", "part-read", "GET", rr, None, 200),
+                Row("relay create", "part-write", "POST", rr, {"local": n[2]}, 201,
+                    ("relay_recipient", f"{n[2]}@{relay}", "create")),
+                Row("relay get", "part-read", "GET", f"{rr}/{r}", None, 200),
+                Row("sender list", "part-read", "GET", se, None, 200),
+                Row("sender create", "part-write", "POST", se, {"local": n[3], "login": "x"},
+                    201, ("sender_login", f"{n[3]}@{dom}", "create")),
+                Row("sender get", "part-read", "GET", f"{se}/{s}/{lg}", None, 200),
+                Row("check", "check", "GET", f"/api/v1/check/{local}%40{d}", None, 200),
+                Row("audit of a domain", "audit-domain", "GET", f"/api/v1/audit?domain={d}",
+                    None, 200),
+                Row("admin get", "part-read", "GET", f"/api/v1/admins/{adm}", None, 200),
+                Row("admin create", "rank-create", "POST", "/api/v1/admins",
+                    {"login": newadm, "role": "domain", "domains": [dom]}, 201,
+                    ("admin", newadm, "create")),
+                Row("admin patch", "part-write", "PATCH", f"/api/v1/admins/{adm}",
+                    {"active": True}, 200, ("admin", adm, "update")),
+                Row("admin password reset", "part-write", "PATCH", f"/api/v1/admins/{adm}",
+                    {"password": "Reset-Pass-1"}, 200, ("admin", adm, "update")),
+                Row("token get", "part-read", "GET", f"/api/v1/tokens/{tok}", None, 200),
+                Row("token create", "part-write", "POST", "/api/v1/tokens", {"login": tadm},
+                    201, ("token", lambda reply: reply.json["prefix"], "create")),
+                Row("batch", "part-write", "POST", "/api/v1/batch",
+                    {"items": [{"method": "POST", "path": mb, "body": {"local": n[4]}}]}, 200,
+                    ("mailbox", f"{n[4]}@{dom}", "create")),
             ]
             # Deletes last: each needs an object of its own, so make more.
             m2, a2, r2, s2, l2 = fresh("m"), fresh("a"), fresh("r"), fresh("s"), fresh("l")
@@ -157,16 +254,36 @@ class MatrixTest(unittest.TestCase):
             self.make("POST", al, {"local": a2, "targets": [f"{local}@{dom}"]})
             self.make("POST", rr, {"local": r2})
             self.make("POST", se, {"local": s2, "login": l2})
+            adm2 = self.make_admin([dom])
+            tok2 = self.make_token(tadm)
             mine += [
-                ("mailbox delete", "part-write", "DELETE", f"{mb}/{m2}", None, 204),
-                ("alias delete", "part-write", "DELETE", f"{al}/{a2}", None, 204),
-                ("relay delete", "part-write", "DELETE", f"{rr}/{r2}", None, 204),
-                ("sender delete", "part-write", "DELETE", f"{se}/{s2}/{l2}", None, 204),
-                ("catchall delete", "part-write", "DELETE", f"/api/v1/domains/{d}/catchall",
-                 None, 204),
+                Row("mailbox delete", "part-write", "DELETE", f"{mb}/{m2}", None, 204,
+                    ("mailbox", f"{m2}@{dom}", "delete")),
+                Row("alias delete", "part-write", "DELETE", f"{al}/{a2}", None, 204,
+                    ("alias", f"{a2}@{dom}", "delete")),
+                Row("relay delete", "part-write", "DELETE", f"{rr}/{r2}", None, 204,
+                    ("relay_recipient", f"{r2}@{relay}", "delete")),
+                Row("sender delete", "part-write", "DELETE", f"{se}/{s2}/{l2}", None, 204,
+                    ("sender_login", f"{s2}@{dom}", "delete")),
+                Row("catchall delete", "part-write", "DELETE", f"/api/v1/domains/{d}/catchall",
+                    None, 204, ("domain", dom, "update")),
+                Row("admin delete", "part-write", "DELETE", f"/api/v1/admins/{adm2}", None, 204,
+                    ("admin", adm2, "delete")),
+                Row("token revoke", "part-write", "DELETE", f"/api/v1/tokens/{tok2}", None, 204,
+                    ("token", tok2, "delete")),
             ]
             cases += [(c, side) for c in mine]
         return cases
+
+    def signed_in_again(self, who):
+        """A new session of who, or who's token client (which has none)."""
+        if who in COOKIES:
+            client, _ = self.web.sign_in(LOGINS[who], password_of(LOGINS[who]))
+            return client
+        return self.clients[who]
+
+    def signed_out(self, client):
+        self.assertEqual(client.get("/api/v1/me").status, 401, "the session outlived its end")
 
     def global_cases(self, who):
         """Endpoints that name no domain; a server admin's writes get fresh objects."""
@@ -176,27 +293,61 @@ class MatrixTest(unittest.TestCase):
             deleted = dd
         else:
             deleted = "own.test"  # refused: nothing happens to it
+        created = fresh("new") + ".test"
+        me = LOGINS[who]
+        myself = ("mailbox", me, "update") if who == "mailbox" else ("admin", me, "update")
         return [
-            ("domains list", "domains-list", "GET", "/api/v1/domains", None, 200),
-            ("domain create", "domain-create", "POST", "/api/v1/domains",
-             {"name": fresh("new") + ".test"}, 201),
-            ("domain delete", "domain-write", "DELETE",
-             f"/api/v1/domains/{deleted}", None, 204),
-            ("settings get", "settings-read", "GET", "/api/v1/settings", None, 200),
-            ("settings patch", "settings-write", "PATCH", "/api/v1/settings",
-             {"catchall_senders": "no"}, 200),
-            ("audit", "audit-list", "GET", "/api/v1/audit", None, 200),
-            ("admins list", "admins-list", "GET", "/api/v1/admins", None, 200),
-            ("tokens list", "tokens-list", "GET", "/api/v1/tokens", None, 200),
+            Row("domains list", "domains-list", "GET", "/api/v1/domains", None, 200),
+            Row("domain create", "domain-create", "POST", "/api/v1/domains",
+                {"name": created}, 201, ("domain", created, "create")),
+            Row("domain delete", "domain-write", "DELETE", f"/api/v1/domains/{deleted}", None,
+                204, ("domain", deleted, "delete")),
+            Row("settings get", "settings-read", "GET", "/api/v1/settings", None, 200),
+            Row("settings patch", "settings-write", "PATCH", "/api/v1/settings",
+                {"catchall_senders": "no"}, 200, ("setting", "catchall_senders", "update")),
+            Row("audit", "audit-list", "GET", "/api/v1/audit", None, 200),
+            Row("admins list", "admins-list", "GET", "/api/v1/admins", None, 200),
+            Row("tokens list", "tokens-list", "GET", "/api/v1/tokens", None, 200),
+            Row("token for oneself", "self-token", "POST", "/api/v1/tokens", {}, 201,
+                ("token", lambda reply: reply.json["prefix"], "create")),
+            Row("me", "me", "GET", "/api/v1/me", None, 200),
+            # The same password again: the class's sign-ins stay valid.
+            Row("my password", "my-password", "POST", "/api/v1/me/password",
+                {"current": password_of(me), "new": password_of(me)}, 204, myself),
+            Row("session get", "cookie-only", "GET", "/api/v1/session", None, 200),
+            Row("sign in", "public", "POST", "/api/v1/session",
+                {"login": "foreignadmin", "password": PASSWORDS["foreignadmin"]}, 201, NO_ROW),
+            Row("sign out", "cookie-only", "DELETE", "/api/v1/session", None, 204, NO_ROW,
+                client=self.signed_in_again, then=self.signed_out),
         ]
 
-    def run_case(self, who, label, kind, method, path, body, success, side):
-        want = expected(kind, who, side, success)
-        r = self.clients[who].request(method, path, body)
-        self.assertEqual(r.status, want, f"{who} {label} ({side}): {method} {path} -> {r}")
+    def newest_audit_id(self):
+        items = self.root.get("/api/v1/audit?limit=1").json["items"]
+        return items[0]["id"] if items else 0
+
+    def run_case(self, who, row, side):
+        want = expected(row.kind, who, side, row.success)
+        client = row.client(who) if row.client else self.clients[who]
+        last = self.newest_audit_id() if row.audit else None
+        r = client.request(row.method, row.path, row.body)
+        where = f"{who} {row.label} ({side}): {row.method} {row.path}"
+        self.assertEqual(r.status, want, f"{where} -> {r}")
         if want >= 400:
             self.assertEqual(r.header("content-type"), "application/problem+json")
-        return want
+        if row.audit is None:
+            return
+        new = [x for x in self.root.get("/api/v1/audit?limit=20").json["items"]
+               if x["id"] > last]
+        if want >= 400 or row.audit == NO_ROW:
+            self.assertEqual(new, [], f"{where}: audit rows of a request that changed nothing")
+        else:
+            kind, obj, action = row.audit
+            obj = obj(r) if callable(obj) else obj
+            self.assertEqual([(x["actor"], x["kind"], x["object"], x["action"]) for x in new],
+                             [(self.actors[who], kind, obj, action)],
+                             f"{where}: not one audit row naming who did what")
+        if want < 400 and row.then:
+            row.then(client)
 
     def test_every_endpoint_for_every_principal_own_and_foreign(self):
         checked = 0
@@ -204,17 +355,21 @@ class MatrixTest(unittest.TestCase):
             cases = self.case_list() + [(c, "own") for c in self.global_cases(who)]
             # Refusals first, with the database compared around them; then
             # what this principal may do.
-            refused = [(c, s) for c, s in cases if expected(c[1], who, s, c[5]) >= 400]
-            allowed = [(c, s) for c, s in cases if expected(c[1], who, s, c[5]) < 400]
+            refused = [(c, s) for c, s in cases if expected(c.kind, who, s, c.success) >= 400]
+            allowed = [(c, s) for c, s in cases if expected(c.kind, who, s, c.success) < 400]
+            # Each row is a subtest: a run names every row that fails.
             before = snapshot(self.db)
-            for (label, kind, method, path, body, success), side in refused:
-                self.run_case(who, label, kind, method, path, body, success, side)
+            for row, side in refused:
+                with self.subTest(who=who, row=row.label, side=side):
+                    self.run_case(who, row, side)
                 checked += 1
-            self.assertEqual(snapshot(self.db), before, f"{who}: a refused request changed data")
-            for (label, kind, method, path, body, success), side in allowed:
-                self.run_case(who, label, kind, method, path, body, success, side)
+            with self.subTest(who=who, row="the refusals changed nothing"):
+                self.assertEqual(snapshot(self.db), before, f"{who}: a refused request changed data")
+            for row, side in allowed:
+                with self.subTest(who=who, row=row.label, side=side):
+                    self.run_case(who, row, side)
                 checked += 1
-        self.assertGreater(checked, 300)
+        self.assertGreater(checked, 500)
 
     # --- the rank rule ----------------------------------------------------------
 
@@ -389,7 +544,7 @@ class MatrixTest(unittest.TestCase):
 
     # --- tokens that no longer hold -------------------------------------------
 
-    def test_expired_revoked_disabled_and_outside_tokens_get_one_401(self):
+    def test_every_failed_authentication_gets_one_401(self):
         def mint(body):
             r = self.root.post("/api/v1/tokens", body)
             self.assertEqual(r.status, 201, r)
@@ -400,26 +555,59 @@ class MatrixTest(unittest.TestCase):
         outside, _ = mint({"login": "both", "networks": ["192.0.2.0/24"]})
         inside, _ = mint({"login": "both", "networks": ["127.0.0.0/8"]})
         r = self.root.post("/api/v1/admins", {"login": "leaver", "role": "domain",
-                                              "domains": ["own.test"]})
+                                              "domains": ["own.test"], "password": "Leave-Pass-1"})
         self.assertEqual(r.status, 201, r)
         disabled, _ = mint({"login": "leaver"})
+        r = self.root.post("/api/v1/domains/own.test/mailboxes",
+                           {"local": "gone", "password": "Gone-Pass-12"})
+        self.assertEqual(r.status, 201, r)
+        # Sessions of both, before they are disabled.
+        leaver_session, _ = self.web.sign_in("leaver", "Leave-Pass-1")
+        gone_session, _ = self.web.sign_in("gone@own.test", "Gone-Pass-12")
+        # A session that expires: a daemon of its own, with a lifetime of 1 s.
+        short = PrivateWeb(os.path.join(self.dir, "web-short-" + self.engine), self.db,
+                           "login_limit = 1000\nsession_lifetime = 1s\n").start(self.procs)
+        stale, _ = short.sign_in("ownadmin", PASSWORDS["ownadmin"])
+        self.assertEqual(stale.get("/api/v1/me").status, 200)
         # Expired: the expiry moves into the past with plain SQL.
         self.sql(f"UPDATE tokens SET expires = '2001-01-01T00:00:00.000Z' "
                  f"WHERE prefix = '{expired_prefix}'")
         self.assertEqual(self.root.delete(f"/api/v1/tokens/{revoked_prefix}").status, 204)
         self.assertEqual(self.root.patch("/api/v1/admins/leaver", {"active": False}).status, 200)
+        self.assertEqual(self.root.patch("/api/v1/domains/own.test/mailboxes/gone",
+                                         {"active": False}).status, 200)
         self.assertEqual(self.web.client(token=inside).get("/api/v1/domains").status, 200)
+        time.sleep(1.5)  # past the short session's lifetime
         before = snapshot(self.db)
         replies = []
-        for t in (expired, revoked, outside, disabled, "rcptdb_aaaaaaaaaaaa_" + "x" * 43,
-                  "garbage"):
-            c = self.web.client(token=t)
+
+        def refused(what, c, method, path, body):
+            with self.subTest(what=what, method=method, path=path):
+                r = c.request(method, path, body)
+                replies.append(r.body)
+                self.assertEqual(r.status, 401, f"{what}: {method} {path} -> {r}")
+
+        clients = [(t[:20], self.web.client(token=t))
+                   for t in (expired, revoked, outside, disabled,
+                             "rcptdb_aaaaaaaaaaaa_" + "x" * 43, "garbage")]
+        clients += [("session of a disabled admin", leaver_session),
+                    ("session of a disabled mailbox", gone_session),
+                    ("expired session", stale)]
+        for what, c in clients:
             for method, path, body in (("GET", "/api/v1/domains", None),
+                                       ("GET", "/api/v1/me", None),
                                        ("POST", "/api/v1/domains/own.test/mailboxes",
                                         {"local": "intruder"})):
-                r = c.request(method, path, body)
-                self.assertEqual(r.status, 401, f"{t[:20]}: {method} {path} -> {r}")
-                replies.append(r.body)
+                refused(what, c, method, path, body)
+        # Signing in: a wrong password, an unknown login, a disabled admin
+        # or mailbox owner with the right password.
+        for web in (self.web, short):
+            for login, password in (("ownadmin", "Wrong-Pass-1"), ("nobody", "Wrong-Pass-1"),
+                                    ("alice@own.test", "Wrong-Pass-1"),
+                                    ("leaver", "Leave-Pass-1"),
+                                    ("gone@own.test", "Gone-Pass-12")):
+                refused(f"sign in as {login}", web.client(), "POST", "/api/v1/session",
+                        {"login": login, "password": password})
         self.assertEqual(len(set(replies)), 1, replies)  # one reply, whatever the reason
         self.assertEqual(snapshot(self.db), before)
 

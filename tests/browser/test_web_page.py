@@ -25,53 +25,20 @@ person clicks them:
 Screenshots of each view go to browser.SCREENSHOTS.
 """
 import os
-import time
+import re
 import unittest
 
 import harness
 import web_instance
-from browser import PHONE, SCREENSHOTS, Browser, Keys
-from mailstack import MailStack, send, token, wait_for
+from browser import PHONE, Browser, Keys
+from mailstack import send, token, wait_for
+from pagestack import ADMIN_PASSWORD, ROOT_PASSWORD, STATIC, PageStack
 from selenium.webdriver.common.by import By
 
-ROOT_PASSWORD = "Root-Secret-1"
-ADMIN_PASSWORD = "Example-Admin-1"
 MARKUP = "<img src=x onerror=alert(1)>"
-STATIC = os.path.join(harness.SRC, "web", "static")
 
 
-class PageTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = harness.class_tempdir(cls, "rcptdb-web-page-")
-        cls.stack = MailStack(cls.dir)
-        cls.addClassCleanup(cls.stack.stop)
-        cls.stack.start_all()
-        db = cls.stack.db
-        web_instance.make_admin(db, "root", ROOT_PASSWORD)
-        web_instance.make_admin(db, "exadmin", ADMIN_PASSWORD, "domain", ["example.com"])
-        cls.web = web_instance.PrivateWeb(
-            os.path.join(cls.dir, "web"), db,
-            f"static_dir = {STATIC}\nlogin_limit = 5\n").start(cls.stack)
-        cls.api, _ = cls.web.sign_in("root", ROOT_PASSWORD)
-        cls.base = f"http://127.0.0.1:{cls.web.port}"
-
-    def setUp(self):
-        self.browser = Browser(self.base)
-        self.addCleanup(self.browser.close)
-
-    def tearDown(self):
-        # No test may leave a script error, a CSP violation or an alert.
-        b = self.browser
-        self.assertIsNone(b.alert_text(), "an alert is open")
-        errors = [e for e in b.console_errors()
-                  if not ("401" in e["message"] and "/api/v1/session" in e["message"])]
-        self.assertEqual(errors, [], "console messages")
-
-    def rcpt(self, address):
-        replies, _ = send(self.stack.postfix.smtp_port, [address], token())
-        return replies[address]
-
+class PageTest(PageStack):
     # --- a domain admin ----------------------------------------------------------
 
     def test_domain_admin_adds_a_mailbox_that_receives_mail_then_disables_it(self):
@@ -171,10 +138,8 @@ class PageTest(unittest.TestCase):
         self.assertIn("done", b.form("Change my password").find_element(
             By.CSS_SELECTOR, ".form-error").get_attribute("class"), "success shown as a refusal")
         b.screenshot("my-account")
-        login = lambda pw: self.stack.store_a.doveadm(  # noqa: E731
-            "auth", "login", "bob@example.com", pw, check=False).returncode == 0
-        self.assertTrue(login("Bob-New-Pass-2"))
-        self.assertFalse(login("Bob-Old-Pass-1"))
+        self.assertTrue(self.dovecot_login("bob@example.com", "Bob-New-Pass-2"))
+        self.assertFalse(self.dovecot_login("bob@example.com", "Bob-Old-Pass-1"))
         # The owner cannot open anything else.
         b.open("#/domain/example.com/mailboxes")
         self.assertEqual(b.rows(), [])
@@ -266,7 +231,14 @@ class PageTest(unittest.TestCase):
             b.sign_in("nosuchadmin", "wrong")
             self.assertIn("Sign-in failed", b.form_error(None))
         b.sign_in("nosuchadmin", "wrong")
-        self.assertRegex(b.form_error(None), r"try again in \d+ s")
+        shown = b.form_error(None)
+        self.assertRegex(shown, r"try again in \d+ s")
+        # ... in the API's words: its detail, and the seconds of its Retry-After.
+        r = web.client().post("/api/v1/session", {"login": "nosuchadmin", "password": "wrong"})
+        self.assertEqual(r.status, 429, r)
+        wait = int(r.header("retry-after"))
+        self.assertEqual(re.sub(r"\d+", "N", shown), re.sub(r"\d+", "N", r.json["detail"]))
+        self.assertLessEqual(abs(int(re.search(r"(\d+) s", shown).group(1)) - wait), 5, shown)
         b.screenshot("sign-in-throttled")
         b.expect_refusals(401, 429)
         self.assertEqual([e for e in b.console_errors()], [], "console messages")
@@ -349,10 +321,6 @@ class PageTest(unittest.TestCase):
                 phone.screenshot(name)
         finally:
             phone.close()
-
-    @classmethod
-    def tearDownClass(cls):
-        print(f"\nscreenshots: {SCREENSHOTS}")
 
 
 if __name__ == "__main__":

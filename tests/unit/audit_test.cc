@@ -395,6 +395,55 @@ TEST_P(AuditTest, AStaleVersionIsRefusedAndChangesNothing) {
   Must(Write([&](Provisioner& p) { return p.DeleteMailbox("bob@a.test", v2); }));
 }
 
+TEST_P(AuditTest, TheSettingsAreOneRecordWithOneVersion) {
+  Result<SettingValues> read = ReadSettings(*store_);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  std::string v1 = RecordVersion(*read);
+  Must(Write([&](Provisioner& p) { return p.SetSetting("postmaster", "pm@a.test", v1); }));
+  std::string v2 = RecordVersion(*ReadSettings(*store_));
+  EXPECT_NE(v1, v2);
+  std::size_t logged = Log().size();
+  // v1 is stale for every setting, and for a write of several: the first
+  // is not made either.
+  Status stale = Write([&](Provisioner& p) {
+    return p.SetSettings({{"delimiter", "+-"}, {"catchall_senders", "yes"}}, v1);
+  });
+  EXPECT_EQ(stale.cause(), Status::Cause::kChanged);
+  EXPECT_EQ(stale.message(), "settings: changed since version " + v1 + " was read (now " + v2 + ")");
+  EXPECT_EQ(RecordVersion(*ReadSettings(*store_)), v2);
+  EXPECT_EQ(*store_->GetSetting("delimiter"), "+");
+  EXPECT_EQ(Log().size(), logged);
+  // The version is checked once, before the first of several.
+  std::string refused = "x";
+  Must(Write([&](Provisioner& p) {
+    return p.SetSettings({{"delimiter", "+-"}, {"catchall_senders", "yes"}}, v2, &refused);
+  }));
+  EXPECT_EQ(refused, "x");
+  EXPECT_EQ(*store_->GetSetting("catchall_senders"), "yes");
+  // A refusal names the setting it is about.
+  std::string v3 = RecordVersion(*ReadSettings(*store_));
+  EXPECT_EQ(Write([&](Provisioner& p) {
+              return p.SetSettings({{"postmaster", ""}, {"delimiter", "ab"}}, v3, &refused);
+            }).code(),
+            Status::Code::kInvalid);
+  EXPECT_EQ(refused, "delimiter");
+  EXPECT_EQ(*store_->GetSetting("postmaster"), "pm@a.test");
+}
+
+TEST_P(AuditTest, AnAdminsCreateRowShowsItAsStored) {
+  Admin a;
+  a.login = "timed";
+  a.role = AdminRole::kServer;
+  Must(Write([&](Provisioner& p) { return p.AddAdmin(a); }));
+  Result<std::optional<Admin>> stored = store_->FindAdmin("timed");
+  ASSERT_TRUE(stored.ok() && *stored);
+  ASSERT_FALSE((*stored)->created.empty());
+  EXPECT_EQ(Log().front().after, AdminJson(**stored));
+  EXPECT_NE(Log().front().after.find("\"created\":\"" + (*stored)->created + "\""),
+            std::string::npos)
+      << Log().front().after;
+}
+
 #ifdef RCPTDB_WITH_PGSQL
 TEST_P(AuditTest, PostgresRecordsPlainSqlChangesAsTheirRole) {
   if (GetParam() != "pgsql") GTEST_SKIP() << "SQLite has no users to name";

@@ -126,6 +126,21 @@
     return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
   }
 
+  // --- refusals in the API's words ------------------------------------------------
+
+  // The words of a refusal: the API's detail (a 429's says when to try
+  // again). An answer without one, a proxy's, is named by its status, and
+  // by its Retry-After.
+  function detailOf(r) {
+    if (r.json && r.json.detail) return r.json.detail;
+    const wait = r.headers && r.headers.get("Retry-After");
+    return `the request failed (${r.status})` + (wait ? `; try again in ${wait} s` : "");
+  }
+
+  // A 412: the record changed since this page read it.
+  const staleText = (what) =>
+    `Someone else changed ${what} since this page was loaded, so your change was not saved.`;
+
   // --- forms: a field per value, its error beside it --------------------------------
 
   let uid = 0;
@@ -289,6 +304,10 @@
     go(state.me ? home() : "#/signin");
   }
 
+  // A server admin may change everything (Authorize's server_only); a
+  // read-only one sees everything but changes nothing.
+  const serverAdmin = () => state.me.domains === null && !state.me.read_only;
+
   const home = () => (state.me && state.me.kind === "mailbox" ? "#/account" : "#/domains");
 
   // --- sign in ----------------------------------------------------------------------
@@ -312,10 +331,7 @@
                   return go(home());
                 }
                 password.value = "";
-                if (r.status === 429) {
-                  const wait = r.headers.get("Retry-After") || "60";
-                  return showProblem(f, { detail: `Too many failed sign-ins: try again in ${wait} s.` });
-                }
+                if (r.status === 429) return showProblem(f, { detail: detailOf(r) });
                 showProblem(f, { detail: "Sign-in failed: the login or the password is wrong, or the account is disabled." });
               }));
     login.focus();
@@ -337,21 +353,24 @@
   }
 
   async function viewDomains() {
-    const server = state.me.domains === null && !state.me.read_only;
+    const server = serverAdmin();
     const { items, error } = await allPages("/api/v1/domains");
-    if (error) return page("Domains", el("p", { class: "notice bad" }, error.json.detail));
+    if (error) return page("Domains", el("p", { class: "notice bad" }, detailOf(error)));
     const rows = items.map((d) => el("tr", {},
       td("Domain", el("a", { href: `#/domain/${enc(d.name)}/${d.kind === "relay" ? "relay" : "mailboxes"}` }, d.name)),
       td("Kind", d.kind === "alias" ? `alias of ${d.target}` : d.kind),
       td("State", tag(d.active)),
       td("Transport", d.transport || el("span", { class: "off" }, "\u2014")),
-      server ? td("Actions", el("button", { type: "button", class: "secondary",
-        onclick: async () => {
+      server ? el("td", { class: "actions", "data-label": "Actions" },
+        el("button", { type: "button", class: "secondary", onclick: async () => {
           const r = await api("PATCH", domainPath(d.name), { active: !d.active },
                               { "If-Match": `"${d.version}"` });
           if (r.status === 200) { say(`${d.name}: ${r.json.active ? "enabled" : "disabled"}`); render(); }
           else staleOrSay(r, `domain ${d.name}`);
-        } }, d.active ? "Disable" : "Enable")) : null));
+        } }, d.active ? "Disable" : "Enable"),
+        el("button", { type: "button", class: "secondary",
+                       onclick: (ev) => editDomainTransport(ev.target.closest("tr"), d) },
+           "Change transport")) : null));
     const headers = ["Domain", "Kind", "State", "Transport"].concat(server ? ["Actions"] : []);
     const content = [
       el("p", { class: "lead" }, server ? "Every domain of this server." : "The domains you hold."),
@@ -360,6 +379,27 @@
     if (server) content.push(addDomainForm());
     page("Domains", content);
   }
+
+  // A domain's transport, edited in a row under the domain's.
+  function editDomainTransport(row, d) {
+    const path = domainPath(d.name);
+    const transport = input("transport", { value: d.transport || "", spellcheck: "false",
+                                           placeholder: d.kind === "relay" ? "smtp:[mx2.example.com]"
+                                                                           : "lmtp:inet:127.0.0.1:24" });
+    underRow(row, form(`Transport of ${d.name}`,
+      [field("Transport", transport, "Where its mail goes; empty: Postfix's default.")], "Save",
+      async (f) => {
+        const r = await api("PATCH", path, { transport: transport.value.trim() || null },
+                            { "If-Match": `"${d.version}"` });
+        if (r.status === 200) { say(`${d.name}: transport ${r.json.transport || "Postfix's default"}`); return render(); }
+        if (r.status === 412) return showStale(f, path, `domain ${d.name}`, domainNow);
+        showProblem(f, r.json);
+      }));
+  }
+
+  const domainNow = (d) => [
+    el("dt", {}, "State"), el("dd", {}, d.active ? "active" : "disabled"),
+    el("dt", {}, "Transport"), el("dd", {}, d.transport || "Postfix's default")];
 
   function addDomainForm() {
     const name = input("name", { autocapitalize: "none", spellcheck: "false" });
@@ -385,10 +425,10 @@
   // A refusal of a change made from a list: 412 shows the current record.
   function staleOrSay(r, what) {
     if (r.status === 412) {
-      say(`Someone else changed ${what} since this page was loaded; it now shows the current values. Your change was not saved.`);
+      say(staleText(what) + " The list now shows the current values.");
       render();
     } else {
-      say((r.json && r.json.detail) || `the request failed (${r.status})`);
+      say(detailOf(r));
     }
   }
 
@@ -446,7 +486,7 @@
     const base = `#/domain/${enc(domain)}/mailboxes`;
     const query = hashQuery();
     const r = await api("GET", `${domainPath(domain)}/mailboxes?${listQuery(100)}`);
-    if (r.status !== 200) return el("p", { class: "notice bad" }, r.json ? r.json.detail : "not found");
+    if (r.status !== 200) return el("p", { class: "notice bad" }, detailOf(r));
     const search = el("input", { id: "search", type: "search", name: "q", autocomplete: "off",
                                  spellcheck: "false", value: query.get("q") || "",
                                  placeholder: "the start of an address" });
@@ -517,25 +557,28 @@
         const r = await api("PATCH", path, { quota: quota.bytes(), transport: transport.value.trim() || null },
                             { "If-Match": `"${m.version}"` });
         if (r.status === 200) { say(`${m.address}: saved`); return render(); }
-        if (r.status === 412) return showStale(f, path, m.address);
+        if (r.status === 412) return showStale(f, path, m.address, mailboxNow);
         showProblem(f, r.json);
       }));
   }
 
-  // 412: someone else changed the record; show what it holds now.
-  async function showStale(f, path, address) {
+  // 412 in an editor: someone else changed the record; show what it holds
+  // now (describe(record) gives its terms and values).
+  async function showStale(f, path, what, describe) {
     const now = await api("GET", path);
     const box = f.querySelector(".form-error");
-    box.replaceChildren(`Someone else changed ${address} since this page was loaded, so your change was not saved. It now holds: `);
+    box.replaceChildren(staleText(what) + " It now holds: ");
     if (now.status === 200) {
-      box.append(el("dl", { class: "kv" },
-        el("dt", {}, "State"), el("dd", {}, now.json.active ? "active" : "disabled"),
-        el("dt", {}, "Quota"), el("dd", {}, formatQuota(now.json.quota)),
-        el("dt", {}, "Transport"), el("dd", {}, now.json.transport || "the domain's")));
+      box.append(el("dl", { class: "kv" }, describe(now.json)));
       box.append(el("button", { type: "button", class: "secondary", onclick: render }, "Reload and edit again"));
     }
     box.focus();
   }
+
+  const mailboxNow = (m) => [
+    el("dt", {}, "State"), el("dd", {}, m.active ? "active" : "disabled"),
+    el("dt", {}, "Quota"), el("dd", {}, formatQuota(m.quota)),
+    el("dt", {}, "Transport"), el("dd", {}, m.transport || "the domain's")];
 
   function passwordFields(label) {
     const password = input("password", { type: "text", autocomplete: "new-password", spellcheck: "false" });
@@ -583,7 +626,7 @@
     const base = `#/domain/${enc(domain)}/aliases`;
     const query = hashQuery();
     const r = await api("GET", `${domainPath(domain)}/aliases?${listQuery(100)}`);
-    if (r.status !== 200) return el("p", { class: "notice bad" }, r.json.detail);
+    if (r.status !== 200) return el("p", { class: "notice bad" }, detailOf(r));
     const rows = r.json.items.map((a) => {
       const path = `${domainPath(domain)}/aliases/${enc(localOf(a.source))}`;
       const ifMatch = { "If-Match": `"${a.version}"` };
@@ -637,7 +680,7 @@
     if (current)
       parts.push(el("button", { type: "button", class: "danger", onclick: async () => {
         const x = await api("DELETE", `${domainPath(domain)}/catchall`);
-        if (x.status === 204) { say(`${domain}: no catch-all`); render(); } else say(x.json.detail);
+        if (x.status === 204) { say(`${domain}: no catch-all`); render(); } else say(detailOf(x));
       } }, "Remove the catch-all"));
     return parts;
   }
@@ -646,12 +689,12 @@
     const base = `#/domain/${enc(domain)}/relay`;
     const query = hashQuery();
     const r = await api("GET", `${domainPath(domain)}/relay-recipients?${listQuery(100)}`);
-    if (r.status !== 200) return el("p", { class: "notice bad" }, r.json.detail);
+    if (r.status !== 200) return el("p", { class: "notice bad" }, detailOf(r));
     const rows = r.json.items.map((x) => el("tr", {}, td("Address", x.address),
       el("td", { class: "actions", "data-label": "Actions" },
          el("button", { type: "button", class: "danger", onclick: async () => {
            const d = await api("DELETE", `${domainPath(domain)}/relay-recipients/${enc(localOf(x.address))}`);
-           if (d.status === 204) { say(`${x.address}: deleted`); render(); } else say(d.json.detail);
+           if (d.status === 204) { say(`${x.address}: deleted`); render(); } else say(detailOf(d));
          } }, "Delete"))));
     const local = input("local", { autocapitalize: "none", spellcheck: "false" });
     return [
@@ -672,13 +715,13 @@
     const base = `#/domain/${enc(domain)}/senders`;
     const query = hashQuery();
     const r = await api("GET", `${domainPath(domain)}/senders?${listQuery(100)}`);
-    if (r.status !== 200) return el("p", { class: "notice bad" }, r.json.detail);
+    if (r.status !== 200) return el("p", { class: "notice bad" }, detailOf(r));
     const rows = r.json.items.map((s) => el("tr", {}, td("Address", s.address), td("Login", s.login),
       td("Rule", s.allow ? "may send as it" : "may not send as it"),
       el("td", { class: "actions", "data-label": "Actions" },
          el("button", { type: "button", class: "danger", onclick: async () => {
            const d = await api("DELETE", `${domainPath(domain)}/senders/${enc(localOf(s.address))}/${enc(s.login)}`);
-           if (d.status === 204) { say(`${s.address}: rule for ${s.login} deleted`); render(); } else say(d.json.detail);
+           if (d.status === 204) { say(`${s.address}: rule for ${s.login} deleted`); render(); } else say(detailOf(d));
          } }, "Delete"))));
     const local = input("local", { autocapitalize: "none", spellcheck: "false" });
     const login = input("login", { autocapitalize: "none", spellcheck: "false" });
@@ -710,7 +753,7 @@
     if (address) {
       const r = await api("GET", "/api/v1/check/" + enc(address));
       if (r.status !== 200) {
-        parts.push(el("p", { class: "notice bad" }, r.json ? r.json.detail : "failed"));
+        parts.push(el("p", { class: "notice bad" }, detailOf(r)));
       } else {
         const c = r.json;
         parts.push(el("h2", {}, "Verdict"),
@@ -741,7 +784,7 @@
     const p = new URLSearchParams({ limit: "50" });
     if (query.get("cursor")) p.set("cursor", query.get("cursor"));
     const r = await api("GET", "/api/v1/audit?" + p);
-    if (r.status !== 200) return page("Activity", el("p", { class: "notice bad" }, r.json.detail));
+    if (r.status !== 200) return page("Activity", el("p", { class: "notice bad" }, detailOf(r)));
     const json = (v) => (v === null ? el("span", { class: "off" }, "\u2014")
                                     : el("pre", {}, JSON.stringify(v, null, 1)));
     const rows = r.json.items.map((a) => el("tr", {},
@@ -759,9 +802,9 @@
   // --- administrators ---------------------------------------------------------------------------
 
   async function viewAdmins() {
-    const server = state.me.domains === null && !state.me.read_only;
+    const server = serverAdmin();
     const { items, error } = await allPages("/api/v1/admins");
-    if (error) return page("Administrators", el("p", { class: "notice bad" }, error.json.detail));
+    if (error) return page("Administrators", el("p", { class: "notice bad" }, detailOf(error)));
     const rows = items.map((a) => el("tr", {},
       td("Login", a.login), td("Role", a.role === "server" ? "server admin" : "domain admin"),
       td("Domains", a.role === "server" ? "all" : a.domains.join(", ")), td("State", tag(a.active)),
@@ -820,8 +863,7 @@
              fresh.value = again.value = "";
              return showDone(f, "Your password is changed.");
            }
-           if (r.status === 429)
-             return showProblem(f, { field: "current", detail: `Too many wrong passwords: try again in ${r.headers.get("Retry-After") || 60} s.` });
+           if (r.status === 429) return showProblem(f, { field: "current", detail: detailOf(r) });
            showProblem(f, r.json);
          }));
   }
