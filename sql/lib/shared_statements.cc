@@ -419,18 +419,17 @@ Result<std::vector<AuditRecord>> Store::QueryAudit(const AuditQuery& q) {
                         object, object_end},
                        "reading the audit log");
   else if (!q.actor.empty())
-    rows =
-        QueryShared(kAuditByActor,
-                    {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
-                     "AND time >= $2 AND id < $3 "
-                     "AND ($5 IS NULL OR (object >= $5 AND object < $6)) "
-                     "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)",
-                     "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
-                     "AND time >= $2 AND id < CAST($3 AS bigint) "
-                     "AND ($5::text IS NULL OR (object >= $5 AND object < $6)) "
-                     "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)"},
-                    {Text(q.actor), Text(q.since), before, Int(q.limit), object, object_end},
-                    "reading the audit log");
+    rows = QueryShared(kAuditByActor,
+                       {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
+                        "AND time >= $2 AND id < $3 "
+                        "AND ($5 IS NULL OR (object >= $5 AND object < $6)) "
+                        "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)",
+                        "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
+                        "AND time >= $2 AND id < CAST($3 AS bigint) "
+                        "AND ($5::text IS NULL OR (object >= $5 AND object < $6)) "
+                        "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)"},
+                       {Text(q.actor), Text(q.since), before, Int(q.limit), object, object_end},
+                       "reading the audit log");
   else
     rows = QueryShared(kAuditAll,
                        {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE time >= $1 AND id < $2 "

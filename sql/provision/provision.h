@@ -146,8 +146,7 @@ class Provisioner {
   // delimiter that an existing mailbox name contains is a Conflict naming
   // the mailboxes. Stale unless if_match is empty or the settings'
   // RecordVersion() (ReadSettings()) before the write.
-  Status SetSetting(std::string_view name, std::string_view value,
-                    std::string_view if_match = {});
+  Status SetSetting(std::string_view name, std::string_view value, std::string_view if_match = {});
   // Sets each of changes in turn, as one change of the settings: if_match
   // as above, checked once, before the first. *refused (if given) is set to
   // the name of the setting a refusal is about ("" for a stale if_match).

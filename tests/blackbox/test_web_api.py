@@ -488,6 +488,12 @@ class WebApiBase:
         page = self.api.get("/api/v1/audit?limit=2").json
         older = self.api.get("/api/v1/audit?limit=2&cursor=" + Q(page["next"])).json
         self.assertLess(older["items"][0]["id"], page["items"][-1]["id"])
+        # q searches like the other lists: the rows whose object starts with it.
+        found = self.api.get("/api/v1/audit?q=audited%40&domain=own.test").json["items"]
+        self.assertEqual([(x["object"], x["action"]) for x in found],
+                         [("audited@own.test", "delete"), ("audited@own.test", "update"),
+                          ("audited@own.test", "create")])
+        self.assertEqual(self.api.get("/api/v1/audit?q=audited%40own.tesx").json["items"], [])
 
     def test_a_change_whose_audit_row_fails_is_not_committed(self):
         # Make the audit write fail, with plain SQL, as a broken log would.

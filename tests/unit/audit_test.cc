@@ -193,22 +193,21 @@ TEST_P(AuditTest, AuditQueryFiltersAndPagesNewestFirst) {
   search.object_prefix = "u1";
   std::vector<std::string> found;
   for (const AuditRecord& r : Log(search)) found.push_back(r.object);
-  EXPECT_EQ(found, (std::vector<std::string>{"u19@a.test", "u18@b.test", "u17@a.test",
-                                             "u16@b.test", "u15@a.test", "u14@b.test",
-                                             "u13@a.test", "u12@b.test", "u11@a.test",
-                                             "u10@b.test", "u1@a.test"}));
+  EXPECT_EQ(found, (std::vector<std::string>{"u19@a.test", "u18@b.test", "u17@a.test", "u16@b.test",
+                                             "u15@a.test", "u14@b.test", "u13@a.test", "u12@b.test",
+                                             "u11@a.test", "u10@b.test", "u1@a.test"}));
   search.domain = "b.test";
   found.clear();
   for (const AuditRecord& r : Log(search)) found.push_back(r.object);
-  EXPECT_EQ(found, (std::vector<std::string>{"u18@b.test", "u16@b.test", "u14@b.test",
-                                             "u12@b.test", "u10@b.test"}));
+  EXPECT_EQ(found, (std::vector<std::string>{"u18@b.test", "u16@b.test", "u14@b.test", "u12@b.test",
+                                             "u10@b.test"}));
   search.domain.clear();
   search.actor = "admin:root";
   search.object_prefix = "u2";
   found.clear();
   for (const AuditRecord& r : Log(search)) found.push_back(r.object);
-  EXPECT_EQ(found, (std::vector<std::string>{"u24@b.test", "u23@a.test", "u22@b.test",
-                                             "u21@a.test", "u20@b.test", "u2@b.test"}));
+  EXPECT_EQ(found, (std::vector<std::string>{"u24@b.test", "u23@a.test", "u22@b.test", "u21@a.test",
+                                             "u20@b.test", "u2@b.test"}));
   search.object_prefix = "nobody";
   EXPECT_TRUE(Log(search).empty());
   AuditQuery by_actor;
@@ -409,7 +408,8 @@ TEST_P(AuditTest, TheSettingsAreOneRecordWithOneVersion) {
     return p.SetSettings({{"delimiter", "+-"}, {"catchall_senders", "yes"}}, v1);
   });
   EXPECT_EQ(stale.cause(), Status::Cause::kChanged);
-  EXPECT_EQ(stale.message(), "settings: changed since version " + v1 + " was read (now " + v2 + ")");
+  EXPECT_EQ(stale.message(),
+            "settings: changed since version " + v1 + " was read (now " + v2 + ")");
   EXPECT_EQ(RecordVersion(*ReadSettings(*store_)), v2);
   EXPECT_EQ(*store_->GetSetting("delimiter"), "+");
   EXPECT_EQ(Log().size(), logged);
