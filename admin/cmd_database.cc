@@ -65,16 +65,13 @@ Outcome ConfigGet(Cli& cli) {
 Outcome ConfigList(Cli& cli) {
   Result<std::unique_ptr<Store>> store = OpenForReading(cli);
   if (!store.ok()) return store.status();
-  JsonObject json;
-  for (std::string_view name : kSettingNames) {
-    Result<std::string> value = (*store)->GetSetting(name);
-    if (!value.ok()) return value.status();
-    if (cli.json)
-      json.String(name, *value);
-    else
-      PrintLine(std::string(name) + '\t' + *value);
+  Result<SettingValues> all = ReadSettings(**store);
+  if (!all.ok()) return all.status();
+  if (cli.json) {
+    PrintLine(SettingsJson(*all));
+  } else {
+    for (const auto& [name, value] : *all) PrintLine(name + '\t' + value);
   }
-  if (cli.json) PrintLine(json.str());
   return Outcome();
 }
 

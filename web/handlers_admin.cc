@@ -176,29 +176,24 @@ Json AuditJson(const AuditRecord& r) {
 Reply GetSettings(Call& call) {
   if (std::optional<Problem> p = call.Allowed(Action::kRead, Object{Object::Kind::kSettings}))
     return *p;
-  Json j;
-  for (std::string_view name : kSettingNames) {
-    Result<std::string> v = call.store.GetSetting(name);
-    if (!v.ok()) return ProblemFor(v.status());
-    j[std::string(name)] = *v;
-  }
-  return JsonReply(200, j);
+  Result<SettingValues> all = ReadSettings(call.store);
+  if (!all.ok()) return ProblemFor(all.status());
+  return RecordResponse(200, SettingsJson(*all), RecordVersion(*all));
 }
 
 Reply UpdateSettings(Call& call) {
   if (std::optional<Problem> p = call.Allowed(Action::kUpdate, Object{Object::Kind::kSettings}))
     return *p;
   BodyFields f = call.Fields();
-  std::vector<std::pair<std::string, std::string>> wanted;
+  SettingValues wanted;
   for (std::string_view name : kSettingNames)
     if (std::optional<std::string> v = f.String(name)) wanted.emplace_back(name, *v);
   f.RefuseUnknown();
   if (f.problem()) return *f.problem();
-  Provisioner prov(call.store, ActorOf(call));
-  for (const auto& [name, value] : wanted) {
-    Status s = prov.SetSetting(name, value);
-    if (!s.ok()) return ProblemFor(s, name);
-  }
+  std::string refused;
+  Status s =
+      Provisioner(call.store, ActorOf(call)).SetSettings(wanted, IfMatchVersion(call), &refused);
+  if (!s.ok()) return ProblemFor(s, refused);
   return GetSettings(call);
 }
 
@@ -422,6 +417,7 @@ Reply ListAudit(Call& call) {
     }
   }
   q.actor = call.Query("actor").value_or("");
+  q.object_prefix = page.q;
   if (std::optional<std::string> since = call.Query("since")) {
     Result<std::string> t = ParseUtcTime(*since);
     if (!t.ok()) return BadRequest("since: " + t.status().message(), "since");

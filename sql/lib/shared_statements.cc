@@ -400,33 +400,47 @@ Result<std::vector<AuditRecord>> Store::QueryAudit(const AuditQuery& q) {
   // One statement per index it can walk newest first: by domain, by
   // actor, or the whole log.
   SqlParam before = Int(q.before_id > 0 ? q.before_id : INT64_MAX);
+  // The search: a range on the object, as the pages' prefix is (PrefixEnd).
+  SqlParam object = Optional(q.object_prefix);
+  SqlParam object_end = Optional(q.object_prefix.empty() ? "" : PrefixEnd(q.object_prefix));
   Result<std::vector<SqlRow>> rows = Status::Ok();
   if (!q.domain.empty())
     rows = QueryShared(kAuditByDomain,
                        {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE domain = $1 "
                         "AND ($2 IS NULL OR actor = $2) AND time >= $3 AND id < $4 "
+                        "AND ($6 IS NULL OR (object >= $6 AND object < $7)) "
                         "ORDER BY id DESC LIMIT CAST($5 AS INTEGER)",
                         "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE domain = $1 "
                         "AND ($2::text IS NULL OR actor = $2) AND time >= $3 "
-                        "AND id < CAST($4 AS bigint) ORDER BY id DESC LIMIT CAST($5 AS INTEGER)"},
-                       {Text(q.domain), Optional(q.actor), Text(q.since), before, Int(q.limit)},
+                        "AND id < CAST($4 AS bigint) "
+                        "AND ($6::text IS NULL OR (object >= $6 AND object < $7)) "
+                        "ORDER BY id DESC LIMIT CAST($5 AS INTEGER)"},
+                       {Text(q.domain), Optional(q.actor), Text(q.since), before, Int(q.limit),
+                        object, object_end},
                        "reading the audit log");
   else if (!q.actor.empty())
-    rows =
-        QueryShared(kAuditByActor,
-                    {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
-                     "AND time >= $2 AND id < $3 ORDER BY id DESC LIMIT CAST($4 AS INTEGER)",
-                     "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
-                     "AND time >= $2 AND id < CAST($3 AS bigint) "
-                     "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)"},
-                    {Text(q.actor), Text(q.since), before, Int(q.limit)}, "reading the audit log");
+    rows = QueryShared(kAuditByActor,
+                       {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
+                        "AND time >= $2 AND id < $3 "
+                        "AND ($5 IS NULL OR (object >= $5 AND object < $6)) "
+                        "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)",
+                        "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE actor = $1 "
+                        "AND time >= $2 AND id < CAST($3 AS bigint) "
+                        "AND ($5::text IS NULL OR (object >= $5 AND object < $6)) "
+                        "ORDER BY id DESC LIMIT CAST($4 AS INTEGER)"},
+                       {Text(q.actor), Text(q.since), before, Int(q.limit), object, object_end},
+                       "reading the audit log");
   else
     rows = QueryShared(kAuditAll,
                        {"SELECT " AUDIT_COLUMNS " FROM audit_log WHERE time >= $1 AND id < $2 "
+                        "AND ($4 IS NULL OR (object >= $4 AND object < $5)) "
                         "ORDER BY id DESC LIMIT CAST($3 AS INTEGER)",
                         "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE time >= $1 "
-                        "AND id < CAST($2 AS bigint) ORDER BY id DESC LIMIT CAST($3 AS INTEGER)"},
-                       {Text(q.since), before, Int(q.limit)}, "reading the audit log");
+                        "AND id < CAST($2 AS bigint) "
+                        "AND ($4::text IS NULL OR (object >= $4 AND object < $5)) "
+                        "ORDER BY id DESC LIMIT CAST($3 AS INTEGER)"},
+                       {Text(q.since), before, Int(q.limit), object, object_end},
+                       "reading the audit log");
   if (!rows.ok()) return rows.status();
   std::vector<AuditRecord> out;
   for (const SqlRow& r : *rows)

@@ -197,9 +197,10 @@ struct AuditRecord {
 // only those older than before_id (the cursor: the last id of the page
 // before; 0: start with the newest).
 struct AuditQuery {
-  std::string domain;  // empty: any
-  std::string actor;   // empty: any
-  std::string since;   // UTC ISO 8601; empty: any time
+  std::string domain;         // empty: any
+  std::string actor;          // empty: any
+  std::string since;          // UTC ISO 8601; empty: any time
+  std::string object_prefix;  // only objects that start with it; empty: any
   std::int64_t before_id = 0;
   int limit = 100;
 };

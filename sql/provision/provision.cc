@@ -300,7 +300,30 @@ Status Provisioner::SetSenderLogin(std::string_view address, std::string_view lo
                SenderJson(rule));
 }
 
-Status Provisioner::SetSetting(std::string_view name, std::string_view value) {
+Status Provisioner::SetSetting(std::string_view name, std::string_view value,
+                               std::string_view if_match) {
+  return SetSettings({{std::string(name), std::string(value)}}, if_match);
+}
+
+Status Provisioner::SetSettings(const SettingValues& changes, std::string_view if_match,
+                                std::string* refused) {
+  if (!if_match.empty()) {
+    Result<SettingValues> now = ReadSettings(store_);
+    if (!now.ok()) return now.status();
+    Status s = CheckVersion(if_match, RecordVersion(*now), "settings");
+    if (!s.ok()) return s;
+  }
+  for (const auto& [name, value] : changes) {
+    Status s = SetOneSetting(name, value);
+    if (!s.ok()) {
+      if (refused != nullptr) *refused = name;
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Provisioner::SetOneSetting(std::string_view name, std::string_view value) {
   Status s = CheckSettingName(name);
   if (!s.ok()) return s;
   std::string stored(value);
@@ -404,6 +427,16 @@ Status CheckVersion(std::string_view if_match, const std::string& version, std::
   if (if_match.empty() || if_match == version) return Status::Ok();
   return Status::Changed(std::string(what) + ": changed since version " + std::string(if_match) +
                          " was read (now " + version + ")");
+}
+
+Result<SettingValues> ReadSettings(Store& store) {
+  SettingValues all;
+  for (std::string_view name : kSettingNames) {
+    Result<std::string> v = store.GetSetting(name);
+    if (!v.ok()) return v.status();
+    all.emplace_back(name, *v);
+  }
+  return all;
 }
 
 namespace {
@@ -644,7 +677,10 @@ Status Provisioner::AddAdmin(Admin a) {
   if (s.code() == Status::Code::kConflict)
     return Status::Conflict(a.login + ": admin exists already");
   if (!s.ok()) return Explain(s, a.login);
-  return Audit("admin", a.login, "", "create", "", AdminJson(a));
+  // As stored: the database sets its created time.
+  Result<Admin> made = RequireAdmin(a.login);
+  if (!made.ok()) return made.status();
+  return Audit("admin", a.login, "", "create", "", AdminJson(*made));
 }
 
 Result<Admin> Provisioner::UpdateAdmin(std::string_view login, const AdminChange& change,

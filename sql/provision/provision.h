@@ -46,6 +46,7 @@
 #include "actor.h"
 #include "address.h"
 #include "api_token.h"
+#include "record_json.h"
 #include "status.h"
 #include "store.h"
 
@@ -94,6 +95,9 @@ struct LoopEdge {
 // current one. The one owner of that refusal's words.
 Status CheckVersion(std::string_view if_match, const std::string& version, std::string_view what);
 
+// Returns every setting (kSettingNames), as store reads them.
+Result<SettingValues> ReadSettings(Store& store);
+
 class Provisioner {
  public:
   // The refusal of a domain that does not exist, named as held by (or
@@ -140,8 +144,14 @@ class Provisioner {
 
   // Sets a meaning-deciding setting (kSettingNames, sql/schema.sql). A
   // delimiter that an existing mailbox name contains is a Conflict naming
-  // the mailboxes.
-  Status SetSetting(std::string_view name, std::string_view value);
+  // the mailboxes. Stale unless if_match is empty or the settings'
+  // RecordVersion() (ReadSettings()) before the write.
+  Status SetSetting(std::string_view name, std::string_view value, std::string_view if_match = {});
+  // Sets each of changes in turn, as one change of the settings: if_match
+  // as above, checked once, before the first. *refused (if given) is set to
+  // the name of the setting a refusal is about ("" for a stale if_match).
+  Status SetSettings(const SettingValues& changes, std::string_view if_match = {},
+                     std::string* refused = nullptr);
 
   // Sets the fields change gives on the mailbox address; returns it as
   // written. NotFound if there is none; Stale unless if_match is empty or
@@ -195,6 +205,7 @@ class Provisioner {
   // Normalises m.address and checks its domain, name and fields: what every
   // mailbox written must satisfy, new or not.
   Status CheckMailbox(Mailbox& m);
+  Status SetOneSetting(std::string_view name, std::string_view value);
   Status CheckLoop(const LoopEdge& edge);
   Status CheckResolvable(const LoopEdge& edge);
   Result<Admin> RequireAdmin(std::string_view login);

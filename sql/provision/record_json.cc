@@ -87,6 +87,12 @@ std::string SettingJson(std::string_view name, std::string_view value) {
   return JsonObject().String("name", name).String("value", value).str();
 }
 
+std::string SettingsJson(const SettingValues& all) {
+  JsonObject j;
+  for (const auto& [name, value] : all) j.String(name, value);
+  return j.str();
+}
+
 std::string AdminJson(const Admin& a) {
   return JsonObject()
       .String("login", a.login)
@@ -128,6 +134,8 @@ std::string RecordVersion(const Admin& a) {
                      .str() +
                  '\n' + a.password);
 }
+
+std::string RecordVersion(const SettingValues& all) { return Version(SettingsJson(all)); }
 
 std::string UtcTime(std::chrono::system_clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

@@ -12,7 +12,8 @@
 // derived from the content, so it needs no column, is the same on both
 // engines, and changes with plain SQL changes too; a record changed and
 // changed back has its old version again, which is right for If-Match
-// (the writer's view matches what is stored).
+// (the writer's view matches what is stored). The settings, a few rows of
+// name and value, are versioned together as one record.
 //
 // Thread safety: pure functions.
 #ifndef RCPTDB_PROVISION_RECORD_JSON_H
@@ -21,11 +22,16 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store.h"
 
 namespace rcptdb {
+
+// Every setting as (name, value), in kSettingNames' order: the settings
+// are one record, with one version.
+using SettingValues = std::vector<std::pair<std::string, std::string>>;
 
 // Returns the scheme of a {SCHEME}hash ("SHA512-CRYPT"), "" if none.
 std::string PasswordScheme(std::string_view hash);
@@ -39,6 +45,8 @@ std::string AliasJson(const AliasTarget& a);
 std::string AliasSourceJson(std::string_view source, const std::vector<AliasTarget>& rows);
 std::string SenderJson(const SenderLogin& s);
 std::string SettingJson(std::string_view name, std::string_view value);
+// All settings: {"delimiter": "+", ...} (rcptdb --json config list).
+std::string SettingsJson(const SettingValues& all);
 std::string AdminJson(const Admin& a);
 std::string TokenJson(const Token& t);
 
@@ -46,6 +54,7 @@ std::string RecordVersion(const Domain& d);
 std::string RecordVersion(const Mailbox& m);
 std::string RecordVersion(std::string_view source, const std::vector<AliasTarget>& rows);
 std::string RecordVersion(const Admin& a);
+std::string RecordVersion(const SettingValues& all);
 
 // Returns t as the schema's time: UTC, ISO 8601, with milliseconds
 // ("2026-01-31T12:00:00.000Z"), which sorts as text in time order.

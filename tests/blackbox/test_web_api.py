@@ -14,6 +14,7 @@ committed. Every reply is checked against web/openapi.json by the client
 (web_instance.ApiClient), so any reply the description does not allow
 fails the test that got it.
 """
+import datetime
 import json
 import os
 import unittest
@@ -229,6 +230,50 @@ class WebApiBase:
                            field="delimiter")
         self.api.patch("/api/v1/settings", {"delimiter": "+"})
 
+    def test_settings_have_a_version_and_a_stale_if_match_changes_nothing(self):
+        s = "/api/v1/settings"
+        got = self.api.get(s)
+        self.assertEqual(got.status, 200, got)
+        etag = got.header("etag")
+        self.assertEqual(etag, '"' + got.json["version"] + '"')
+        values = {k: v for k, v in got.json.items() if k != "version"}
+        self.assertEqual(json.loads(self.cli("--json", "config", "list").stdout), values)
+        self.addCleanup(self.api.patch, s, values)
+        # A stale If-Match is refused, naming the current version; nothing changes.
+        before = snapshot(self.db)
+        for body in ({"postmaster": "alice@own.test"}, {}):
+            stale = self.api.patch(s, body, headers={"If-Match": '"0000"'})
+            self.assertProblem(stale, 412)
+            self.assertIn(got.json["version"], stale.json["detail"])
+        self.assertEqual(snapshot(self.db), before)
+        self.assertEqual(self.api.get(s).json, got.json)
+        # The version read is current: the change is made, with a new version.
+        ok = self.api.patch(s, {"postmaster": "alice@own.test"}, headers={"If-Match": etag})
+        self.assertEqual((ok.status, ok.json["postmaster"]), (200, "alice@own.test"), ok)
+        self.assertNotEqual(ok.header("etag"), etag)
+        self.assertEqual(ok.header("etag"), self.api.get(s).header("etag"))
+        # The old version is stale now, whichever setting a write names.
+        now = self.api.get(s).json
+        before = snapshot(self.db)
+        self.assertProblem(self.api.patch(s, {"catchall_senders": "yes"},
+                                          headers={"If-Match": etag}), 412)
+        # So is a batch item's if_match, and the whole batch goes.
+        r = self.api.post("/api/v1/batch", {"items": [
+            {"method": "POST", "path": "/api/v1/domains/own.test/mailboxes",
+             "body": {"local": "settingsbatch"}},
+            {"method": "PATCH", "path": s, "body": {"catchall_senders": "yes"},
+             "if_match": got.json["version"]}]})
+        self.assertProblem(r, 412)
+        self.assertEqual((r.json["failed_item"], [x["status"] for x in r.json["results"]]),
+                         (1, [201, 412]))
+        self.assertEqual(snapshot(self.db), before)
+        self.assertEqual(self.api.get(s).json, now)
+        # A change made with rcptdb is a new version too.
+        self.cli("config", "set", "catchall_senders", "yes")
+        self.assertProblem(self.api.patch(s, {"postmaster": ""},
+                                          headers={"If-Match": ok.header("etag")}), 412)
+        self.assertEqual(self.api.get(s).json["postmaster"], "alice@own.test")
+
     # --- dry runs and batches ----------------------------------------------
 
     def test_dry_run_checks_everything_and_changes_nothing(self):
@@ -273,6 +318,136 @@ class WebApiBase:
             {"method": "POST", "path": "/api/v1/batch", "body": {}}]}), 422,
             field="items[0].path")
 
+    # --- a stale If-Match changes nothing -------------------------------------
+
+    def assertStale(self, r, version):
+        """A 412 naming the record's current version."""
+        self.assertProblem(r, 412)
+        self.assertIn(f"(now {version})", r.json["detail"])
+
+    def test_a_stale_if_match_on_an_alias_changes_nothing(self):
+        one = "/api/v1/domains/own.test/aliases/stalealias"
+        r = self.api.post("/api/v1/domains/own.test/aliases",
+                          {"local": "stalealias", "targets": ["alice@own.test"]})
+        self.assertEqual(r.status, 201, r)
+        read = r.header("etag")
+        # Someone else adds a target: the version read is stale.
+        self.cli("alias", "add", "stalealias@own.test", "bob@foreign.test")
+        now = self.api.get(one)
+        self.assertNotEqual(now.header("etag"), read)
+        before = snapshot(self.db)
+        self.assertStale(self.api.patch(one, {"active": False}, headers={"If-Match": read}),
+                         now.json["version"])
+        self.assertStale(self.api.patch(one, {"targets": ["alice@own.test"]},
+                                        headers={"If-Match": read}), now.json["version"])
+        self.assertStale(self.api.delete(one, headers={"If-Match": read}), now.json["version"])
+        self.assertEqual(snapshot(self.db), before)
+        self.assertEqual(self.api.get(one).json, now.json)
+        r = self.api.patch(one, {"active": False}, headers={"If-Match": now.header("etag")})
+        self.assertEqual((r.status, r.json["active"]), (200, False), r)
+        self.assertEqual(self.api.delete(one, headers={"If-Match": r.header("etag")}).status, 204)
+
+    def test_a_stale_if_match_on_an_admin_changes_nothing(self):
+        one = "/api/v1/admins/staleadmin"
+        r = self.api.post("/api/v1/admins", {"login": "staleadmin", "role": "domain",
+                                             "domains": ["own.test"],
+                                             "password": "Stale-Secret-1"})
+        self.assertEqual(r.status, 201, r)
+        read = r.header("etag")
+        self.addCleanup(self.api.delete, one)
+        self.cli("admin", "disable", "staleadmin")
+        now = self.api.get(one)
+        self.assertFalse(now.json["active"])
+        before = snapshot(self.db)
+        for body in ({"active": True}, {"password": "Other-Secret-1"}, {"domains": []}):
+            self.assertStale(self.api.patch(one, body, headers={"If-Match": read}),
+                             now.json["version"])
+        self.assertEqual(snapshot(self.db), before)
+        self.assertEqual(self.api.get(one).json, now.json)
+        r = self.api.patch(one, {"active": True}, headers={"If-Match": now.header("etag")})
+        self.assertEqual((r.status, r.json["active"]), (200, True), r)
+
+    def test_a_stale_if_match_on_a_mailbox_delete_changes_nothing(self):
+        base = "/api/v1/domains/own.test/mailboxes"
+        r = self.api.post(base, {"local": "stalebox"})
+        self.assertEqual(r.status, 201, r)
+        read = r.header("etag")
+        self.cli("mailbox", "disable", "stalebox@own.test")
+        now = self.api.get(base + "/stalebox")
+        before = snapshot(self.db)
+        self.assertStale(self.api.delete(base + "/stalebox", headers={"If-Match": read}),
+                         now.json["version"])
+        self.assertEqual(snapshot(self.db), before)
+        self.assertEqual(self.api.delete(base + "/stalebox",
+                                         headers={"If-Match": now.header("etag")}).status, 204)
+        self.assertProblem(self.api.get(base + "/stalebox"), 404)
+
+    def test_a_stale_if_match_in_a_batch_item_rolls_the_batch_back(self):
+        base = "/api/v1/domains/own.test/mailboxes"
+        r = self.api.post(base, {"local": "stalebatch"})
+        self.assertEqual(r.status, 201, r)
+        read = r.json["version"]
+        self.addCleanup(self.api.delete, base + "/stalebatch")
+        self.cli("mailbox", "disable", "stalebatch@own.test")
+        now = self.api.get(base + "/stalebatch").json
+        before = snapshot(self.db)
+        items = [{"method": "POST", "path": base, "body": {"local": "stalebatch2"}},
+                 {"method": "PATCH", "path": base + "/stalebatch", "body": {"active": True},
+                  "if_match": read},
+                 {"method": "DELETE", "path": base + "/stalebatch", "if_match": read}]
+        for last in (2, 3):
+            r = self.api.post("/api/v1/batch", {"items": items[:1] + items[last - 1:last]})
+            self.assertStale(r, now["version"])
+            self.assertEqual((r.json["failed_item"], [x["status"] for x in r.json["results"]]),
+                             (1, [201, 412]))
+            self.assertTrue(r.json["detail"].startswith("items[1]: "), r.json)
+        self.assertEqual(snapshot(self.db), before)
+        items[1]["if_match"] = now["version"]
+        r = self.api.post("/api/v1/batch", {"items": items[:2]})
+        self.assertEqual([x["status"] for x in r.json["results"]], [201, 200], r)
+        self.assertTrue(self.api.get(base + "/stalebatch").json["active"])
+        self.assertEqual(self.api.delete(base + "/stalebatch2").status, 204)
+
+    # --- administrators ---------------------------------------------------------
+
+    def test_an_admin_has_a_created_time_and_a_last_login_after_signing_in(self):
+        def when(text):
+            return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+        def close_to_now(text):
+            # The database's clock and ours; a loaded machine is slow, not minutes slow.
+            delta = datetime.datetime.now(datetime.timezone.utc) - when(text)
+            self.assertLess(abs(delta.total_seconds()), 60, text)
+
+        one = "/api/v1/admins/timed"
+        r = self.api.post("/api/v1/admins", {"login": "timed", "role": "domain",
+                                             "domains": ["own.test"],
+                                             "password": "Timed-Secret-1"})
+        self.assertEqual(r.status, 201, r)
+        self.addCleanup(self.api.delete, one)
+        created = r.json["created"]
+        close_to_now(created)
+        self.assertIsNone(r.json["last_login"])
+        self.assertIsNone(self.api.get(one).json["last_login"])
+        # Its audit row shows the admin as stored, created time included.
+        rows = [x for x in self.api.get("/api/v1/audit?limit=20").json["items"]
+                if (x["kind"], x["object"], x["action"]) == ("admin", "timed", "create")]
+        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(rows[0]["after"]["created"], created)
+        self.assertIsNone(rows[0]["after"]["last_login"])
+        # A failed sign-in is not a login.
+        r = self.web.client().post("/api/v1/session", {"login": "timed", "password": "wrong"})
+        self.assertProblem(r, 401)
+        self.assertIsNone(self.api.get(one).json["last_login"])
+        self.web.sign_in("timed", "Timed-Secret-1")
+        got = self.api.get(one).json
+        self.assertIsNotNone(got["last_login"])
+        close_to_now(got["last_login"])
+        self.assertGreaterEqual(when(got["last_login"]), when(created))
+        self.assertEqual(got["created"], created)
+        listed = [a for a in self.api.get("/api/v1/admins").json["items"] if a["login"] == "timed"]
+        self.assertEqual(listed[0]["last_login"], got["last_login"])
+
     # --- check ----------------------------------------------------------------
 
     def test_check_is_what_rcptdb_check_prints(self):
@@ -313,6 +488,12 @@ class WebApiBase:
         page = self.api.get("/api/v1/audit?limit=2").json
         older = self.api.get("/api/v1/audit?limit=2&cursor=" + Q(page["next"])).json
         self.assertLess(older["items"][0]["id"], page["items"][-1]["id"])
+        # q searches like the other lists: the rows whose object starts with it.
+        found = self.api.get("/api/v1/audit?q=audited%40&domain=own.test").json["items"]
+        self.assertEqual([(x["object"], x["action"]) for x in found],
+                         [("audited@own.test", "delete"), ("audited@own.test", "update"),
+                          ("audited@own.test", "create")])
+        self.assertEqual(self.api.get("/api/v1/audit?q=audited%40own.tesx").json["items"], [])
 
     def test_a_change_whose_audit_row_fails_is_not_committed(self):
         # Make the audit write fail, with plain SQL, as a broken log would.

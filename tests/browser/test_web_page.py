@@ -25,6 +25,7 @@ person clicks them:
 Screenshots of each view go to browser.SCREENSHOTS.
 """
 import os
+import re
 import unittest
 
 import harness
@@ -230,7 +231,14 @@ class PageTest(PageStack):
             b.sign_in("nosuchadmin", "wrong")
             self.assertIn("Sign-in failed", b.form_error(None))
         b.sign_in("nosuchadmin", "wrong")
-        self.assertRegex(b.form_error(None), r"try again in \d+ s")
+        shown = b.form_error(None)
+        self.assertRegex(shown, r"try again in \d+ s")
+        # ... in the API's words: its detail, and the seconds of its Retry-After.
+        r = web.client().post("/api/v1/session", {"login": "nosuchadmin", "password": "wrong"})
+        self.assertEqual(r.status, 429, r)
+        wait = int(r.header("retry-after"))
+        self.assertEqual(re.sub(r"\d+", "N", shown), re.sub(r"\d+", "N", r.json["detail"]))
+        self.assertLessEqual(abs(int(re.search(r"(\d+) s", shown).group(1)) - wait), 5, shown)
         b.screenshot("sign-in-throttled")
         b.expect_refusals(401, 429)
         self.assertEqual([e for e in b.console_errors()], [], "console messages")

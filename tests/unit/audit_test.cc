@@ -188,6 +188,28 @@ TEST_P(AuditTest, AuditQueryFiltersAndPagesNewestFirst) {
   EXPECT_EQ(objects.size(), 12u + 1u);  // u1 .. u23 odd, and the domain
   EXPECT_EQ(objects.front(), "u23@a.test");
   EXPECT_EQ(objects.back(), "a.test");
+  // The search: objects that start with q, within the other filters.
+  AuditQuery search;
+  search.object_prefix = "u1";
+  std::vector<std::string> found;
+  for (const AuditRecord& r : Log(search)) found.push_back(r.object);
+  EXPECT_EQ(found, (std::vector<std::string>{"u19@a.test", "u18@b.test", "u17@a.test", "u16@b.test",
+                                             "u15@a.test", "u14@b.test", "u13@a.test", "u12@b.test",
+                                             "u11@a.test", "u10@b.test", "u1@a.test"}));
+  search.domain = "b.test";
+  found.clear();
+  for (const AuditRecord& r : Log(search)) found.push_back(r.object);
+  EXPECT_EQ(found, (std::vector<std::string>{"u18@b.test", "u16@b.test", "u14@b.test", "u12@b.test",
+                                             "u10@b.test"}));
+  search.domain.clear();
+  search.actor = "admin:root";
+  search.object_prefix = "u2";
+  found.clear();
+  for (const AuditRecord& r : Log(search)) found.push_back(r.object);
+  EXPECT_EQ(found, (std::vector<std::string>{"u24@b.test", "u23@a.test", "u22@b.test", "u21@a.test",
+                                             "u20@b.test", "u2@b.test"}));
+  search.object_prefix = "nobody";
+  EXPECT_TRUE(Log(search).empty());
   AuditQuery by_actor;
   by_actor.actor = "unix:nobody";
   EXPECT_TRUE(Log(by_actor).empty());
@@ -370,6 +392,56 @@ TEST_P(AuditTest, AStaleVersionIsRefusedAndChangesNothing) {
   EXPECT_EQ(Write([&](Provisioner& p) { return p.DeleteMailbox("bob@a.test", v1); }).cause(),
             Status::Cause::kChanged);
   Must(Write([&](Provisioner& p) { return p.DeleteMailbox("bob@a.test", v2); }));
+}
+
+TEST_P(AuditTest, TheSettingsAreOneRecordWithOneVersion) {
+  Result<SettingValues> read = ReadSettings(*store_);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  std::string v1 = RecordVersion(*read);
+  Must(Write([&](Provisioner& p) { return p.SetSetting("postmaster", "pm@a.test", v1); }));
+  std::string v2 = RecordVersion(*ReadSettings(*store_));
+  EXPECT_NE(v1, v2);
+  std::size_t logged = Log().size();
+  // v1 is stale for every setting, and for a write of several: the first
+  // is not made either.
+  Status stale = Write([&](Provisioner& p) {
+    return p.SetSettings({{"delimiter", "+-"}, {"catchall_senders", "yes"}}, v1);
+  });
+  EXPECT_EQ(stale.cause(), Status::Cause::kChanged);
+  EXPECT_EQ(stale.message(),
+            "settings: changed since version " + v1 + " was read (now " + v2 + ")");
+  EXPECT_EQ(RecordVersion(*ReadSettings(*store_)), v2);
+  EXPECT_EQ(*store_->GetSetting("delimiter"), "+");
+  EXPECT_EQ(Log().size(), logged);
+  // The version is checked once, before the first of several.
+  std::string refused = "x";
+  Must(Write([&](Provisioner& p) {
+    return p.SetSettings({{"delimiter", "+-"}, {"catchall_senders", "yes"}}, v2, &refused);
+  }));
+  EXPECT_EQ(refused, "x");
+  EXPECT_EQ(*store_->GetSetting("catchall_senders"), "yes");
+  // A refusal names the setting it is about.
+  std::string v3 = RecordVersion(*ReadSettings(*store_));
+  EXPECT_EQ(Write([&](Provisioner& p) {
+              return p.SetSettings({{"postmaster", ""}, {"delimiter", "ab"}}, v3, &refused);
+            }).code(),
+            Status::Code::kInvalid);
+  EXPECT_EQ(refused, "delimiter");
+  EXPECT_EQ(*store_->GetSetting("postmaster"), "pm@a.test");
+}
+
+TEST_P(AuditTest, AnAdminsCreateRowShowsItAsStored) {
+  Admin a;
+  a.login = "timed";
+  a.role = AdminRole::kServer;
+  Must(Write([&](Provisioner& p) { return p.AddAdmin(a); }));
+  Result<std::optional<Admin>> stored = store_->FindAdmin("timed");
+  ASSERT_TRUE(stored.ok() && *stored);
+  ASSERT_FALSE((*stored)->created.empty());
+  EXPECT_EQ(Log().front().after, AdminJson(**stored));
+  EXPECT_NE(Log().front().after.find("\"created\":\"" + (*stored)->created + "\""),
+            std::string::npos)
+      << Log().front().after;
 }
 
 #ifdef RCPTDB_WITH_PGSQL
