@@ -37,9 +37,14 @@ from web_instance import PrivateWeb
 
 class WebStackTest(unittest.TestCase):
     @classmethod
-    def setUpClass(cls):
+    def make_stack(cls):
+        """The stack on SQLite; WebStackPgTest's on PostgreSQL."""
         cls.dir = harness.class_tempdir(cls, "rcptdb-web-e2e-")
-        cls.stack = MailStack(cls.dir)
+        return MailStack(cls.dir)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = cls.make_stack()
         cls.addClassCleanup(cls.stack.stop)
         cls.stack.start_all()
         web_instance.make_admin(cls.stack.db, "root", "Root-Secret-1")
@@ -136,14 +141,9 @@ class PgStack(MultiHost):
 
 class WebStackPgTest(WebStackTest):
     @classmethod
-    def setUpClass(cls):
+    def make_stack(cls):
         cls.dir = harness.class_tempdir(cls, "rcptdb-web-e2e-pg-")
-        cls.stack = PgStack(cls.dir)
-        cls.addClassCleanup(cls.stack.stop)
-        cls.stack.start_all()
-        web_instance.make_admin(cls.stack.db, "root", "Root-Secret-1")
-        cls.web = PrivateWeb(os.path.join(cls.dir, "web"), cls.stack.db).start(cls.stack)
-        cls.api, _ = cls.web.sign_in("root", "Root-Secret-1")
+        return PgStack(cls.dir)
 
     def stored_hash(self, address):
         # psql quotes the variable (:'addr'): no address is pasted into SQL.
