@@ -4,12 +4,11 @@
 // Each Poll() ends the read snapshot held on the LiveStore's connection,
 // begins a new one (REPEATABLE READ READ ONLY) and returns the change
 // counter of the rcptdb_version row, which the schema's statement-level
-// triggers bump before every write, combined with the LiveStore's generation
-// (a new connection is a change too). Between polls every read on that
-// connection shares the one snapshot, so a cached answer and the counter
-// it is kept under come from the same state. Polling one row works on a
-// streaming standby too, where LISTEN/NOTIFY does not. Release() ends the
-// snapshot, so an idle reader holds back no vacuum.
+// triggers bump before the first write of each transaction, combined with the LiveStore's
+// generation (a new connection is a change too). Between polls every read on that connection shares
+// the one snapshot, so a cached answer and the counter it is kept under come from the same state.
+// Polling one row works on a streaming standby too, where LISTEN/NOTIFY does not. Release() ends
+// the snapshot, so an idle reader holds back no vacuum.
 //
 // On a standby whose data may be older than its bound, the new snapshot
 // does not begin (PgStore::BeginRead, pg_store.h "Standbys"), so Poll() is
