@@ -10,8 +10,6 @@
 //   it in memory.
 // SEE ALSO
 //   commands.h, provision.h, api_token.h, rcptdb(1) "admin", "token", "audit"
-#include <charconv>
-
 #include "commands.h"
 #include "json.h"
 #include "output.h"
@@ -63,11 +61,11 @@ Outcome SetAdminActive(Cli& cli, bool active) {
 }  // namespace
 
 Outcome AdminAdd(Cli& cli) {
-  std::string role_name = cli.Value("role").value_or("domain");
-  std::optional<AdminRole> role = ParseAdminRole(role_name);
-  if (!role) return Outcome::Usage("--role " + role_name + ": must be server or domain");
-  if (*role == AdminRole::kServer && cli.Has("domain"))
-    return Outcome::Usage("--domain applies to --role domain only (a server admin holds all)");
+  Result<AdminRole> role = ParseRole(cli.Value("role").value_or("domain"));
+  if (!role.ok()) return Outcome::Usage("--role " + role.status().message());
+  // Refused before a password is asked for; the Provisioner checks it too.
+  if (Status s = CheckAdminDomains(*role, cli.Has("domain")); !s.ok())
+    return Outcome::Usage("--domain: " + s.message());
   Admin a;
   a.login = cli.args[0];
   a.role = *role;
@@ -113,12 +111,9 @@ Outcome TokenCreate(Cli& cli) {
   r.domains = cli.arguments.Values("domain");
   r.read_only = cli.Has("read-only");
   if (std::optional<std::string> days = cli.Value("expires")) {
-    int n = 0;
-    auto [end, ec] = std::from_chars(days->data(), days->data() + days->size(), n);
-    if (ec != std::errc() || end != days->data() + days->size() || n < 1 || n > 36500)
-      return Outcome::Usage("--expires " + *days + ": must be a number of days, 1 to 36500");
-    r.expires = UtcTime(std::chrono::system_clock::now() + std::chrono::hours(24) * n);
-    r.expires = r.expires.substr(0, 19);  // ParseUtcTime's form, to the second
+    Result<std::int64_t> n = ParseTokenDays(*days);
+    if (!n.ok()) return Outcome::Usage("--expires " + n.status().message());
+    r.expires_days = *n;
   }
   for (const std::string& net : cli.arguments.Values("from"))
     r.networks += (r.networks.empty() ? "" : " ") + net;

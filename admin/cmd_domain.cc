@@ -59,9 +59,8 @@ Outcome SetDomainActive(Cli& cli, bool active) {
 
 Outcome DomainAdd(Cli& cli) {
   if (Outcome o = cli.AtMostOneOf({"transport", "nexthop"}); !o.ok()) return o;
-  std::string kind_name = cli.Value("kind").value_or("hosted");
-  std::optional<DomainKind> kind = ParseDomainKind(kind_name);
-  if (!kind) return Outcome::Usage("--kind " + kind_name + ": must be hosted, relay or alias");
+  Result<DomainKind> kind = ParseKind(cli.Value("kind").value_or("hosted"));
+  if (!kind.ok()) return Outcome::Usage("--kind " + kind.status().message());
   bool alias = *kind == DomainKind::kAlias;
   if (alias && !cli.Has("target")) return Outcome::Usage("an alias domain needs --target DOMAIN");
   if (!alias && cli.Has("target")) return Outcome::Usage("--target applies to --kind alias only");

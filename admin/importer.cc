@@ -42,10 +42,8 @@ Status Importer::Apply(const Record& r, std::size_t line) {
 }
 
 Status Importer::ApplyDomain(const Record& r, std::size_t line) {
-  std::string kind_name = r.Field(1).empty() ? "hosted" : r.Field(1);
-  std::optional<DomainKind> kind = ParseDomainKind(kind_name);
-  if (!kind)
-    return Status::Invalid(r.Field(0) + ": kind " + kind_name + " must be hosted, relay or alias");
+  Result<DomainKind> kind = ParseKind(r.Field(1).empty() ? "hosted" : r.Field(1));
+  if (!kind.ok()) return WithContext(kind.status(), r.Field(0) + ": kind");
   Result<bool> active = ParseFlag(r.Field(5), true, "active");
   if (!active.ok()) return WithContext(active.status(), r.Field(0));
   Domain d{r.Field(0), *kind, *active, r.Field(2), r.Field(3), r.Field(4)};

@@ -24,6 +24,13 @@ namespace {
 
 bool IsSafeMethod(std::string_view m) { return m == "GET" || m == "HEAD"; }
 
+// The 405 of a method the resource does not take; allow lists those it does.
+Problem MethodNotAllowed(const std::string& method, std::string allow) {
+  Problem p = MakeProblem(405, method + " is not allowed here");
+  p.allow = std::move(allow);
+  return p;
+}
+
 // ?dry_run=1 (or true); anything else but 0/false is a 400.
 std::optional<Problem> ReadDryRun(const RequestTarget& t, bool* dry_run) {
   std::optional<std::string> v = t.Query("dry_run");
@@ -137,9 +144,7 @@ Reply Api::Dispatch(HttpRequest& request, std::string* log_note) {
   // The page's files (issue 23): anything outside /api/.
   if (target->segments.empty() || target->segments[0] != "api") {
     if (!IsSafeMethod(request.method)) {
-      Problem p = MakeProblem(405, request.method + " is not allowed here");
-      p.allow = "GET";
-      return p;
+      return MethodNotAllowed(request.method, "GET");
     }
     if (std::optional<Reply> r = ServeStatic(config()->static_dir, target->segments)) return *r;
     return NotFound();
@@ -147,9 +152,7 @@ Reply Api::Dispatch(HttpRequest& request, std::string* log_note) {
   RouteMatch match = MatchRoute(request.method, target->segments);
   if (match.route == nullptr) {
     if (!match.path_known) return NotFound();
-    Problem p = MakeProblem(405, request.method + " is not allowed here");
-    p.allow = match.allow;
-    return p;
+    return MethodNotAllowed(request.method, match.allow);
   }
   const Route& route = *match.route;
   bool dry_run = false;
@@ -201,9 +204,8 @@ Reply Api::RunItem(Call& parent, const std::string& method, const std::string& p
   RouteMatch match = MatchRoute(method, target->segments);
   if (match.route == nullptr) {
     if (!match.path_known) return NotFound();
-    Problem p = MakeProblem(405, method + " is not allowed here");
+    Problem p = MethodNotAllowed(method, match.allow);
     p.field = prefix + ".method";
-    p.allow = match.allow;
     return p;
   }
   if (!match.route->batchable)

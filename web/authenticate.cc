@@ -11,37 +11,17 @@
 //   authenticate.h, api_token.h, sessions.h, login_throttle.h
 #include "authenticate.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <cctype>
-#include <cstring>
 
 #include "api.h"
 #include "api_token.h"
+#include "client_address.h"
 #include "password.h"
 #include "record_json.h"
 #include "values.h"
 
 namespace rcptdb::web {
 namespace {
-
-// The client's address as a sockaddr for a token's networks. A client
-// that is no address ("unix": a socket peer no proxy vouched for) gets a
-// unix sockaddr, which lies in no network: a token limited to networks
-// is refused there, never let through unchecked.
-sockaddr_storage ClientSockaddr(const std::string& client) {
-  sockaddr_storage ss{};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, client.c_str(), &v4->sin_addr) == 1)
-    v4->sin_family = AF_INET;
-  else if (inet_pton(AF_INET6, client.c_str(), &v6->sin6_addr) == 1)
-    v6->sin6_family = AF_INET6;
-  else
-    ss.ss_family = AF_UNIX;
-  return ss;
-}
 
 Principal AdminPrincipal(const Admin& a) {
   Principal p;
@@ -95,6 +75,25 @@ Problem AuthenticationFailed() {
   return p;
 }
 
+Problem Throttled(std::chrono::seconds wait) {
+  return MakeProblem(429,
+                     "too many failed logins; try again in " + std::to_string(wait.count()) + " s",
+                     static_cast<int>(wait.count()));
+}
+
+std::optional<Problem> CheckThrottled(LoginThrottle& throttle, std::string_view login,
+                                      std::string_view client,
+                                      const std::function<Result<bool>()>& right, Problem wrong) {
+  auto now = LoginThrottle::Clock::now();
+  std::chrono::seconds wait = throttle.Wait(login, client, now);
+  if (wait.count() > 0) return Throttled(wait);
+  Result<bool> r = right();
+  if (!r.ok()) return ProblemFor(r.status());
+  if (*r) return std::nullopt;
+  throttle.Failure(login, client, now);
+  return wrong;
+}
+
 Authentication Authenticate(Api& api, Store& store, const HttpRequest& request) {
   Authentication a;
   LoginThrottle& throttle = api.throttle();
@@ -105,9 +104,7 @@ Authentication Authenticate(Api& api, Store& store, const HttpRequest& request) 
   // Neither kind of secret is checked for a client the throttle holds.
   std::chrono::seconds wait = throttle.Wait("", request.client, now);
   if (wait.count() > 0) {
-    a.problem = MakeProblem(
-        429, "too many failed attempts; try again in " + std::to_string(wait.count()) + " s",
-        static_cast<int>(wait.count()));
+    a.problem = Throttled(wait);
     a.log_note = "throttled";
     return a;
   }
@@ -120,7 +117,11 @@ Authentication Authenticate(Api& api, Store& store, const HttpRequest& request) 
   if (header) {
     std::string_view token;
     if (!IsBearer(*header, &token)) return fail("Authorization is not a Bearer token");
-    sockaddr_storage client = ClientSockaddr(request.client);
+    // A client that is no address ("unix": a socket peer no proxy vouched
+    // for) is a unix sockaddr, in no network: a token limited to networks
+    // is refused there, never let through unchecked.
+    sockaddr_storage client;
+    ToSockaddr(request.client, client);
     std::string why;
     Result<TokenGrant> g =
         AuthenticateToken(store, token, UtcNow(), reinterpret_cast<const sockaddr*>(&client), &why);

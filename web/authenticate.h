@@ -22,12 +22,15 @@
 #ifndef RCPTDB_WEB_AUTHENTICATE_H
 #define RCPTDB_WEB_AUTHENTICATE_H
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "authorize.h"
 #include "http_message.h"
+#include "login_throttle.h"
 #include "problem.h"
 #include "sessions.h"
 #include "store.h"
@@ -57,6 +60,19 @@ Result<std::optional<Principal>> PrincipalOfSession(Store& store, const Session&
 
 // The one reply every failed authentication gets.
 Problem AuthenticationFailed();
+
+// The one reply of a login or client the throttle holds, for wait: 429
+// with Retry-After.
+Problem Throttled(std::chrono::seconds wait);
+
+// Checks a secret that login gives from client, under the throttle:
+// Throttled() while it holds either, without calling right; otherwise
+// right()'s answer. A wrong secret (false) counts as one failure and
+// answers wrong; a failure of right() itself (the database) counts as
+// nothing and answers its problem. Returns nullopt iff right.
+std::optional<Problem> CheckThrottled(LoginThrottle& throttle, std::string_view login,
+                                      std::string_view client,
+                                      const std::function<Result<bool>()>& right, Problem wrong);
 
 }  // namespace rcptdb::web
 

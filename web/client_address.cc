@@ -14,9 +14,6 @@
 #include "config_syntax.h"
 
 namespace rcptdb::web {
-namespace {
-
-// Parses a numeric address into ss; false if it is not one.
 bool ToSockaddr(const std::string& text, sockaddr_storage& ss) {
   std::memset(&ss, 0, sizeof ss);
   auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
@@ -29,10 +26,9 @@ bool ToSockaddr(const std::string& text, sockaddr_storage& ss) {
     v6->sin6_family = AF_INET6;
     return true;
   }
+  ss.ss_family = AF_UNIX;
   return false;
 }
-
-}  // namespace
 
 Result<ProxyTrust> ProxyTrust::Parse(std::string_view text) {
   ProxyTrust t;

@@ -35,6 +35,10 @@ struct ProxyTrust {
   std::string str() const;
 };
 
+// Parses a numeric address ("192.0.2.1", "2001:db8::1") into ss; false
+// if it is not one, with ss a unix sockaddr (which lies in no network).
+bool ToSockaddr(const std::string& text, sockaddr_storage& ss);
+
 // Returns the numeric address of peer ("192.0.2.1", "2001:db8::1"; an
 // IPv4-mapped IPv6 peer as IPv4), or "unix" for null or a unix socket.
 std::string PeerAddress(const sockaddr* peer);

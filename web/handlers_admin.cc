@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "api_token.h"
+#include "authenticate.h"
 #include "handlers.h"
 #include "password.h"
 #include "provision.h"
@@ -69,28 +70,22 @@ Result<Admin> RankedAdmin(Call& call, std::string_view login, Action action,
   return **a;
 }
 
-// Reads "password" (hashed here) or "password_hash" into *hash.
+// Reads "password" (hashed here) or "password_hash" into *hash, as
+// PasswordFrom() does for a mailbox.
 std::optional<Problem> PasswordField(BodyFields& f, std::optional<std::string>* hash) {
-  std::optional<std::string> plain = f.String("password");
-  bool has_hash = f.Has("password_hash");
-  std::optional<std::string> given = f.String("password_hash");
-  if (plain && has_hash)
-    return Invalid("password, password_hash: give one of them, not both", "password_hash");
-  if (plain) {
-    Result<std::string> h = HashPassword(*plain);
-    if (!h.ok()) return Invalid("password: " + h.status().message(), "password");
-    *hash = *h;
-  } else if (has_hash) {
-    *hash = given.value_or("");
-  }
+  std::string field;
+  Result<std::optional<std::string>> given = PasswordFrom(f, &field);
+  if (!given.ok()) return Invalid(given.status().message(), field);
+  if (*given) *hash = **given;
   return std::nullopt;
 }
 
 std::optional<Problem> RoleField(BodyFields& f, std::optional<AdminRole>* role) {
   std::optional<std::string> r = f.String("role");
   if (!r) return std::nullopt;
-  *role = ParseAdminRole(*r);
-  if (!*role) return Invalid("role: " + *r + ": expected server or domain", "role");
+  Result<AdminRole> parsed = ParseRole(*r);
+  if (!parsed.ok()) return Invalid("role: " + parsed.status().message(), "role");
+  *role = *parsed;
   return std::nullopt;
 }
 
@@ -228,7 +223,7 @@ Reply CreateAdmin(Call& call) {
   if (!role) return Invalid("role: required (server or domain)", "role");
   a.role = *role;
   a.domains = domains.value_or(std::vector<std::string>());
-  if (a.login.empty()) return Invalid("login: required", "login");
+  if (a.login.empty()) return Required("login");
   // Nobody makes a principal that holds more than they do.
   if (std::optional<Problem> refused = call.Allowed(Action::kCreate, AdminObject(ScopeOfAdmin(a))))
     return OutOfRank(call, a.login, ScopeOfAdmin(a), *refused);
@@ -338,12 +333,7 @@ Reply CreateToken(Call& call) {
   // in the provisioning code's words for that.
   for (const std::string& d : r.domains)
     if (!call.principal.scope.Covers(d)) return ForeignDomain(r.login, d);
-  if (days) {
-    if (*days < 1 || *days > 36500)
-      return Invalid("expires_days: expected 1 to 36500", "expires_days");
-    std::string t = UtcTime(std::chrono::system_clock::now() + std::chrono::hours(24) * *days);
-    r.expires = t.substr(0, 19);  // YYYY-MM-DDTHH:MM:SS, as ParseUtcTime reads it
-  }
+  r.expires_days = days;
   for (const std::string& n : networks) r.networks += (r.networks.empty() ? "" : " ") + n;
   Result<MadeToken> made = Provisioner(call.store, ActorOf(call)).CreateToken(r);
   if (!made.ok())
@@ -413,7 +403,7 @@ Reply ListAudit(Call& call) {
     try {
       q.before_id = std::stoll(page.after);
     } catch (const std::exception&) {
-      return BadRequest("cursor: not a cursor this API gave", "cursor");
+      return BadRequest(std::string(kNotACursor), "cursor");
     }
   }
   q.actor = call.Query("actor").value_or("");
@@ -460,8 +450,8 @@ Reply ChangeMyPassword(Call& call) {
   std::optional<std::string> fresh = f.String("new");
   f.RefuseUnknown();
   if (f.problem()) return *f.problem();
-  if (!current) return Invalid("current: required", "current");
-  if (!fresh) return Invalid("new: required", "new");
+  if (!current) return Required("current");
+  if (!fresh) return Required("new");
   const Principal& me = call.principal;
   Object o{Object::Kind::kPassword};
   o.self = true;
@@ -483,21 +473,17 @@ Reply ChangeMyPassword(Call& call) {
   if (std::optional<Problem> p = call.Allowed(Action::kUpdate, o)) return *p;
   // The current password proves the person, not just the session: a
   // wrong one counts as a failed login.
-  LoginThrottle& throttle = call.api.throttle();
-  auto now = LoginThrottle::Clock::now();
-  std::chrono::seconds wait = throttle.Wait(me.login, call.request.client, now);
-  if (wait.count() > 0)
-    return MakeProblem(
-        429, "too many failed logins; try again in " + std::to_string(wait.count()) + " s",
-        static_cast<int>(wait.count()));
-  bool right = mailbox ? VerifyPassword(*current, mailbox->password)
-                       : AuthenticateAdmin(call.store, me.login, *current, nullptr).ok();
-  if (!right) {
-    throttle.Failure(me.login, call.request.client, now);
-    Problem p = Forbidden("current: not the current password");
-    p.field = "current";
-    return p;
-  }
+  auto right = [&]() -> Result<bool> {
+    if (mailbox) return VerifyPassword(*current, mailbox->password);
+    Result<Admin> a = AuthenticateAdmin(call.store, me.login, *current, nullptr);
+    if (!a.ok() && a.status().temporary()) return a.status();
+    return a.ok();
+  };
+  Problem wrong = Forbidden("current: not the current password");
+  wrong.field = "current";
+  if (std::optional<Problem> p =
+          CheckThrottled(call.api.throttle(), me.login, call.request.client, right, wrong))
+    return *p;
   Result<std::string> hash = HashPassword(*fresh);
   if (!hash.ok()) return Invalid("new: " + hash.status().message(), "new");
   Provisioner prov(call.store, ActorOf(call));

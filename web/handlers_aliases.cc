@@ -21,6 +21,11 @@
 namespace rcptdb::web {
 namespace {
 
+// The refusal of an alias left without targets; hint says what to do.
+Problem NoTargets(std::string_view hint) {
+  return Invalid("targets: at least one target" + std::string(hint), "targets");
+}
+
 std::string AliasLocation(const std::string& source) {
   std::size_t at = source.rfind('@');
   return "/api/v1/domains/" + EncodeSegment(source.substr(at + 1)) + "/aliases/" +
@@ -102,7 +107,7 @@ Reply CreateAlias(Call& call) {
   if (f.problem()) return *f.problem();
   Result<std::string> source = AddressIn(*domain, local);
   if (!source.ok()) return ProblemFor(source.status(), "local");
-  if (targets.empty()) return Invalid("targets: at least one target", "targets");
+  if (targets.empty()) return NoTargets("");
   for (const std::string& t : targets)
     if (Result<Address> a = ParseAddress(t); !a.ok()) return ProblemFor(a.status(), "targets");
   Result<std::vector<AliasTarget>> existing = call.store.FindAlias(*source);
@@ -147,8 +152,7 @@ Reply UpdateAlias(Call& call) {
     if (!s.ok()) return ProblemFor(s, "active");
   }
   if (targets) {
-    if (targets->empty())
-      return Invalid("targets: at least one target (DELETE the alias)", "targets");
+    if (targets->empty()) return NoTargets(" (DELETE the alias)");
     // Replace the set: normalise the new targets, drop the old ones that
     // are not among them, add the new ones.
     std::set<std::string> keep;

@@ -177,7 +177,7 @@ Reply CreateSender(Call& call) {
   if (f.problem()) return *f.problem();
   Result<std::string> address = AddressIn(*domain, local);
   if (!address.ok()) return ProblemFor(address.status(), "local");
-  if (login.empty()) return Invalid("login: required", "login");
+  if (login.empty()) return Required("login");
   Status s = Provisioner(call.store, ActorOf(call)).SetSenderLogin(*address, login, allow);
   if (!s.ok()) return ProblemFor(s, "login");
   Result<std::string> stored = ParseLogin(login);

@@ -54,8 +54,8 @@ Reply CreateDomain(Call& call) {
     return *p;
   if (d.name.empty()) return Invalid("name: required", "name");
   if (kind) {
-    std::optional<DomainKind> k = ParseDomainKind(*kind);
-    if (!k) return Invalid("kind: " + *kind + ": expected hosted, relay or alias", "kind");
+    Result<DomainKind> k = ParseKind(*kind);
+    if (!k.ok()) return Invalid("kind: " + k.status().message(), "kind");
     d.kind = *k;
   }
   Provisioner prov(call.store, ActorOf(call));

@@ -11,7 +11,6 @@
 // SEE ALSO
 //   handlers.h, provision.h, password.h
 #include "handlers.h"
-#include "password.h"
 #include "provision.h"
 #include "record_json.h"
 #include "request_target.h"
@@ -20,29 +19,6 @@
 
 namespace rcptdb::web {
 namespace {
-
-// The hash to store from "password" or "password_hash", if either came.
-Result<std::optional<std::string>> PasswordFrom(BodyFields& f, std::string* field) {
-  std::optional<std::string> plain = f.String("password");
-  bool has_hash = f.Has("password_hash");
-  std::optional<std::string> hash = f.String("password_hash");
-  if (plain && has_hash) {
-    *field = "password_hash";
-    return Status::Invalid("password, password_hash: give one of them, not both");
-  }
-  if (plain) {
-    *field = "password";
-    Result<std::string> h = HashPassword(*plain);
-    if (!h.ok()) return Status::Invalid("password: " + h.status().message());
-    return std::optional<std::string>(*h);
-  }
-  if (has_hash) {
-    *field = "password_hash";
-    // null or "": no password, the mailbox cannot log in.
-    return std::optional<std::string>(hash.value_or(""));
-  }
-  return std::optional<std::string>();
-}
 
 std::string MailboxLocation(const std::string& address) {
   std::size_t at = address.rfind('@');

@@ -30,6 +30,9 @@ std::string SessionCookie(const Call& call, const std::string& value, long max_a
   return c;
 }
 
+// The 404 of the session endpoints for a request that came with a token.
+Problem NoSession() { return NotFound("no session: this request came with a token"); }
+
 Json PrincipalJson(const Principal& p) {
   Json j;
   j["kind"] = p.kind == Principal::Kind::kServerAdmin   ? "server"
@@ -79,32 +82,29 @@ Reply StartSession(Call& call) {
   std::optional<std::string> password = f.String("password");
   f.RefuseUnknown();
   if (f.problem()) return *f.problem();
-  if (!login || login->empty()) return Invalid("login: required", "login");
-  if (!password) return Invalid("password: required", "password");
-  LoginThrottle& throttle = call.api.throttle();
-  auto now = LoginThrottle::Clock::now();
-  std::chrono::seconds wait = throttle.Wait(*login, call.request.client, now);
-  if (wait.count() > 0)
-    return MakeProblem(
-        429, "too many failed logins; try again in " + std::to_string(wait.count()) + " s",
-        static_cast<int>(wait.count()));
-  Result<std::optional<Principal>> who = CheckLogin(call.store, *login, *password);
-  if (!who.ok()) return ProblemFor(who.status());
-  if (!*who) {
-    throttle.Failure(*login, call.request.client, now);
-    return AuthenticationFailed();
-  }
-  if ((*who)->admin()) {
-    Status s = call.store.RecordAdminLogin((*who)->login, UtcNow());
+  if (!login || login->empty()) return Required("login");
+  if (!password) return Required("password");
+  std::optional<Principal> who;
+  auto right = [&]() -> Result<bool> {
+    Result<std::optional<Principal>> p = CheckLogin(call.store, *login, *password);
+    if (!p.ok()) return p.status();
+    who = std::move(*p);
+    return who.has_value();
+  };
+  if (std::optional<Problem> p = CheckThrottled(call.api.throttle(), *login, call.request.client,
+                                                right, AuthenticationFailed()))
+    return *p;
+  if (who->admin()) {
+    Status s = call.store.RecordAdminLogin(who->login, UtcNow());
     if (!s.ok()) return ProblemFor(s);
   }
   Session session;
   Session::Kind kind =
-      (*who)->kind == Principal::Kind::kMailbox ? Session::Kind::kMailbox : Session::Kind::kAdmin;
+      who->kind == Principal::Kind::kMailbox ? Session::Kind::kMailbox : Session::Kind::kAdmin;
   Result<std::string> id =
-      call.api.sessions().Start(kind, (*who)->login, &session, Sessions::Clock::now());
+      call.api.sessions().Start(kind, who->login, &session, Sessions::Clock::now());
   if (!id.ok()) return ProblemFor(id.status());
-  Json j = PrincipalJson(**who);
+  Json j = PrincipalJson(*who);
   j["csrf_token"] = session.csrf;
   long lifetime = static_cast<long>(call.api.config()->session_lifetime.count());
   HttpResponse r = JsonResponse(201, j);
@@ -113,7 +113,7 @@ Reply StartSession(Call& call) {
 }
 
 Reply GetSession(Call& call) {
-  if (!call.principal.cookie) return NotFound("no session: this request came with a token");
+  if (!call.principal.cookie) return NoSession();
   // The page reloaded: it needs its CSRF token again (only a same-origin
   // script can read this answer).
   Json j = PrincipalJson(call.principal);
@@ -122,7 +122,7 @@ Reply GetSession(Call& call) {
 }
 
 Reply EndSession(Call& call) {
-  if (!call.principal.cookie) return NotFound("no session: this request came with a token");
+  if (!call.principal.cookie) return NoSession();
   if (std::optional<std::string_view> id = call.request.Cookie(kSessionCookie))
     call.api.sessions().End(*id);
   HttpResponse r;

@@ -75,6 +75,8 @@ Problem Invalid(std::string detail, std::string field) {
   return p;
 }
 
+Problem Required(const std::string& field) { return Invalid(field + ": required", field); }
+
 Problem NotFound(std::string detail) {
   Problem p;
   p.status = 404;

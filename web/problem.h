@@ -67,6 +67,8 @@ Problem BadRequest(std::string detail, std::string field = "");
 Problem Invalid(std::string detail, std::string field = "");
 Problem NotFound(std::string detail = "no such resource");
 Problem Forbidden(std::string detail);
+// The 422 of a field that must be given: "FIELD: required".
+Problem Required(const std::string& field);
 
 // Returns p as an application/problem+json response: type, title,
 // status, detail, field when set, and the extensions; Retry-After and

@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include "password.h"
 #include "values.h"
 
 namespace rcptdb::web {
@@ -58,7 +59,7 @@ Result<std::string> DecodeCursor(std::string_view cursor) {
             : ch == '-'              ? 62
             : ch == '_'              ? 63
                                      : -1;
-    if (v < 0) return Status::Invalid("cursor: not a cursor this API gave");
+    if (v < 0) return Status::Invalid(std::string(kNotACursor));
     bits = (bits << 6) | static_cast<unsigned>(v);
     have += 6;
     if (have >= 8) {
@@ -66,8 +67,30 @@ Result<std::string> DecodeCursor(std::string_view cursor) {
       out += static_cast<char>((bits >> have) & 0xff);
     }
   }
-  if (out.size() > 1024) return Status::Invalid("cursor: not a cursor this API gave");
+  if (out.size() > 1024) return Status::Invalid(std::string(kNotACursor));
   return out;
+}
+
+Result<std::optional<std::string>> PasswordFrom(BodyFields& f, std::string* field) {
+  std::optional<std::string> plain = f.String("password");
+  bool has_hash = f.Has("password_hash");
+  std::optional<std::string> hash = f.String("password_hash");
+  if (plain && has_hash) {
+    *field = "password_hash";
+    return Status::Invalid("password, password_hash: give one of them, not both");
+  }
+  if (plain) {
+    *field = "password";
+    Result<std::string> h = HashPassword(*plain);
+    if (!h.ok()) return Status::Invalid("password: " + h.status().message());
+    return std::optional<std::string>(*h);
+  }
+  if (has_hash) {
+    *field = "password_hash";
+    // null or "": no password, the mailbox cannot log in.
+    return std::optional<std::string>(hash.value_or(""));
+  }
+  return std::optional<std::string>();
 }
 
 std::optional<Problem> ReadPage(const Call& call, PageParams* page) {

@@ -59,6 +59,14 @@ std::optional<Problem> ReadPage(const Call& call, PageParams* page);
 // A cursor is the page's last key in base64url: opaque, and safe in a URL.
 std::string EncodeCursor(std::string_view key);
 Result<std::string> DecodeCursor(std::string_view cursor);
+// Reads a password from a body: "password" (hashed here, with the CLI's
+// hashing) or "password_hash" (a {SCHEME}hash; null or "": no login),
+// never both. Returns the hash to store, nullopt if neither came; on a
+// refusal *field names the field to blame.
+Result<std::optional<std::string>> PasswordFrom(BodyFields& f, std::string* field);
+
+// The refusal of a cursor that DecodeCursor or a list cannot read.
+inline constexpr std::string_view kNotACursor = "cursor: not a cursor this API gave";
 // Returns {"items": items, "next": cursor of last_key, or null if the
 // page was not full (there is no next page)}.
 Json PageJson(Json items, std::size_t limit, const std::string& last_key);

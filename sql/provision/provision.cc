@@ -148,12 +148,18 @@ Status Provisioner::AddDomain(Domain d, std::optional<LoopEdge>* catchall_edge) 
 
 namespace {
 
+// Ok iff hash is a {SCHEME}hash or empty (no login); otherwise Invalid
+// naming owner, the one wording for mailboxes and admins.
+Status CheckPasswordHash(std::string_view owner, std::string_view hash) {
+  if (hash.empty() || IsSchemeHash(hash)) return Status::Ok();
+  return Status::Invalid(std::string(owner) +
+                         ": password hash is not in {SCHEME}hash form "
+                         "(e.g. {SHA512-CRYPT}$6$..., see doveadm-pw(1))");
+}
+
 // Checks the fields of m that need no database.
 Status CheckMailboxFields(const Mailbox& m) {
-  if (!m.password.empty() && !IsSchemeHash(m.password))
-    return Status::Invalid(m.address +
-                           ": password hash is not in {SCHEME}hash form "
-                           "(e.g. {SHA512-CRYPT}$6$..., see doveadm-pw(1))");
+  if (Status s = CheckPasswordHash(m.address, m.password); !s.ok()) return s;
   if (m.quota < 0) return Status::Invalid(m.address + ": quota must not be negative");
   if (!m.transport.empty()) {
     Status s = CheckTransport(m.transport);
@@ -664,16 +670,13 @@ Status Provisioner::AddAdmin(Admin a) {
   Result<std::string> l = ParseAdminLogin(a.login);
   if (!l.ok()) return l.status();
   a.login = *l;
-  if (!a.password.empty() && !IsSchemeHash(a.password))
-    return Status::Invalid(a.login + ": password hash is not in {SCHEME}hash form");
-  if (a.role == AdminRole::kServer && !a.domains.empty())
-    return Status::Invalid(a.login +
-                           ": a server admin holds every domain; domains are for "
-                           "domain admins");
+  Status s = CheckPasswordHash(a.login, a.password);
+  if (s.ok()) s = CheckAdminDomains(a.role, !a.domains.empty());
+  if (!s.ok()) return WithContext(s, a.login);
   Result<std::vector<std::string>> domains = ExistingDomains(a.domains, a.login);
   if (!domains.ok()) return domains.status();
   a.domains = *domains;
-  Status s = store_.InsertAdmin(a);
+  s = store_.InsertAdmin(a);
   if (s.code() == Status::Code::kConflict)
     return Status::Conflict(a.login + ": admin exists already");
   if (!s.ok()) return Explain(s, a.login);
@@ -692,8 +695,8 @@ Result<Admin> Provisioner::UpdateAdmin(std::string_view login, const AdminChange
   std::string before = AdminJson(*a);
   std::string old_password = a->password;
   if (change.password) {
-    if (!change.password->empty() && !IsSchemeHash(*change.password))
-      return Status::Invalid(a->login + ": password hash is not in {SCHEME}hash form");
+    s = CheckPasswordHash(a->login, *change.password);
+    if (!s.ok()) return s;
     a->password = *change.password;
   }
   if (change.active) a->active = *change.active;
@@ -706,10 +709,8 @@ Result<Admin> Provisioner::UpdateAdmin(std::string_view login, const AdminChange
     if (!domains.ok()) return domains.status();
     a->domains = *domains;
   }
-  if (a->role == AdminRole::kServer && !a->domains.empty())
-    return Status::Invalid(a->login +
-                           ": a server admin holds every domain; domains are for "
-                           "domain admins");
+  s = CheckAdminDomains(a->role, !a->domains.empty());
+  if (!s.ok()) return WithContext(s, a->login);
   s = store_.UpdateAdmin(*a);
   if (!s.ok()) return Explain(s, a->login);
   s = Audit("admin", a->login, "", "update", before,
@@ -742,10 +743,11 @@ Result<MadeToken> Provisioner::CreateToken(const TokenRequest& r) {
     for (const std::string& d : t.domains)
       if (!std::binary_search(owner->domains.begin(), owner->domains.end(), d))
         return Status::Invalid(t.login + ": does not hold domain " + d + ", so no token of it can");
-  if (!r.expires.empty()) {
-    Result<std::string> e = ParseUtcTime(r.expires);
-    if (!e.ok()) return Status::Invalid("expires " + e.status().message());
-    t.expires = *e;
+  if (r.expires_days) {
+    Status s = CheckTokenDays(*r.expires_days);
+    if (!s.ok()) return WithContext(WithContext(s, "expires"), t.login);
+    auto at = std::chrono::system_clock::now() + std::chrono::hours(24) * *r.expires_days;
+    t.expires = UtcTime(at).substr(0, 19);  // to the second, as ParseUtcTime reads it
   }
   if (!r.networks.empty()) {
     Result<NetworkList> nets = NetworkList::Parse(r.networks);

@@ -79,8 +79,8 @@ struct TokenRequest {
   std::string login;                 // the owner
   std::vector<std::string> domains;  // empty: whatever the owner holds
   bool read_only = false;
-  std::string expires;   // UTC (ParseUtcTime's forms); empty: never
-  std::string networks;  // CIDR blocks (NetworkList::Parse); empty: any
+  std::optional<std::int64_t> expires_days;  // from now (CheckTokenDays); none: never
+  std::string networks;                      // CIDR blocks (NetworkList::Parse); empty: any
 };
 
 // A forwarding step just written: from must not lead back to goal.
@@ -186,7 +186,8 @@ class Provisioner {
   Status DeleteAdmin(std::string_view login);
 
   // Makes a token for r.login; the token in the result is shown once and
-  // is nowhere else. Invalid if r names a domain its owner does not hold.
+  // is nowhere else. Invalid if r names a domain its owner does not hold,
+  // or an expiry outside CheckTokenDays' range.
   Result<MadeToken> CreateToken(const TokenRequest& r);
   Status RevokeToken(std::string_view prefix);
 

@@ -24,6 +24,46 @@ Result<std::string> ParseDomainName(std::string_view raw) {
   return *d;
 }
 
+Result<DomainKind> ParseKind(std::string_view raw) {
+  std::optional<DomainKind> k = ParseDomainKind(raw);
+  if (!k) return Status::Invalid(std::string(raw) + ": must be hosted, relay or alias");
+  return *k;
+}
+
+Result<AdminRole> ParseRole(std::string_view raw) {
+  std::optional<AdminRole> r = ParseAdminRole(raw);
+  if (!r) return Status::Invalid(std::string(raw) + ": must be server or domain");
+  return *r;
+}
+
+namespace {
+
+Status NotTokenDays(std::string_view raw) {
+  return Status::Invalid(std::string(raw) + ": must be a number of days, 1 to " +
+                         std::to_string(kMaxTokenDays));
+}
+
+}  // namespace
+
+Status CheckTokenDays(std::int64_t days) {
+  if (days < 1 || days > kMaxTokenDays) return NotTokenDays(std::to_string(days));
+  return Status::Ok();
+}
+
+Result<std::int64_t> ParseTokenDays(std::string_view raw) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), n);
+  if (ec != std::errc() || end != raw.data() + raw.size() || !CheckTokenDays(n).ok())
+    return NotTokenDays(raw);
+  return n;
+}
+
+Status CheckAdminDomains(AdminRole role, bool has_domains) {
+  if (role == AdminRole::kServer && has_domains)
+    return Status::Invalid("a server admin holds every domain; domains are for domain admins");
+  return Status::Ok();
+}
+
 Result<Address> ParseAddress(std::string_view raw) {
   std::optional<Address> a = NormalizeAddress(raw);
   if (!a) return Status::Invalid(std::string(raw) + ": not a valid address");

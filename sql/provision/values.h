@@ -18,6 +18,7 @@
 
 #include "address.h"
 #include "status.h"
+#include "store.h"
 
 namespace rcptdb {
 
@@ -47,6 +48,32 @@ Status CheckDelimiters(std::string_view chars);
 
 // Ok iff name is one of kSettingNames; Invalid listing them otherwise.
 Status CheckSettingName(std::string_view name);
+
+// Reads a domain kind: hosted, relay or alias. The one owner of that
+// rule's words ("X: must be hosted, relay or alias"), which rcptdb and
+// rcptdb-web put after the option or field they read it from.
+Result<DomainKind> ParseKind(std::string_view raw);
+
+// Reads an administrator's role: server or domain ("X: must be server or
+// domain" otherwise).
+Result<AdminRole> ParseRole(std::string_view raw);
+
+// The longest a token may live, in days (about a hundred years).
+inline constexpr std::int64_t kMaxTokenDays = 36500;
+
+// Ok iff days is a token lifetime, 1 to kMaxTokenDays; otherwise Invalid,
+// "N: must be a number of days, 1 to 36500" (the one wording, also
+// ParseTokenDays').
+Status CheckTokenDays(std::int64_t days);
+
+// Reads a token lifetime written in decimal digits, checked as
+// CheckTokenDays does.
+Result<std::int64_t> ParseTokenDays(std::string_view raw);
+
+// Ok iff an administrator of role may be given domains: a server admin
+// holds every domain, so it takes none (Invalid, in the one wording
+// rcptdb and rcptdb-web give). has_domains: some were given.
+Status CheckAdminDomains(AdminRole role, bool has_domains);
 
 // Returns a SASL login in stored form: an address is normalised, anything
 // else must be printable ASCII without white space or commas.

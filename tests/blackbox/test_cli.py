@@ -646,7 +646,7 @@ class ImportExportTest(CliTest):
             "mailbox,z@example.com,,0,,yes\n": "active yes",
             "mailbox,z@example.com,,0,,1,extra\n": "at most 5",
             "frobnicate,x\n": "unknown record type frobnicate",
-            "domain,d.example,weird\n": "kind weird",
+            "domain,d.example,weird\n": "kind: weird: must be hosted, relay or alias",
             "alias,team@example.com,alice@example.com,1\n": "exists already",
             "alias,loop@example.com,team@example.com\nalias,team@example.com,loop@example.com\n":
                 "line 2: loop@example.com: target team@example.com leads back",

@@ -97,14 +97,29 @@ class WebApiBase:
         self.assertEqual(self.api.delete("/api/v1/domains/new-domain.test").status, 204)
         self.assertProblem(self.api.get("/api/v1/domains/new-domain.test"), 404)
 
+    def refused_alike(self, cli_args, path, body, field, words):
+        """rcptdb CLI_ARGS and POST PATH BODY are both refused, the API with
+        a 422 naming field; both say words. Returns the CLI's stderr and the
+        API's detail."""
+        cli = self.cli(*cli_args, check=False)
+        self.assertNotEqual(cli.returncode, 0)
+        self.assertIn(words, cli.stderr)
+        r = self.api.post(path, body)
+        self.assertProblem(r, 422, field=field)
+        self.assertIn(words, r.json["detail"])
+        return cli.stderr, r.json["detail"]
+
     def test_refusals_name_the_field_in_the_clis_words(self):
         # The same refusal through rcptdb and through the API: one sentence.
-        cli = self.cli("mailbox", "add", "x@ownrelay.test", "--no-password", check=False)
-        self.assertNotEqual(cli.returncode, 0)
-        r = self.api.post("/api/v1/domains/ownrelay.test/mailboxes", {"local": "x"})
-        self.assertProblem(r, 422, field="local")
-        self.assertIn("relay domain", r.json["detail"])
-        self.assertIn(r.json["detail"], cli.stderr)
+        stderr, detail = self.refused_alike(
+            ["mailbox", "add", "x@ownrelay.test", "--no-password"],
+            "/api/v1/domains/ownrelay.test/mailboxes", {"local": "x"}, "local", "relay domain")
+        self.assertIn(detail, stderr)
+        # A local part holding the recipient delimiter (+ here).
+        stderr, detail = self.refused_alike(
+            ["mailbox", "add", "a+b@own.test", "--no-password"],
+            "/api/v1/domains/own.test/mailboxes", {"local": "a+b"}, "local", "delimiter")
+        self.assertIn(detail, stderr)
         cli = self.cli("mailbox", "add", "x@own.test", "--no-password", "--transport",
                        "no colon", check=False)
         r = self.api.post("/api/v1/domains/own.test/mailboxes",
@@ -127,6 +142,64 @@ class WebApiBase:
         # A body names local parts only: the domain is the path's.
         r = self.api.post("/api/v1/domains/own.test/mailboxes", {"local": "y@foreign.test"})
         self.assertProblem(r, 422, field="local")
+        # The rules both state, each in the one wording of the provisioning
+        # library: the API names its field, rcptdb its option, before it.
+        before = snapshot(self.db)
+        for rule, field, body, path, args in [
+                ("0: must be a number of days, 1 to 36500", "expires_days",
+                 {"login": "ownadmin", "expires_days": 0}, "/api/v1/tokens",
+                 ["token", "create", "ownadmin", "--expires", "0"]),
+                ("36501: must be a number of days, 1 to 36500", "expires_days",
+                 {"login": "ownadmin", "expires_days": 36501}, "/api/v1/tokens",
+                 ["token", "create", "ownadmin", "--expires", "36501"]),
+                ("bogus: must be hosted, relay or alias", "kind",
+                 {"name": "kind.test", "kind": "bogus"}, "/api/v1/domains",
+                 ["domain", "add", "kind.test", "--kind", "bogus"]),
+                ("boss: must be server or domain", "role",
+                 {"login": "newadmin", "role": "boss"}, "/api/v1/admins",
+                 ["admin", "add", "newadmin", "--role", "boss", "--no-password"]),
+                ("a server admin holds every domain; domains are for domain admins", "domains",
+                 {"login": "newadmin", "role": "server", "domains": ["own.test"]},
+                 "/api/v1/admins",
+                 ["admin", "add", "newadmin", "--role", "server", "--domain", "own.test",
+                  "--no-password"])]:
+            with self.subTest(field=field, rule=rule):
+                self.refused_alike(args, path, body, field, rule)
+        self.assertEqual(snapshot(self.db), before)
+
+    def test_idn_names_are_stored_as_rcptdb_stores_them(self):
+        # An IDN domain and address given to the API are stored as rcptdb
+        # stores them: each finds what the other wrote, under one name.
+        r = self.api.post("/api/v1/domains", {"name": "Bücher.TEST."})
+        self.assertEqual(r.status, 201, r)
+        self.addCleanup(self.cli, "domain", "del", "bücher.test", "--force", check=False)
+        by_api = r.json["name"]
+        shown = json.loads(self.cli("--json", "domain", "show", "bücher.test").stdout)
+        self.assertEqual(shown["name"], by_api)
+        # A local part is ASCII in both: a UTF-8 one is refused in one sentence.
+        stderr, detail = self.refused_alike(
+            ["mailbox", "add", "Jörg@xn--bcher-kva.test", "--no-password"],
+            "/api/v1/domains/" + Q("bücher.test") + "/mailboxes", {"local": "Jörg"}, "local",
+            "not a valid address")
+        self.assertIn(detail, stderr)
+        r = self.api.post("/api/v1/domains/" + Q("bücher.test") + "/mailboxes",
+                          {"local": "Jorg"})
+        self.assertEqual(r.status, 201, r)
+        address_by_api = r.json["address"]
+        shown = json.loads(self.cli("--json", "mailbox", "show", "jorg@bücher.test").stdout)
+        self.assertEqual(shown["address"], address_by_api)
+        self.cli("mailbox", "del", address_by_api)
+        self.assertEqual(self.api.delete("/api/v1/domains/" + Q(by_api)).status, 204)
+        # And the other way round: what rcptdb wrote reads the same here.
+        self.cli("domain", "add", "Bücher.TEST.")
+        self.cli("mailbox", "add", "Jorg@Bücher.TEST", "--no-password")
+        got = self.api.get("/api/v1/domains/" + Q("bücher.test"))
+        self.assertEqual(got.status, 200, got)
+        self.assertEqual(got.json["name"], by_api)
+        self.assertEqual(by_api, "xn--bcher-kva.test")  # the A-label, the resolver's form
+        got = self.api.get("/api/v1/domains/" + Q("bücher.test") + "/mailboxes/" + Q("Jorg"))
+        self.assertEqual(got.status, 200, got)
+        self.assertEqual(got.json["address"], address_by_api)
 
     # --- mailboxes, pages -----------------------------------------------------
 

@@ -223,8 +223,8 @@ TEST_P(AuditTest, ATokenNeverHoldsMoreThanItsOwnerHoldsNow) {
   alice.login = "alice";
   alice.domains = {"b.test", "a.test"};
   Must(Write([&alice](Provisioner& p) { return p.AddAdmin(alice); }));
-  TokenRequest one{"alice", {"a.test"}, false, "", ""};
-  TokenRequest all{"alice", {}, true, "", ""};
+  TokenRequest one{"alice", {"a.test"}, false, std::nullopt, ""};
+  TokenRequest all{"alice", {}, true, std::nullopt, ""};
   MadeToken t1, t2;
   Must(Write([&](Provisioner& p) {
     Result<MadeToken> a = p.CreateToken(one);
@@ -237,7 +237,7 @@ TEST_P(AuditTest, ATokenNeverHoldsMoreThanItsOwnerHoldsNow) {
   }));
   // Nothing beyond what the owner holds can even be asked for.
   Status more = Write([](Provisioner& p) {
-    return p.CreateToken({"alice", {"c.test"}, false, "", ""}).status();
+    return p.CreateToken({"alice", {"c.test"}, false, std::nullopt, ""}).status();
   });
   EXPECT_EQ(more.code(), Status::Code::kInvalid) << more.message();
 
@@ -291,7 +291,7 @@ TEST_P(AuditTest, ATokenHonoursItsExpiryAndNetworks) {
   Must(Write([&root](Provisioner& p) { return p.AddAdmin(root); }));
   MadeToken t;
   Must(Write([&t](Provisioner& p) {
-    Result<MadeToken> r = p.CreateToken({"root", {}, false, "2030-01-01", "192.0.2.0/24"});
+    Result<MadeToken> r = p.CreateToken({"root", {}, false, 1, "192.0.2.0/24"});
     if (r.ok()) t = *r;
     return r.status();
   }));
@@ -301,16 +301,25 @@ TEST_P(AuditTest, ATokenHonoursItsExpiryAndNetworks) {
   inet_pton(AF_INET, "198.51.100.9", &outside.sin_addr);
   auto* in = reinterpret_cast<const sockaddr*>(&inside);
   auto* out = reinterpret_cast<const sockaddr*>(&outside);
-  Result<TokenGrant> ok =
-      AuthenticateToken(*store_, t.token, "2029-12-31T23:59:59.000Z", in, nullptr);
+  // A day from now: valid an hour before, expired an hour after.
+  auto now = std::chrono::system_clock::now();
+  std::string before = UtcTime(now + std::chrono::hours(23));
+  std::string after = UtcTime(now + std::chrono::hours(25));
+  Result<TokenGrant> ok = AuthenticateToken(*store_, t.token, before, in, nullptr);
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_TRUE(ok->every_domain);
-  EXPECT_FALSE(AuthenticateToken(*store_, t.token, "2029-12-31T00:00:00.000Z", out, nullptr).ok());
-  EXPECT_FALSE(AuthenticateToken(*store_, t.token, "2030-01-01T00:00:01.000Z", in, nullptr).ok());
+  EXPECT_FALSE(AuthenticateToken(*store_, t.token, before, out, nullptr).ok());
+  EXPECT_FALSE(AuthenticateToken(*store_, t.token, after, in, nullptr).ok());
   Status bad = Write([](Provisioner& p) {
-    return p.CreateToken({"root", {}, false, "", "192.0.2.1/24"}).status();
+    return p.CreateToken({"root", {}, false, std::nullopt, "192.0.2.1/24"}).status();
   });
   EXPECT_EQ(bad.code(), Status::Code::kInvalid);
+  // The lifetime's rule and words are values.h's (CheckTokenDays).
+  Status forever = Write([](Provisioner& p) {
+    return p.CreateToken({"root", {}, false, 36501, ""}).status();
+  });
+  EXPECT_EQ(forever.code(), Status::Code::kInvalid);
+  EXPECT_EQ(forever.message(), "root: expires: 36501: must be a number of days, 1 to 36500");
 }
 
 TEST_P(AuditTest, AdminLoginChecksThePasswordAndTheActiveFlag) {

@@ -86,6 +86,25 @@ TEST(Values, DelimitersAreAtMostEightOfTheAllowedCharacters) {
   EXPECT_FALSE(CheckDelimiters("+ ").ok());
 }
 
+TEST(Values, KindsRolesAndTokenDaysHaveOneWording) {
+  EXPECT_EQ(*ParseKind("relay"), DomainKind::kRelay);
+  ExpectRefused(ParseKind("Hosted"), "Hosted: must be hosted, relay or alias");
+  EXPECT_EQ(*ParseRole("server"), AdminRole::kServer);
+  ExpectRefused(ParseRole("root"), "root: must be server or domain");
+  EXPECT_EQ(*ParseTokenDays("36500"), 36500);
+  ExpectRefused(ParseTokenDays("36501"), "36501: must be a number of days, 1 to 36500");
+  ExpectRefused(ParseTokenDays("0"), "0: must be a number of days, 1 to 36500");
+  ExpectRefused(ParseTokenDays("7d"), "7d: must be a number of days");
+  ExpectRefused(ParseTokenDays(""), ": must be a number of days");
+  ExpectRefused(ParseTokenDays("99999999999999999999"), "must be a number of days");
+  EXPECT_TRUE(CheckTokenDays(1).ok());
+  EXPECT_EQ(CheckTokenDays(-1).message(), "-1: must be a number of days, 1 to 36500");
+  EXPECT_TRUE(CheckAdminDomains(AdminRole::kDomain, true).ok());
+  EXPECT_TRUE(CheckAdminDomains(AdminRole::kServer, false).ok());
+  EXPECT_EQ(CheckAdminDomains(AdminRole::kServer, true).message(),
+            "a server admin holds every domain; domains are for domain admins");
+}
+
 TEST(Values, LoginsAreAddressesOrPlainNames) {
   EXPECT_EQ(*ParseLogin("Alice@Example.COM"), "alice@example.com");
   EXPECT_EQ(*ParseLogin("alice"), "alice");
