@@ -94,12 +94,6 @@ const char* AdminRoleName(AdminRole role) {
   return role == AdminRole::kServer ? "server" : "domain";
 }
 
-std::optional<AdminRole> ParseAdminRole(std::string_view name) {
-  if (name == "server") return AdminRole::kServer;
-  if (name == "domain") return AdminRole::kDomain;
-  return std::nullopt;
-}
-
 // --- Pages -------------------------------------------------------------
 
 Result<std::vector<Mailbox>> Store::ListMailboxPage(const PageRequest& page) {

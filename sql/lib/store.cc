@@ -153,13 +153,6 @@ const char* DomainKindName(DomainKind kind) {
   return "hosted";
 }
 
-std::optional<DomainKind> ParseDomainKind(std::string_view name) {
-  if (name == "hosted") return DomainKind::kHosted;
-  if (name == "relay") return DomainKind::kRelay;
-  if (name == "alias") return DomainKind::kAlias;
-  return std::nullopt;
-}
-
 Status RequireChange(Status written, long changes, RowKind row) {
   if (!written.ok() || changes != 0) return written;
   switch (row) {

@@ -96,7 +96,14 @@ inline constexpr unsigned kDatabaseFileMode = 0640;
 
 enum class DomainKind { kHosted, kRelay, kAlias };
 const char* DomainKindName(DomainKind kind);
-std::optional<DomainKind> ParseDomainKind(std::string_view name);
+// Inline, so that the provisioning values (sql/provision/values.cc) and
+// their fuzz target parse a kind without linking the store.
+inline std::optional<DomainKind> ParseDomainKind(std::string_view name) {
+  if (name == "hosted") return DomainKind::kHosted;
+  if (name == "relay") return DomainKind::kRelay;
+  if (name == "alias") return DomainKind::kAlias;
+  return std::nullopt;
+}
 
 struct Domain {
   std::string name;
@@ -137,7 +144,12 @@ struct SenderLogin {
 
 enum class AdminRole { kServer, kDomain };
 const char* AdminRoleName(AdminRole role);
-std::optional<AdminRole> ParseAdminRole(std::string_view name);
+// Inline, as ParseDomainKind is.
+inline std::optional<AdminRole> ParseAdminRole(std::string_view name) {
+  if (name == "server") return AdminRole::kServer;
+  if (name == "domain") return AdminRole::kDomain;
+  return std::nullopt;
+}
 
 // An administrator of rcptdb-web.
 struct Admin {
