@@ -79,6 +79,7 @@ class Planner {
     std::string password;
     std::int64_t quota = 0;
     bool active = true;
+    std::string description;
   };
   std::map<std::string, MailboxRow> mailboxes_;
   std::map<std::string, std::pair<std::vector<std::string>, bool>> aliases_;  // targets, active
@@ -181,6 +182,11 @@ void Planner::ReadMailboxes() {
       continue;
     }
     row.quota = *quota;
+    if (CheckDescription(m.name).ok())
+      row.description = m.name;
+    else
+      Note(where, a->str() + ": name not kept as its description: " +
+                      std::string(kDescriptionRule));
     if (!mailboxes_.emplace(a->str(), row).second) {
       Refuse(where, a->str() + ": a second mailbox row of this name");
       continue;
@@ -286,7 +292,8 @@ void Planner::Emit() {
   }
   for (const auto& [address, m] : mailboxes_)
     plan_.Add(MakeRecord(RecordType::kMailbox,
-                         {address, m.password, std::to_string(m.quota), "", m.active ? "1" : "0"}),
+                         {address, m.password, std::to_string(m.quota), "", m.active ? "1" : "0",
+                          m.description}),
               "mailbox " + address);
   for (const auto& [source, a] : aliases_)
     for (const std::string& t : a.first)

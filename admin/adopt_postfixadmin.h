@@ -42,6 +42,7 @@ struct PostfixAdminSite {
   };
   struct Mailbox {
     std::string username, password, quota, active;
+    std::string name;  // the owner's name: the mailbox's description
   };
   struct Alias {
     std::string address, goto_targets, active;

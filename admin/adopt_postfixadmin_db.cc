@@ -51,7 +51,7 @@ struct Table {
   const char* sql;
 };
 constexpr Table kDomain{"domain", "SELECT domain, transport, backupmx, active FROM domain"};
-constexpr Table kMailbox{"mailbox", "SELECT username, password, quota, active FROM mailbox"};
+constexpr Table kMailbox{"mailbox", "SELECT username, password, quota, active, name FROM mailbox"};
 constexpr Table kAlias{"alias", "SELECT address, goto, active FROM alias"};
 constexpr Table kAliasDomain{"alias_domain",
                              "SELECT alias_domain, target_domain, active FROM alias_domain"};
@@ -67,7 +67,7 @@ Result<PostfixAdminSite> ReadAll(const std::function<Status(const Table&, const 
   });
   if (s.ok())
     s = query(kMailbox, [&](const std::vector<std::string>& r) {
-      site.mailboxes.push_back({col(r, 0), col(r, 1), col(r, 2), col(r, 3)});
+      site.mailboxes.push_back({col(r, 0), col(r, 1), col(r, 2), col(r, 3), col(r, 4)});
     });
   if (s.ok())
     s = query(kAlias, [&](const std::vector<std::string>& r) {

@@ -63,6 +63,7 @@ Outcome MailboxAdd(Cli& cli) {
     m.quota = *bytes;
   }
   m.transport = cli.Value("transport").value_or("");
+  m.description = cli.Value("description").value_or("");
   {
     Result<std::unique_ptr<Store>> store = OpenForReading(cli);
     if (!store.ok()) return store.status();
@@ -95,6 +96,7 @@ Outcome MailboxShow(Cli& cli) {
                   .StringOrNull("password_scheme", scheme)
                   .Int("quota", m->quota)
                   .StringOrNull("transport", m->transport)
+                  .String("description", m->description)
                   .Raw("aliases", JsonStringArray(*aliases))
                   .str());
     return Outcome();
@@ -108,6 +110,7 @@ Outcome MailboxShow(Cli& cli) {
        {"quota", m->quota == 0 ? "0 (no limit)"
                                : std::to_string(m->quota) + " (" + FormatQuota(m->quota) + ")"},
        {"transport", m->transport.empty() ? "- (the domain's)" : m->transport},
+       {"description", m->description.empty() ? "-" : m->description},
        {"aliases", alias_list.empty() ? "-" : alias_list}});
   return Outcome();
 }
@@ -166,8 +169,10 @@ Outcome MailboxQuota(Cli& cli) {
 
 Outcome MailboxSet(Cli& cli) {
   if (Outcome o = cli.AtMostOneOf({"transport", "no-transport"}); !o.ok()) return o;
-  if (!cli.Has("transport") && !cli.Has("no-transport") && !cli.Has("quota"))
-    return Outcome::Usage("nothing to set: give --transport, --no-transport or --quota");
+  if (!cli.Has("transport") && !cli.Has("no-transport") && !cli.Has("quota") &&
+      !cli.Has("description"))
+    return Outcome::Usage(
+        "nothing to set: give --transport, --no-transport, --quota or --description");
   std::optional<std::int64_t> quota;
   if (std::optional<std::string> q = cli.Value("quota")) {
     Result<std::int64_t> bytes = ParseQuota(*q);
@@ -183,6 +188,7 @@ Outcome MailboxSet(Cli& cli) {
   MailboxChange change;
   change.quota = quota;
   change.transport = transport;
+  change.description = cli.Value("description");
   return EditMailbox(cli, change);
 }
 

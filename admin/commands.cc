@@ -39,6 +39,7 @@ constexpr OptionSpec kOptions[] = {
     {"config-dir", true},  {"dovecot-passwd", true, true}, {"dry-run", false},
     {"force-partial", false}, {"postfix-config", true},  {"postfixadmin", true},
     {"accept", true, true}, {"keep", false}, {"once", false},
+    {"description", true},
 };
 
 // clang-format on
@@ -73,8 +74,9 @@ const std::vector<Command>& Commands() {
        {"transport", "nexthop", "no-transport"}, DomainSet},
       {"mailbox", "add",
        "ADDRESS [--password-stdin | --password-hash HASH | --no-password] [--quota BYTES] "
-       "[--transport T]",
-       1, 1, {"password-stdin", "password-hash", "no-password", "quota", "transport"},
+       "[--transport T] [--description TEXT]",
+       1, 1,
+       {"password-stdin", "password-hash", "no-password", "quota", "transport", "description"},
        MailboxAdd},
       {"mailbox", "del", "ADDRESS", 1, 1, {}, MailboxDel},
       {"mailbox", "show", "ADDRESS", 1, 1, {}, MailboxShow},
@@ -85,8 +87,9 @@ const std::vector<Command>& Commands() {
        "ADDRESS [--password-stdin | --password-hash HASH | --no-password]", 1, 1,
        {"password-stdin", "password-hash", "no-password"}, MailboxPasswd},
       {"mailbox", "quota", "ADDRESS BYTES", 2, 2, {}, MailboxQuota},
-      {"mailbox", "set", "ADDRESS [--transport T | --no-transport] [--quota BYTES]", 1, 1,
-       {"transport", "no-transport", "quota"}, MailboxSet},
+      {"mailbox", "set",
+       "ADDRESS [--transport T | --no-transport] [--quota BYTES] [--description TEXT]", 1, 1,
+       {"transport", "no-transport", "quota", "description"}, MailboxSet},
       {"alias", "add", "SOURCE TARGET...", 2, kMany, {}, AliasAdd},
       {"alias", "del", "SOURCE [TARGET]", 1, 2, {}, AliasDel},
       {"alias", "list", "[DOMAIN]", 0, 1, {}, AliasList},

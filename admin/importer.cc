@@ -66,6 +66,7 @@ Status Importer::ApplyMailbox(const Record& r) {
   Result<bool> active = ParseFlag(r.Field(4), true, "active");
   if (!active.ok()) return WithContext(active.status(), r.Field(0));
   m.active = *active;
+  m.description = r.Field(5);
   return p_.AddMailbox(std::move(m));
 }
 

@@ -29,7 +29,7 @@ std::string DomainRow(const Domain& d) {
 
 std::string MailboxRow(const Mailbox& m) {
   return m.address + '\t' + State(m.active) + '\t' + std::to_string(m.quota) + '\t' +
-         OrDash(m.transport);
+         OrDash(m.transport) + '\t' + OrDash(m.description);
 }
 
 std::string AliasRow(const AliasTarget& a) {

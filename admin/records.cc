@@ -37,7 +37,8 @@ constexpr FieldSpec kMailboxFields[] = {{"address", K::kText},
                                         {"password", K::kOptionalText},
                                         {"quota", K::kInt},
                                         {"transport", K::kOptionalText},
-                                        {"active", K::kFlag}};
+                                        {"active", K::kFlag},
+                                        {"description", K::kOptionalText}};
 constexpr FieldSpec kAliasFields[] = {
     {"source", K::kText}, {"target", K::kText}, {"active", K::kFlag}};
 constexpr FieldSpec kRelayFields[] = {{"address", K::kText}};
@@ -208,8 +209,13 @@ std::string CsvField(const std::string& s) {
 }
 
 Result<std::string> EncodeCsv(const RecordSpec& spec, const Record& r) {
+  // Trailing empty fields are left out, so that a record without the
+  // fields a later version added reads as before (and older rcptdb
+  // versions read it).
+  std::size_t n = spec.fields.size();
+  while (n > 0 && r.Field(n - 1).empty()) --n;
   std::string line(spec.name);
-  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const std::string& v = r.Field(i);
     if (const char* what = CsvUnfit(v))
       return Unfit(spec, i, "holds " + std::string(what) + ", which CSV cannot carry (use JSON)");

@@ -6,14 +6,15 @@
 //
 //   config,NAME,VALUE
 //   domain,NAME,KIND,TRANSPORT,TARGET,CATCHALL,ACTIVE
-//   mailbox,ADDRESS,PASSWORD_HASH,QUOTA,TRANSPORT,ACTIVE
+//   mailbox,ADDRESS,PASSWORD_HASH,QUOTA,TRANSPORT,ACTIVE,DESCRIPTION
 //   alias,SOURCE,TARGET,ACTIVE
 //   relay-recipient,ADDRESS
 //   sender,ADDRESS,LOGIN,ALLOW
 //
 // CSV: fields separated by commas, a field holding a comma, a quote or
 // white space is quoted "..." with "" for a quote; trailing fields may be
-// left out (empty); lines that are blank or start with '#' are comments.
+// left out (empty), and the encoder leaves out trailing empty ones; lines
+// that are blank or start with '#' are comments.
 // JSON lines: one flat object per line with "type" and the field names in
 // lower case; flags are true/false, QUOTA a number (or a size string such
 // as "512M"), empty optional fields null or absent. Both forms decode to

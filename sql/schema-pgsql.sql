@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- schema-pgsql.sql - the rcptdb recipient database in PostgreSQL, schema version 3
+-- schema-pgsql.sql - the rcptdb recipient database in PostgreSQL, schema version 4
 --
 -- The same tables, columns, meaning and guards as sql/schema.sql (read its
 -- comments for what each column means); this file says only where
@@ -126,7 +126,10 @@ CREATE TABLE mailboxes (
   quota      bigint NOT NULL DEFAULT 0 CONSTRAINT quota_not_bytes CHECK (quota >= 0),
   transport  text CONSTRAINT transport_syntax CHECK (rcptdb_transport(transport)),
   created    text NOT NULL
-             DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+             DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+  description text NOT NULL DEFAULT ''
+             CONSTRAINT description_text CHECK (char_length(description) <= 255
+                    AND description !~ '[\x01-\x1f\x7f]')
 );
 
 CREATE INDEX mailboxes_domain ON mailboxes (domain);
@@ -332,7 +335,7 @@ CREATE TRIGGER relay_recipients_changed
 CREATE TRIGGER sender_logins_changed BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON sender_logins
   FOR EACH STATEMENT EXECUTE FUNCTION rcptdb_bump_version();
 
-INSERT INTO rcptdb_version (schema_version, v) VALUES (3, 0);
+INSERT INTO rcptdb_version (schema_version, v) VALUES (4, 0);
 INSERT INTO settings (name, value) VALUES ('delimiter', '+'), ('postmaster', ''),
   ('catchall_senders', 'no');
 

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- schema.sql - the rcptdb recipient database, schema version 3
+-- schema.sql - the rcptdb recipient database, schema version 4
 --
 -- This file is a public interface: admins may provision with plain SQL as
 -- well as with rcptdb(1). The constraints below refuse what the resolver
@@ -92,7 +92,11 @@ CREATE TABLE domains (
 CREATE INDEX domains_target ON domains (target) WHERE target IS NOT NULL;
 
 -- Mailboxes: one Dovecot user each. The domain column is derived from the
--- address; insert the address only.
+-- address; insert the address only. description is free text for people
+-- (the owner's name, a note): at most 255 characters, no control
+-- characters; no program reads it to route mail. Version 4 added it with
+-- ALTER TABLE, which appends the column where it stands below, leading
+-- comma and all: this text is what that leaves.
 CREATE TABLE mailboxes (
   address   TEXT PRIMARY KEY
             CONSTRAINT address_not_normalised CHECK (length(address) <= 254
@@ -118,7 +122,9 @@ CREATE TABLE mailboxes (
                             AND transport NOT GLOB '*[^ -~]*'
                             AND transport NOT GLOB ' *' AND transport NOT GLOB '* ')),
   created   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-) WITHOUT ROWID;
+, description TEXT NOT NULL DEFAULT ''
+            CONSTRAINT description_text CHECK (length(description) <= 255
+                   AND description NOT GLOB '*[' || char(1) || '-' || char(31) || char(127) || ']*')) WITHOUT ROWID;
 
 CREATE INDEX mailboxes_domain ON mailboxes (domain);
 
@@ -492,4 +498,4 @@ BEGIN
   SELECT RAISE(ABORT, 'the audit log is append-only');
 END;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

@@ -39,7 +39,10 @@ Result<std::string> RouteMailbox(Call& call, Action action, std::optional<Proble
 }
 
 const std::initializer_list<FieldHint> kMailboxHints = {
-    {"password", "password_hash"}, {"quota", "quota"}, {"transport", "transport"}};
+    {"password", "password_hash"},
+    {"quota", "quota"},
+    {"transport", "transport"},
+    {"description", "description"}};
 
 }  // namespace
 
@@ -70,6 +73,7 @@ Reply CreateMailbox(Call& call) {
   m.active = f.Bool("active").value_or(true);
   m.quota = f.Int("quota").value_or(0);
   m.transport = f.String("transport").value_or("");
+  m.description = f.String("description").value_or("");
   std::string password_field;
   Result<std::optional<std::string>> password = PasswordFrom(f, &password_field);
   f.RefuseUnknown();
@@ -110,6 +114,7 @@ Reply UpdateMailbox(Call& call) {
   change.active = f.Bool("active");
   change.quota = f.Int("quota");
   if (f.Has("transport")) change.transport = f.String("transport").value_or("");
+  if (f.Has("description")) change.description = f.String("description").value_or("");
   std::string password_field;
   Result<std::optional<std::string>> password = PasswordFrom(f, &password_field);
   f.RefuseUnknown();

@@ -28,6 +28,9 @@ const char kSchemaPgsql[] =
 const char kMigratePgsql3[] =
 #include "migrate_pgsql_3_sql.inc"
     ;
+const char kMigratePgsql4[] =
+#include "migrate_pgsql_4_sql.inc"
+    ;
 
 // Returns the first line of a libpq message, without its "ERROR:  " tag.
 std::string FirstLine(const char* msg) {
@@ -307,7 +310,8 @@ Status PgStore::Migrate() {
   // PostgreSQL support began with schema version 2: an empty database
   // (version 0) gets sql/schema-pgsql.sql, the current version whole, and
   // there is no version 1.
-  static const char* const kMigrations[] = {nullptr, nullptr, nullptr, kMigratePgsql3};
+  static const char* const kMigrations[] = {nullptr, nullptr, nullptr, kMigratePgsql3,
+                                             kMigratePgsql4};
   static_assert(std::size(kMigrations) == kSchemaVersion + 1);
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
@@ -358,7 +362,7 @@ PgStore::Param Flag(bool b) { return std::string(b ? "1" : "0"); }
 }  // namespace
 
 #define PG_DOMAIN_COLUMNS "name, kind, active, transport, target, catchall"
-#define PG_MAILBOX_COLUMNS "address, active, password, quota, transport"
+#define PG_MAILBOX_COLUMNS "address, active, password, quota, transport, description"
 
 namespace {
 
@@ -374,14 +378,17 @@ Domain RowToDomain(const Rows& r, int i) {
   return d;
 }
 
+// The row of PG_MAILBOX_COLUMNS; described: column 5 is the description
+// (the resolver's FindLocal does not read it).
 template <typename Rows>
-Mailbox RowToMailbox(const Rows& r, int i) {
+Mailbox RowToMailbox(const Rows& r, int i, bool described = true) {
   Mailbox m;
   m.address = r.Text(i, 0);
   m.active = r.Int(i, 1) != 0;
   m.password = r.Text(i, 2);
   m.quota = r.Int(i, 3);
   m.transport = r.Text(i, 4);
+  if (described) m.description = r.Text(i, 5);
   return m;
 }
 
@@ -441,7 +448,7 @@ Result<LocalRows> PgStore::FindLocal(std::string_view address) {
   if (!r.ok()) return r.status();
   LocalRows out;
   if (r->size() > 0 && !r->IsNull(0, 0)) {
-    out.mailbox = RowToMailbox(*r, 0);
+    out.mailbox = RowToMailbox(*r, 0, /*described=*/false);
     return out;
   }
   for (int i = 0; i < r->size(); ++i)
@@ -618,19 +625,19 @@ Status PgStore::DeleteDomain(std::string_view name) {
 
 Status PgStore::InsertMailbox(const Mailbox& m) {
   return RunWrite(kPgInsertMailbox,
-                  "INSERT INTO mailboxes (address, password, transport, active, quota) "
-                  "VALUES ($1, $2, $3, $4::integer, $5::bigint)",
+                  "INSERT INTO mailboxes (address, password, transport, active, quota, "
+                  "description) VALUES ($1, $2, $3, $4::integer, $5::bigint, $6)",
                   {Text(m.address), Optional(m.password), Optional(m.transport), Flag(m.active),
-                   std::to_string(m.quota)});
+                   std::to_string(m.quota), Text(m.description)});
 }
 
 Status PgStore::UpdateMailbox(const Mailbox& m) {
   long changes = 0;
   Status s = RunWrite(kPgUpdateMailbox,
                       "UPDATE mailboxes SET password = $2, transport = $3, active = $4::integer, "
-                      "quota = $5::bigint WHERE address = $1",
+                      "quota = $5::bigint, description = $6 WHERE address = $1",
                       {Text(m.address), Optional(m.password), Optional(m.transport), Flag(m.active),
-                       std::to_string(m.quota)},
+                       std::to_string(m.quota), Text(m.description)},
                       &changes);
   return RequireChange(std::move(s), changes, RowKind::kMailbox);
 }

@@ -100,17 +100,18 @@ Result<std::vector<Mailbox>> Store::ListMailboxPage(const PageRequest& page) {
   if (Status s = CheckPage(page); !s.ok()) return s;
   Result<std::vector<SqlRow>> rows = QueryShared(
       kPageMailboxes,
-      {"SELECT address, active, password, quota, transport FROM mailboxes "
+      {"SELECT address, active, password, quota, transport, description FROM mailboxes "
        "WHERE domain = $1 AND address >= $2 AND address < $3 "
        "ORDER BY address LIMIT CAST($4 AS INTEGER)",
-       "SELECT address, active, password, quota, transport FROM mailboxes "
+       "SELECT address, active, password, quota, transport, description FROM mailboxes "
        "WHERE domain = $1 AND address COLLATE \"C\" >= $2 "
        "AND address COLLATE \"C\" < $3 ORDER BY address COLLATE \"C\" LIMIT CAST($4 AS INTEGER)"},
       PageParams(page), "listing mailboxes");
   if (!rows.ok()) return rows.status();
   std::vector<Mailbox> out;
   for (const SqlRow& r : *rows)
-    out.push_back({Str(r, 0), Bool(r, 1), Str(r, 2), std::stoll(r[3].value_or("0")), Str(r, 4)});
+    out.push_back(
+        {Str(r, 0), Bool(r, 1), Str(r, 2), std::stoll(r[3].value_or("0")), Str(r, 4), Str(r, 5)});
   return out;
 }
 

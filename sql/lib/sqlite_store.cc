@@ -34,6 +34,9 @@ const char kMigrate2Sql[] =
 const char kMigrate3Sql[] =
 #include "migrate_3_sql.inc"
     ;
+const char kMigrate4Sql[] =
+#include "migrate_4_sql.inc"
+    ;
 
 }  // namespace
 
@@ -290,7 +293,8 @@ Result<int> SqliteStore::SchemaVersion() {
 Status SqliteStore::Migrate() {
   // kMigrations[N] (sql/migrate-N.sql) turns version N-1 into N. An empty
   // file (version 0) gets schema.sql, which is the current version whole.
-  static const char* const kMigrations[] = {nullptr, nullptr, kMigrate2Sql, kMigrate3Sql};
+  static const char* const kMigrations[] = {nullptr, nullptr, kMigrate2Sql, kMigrate3Sql,
+                                             kMigrate4Sql};
   static_assert(std::size(kMigrations) == kSchemaVersion + 1);
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
@@ -397,7 +401,7 @@ Result<std::optional<Domain>> SqliteStore::ReadDomain(std::string_view name) {
   return std::optional<Domain>(RowToDomain(st.get()));
 }
 
-#define MAILBOX_COLUMNS "address, active, password, quota, transport"
+#define MAILBOX_COLUMNS "address, active, password, quota, transport, description"
 
 static Mailbox RowToMailbox(sqlite3_stmt* stmt) {
   auto text = [stmt](int col) { return ColumnText(stmt, col); };
@@ -407,6 +411,7 @@ static Mailbox RowToMailbox(sqlite3_stmt* stmt) {
   m.password = text(2);
   m.quota = sqlite3_column_int64(stmt, 3);
   m.transport = text(4);
+  m.description = text(5);
   return m;
 }
 
@@ -718,17 +723,19 @@ Status SqliteStore::DeleteDomain(std::string_view name) {
 
 Status SqliteStore::InsertMailbox(const Mailbox& m) {
   return RunWrite(kSlotInsertMailbox,
-                  "INSERT INTO mailboxes (address, password, transport, active, quota) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5)",
-                  {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota});
+                  "INSERT INTO mailboxes (address, password, transport, description, active, "
+                  "quota) VALUES (?1, ?2, ?3, coalesce(?4, ''), ?5, ?6)",
+                  {m.address, m.password, m.transport, m.description},
+                  {m.active ? 1 : 0, m.quota});
 }
 
 Status SqliteStore::UpdateMailbox(const Mailbox& m) {
   int changes = 0;
   Status s = RunWrite(kSlotUpdateMailbox,
-                      "UPDATE mailboxes SET password = ?2, transport = ?3, active = ?4, "
-                      "quota = ?5 WHERE address = ?1",
-                      {m.address, m.password, m.transport}, {m.active ? 1 : 0, m.quota}, &changes);
+                      "UPDATE mailboxes SET password = ?2, transport = ?3, "
+                      "description = coalesce(?4, ''), active = ?5, quota = ?6 WHERE address = ?1",
+                      {m.address, m.password, m.transport, m.description},
+                      {m.active ? 1 : 0, m.quota}, &changes);
   return RequireChange(std::move(s), changes, RowKind::kMailbox);
 }
 

@@ -44,7 +44,7 @@ class LiveStore;
 // user_version; PostgreSQL: the rcptdb_version row). Version N comes from
 // N-1 by sql/migrate-N.sql (SQLite) and sql/migrate-pgsql-N.sql
 // (PostgreSQL, from version 3 on).
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // Where the database lives unless --db or RCPTDB_DB say otherwise.
 inline constexpr const char* kDefaultDatabasePath = "/var/lib/rcptdb/rcptdb.sqlite";
 
@@ -120,6 +120,7 @@ struct Mailbox {
   std::string password;    // {SCHEME}hash, empty: no login
   std::int64_t quota = 0;  // bytes, 0: no limit
   std::string transport;   // empty: the domain's
+  std::string description;  // for people; CheckDescription (values.h)
 };
 
 struct AliasTarget {

@@ -165,6 +165,8 @@ Status CheckMailboxFields(const Mailbox& m) {
     Status s = CheckTransport(m.transport);
     if (!s.ok()) return Status::Invalid(m.address + ": " + s.message());
   }
+  if (Status s = CheckDescription(m.description); !s.ok())
+    return Status::Invalid(m.address + ": " + s.message());
   return Status::Ok();
 }
 
@@ -473,6 +475,7 @@ Result<Mailbox> Provisioner::UpdateMailbox(std::string_view address, const Mailb
   if (change.password) m.password = *change.password;
   if (change.quota) m.quota = *change.quota;
   if (change.transport) m.transport = *change.transport;
+  if (change.description) m.description = *change.description;
   s = CheckMailbox(m);
   if (!s.ok()) return s;
   s = store_.UpdateMailbox(m);

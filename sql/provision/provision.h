@@ -58,6 +58,7 @@ struct MailboxChange {
   std::optional<std::string> password;   // a {SCHEME}hash; "": no login
   std::optional<std::int64_t> quota;     // bytes, 0: no limit
   std::optional<std::string> transport;  // "": the domain's
+  std::optional<std::string> description;
 };
 
 // What UpdateDomain changes (a domain's kind and target do not change).

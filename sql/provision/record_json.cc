@@ -54,6 +54,7 @@ std::string MailboxJson(const Mailbox& m) {
       .StringOrNull("password_scheme", PasswordScheme(m.password))
       .Int("quota", m.quota)
       .StringOrNull("transport", m.transport)
+      .String("description", m.description)
       .str();
 }
 

@@ -9,6 +9,8 @@
 //   store_words.h, sql/schema.sql
 #include "store_words.h"
 
+#include "values.h"
+
 namespace rcptdb {
 namespace {
 
@@ -33,6 +35,7 @@ constexpr Words kWords[] = {
     {"address_not_normalised", "not an address in normal form"},
     {"password_not_scheme_hash", "password must be a {SCHEME}hash"},
     {"quota_not_bytes", "quota must be a whole number of bytes"},
+    {"description_text", kDescriptionRule},
     {"source_not_normalised", "alias source is not an address in normal form"},
     {"target_not_normalised", "alias target is not an address in normal form"},
     {"alias_to_itself", "an alias cannot point to itself"},

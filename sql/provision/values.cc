@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "store.h"
+#include "utf8.h"
 
 namespace rcptdb {
 
@@ -122,6 +123,18 @@ Status CheckTransport(std::string_view t) {
                            ": not a transport(5) value like lmtp:inet:127.0.0.1:24, "
                            "smtp:[mx.example] or error:5.7.1 Mailbox moved (printable ASCII, "
                            "no leading or trailing blanks)");
+  return Status::Ok();
+}
+
+Status CheckDescription(std::string_view text) {
+  std::size_t characters = 0;
+  for (std::size_t i = 0; i < text.size(); ++characters) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = Utf8Length(text, i);
+    if (n == 0 || c < 0x20 || c == 0x7f) return Status::Invalid(std::string(kDescriptionRule));
+    i += n;
+  }
+  if (characters > kMaxDescription) return Status::Invalid(std::string(kDescriptionRule));
   return Status::Ok();
 }
 

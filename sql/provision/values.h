@@ -40,6 +40,14 @@ std::string FormatQuota(std::int64_t bytes);
 // "error:5.7.1 Mailbox moved"), without leading or trailing blanks.
 Status CheckTransport(std::string_view t);
 
+// A mailbox's description: free text for people, at most
+// kMaxDescription characters of UTF-8, without control characters (the
+// schema's description_text CHECK, in these words).
+inline constexpr std::size_t kMaxDescription = 255;
+inline constexpr std::string_view kDescriptionRule =
+    "description must be UTF-8 text of at most 255 characters, without control characters";
+Status CheckDescription(std::string_view text);
+
 // Reads a 0/1 flag; empty means if_empty. what names the field in errors.
 Result<bool> ParseFlag(std::string_view raw, bool if_empty, std::string_view what);
 

@@ -133,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   admin.keys_fold_case = size % 2 == 0;
   for (const std::vector<std::string>& r : Rows(in)) {
     admin.domains.push_back({r[0], r[1], r[2], r[3]});
-    admin.mailboxes.push_back({r[1], r[2], r[3], r[0]});
+    admin.mailboxes.push_back({r[1], r[2], r[3], r[0], r[2]});
     admin.aliases.push_back({r[2], r[3], r[0]});
     admin.alias_domains.push_back({r[3], r[0], r[1]});
   }

@@ -211,8 +211,8 @@ PostfixAdminSite AdminSite() {
                {"example.com", "virtual", "0", "1"},
                {"alias.example", "virtual", "0", "1"},
                {"backup.example", "", "1", "1"}};
-  s.mailboxes = {{"bob@example.com", "$6$salt$abcdefghijk", "1024000", "1"},
-                 {"off@example.com", "{BLF-CRYPT}$2y$05$abc", "0", "0"}};
+  s.mailboxes = {{"bob@example.com", "$6$salt$abcdefghijk", "1024000", "1", "Bob Example"},
+                 {"off@example.com", "{BLF-CRYPT}$2y$05$abc", "0", "0", ""}};
   s.aliases = {{"bob@example.com", "bob@example.com", "1"},
                {"off@example.com", "off@example.com", "1"},
                {"@example.com", "bob@example.com", "1"},
@@ -229,7 +229,8 @@ TEST(AdoptPlanPostfixAdmin, MapsTheTables) {
   EXPECT_EQ(Csv(p), (std::vector<std::string>{
                         "domain,example.com,hosted,lmtp:inet:127.0.0.1:24,,bob@example.com,1",
                         "domain,alias.example,alias,,example.com,,1",
-                        "mailbox,bob@example.com,{SHA512-CRYPT}$6$salt$abcdefghijk,1024000,,1",
+                        "mailbox,bob@example.com,{SHA512-CRYPT}$6$salt$abcdefghijk,1024000,,1,"
+                        "\"Bob Example\"",
                         "mailbox,off@example.com,{BLF-CRYPT}$2y$05$abc,0,,0",
                         "alias,info@example.com,bob@example.com,1",
                     }));
@@ -242,10 +243,23 @@ TEST(AdoptPlanPostfixAdmin, MapsTheTables) {
   EXPECT_TRUE(multiplier);
 }
 
+TEST(AdoptPlanPostfixAdmin, ANameThatIsNoDescriptionIsLeftOutWithANote) {
+  PostfixAdminSite s = AdminSite();
+  s.mailboxes[0].name = "Bob\nExample";
+  AdoptPlan p = PlanFromPostfixAdmin(s);
+  EXPECT_NE(std::find(Csv(p).begin(), Csv(p).end(),
+                      "mailbox,bob@example.com,{SHA512-CRYPT}$6$salt$abcdefghijk,1024000,,1"),
+            Csv(p).end());
+  bool noted = false;
+  for (const AdoptNote& n : p.notes)
+    noted |= n.text.find("bob@example.com: name not kept as its description") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
 TEST(AdoptPlanPostfixAdmin, MixedCaseIsRefusedWhereTheDatabaseComparesCase) {
   PostfixAdminSite s = AdminSite();
   s.domains.pop_back();
-  s.mailboxes.push_back({"Carol@example.com", "{PLAIN}x", "0", "1"});
+  s.mailboxes.push_back({"Carol@example.com", "{PLAIN}x", "0", "1", ""});
   EXPECT_TRUE(HasRefusal(PlanFromPostfixAdmin(s), "mixed case"));
   s.keys_fold_case = true;  // MariaDB
   AdoptPlan p = PlanFromPostfixAdmin(s);

@@ -60,7 +60,11 @@ void ExpectRoundTrip(RecordFormat f, const Record& r) {
   EXPECT_EQ(Encoded(f, back), line) << "encoding is not canonical";
 }
 
-Record Mailbox(Fields fields) { return {RecordType::kMailbox, std::move(fields)}; }
+// A mailbox record, its missing trailing fields empty (as decoded).
+Record Mailbox(Fields fields) {
+  fields.resize(SpecOf(RecordType::kMailbox).fields.size());
+  return {RecordType::kMailbox, std::move(fields)};
+}
 
 // --- CSV -------------------------------------------------------------------
 
@@ -122,7 +126,7 @@ TEST(RecordsCsv, WrongTypeOrFieldCountIsRefusedByName) {
   ExpectRefused(kCsv, "Mailbox,a@b", "unknown record type Mailbox");
   ExpectRefused(kCsv, " mailbox,a@b", "unknown record type  mailbox");
   ExpectRefused(kCsv, ",a@b", "unknown record type  (known: config");
-  ExpectRefused(kCsv, "mailbox,a@b,,0,,1,extra", "mailbox record has 6 fields, at most 5");
+  ExpectRefused(kCsv, "mailbox,a@b,,0,,1,,extra", "mailbox record has 7 fields, at most 6");
   ExpectRefused(kCsv, "relay-recipient,a@b,", "relay-recipient record has 2 fields, at most 1");
   ExpectRefused(kCsv, "config,a,b,\"c,d\"", "config record has 3 fields, at most 2");
   ExpectRefused(kCsv, std::string(5000, ','), "unknown record type");
@@ -133,8 +137,16 @@ TEST(RecordsCsv, EncodesCanonically) {
             R"(mailbox,a@b,"{PLAIN}a,b""c""",1073741824,,1)");
   EXPECT_EQ(Encoded(kCsv, Mailbox({" a", "b\tc", "", "#", "\""})),
             "mailbox,\" a\",\"b\tc\",,#,\"\"\"\"");
-  // Missing trailing fields are written empty, so the line is canonical.
-  EXPECT_EQ(Encoded(kCsv, Record{RecordType::kDomain, {"example.com"}}), "domain,example.com,,,,,");
+  // Trailing empty fields are left out, so the line is canonical and a
+  // record without a field that a later version added reads as before.
+  EXPECT_EQ(Encoded(kCsv, Record{RecordType::kDomain, {"example.com"}}), "domain,example.com");
+  EXPECT_EQ(Encoded(kCsv, Record{RecordType::kDomain, {"example.com", "", "", "", "", ""}}),
+            "domain,example.com");
+  EXPECT_EQ(Encoded(kCsv, Mailbox({"a@b", "", "0", "", "1", "Zoë Example, \"Z\""})),
+            "mailbox,a@b,,0,,1,\"Zoë Example, \"\"Z\"\"\"");
+  EXPECT_EQ(Encoded(kJson, Mailbox({"a@b", "", "0", "", "1", "Zoë"})),
+            R"({"type":"mailbox","address":"a@b","password":null,"quota":0,"transport":null,)"
+            R"("active":true,"description":"Zoë"})");
 }
 
 TEST(RecordsCsv, RefusesToEncodeWhatItCannotCarry) {
@@ -142,8 +154,10 @@ TEST(RecordsCsv, RefusesToEncodeWhatItCannotCarry) {
                     "mailbox record: field password holds a line break");
   ExpectUnencodable(kCsv, Mailbox({"a@b", "", "", "lmtp:x\r", ""}), "field transport holds");
   ExpectUnencodable(kCsv, Mailbox({"a@b\0c"s, "", "", "", ""}), "field address holds a NUL");
-  ExpectUnencodable(kCsv, Mailbox({"a", "b", "c", "d", "e", "f"}),
-                    "mailbox record has 6 fields, at most 5");
+  ExpectUnencodable(kCsv, Record{RecordType::kMailbox, {"a", "b", "c", "d", "e", "f", "g"}},
+                    "mailbox record has 7 fields, at most 6");
+  ExpectUnencodable(kCsv, Mailbox({"a@b", "", "", "", "", "Bob\nSmith"}),
+                    "field description holds a line break");
 }
 
 // --- JSON ------------------------------------------------------------------
@@ -253,11 +267,11 @@ TEST(RecordsJson, EncodesCanonically) {
   // The example in rcptdb(1).
   EXPECT_EQ(Encoded(kJson, Mailbox({"bob@example.com", "", "0", "", "1"})),
             R"({"type":"mailbox","address":"bob@example.com","password":null,"quota":0,)"
-            R"("transport":null,"active":true})");
+            R"("transport":null,"active":true,"description":null})");
   // Empty flags and quotas are null (the importer's default), sizes strings.
   EXPECT_EQ(Encoded(kJson, Mailbox({"a@b", "{PLAIN}\"\\", "512M", "x:y", ""})),
             R"({"type":"mailbox","address":"a@b","password":"{PLAIN}\"\\","quota":"512M",)"
-            R"("transport":"x:y","active":null})");
+            R"("transport":"x:y","active":null,"description":null})");
   EXPECT_EQ(Encoded(kJson, Record{RecordType::kConfig, {"\n\x01\x7f", ""}}),
             R"({"type":"config","name":"\n\u0001\u007f","value":""})");
 }
