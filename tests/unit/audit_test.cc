@@ -15,6 +15,7 @@
 #include "password.h"
 #include "provision.h"
 #include "record_json.h"
+#include "values.h"
 #ifdef RCPTDB_WITH_PGSQL
 #include "pg_fixture.h"
 #endif
@@ -381,6 +382,66 @@ TEST_P(AuditTest, PagesWalkADomainInKeyOrderWithASearchPrefix) {
   EXPECT_EQ(a->back().source, "list1@a.test");
   PageRequest too_many{"a.test", "", "", kMaxPageRows + 1};
   EXPECT_EQ(store_->ListMailboxPage(too_many).status().code(), Status::Code::kInvalid);
+}
+
+// A mailbox's description (schema version 4) is stored, listed, changed
+// and audited as given, on both engines; what is not short text without
+// control characters is refused in one wording by rcptdb and by plain SQL.
+TEST_P(AuditTest, AMailboxDescriptionIsShortTextForPeople) {
+  const std::string markup = "Zoë Example <img src=x onerror=alert(1)>";
+  Must(Write([&markup](Provisioner& p) {
+    Mailbox m = MakeMailbox("bob@a.test");
+    m.description = markup;
+    return p.AddMailbox(m);
+  }));
+  EXPECT_EQ((*store_->FindMailbox("bob@a.test"))->description, markup);
+  Result<std::vector<Mailbox>> page = store_->ListMailboxPage({"a.test", "", "", 10});
+  ASSERT_TRUE(page.ok() && page->size() == 1u);
+  EXPECT_EQ(page->front().description, markup);
+  std::string listed;
+  Must(store_->ForEachMailbox("a.test", [&listed](const Mailbox& m) {
+    listed = m.description;
+    return true;
+  }));
+  EXPECT_EQ(listed, markup);
+  MailboxChange renamed;
+  renamed.description = "Bob";
+  Must(Write([&](Provisioner& p) { return p.UpdateMailbox("bob@a.test", renamed).status(); }));
+  EXPECT_EQ((*store_->FindMailbox("bob@a.test"))->description, "Bob");
+  std::vector<AuditRecord> log = Log();
+  EXPECT_NE(log[0].before.find("\"description\":\"Zoë Example <img"), std::string::npos)
+      << log[0].before;
+  EXPECT_NE(log[0].after.find("\"description\":\"Bob\""), std::string::npos) << log[0].after;
+
+  std::string e255;
+  for (int i = 0; i < 255; ++i) e255 += "é";
+  for (const std::string& bad : {std::string("two\nlines"), e255 + "x", std::string("\xff")}) {
+    MailboxChange c;
+    c.description = bad;
+    Status s = Write([&](Provisioner& p) { return p.UpdateMailbox("bob@a.test", c).status(); });
+    EXPECT_EQ(s.code(), Status::Code::kInvalid);
+    EXPECT_EQ(s.message(), "bob@a.test: " + std::string(kDescriptionRule));
+    Mailbox m = MakeMailbox("new@a.test");
+    m.description = bad;
+    s = Write([&m](Provisioner& p) { return p.AddMailbox(m); });
+    EXPECT_EQ(s.code(), Status::Code::kInvalid);
+  }
+  EXPECT_EQ((*store_->FindMailbox("bob@a.test"))->description, "Bob");
+  EXPECT_FALSE(*store_->FindMailbox("new@a.test"));
+  // Plain SQL meets the same rule, in characters on both engines.
+  std::string chr = GetParam() == "pgsql" ? "chr" : "char";
+  auto refused = [this](const std::string& sql) {
+    std::string err = Sql(sql);
+    EXPECT_NE(err.find("description_text"), std::string::npos) << sql << ": " << err;
+  };
+  EXPECT_EQ(Sql("UPDATE mailboxes SET description = '" + e255 + "'"), "");
+  refused("UPDATE mailboxes SET description = '" + e255 + "x'");
+  refused("UPDATE mailboxes SET description = 'a' || " + chr + "(9) || 'b'");
+  refused("UPDATE mailboxes SET description = 'a' || " + chr + "(127)");
+  refused("INSERT INTO mailboxes (address, description) VALUES ('c@a.test', 'x' || " + chr +
+          "(10))");
+  EXPECT_NE(Sql("UPDATE mailboxes SET description = NULL"), "");
+  EXPECT_EQ((*store_->FindMailbox("bob@a.test"))->description, e255);
 }
 
 TEST_P(AuditTest, AStaleVersionIsRefusedAndChangesNothing) {

@@ -330,6 +330,32 @@ TEST_F(PgStoreTest, MigratesFromVersion2ToTheSchemaOfAFreshDatabase) {
   EXPECT_TRUE(Store::Open(uri_, Store::Mode::kReadOnly, 1000).ok());
 }
 
+// A database made by `rcptdb init` at version 3 before the counter was
+// bumped once per transaction: no description column, and the bump
+// function of that time. Version 4's migration gives it both, and the
+// schema of a fresh database.
+TEST_F(PgStoreTest, MigratesFromVersion3WithItsOldCounterBump) {
+  std::string fresh = PgSchemaText(uri_);
+  ASSERT_EQ(Sql("ALTER TABLE mailboxes DROP COLUMN description;"
+                "CREATE OR REPLACE FUNCTION rcptdb_bump_version() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$\nBEGIN\n  UPDATE rcptdb_version SET v = v + 1;\n"
+                "  RETURN NULL;\nEND\n$$;"
+                "UPDATE rcptdb_version SET schema_version = 3"),
+            "");
+  ASSERT_NE(PgSchemaText(uri_), fresh);
+  Result<std::unique_ptr<Store>> rw =
+      Store::Open(uri_, Store::Mode::kReadWrite, 1000, /*allow_old_schema=*/true);
+  ASSERT_TRUE(rw.ok()) << rw.status().message();
+  EXPECT_EQ(*(*rw)->SchemaVersion(), 3);
+  Must((*rw)->Migrate());
+  EXPECT_EQ(*(*rw)->SchemaVersion(), kSchemaVersion);
+  Result<std::optional<Mailbox>> kept = (*rw)->FindMailbox("alice@example.com");
+  ASSERT_TRUE(kept.ok() && kept->has_value()) << kept.status().message();
+  EXPECT_EQ((*kept)->description, "");
+  rw->reset();
+  EXPECT_EQ(PgSchemaText(uri_), fresh);
+}
+
 TEST_F(PgStoreTest, EveryWriteBumpsTheChangeCounter) {
   std::unique_ptr<Store> ro = Open(Store::Mode::kReadOnly);
   ASSERT_TRUE(ro);

@@ -105,6 +105,25 @@ TEST(Values, KindsRolesAndTokenDaysHaveOneWording) {
             "a server admin holds every domain; domains are for domain admins");
 }
 
+TEST(Values, DescriptionsAreShortTextWithoutControls) {
+  EXPECT_TRUE(CheckDescription("").ok());
+  EXPECT_TRUE(CheckDescription("Zoë Example <img src=x onerror=alert(1)>").ok());
+  // 255 characters, not bytes: each é is two.
+  std::string e255;
+  for (int i = 0; i < 255; ++i) e255 += "\xc3\xa9";
+  EXPECT_TRUE(CheckDescription(e255).ok());
+  EXPECT_FALSE(CheckDescription(e255 + "x").ok());
+  EXPECT_TRUE(CheckDescription(std::string(255, 'x')).ok());
+  EXPECT_FALSE(CheckDescription(std::string(256, 'x')).ok());
+  const std::string bads[] = {"a\nb",  "tab\there", "del\x7f",        std::string("nul\0x", 5),
+                              "\xff", "\xc3",       "\xed\xa0\x80"};
+  for (const std::string& bad : bads) {
+    Status s = CheckDescription(bad);
+    EXPECT_EQ(s.code(), Status::Code::kInvalid) << bad;
+    EXPECT_EQ(s.message(), kDescriptionRule) << bad;
+  }
+}
+
 TEST(Values, LoginsAreAddressesOrPlainNames) {
   EXPECT_EQ(*ParseLogin("Alice@Example.COM"), "alice@example.com");
   EXPECT_EQ(*ParseLogin("alice"), "alice");
