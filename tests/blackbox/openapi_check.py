@@ -24,7 +24,7 @@ import json
 import urllib.parse
 
 KNOWN = {"type", "enum", "properties", "required", "additionalProperties", "items",
-         "minimum", "maximum", "$ref", "description"}
+         "minimum", "maximum", "maxLength", "$ref", "description"}
 
 
 class OpenApi:
@@ -115,6 +115,8 @@ class OpenApi:
                 raise AssertionError(f"{where}: {value} < {schema['minimum']}")
             if "maximum" in schema and value > schema["maximum"]:
                 raise AssertionError(f"{where}: {value} > {schema['maximum']}")
+        if isinstance(value, str) and len(value) > schema.get("maxLength", len(value)):
+            raise AssertionError(f"{where}: {len(value)} characters > {schema['maxLength']}")
         if isinstance(value, dict):
             props = schema.get("properties", {})
             for name in schema.get("required", []):

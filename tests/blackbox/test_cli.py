@@ -114,8 +114,8 @@ class DatabaseTest(CliTest):
         self.assertEqual(self.ok("domain", "list"), "")
 
     def test_migrate_on_a_current_database(self):
-        self.assertIn("schema version 3 is current", self.ok("migrate"))
-        self.assertEqual(self.json("migrate"), {"from": 3, "to": 3})
+        self.assertIn("schema version 4 is current", self.ok("migrate"))
+        self.assertEqual(self.json("migrate"), {"from": 4, "to": 4})
 
     def test_database_trouble_is_exit_75(self):
         missing = os.path.join(self.dir, "missing.sqlite")
@@ -350,12 +350,13 @@ class MailboxTest(CliTest):
         shown = self.json("mailbox", "show", "ALICE@example.com")
         self.assertEqual(shown, {"address": "alice@example.com", "active": True,
                                  "password_scheme": "SHA512-CRYPT", "quota": 0,
-                                 "transport": None, "aliases": ["team@example.com"]})
+                                 "transport": None, "description": "",
+                                 "aliases": ["team@example.com"]})
         self.assertNotIn("$6$", self.ok("mailbox", "show", "alice@example.com"))
         self.assertEqual([m["address"] for m in self.json("mailbox", "list")],
                          ["alice@example.com", "bob@example.com", "real@example.org"])
         self.assertEqual(self.ok("mailbox", "list", "example.org"),
-                         "real@example.org\tactive\t0\t-\n")
+                         "real@example.org\tactive\t0\t-\t-\n")
         self.refused(1, "mailbox", "list", "nowhere.test", names="nowhere.test")
         self.ok("mailbox", "disable", "bob@example.com")
         self.assertIn("bob@example.com\tdisabled", self.ok("mailbox", "list"))
@@ -589,6 +590,35 @@ class ImportExportTest(CliTest):
             f.write(text)
         return path
 
+    def test_a_mailbox_description_is_kept_shown_exported_and_checked(self):
+        self.provision()
+        name = "Zoë Example, <img src=x onerror=alert(1)>"
+        self.ok("mailbox", "add", "zoe@example.com", "--no-password", "--description", name)
+        self.assertEqual(self.json("mailbox", "show", "zoe@example.com")["description"], name)
+        self.assertIn("description  " + name, self.ok("mailbox", "show", "zoe@example.com"))
+        self.assertIn("zoe@example.com\tactive\t0\t-\t" + name + "\n", self.ok("mailbox", "list"))
+        csv = self.export()
+        self.assertIn('mailbox,zoe@example.com,,0,,1,"' + name + '"\n', csv)
+        # A mailbox without one is exported as before version 4.
+        self.assertRegex(csv, r"\nmailbox,bob@example.com,[^\n]*,1\n")
+        self.assertIn('"description":"' + name + '"', self.export(fmt="json"))
+        # Round trip through import, in both formats.
+        for fmt in ("csv", "json"):
+            copy = self.new_db(f"described-{fmt}.sqlite")
+            path = self.write("all." + fmt, self.export(fmt=fmt))
+            self.ok("import", "--format", fmt, path, db=copy)
+            shown = json.loads(self.ok("--json", "mailbox", "show", "zoe@example.com", db=copy))
+            self.assertEqual(shown["description"], name)
+        self.ok("mailbox", "set", "zoe@example.com", "--description", "")
+        self.assertEqual(self.json("mailbox", "show", "zoe@example.com")["description"], "")
+        before = self.export()
+        rule = "zoe@example.com: description must be UTF-8 text of at most 255 characters"
+        for bad in ("two\nlines", "x" * 256, "tab\there"):
+            self.refused(1, "mailbox", "set", "zoe@example.com", "--description", bad, names=rule)
+            self.refused(1, "mailbox", "add", "zoe2@example.com", "--no-password",
+                         "--description", bad, names="zoe2@example.com: description must be")
+        self.assertEqual(self.export(), before)
+
     def full_data(self):
         self.provision()
         self.ok("config", "set", "delimiter", "+-")
@@ -644,7 +674,8 @@ class ImportExportTest(CliTest):
             "mailbox,alice@example.com,,0,,1\n": "alice@example.com: mailbox exists already",
             "mailbox,y@example.com,,many,,1\n": "quota many",
             "mailbox,z@example.com,,0,,yes\n": "active yes",
-            "mailbox,z@example.com,,0,,1,extra\n": "at most 5",
+            "mailbox,z@example.com,,0,,1,,extra\n": "at most 6",
+            "mailbox,z@example.com,,0,,1,\"a\tb\"\n": "z@example.com: description must be",
             "frobnicate,x\n": "unknown record type frobnicate",
             "domain,d.example,weird\n": "kind: weird: must be hosted, relay or alias",
             "alias,team@example.com,alice@example.com,1\n": "exists already",
@@ -1061,14 +1092,19 @@ class AdminTokenAuditTest(CliTest):
 
     def test_migrate_from_version_2_adds_the_tables_and_keeps_the_data(self):
         old = os.path.join(self.dir, "v2.sqlite")
-        with open(os.path.join(harness.SRC, "sql", "schema.sql")) as f:
-            schema = f.read()
-        v2 = schema[:schema.index("-- Version 3:")] + "PRAGMA user_version = 2;\n"
-        with sqlite3.connect(old) as c:
-            c.executescript(v2)
+        # Version 2 as its migration made it: the version 1 schema, then
+        # migrate-2.sql in one transaction.
+        with open(os.path.join(harness.SRC, "tests", "unit", "schema_v1.sql")) as f:
+            v1 = f.read()
+        with open(os.path.join(harness.SRC, "sql", "migrate-2.sql")) as f:
+            to_v2 = f.read()
+        with sqlite3.connect(old, isolation_level=None) as c:
+            c.executescript(v1)
+            c.executescript("BEGIN;\n" + to_v2 + "COMMIT;\n")
             c.execute("INSERT INTO domains (name) VALUES ('kept.example')")
         self.assertEqual(self.run_cli("domain", "list", db=old).returncode, 75)
-        self.assertIn("2 -> 3", self.ok("migrate", db=old))
+        self.assertIn("2 -> 4", self.ok("migrate", db=old))
+        self.assertEqual(self.ok("mailbox", "list", db=old), "")
         self.assertIn("kept.example", self.ok("domain", "list", db=old))
         self.ok("admin", "add", "root", "--role", "server", "--no-password", db=old)
         self.assertEqual(json.loads(self.ok("--json", "audit", db=old))[0]["object"], "root")

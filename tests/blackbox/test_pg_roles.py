@@ -210,7 +210,7 @@ class RolesTest(ClusterTest):
                     "DELETE FROM rcptdb_version"):
             with self.subTest(sql=sql):
                 self.refused(sql, "rcptdb_writer")
-        self.assertEqual(self.pg.psql("SELECT schema_version FROM rcptdb_version").strip(), "3")
+        self.assertEqual(self.pg.psql("SELECT schema_version FROM rcptdb_version").strip(), "4")
 
     def test_reader_cannot_write(self):
         # One harmless UPDATE per table: it would change nothing, but needs the right.

@@ -165,7 +165,7 @@ class PgTest(unittest.TestCase):
             with open(PGSQL_V2) as f:
                 self.pg.psql(f.read(), dbname=name)
             res = harness.rcptdb(uri, "migrate")
-            self.assertIn("schema version 2 -> 3", res.stdout)
+            self.assertIn("schema version 2 -> 4", res.stdout)
         else:
             harness.rcptdb(uri, "init")
         self.pg.psql(BASE_ROWS, dbname=name)
@@ -254,7 +254,7 @@ class PgRaceTest(PgTest):
 
     def test_a_database_migrated_from_version_2_is_guarded_too(self):
         name = self.new_database(version=2)
-        self.assertEqual(self.value(name, "SELECT schema_version FROM rcptdb_version"), "3")
+        self.assertEqual(self.value(name, "SELECT schema_version FROM rcptdb_version"), "4")
         out = self.race(name, "INSERT INTO aliases (source, target) "
                               "VALUES ('a4@example.com', 'm@example.com')",
                         "INSERT INTO aliases (source, target) "
@@ -316,7 +316,7 @@ class UpdateTest(PgTest):
             with open(MIGRATE_2) as f:  # as `rcptdb migrate` runs it: in one transaction
                 harness.run([SQLITE3, "-bail", path], input="BEGIN;\n" + f.read() + "COMMIT;\n")
             res = harness.rcptdb(path, "migrate")
-            self.assertIn("schema version 2 -> 3", res.stdout)
+            self.assertIn("schema version 2 -> 4", res.stdout)
         else:
             harness.rcptdb(path, "init")
         harness.run([SQLITE3, "-bail", path], input="PRAGMA foreign_keys = ON;" + BASE_ROWS)

@@ -223,6 +223,37 @@ class WebApiBase:
         self.assertProblem(self.api.get(base + "/carol"), 404)
         self.assertProblem(self.api.delete(base + "/carol"), 404)
 
+    def test_a_mailbox_description_is_text_for_people(self):
+        base = "/api/v1/domains/own.test/mailboxes"
+        name = "Zoë Example <img src=x onerror=alert(1)>"
+        r = self.api.post(base, {"local": "zoe", "description": name})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["description"], name)
+        self.assertEqual(self.api.get(base + "/zoe").json["description"], name)
+        listed = self.api.get(base + "?q=zoe").json["items"]
+        self.assertEqual([m["description"] for m in listed], [name])
+        show = json.loads(self.cli("--json", "mailbox", "show", "zoe@own.test").stdout)
+        self.assertEqual(show["description"], name)
+        r = self.api.patch(base + "/zoe", {"description": "Zoë"},
+                           headers={"If-Match": r.header("etag")})
+        self.assertEqual((r.status, r.json["description"]), (200, "Zoë"), r)
+        # Refused in the CLI's words, naming the field, and nothing changes.
+        etag = r.header("etag")
+        for bad in ("two\nlines", "x" * 256, "del\x7f"):
+            cli = self.cli("mailbox", "set", "zoe@own.test", "--description", bad, check=False)
+            r = self.api.patch(base + "/zoe", {"description": bad})
+            self.assertProblem(r, 422, field="description")
+            self.assertIn(r.json["detail"], cli.stderr)
+            self.assertProblem(self.api.post(base, {"local": "zoe2", "description": bad}), 422,
+                               field="description")
+        got = self.api.get(base + "/zoe")
+        self.assertEqual((got.json["description"], got.header("etag")), ("Zoë", etag))
+        self.assertProblem(self.api.get(base + "/zoe2"), 404)
+        self.assertProblem(self.api.patch(base + "/zoe", {"description": 7}), 422,
+                           field="description")
+        r = self.api.patch(base + "/zoe", {"description": None})
+        self.assertEqual((r.status, r.json["description"]), (200, ""), r)
+
     def test_pages_with_limit_cursor_and_q(self):
         base = "/api/v1/domains/own.test/mailboxes"
         names = [f"page{i:02d}" for i in range(25)]
