@@ -99,7 +99,7 @@ class HardeningTest(harness.BlackBoxTest):
         con.close()
         res = self.cli("migrate", db=old)
         self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertIn("schema version 1 -> 3", res.stdout)
+        self.assertIn("schema version 1 -> 4", res.stdout)
 
     # --- 8.2: never a partial answer ----------------------------------------
 
