@@ -520,7 +520,7 @@
       el("td", { class: "description", "data-label": "Description" },
          m.description || el("span", { class: "off" }, "\u2014")),
       td("State", tag(m.active)),
-      td("Quota", formatQuota(m.quota)),
+      el("td", { class: "nowrap", "data-label": "Quota" }, formatQuota(m.quota)),
       td("Transport", m.transport || el("span", { class: "off" }, "the domain's")),
       el("td", { class: "actions", "data-label": "Actions" },
          el("button", { type: "button", class: "secondary", onclick: async () => {
