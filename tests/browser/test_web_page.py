@@ -185,9 +185,7 @@ class PageTest(PageStack):
             # The alert first: while one is open, nothing else can be read.
             self.assertIsNone(b.alert_text(), where)
             self.assertEqual(b.driver.find_elements(By.CSS_SELECTOR, "img"), [], where)
-            errors = [e for e in b.console_errors()
-                      if not ("401" in e["message"] and "/api/v1/session" in e["message"])]
-            self.assertEqual(errors, [], where)
+            self.assertEqual(self.console_problems(), [], where)
 
         as_text("the list")
         self.assertIn("described@example.com: added", b.status())
