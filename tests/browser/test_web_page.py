@@ -15,7 +15,9 @@ person clicks them:
     to Dovecot and the new one does;
   - markup (<img src=x onerror=alert(1)>) in every value the page shows
     renders as text: the test fails if any script runs, or if an alert or a
-    console error appears;
+    console error appears; a mailbox's description holding it, typed into
+    the page's own Add form, shows as that text in the list, the editor,
+    a stale edit's current values and the activity;
   - a session cookie without the CSRF header cannot change anything (403);
   - refusals appear next to their field in the API's words, a 412 shows
     the current values, the throttle's 429 says when to try again, views
@@ -168,6 +170,48 @@ class PageTest(PageStack):
             self.assertIsNone(b.alert_text(), view)
         b.screenshot("markup-as-text")
 
+    def test_a_description_typed_in_the_page_renders_as_text(self):
+        # The case, literally: a description holding markup, typed
+        # into the page's own field, in every place the page shows it.
+        b = self.browser
+        b.sign_in("exadmin", ADMIN_PASSWORD)
+        b.open("#/domain/example.com/mailboxes")
+        form = b.form("Add a mailbox")
+        b.fill("Address", "described", form)
+        b.fill("Description", MARKUP, form)
+        b.submit("Add a mailbox", "Add mailbox")
+
+        def as_text(where):
+            # The alert first: while one is open, nothing else can be read.
+            self.assertIsNone(b.alert_text(), where)
+            self.assertEqual(b.driver.find_elements(By.CSS_SELECTOR, "img"), [], where)
+            self.assertEqual(self.console_problems(), [], where)
+
+        as_text("the list")
+        self.assertIn("described@example.com: added", b.status())
+        self.assertEqual(self.api.get("/api/v1/domains/example.com/mailboxes/described")
+                         .json["description"], MARKUP)
+        row = b.row_of("described@example.com")
+        self.assertEqual(row.find_element(By.CSS_SELECTOR, "[data-label=Description]").text, MARKUP)
+        b.screenshot("description-markup-as-text")
+        # The mailbox's own view (its editor, under its row): the field holds
+        # the text; a stale edit's current values show it as text.
+        b.press("Edit", row)
+        form = b.form("Edit described@example.com")
+        self.assertEqual(b.field("Description", form).get_attribute("value"), MARKUP)
+        as_text("the editor")
+        self.api.patch("/api/v1/domains/example.com/mailboxes/described", {"quota": 1 << 30})
+        b.submit("Edit described@example.com", "Save")
+        b.expect_refusals(412)  # the 412 is expected; nothing else may be said
+        as_text("a stale edit")
+        shown = b.form_error("Edit described@example.com")
+        self.assertIn("Someone else changed described@example.com", shown)
+        self.assertIn(MARKUP, [dd.text for dd in b.form("Edit described@example.com")
+                               .find_elements(By.CSS_SELECTOR, ".form-error dd")], shown)
+        b.open("#/activity")
+        as_text("the activity")
+        self.assertIn(MARKUP, b.text())
+
     def test_a_cookie_without_the_csrf_header_changes_nothing(self):
         b = self.browser
         b.sign_in("exadmin", ADMIN_PASSWORD)
@@ -208,11 +252,13 @@ class PageTest(PageStack):
         form = b.form("Edit stale@example.com")
         b.fill("Quota", "5", form)
         # Meanwhile someone else changes the mailbox.
-        self.api.patch("/api/v1/domains/example.com/mailboxes/stale", {"quota": 3 << 30})
+        self.api.patch("/api/v1/domains/example.com/mailboxes/stale",
+                       {"quota": 3 << 30, "description": "changed meanwhile"})
         b.submit("Edit stale@example.com", "Save")
         shown = b.form_error("Edit stale@example.com")
         self.assertIn("Someone else changed stale@example.com", shown)
         self.assertIn("3 GiB", shown)
+        self.assertIn("changed meanwhile", shown)
         b.screenshot("stale-edit")
         r = self.api.get("/api/v1/domains/example.com/mailboxes/stale")
         self.assertEqual(r.json["quota"], 3 << 30)

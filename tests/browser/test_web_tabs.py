@@ -11,7 +11,9 @@ what it did twice: on the page, and through the API (or Dovecot):
   - Mailboxes (domain admin): search by typing, add with a generated
     password (shown once, and Dovecot takes it), a per-mailbox transport,
     disable and enable, reset the password, delete; pages of 100 with
-    "Next page";
+    "Next page"; descriptions shown in the list, changed in the editor (a
+    refusal beside the field in the API's words), kept after a reload,
+    and removed by emptying the field;
   - Aliases: add, disable and enable, delete; the catch-all: set and
     remove; relay recipients and sender logins: add and delete;
   - Check an address: each map's key, answer and reason, the verdict and
@@ -22,7 +24,7 @@ what it did twice: on the page, and through the API (or Dovecot):
 import json
 import unittest
 
-from browser import Keys
+from browser import PHONE, Browser, Keys
 from pagestack import ADMIN_PASSWORD, ROOT_PASSWORD, PageStack
 from selenium.webdriver.common.by import By
 
@@ -160,6 +162,58 @@ class TabsTest(PageStack):
         b.accept_confirm()
         self.assertNotIn("gen@example.com", [r[0] for r in b.rows()])
         self.assertEqual(self.api.get(base + "/gen").status, 404)
+
+    def test_mailbox_descriptions_shown_changed_and_removed(self):
+        base = DOMAINS + "/example.com/mailboxes"
+        # Descriptions as admins give them (the screenshots show these).
+        for local, text in (("alice", "Alice Liddell, sales"),
+                            ("bob", "Bob Kelso \u2013 front desk, shared with the night shift")):
+            self.assertEqual(self.api.patch(f"{base}/{local}", {"description": text}).status, 200)
+        b = self.browser
+        b.sign_in("exadmin", ADMIN_PASSWORD)
+        b.open("#/domain/example.com/mailboxes")
+        self.assertEqual(cell(b.row_of("alice@example.com"), "Description"), "Alice Liddell, sales")
+        self.assertEqual(cell(b.row_of("carol@example.com"), "Description"), "\u2014")
+        # A refusal beside the field, in the API's words, and nothing changed.
+        self.press_in_row("Edit", "carol@example.com")
+        form = b.form("Edit carol@example.com")
+        self.assertEqual(b.field("Description", form).get_attribute("value"), "")
+        self.assertEqual(b.driver.switch_to.active_element.get_attribute("name"), "description")
+        too_long = "x" * 256
+        b.fill("Description", too_long, form)
+        b.submit("Edit carol@example.com", "Save")
+        said = self.api.patch(base + "/carol?dry_run=1", {"description": too_long})
+        self.assertEqual(said.status, 422, said)
+        self.assertIn("description must be", said.json["detail"])
+        self.assertEqual(b.error_of("Description"), said.json["detail"])
+        self.assertEqual(self.api.get(base + "/carol").json["description"], "")
+        b.screenshot("mailbox-description-refused")
+        # A good one: saved, shown in the list, and still there after a
+        # reload (the API keeps it).
+        text = "Carol Danvers \u2013 on leave until March; mail goes to Bob"
+        b.fill("Description", text, b.form("Edit carol@example.com"))
+        b.submit("Edit carol@example.com", "Save")
+        self.assertIn("carol@example.com: saved", b.status())
+        b.reload()
+        self.assertEqual(cell(b.row_of("carol@example.com"), "Description"), text)
+        self.assertEqual(self.api.get(base + "/carol").json["description"], text)
+        b.screenshot("mailboxes-with-descriptions")
+        phone = Browser(self.base, size=PHONE)
+        try:
+            phone.sign_in("exadmin", ADMIN_PASSWORD)
+            phone.open("#/domain/example.com/mailboxes")
+            self.assertEqual(cell(phone.row_of("carol@example.com"), "Description"), text)
+            phone.screenshot("phone-mailboxes-with-descriptions")
+        finally:
+            phone.close()
+        # Emptying the field removes it.
+        self.press_in_row("Edit", "carol@example.com")
+        b.fill("Description", "", b.form("Edit carol@example.com"))
+        b.submit("Edit carol@example.com", "Save")
+        b.reload()
+        self.assertEqual(cell(b.row_of("carol@example.com"), "Description"), "\u2014")
+        self.assertEqual(self.api.get(base + "/carol").json["description"], "")
+        b.expect_refusals(422)
 
     def test_mailboxes_come_in_pages_of_100(self):
         self.api.post(DOMAINS, {"name": "many.test", "kind": "hosted",

@@ -505,7 +505,7 @@
     const rows = r.json.items.map((m) => mailboxRow(domain, m));
     return [
       el("div", { class: "field", role: "search" }, el("label", { for: "search" }, "Search mailboxes"), search),
-      rows.length ? table(["Address", "State", "Quota", "Transport", "Actions"], rows)
+      rows.length ? table(["Address", "Description", "State", "Quota", "Transport", "Actions"], rows)
                   : el("p", {}, query.get("q") ? "No mailbox starts with that." : "No mailboxes yet."),
       pager(base, r.json.next, query),
       addMailboxForm(domain),
@@ -517,8 +517,10 @@
     const ifMatch = { "If-Match": `"${m.version}"` };
     const row = el("tr", {},
       td("Address", m.address),
+      el("td", { class: "description", "data-label": "Description" },
+         m.description || el("span", { class: "off" }, "\u2014")),
       td("State", tag(m.active)),
-      td("Quota", formatQuota(m.quota)),
+      el("td", { class: "nowrap", "data-label": "Quota" }, formatQuota(m.quota)),
       td("Transport", m.transport || el("span", { class: "off" }, "the domain's")),
       el("td", { class: "actions", "data-label": "Actions" },
          el("button", { type: "button", class: "secondary", onclick: async () => {
@@ -540,21 +542,31 @@
   function underRow(row, content) {
     const next = row.nextElementSibling;
     if (next && next.classList.contains("editor")) next.remove();
-    const editor = el("tr", { class: "editor" }, el("td", { colspan: "5" }, content));
+    const editor = el("tr", { class: "editor" }, el("td", { colspan: String(row.cells.length) }, content));
     row.after(editor);
     const first = editor.querySelector("input,select");
     if (first) first.focus();
     return editor;
   }
 
+  // A mailbox's description: free text for people, a wide field.
+  function descriptionField(value) {
+    const description = input("description", { value, spellcheck: "true" });
+    const node = field("Description", description, "For people: the owner's name, a note. Empty: none.");
+    node.classList.add("wide");
+    return { description, node };
+  }
+
   function editMailbox(row, m, path) {
+    const desc = descriptionField(m.description || "");
     const quota = quotaInput("edit-quota-" + ++uid, m.quota);
     const transport = input("transport", { value: m.transport || "", spellcheck: "false",
                                            placeholder: "empty: the domain's" });
-    underRow(row, form(`Edit ${m.address}`, [field("Quota", quota.nodes, "0 or empty: no limit"),
+    underRow(row, form(`Edit ${m.address}`, [desc.node, field("Quota", quota.nodes, "0 or empty: no limit"),
                                             field("Transport", transport)], "Save",
       async (f) => {
-        const r = await api("PATCH", path, { quota: quota.bytes(), transport: transport.value.trim() || null },
+        const r = await api("PATCH", path, { description: desc.description.value.trim(), quota: quota.bytes(),
+                                             transport: transport.value.trim() || null },
                             { "If-Match": `"${m.version}"` });
         if (r.status === 200) { say(`${m.address}: saved`); return render(); }
         if (r.status === 412) return showStale(f, path, m.address, mailboxNow);
@@ -576,6 +588,7 @@
   }
 
   const mailboxNow = (m) => [
+    el("dt", {}, "Description"), el("dd", {}, m.description || "none"),
     el("dt", {}, "State"), el("dd", {}, m.active ? "active" : "disabled"),
     el("dt", {}, "Quota"), el("dd", {}, formatQuota(m.quota)),
     el("dt", {}, "Transport"), el("dd", {}, m.transport || "the domain's")];
@@ -606,12 +619,14 @@
     const pw = passwordFields("Password");
     const quota = quotaInput("new-quota", 0);
     const transport = input("transport", { spellcheck: "false", placeholder: "empty: the domain's" });
+    const desc = descriptionField("");
     return form("Add a mailbox", [
-      field("Address", el("span", { class: "inline" }, local, "@" + domain)), pw.node,
+      field("Address", el("span", { class: "inline" }, local, "@" + domain)), pw.node, desc.node,
       field("Quota", quota.nodes, "0 or empty: no limit"), field("Transport", transport)],
       "Add mailbox", async (f) => {
         const body = { local: local.value.trim(), quota: quota.bytes() };
         if (pw.password.value) body.password = pw.password.value;
+        if (desc.description.value.trim()) body.description = desc.description.value.trim();
         if (transport.value.trim()) body.transport = transport.value.trim();
         const r = await api("POST", `${domainPath(domain)}/mailboxes`, body);
         if (r.status !== 201) return showProblem(f, r.json);
