@@ -185,8 +185,8 @@ void Planner::ReadMailboxes() {
     if (CheckDescription(m.name).ok())
       row.description = m.name;
     else
-      Note(where, a->str() + ": name not kept as its description: " +
-                      std::string(kDescriptionRule));
+      Note(where,
+           a->str() + ": name not kept as its description: " + std::string(kDescriptionRule));
     if (!mailboxes_.emplace(a->str(), row).second) {
       Refuse(where, a->str() + ": a second mailbox row of this name");
       continue;
@@ -291,9 +291,8 @@ void Planner::Emit() {
               "alias_domain " + name);
   }
   for (const auto& [address, m] : mailboxes_)
-    plan_.Add(MakeRecord(RecordType::kMailbox,
-                         {address, m.password, std::to_string(m.quota), "", m.active ? "1" : "0",
-                          m.description}),
+    plan_.Add(MakeRecord(RecordType::kMailbox, {address, m.password, std::to_string(m.quota), "",
+                                                m.active ? "1" : "0", m.description}),
               "mailbox " + address);
   for (const auto& [source, a] : aliases_)
     for (const std::string& t : a.first)

@@ -34,9 +34,9 @@ Record DomainRecord(const Domain& d) {
 }
 
 Record MailboxRecord(const Mailbox& m) {
-  return {RecordType::kMailbox,
-          {m.address, m.password, std::to_string(m.quota), m.transport, Flag(m.active),
-           m.description}};
+  return {
+      RecordType::kMailbox,
+      {m.address, m.password, std::to_string(m.quota), m.transport, Flag(m.active), m.description}};
 }
 
 // Writes settings and domains; alias domains last, after their targets.

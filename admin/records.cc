@@ -33,12 +33,9 @@ constexpr FieldSpec kDomainFields[] = {{"name", K::kText},
                                        {"target", K::kOptionalText},
                                        {"catchall", K::kOptionalText},
                                        {"active", K::kFlag}};
-constexpr FieldSpec kMailboxFields[] = {{"address", K::kText},
-                                        {"password", K::kOptionalText},
-                                        {"quota", K::kInt},
-                                        {"transport", K::kOptionalText},
-                                        {"active", K::kFlag},
-                                        {"description", K::kOptionalText}};
+constexpr FieldSpec kMailboxFields[] = {{"address", K::kText}, {"password", K::kOptionalText},
+                                        {"quota", K::kInt},    {"transport", K::kOptionalText},
+                                        {"active", K::kFlag},  {"description", K::kOptionalText}};
 constexpr FieldSpec kAliasFields[] = {
     {"source", K::kText}, {"target", K::kText}, {"active", K::kFlag}};
 constexpr FieldSpec kRelayFields[] = {{"address", K::kText}};

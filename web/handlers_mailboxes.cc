@@ -38,11 +38,10 @@ Result<std::string> RouteMailbox(Call& call, Action action, std::optional<Proble
   return *address;
 }
 
-const std::initializer_list<FieldHint> kMailboxHints = {
-    {"password", "password_hash"},
-    {"quota", "quota"},
-    {"transport", "transport"},
-    {"description", "description"}};
+const std::initializer_list<FieldHint> kMailboxHints = {{"password", "password_hash"},
+                                                        {"quota", "quota"},
+                                                        {"transport", "transport"},
+                                                        {"description", "description"}};
 
 }  // namespace
 

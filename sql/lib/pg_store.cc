@@ -311,7 +311,7 @@ Status PgStore::Migrate() {
   // (version 0) gets sql/schema-pgsql.sql, the current version whole, and
   // there is no version 1.
   static const char* const kMigrations[] = {nullptr, nullptr, nullptr, kMigratePgsql3,
-                                             kMigratePgsql4};
+                                            kMigratePgsql4};
   static_assert(std::size(kMigrations) == kSchemaVersion + 1);
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();

@@ -294,7 +294,7 @@ Status SqliteStore::Migrate() {
   // kMigrations[N] (sql/migrate-N.sql) turns version N-1 into N. An empty
   // file (version 0) gets schema.sql, which is the current version whole.
   static const char* const kMigrations[] = {nullptr, nullptr, kMigrate2Sql, kMigrate3Sql,
-                                             kMigrate4Sql};
+                                            kMigrate4Sql};
   static_assert(std::size(kMigrations) == kSchemaVersion + 1);
   Result<int> version = SchemaVersion();
   if (!version.ok()) return version.status();
@@ -725,8 +725,7 @@ Status SqliteStore::InsertMailbox(const Mailbox& m) {
   return RunWrite(kSlotInsertMailbox,
                   "INSERT INTO mailboxes (address, password, transport, description, active, "
                   "quota) VALUES (?1, ?2, ?3, coalesce(?4, ''), ?5, ?6)",
-                  {m.address, m.password, m.transport, m.description},
-                  {m.active ? 1 : 0, m.quota});
+                  {m.address, m.password, m.transport, m.description}, {m.active ? 1 : 0, m.quota});
 }
 
 Status SqliteStore::UpdateMailbox(const Mailbox& m) {

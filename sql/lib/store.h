@@ -117,9 +117,9 @@ struct Domain {
 struct Mailbox {
   std::string address;
   bool active = true;
-  std::string password;    // {SCHEME}hash, empty: no login
-  std::int64_t quota = 0;  // bytes, 0: no limit
-  std::string transport;   // empty: the domain's
+  std::string password;     // {SCHEME}hash, empty: no login
+  std::int64_t quota = 0;   // bytes, 0: no limit
+  std::string transport;    // empty: the domain's
   std::string description;  // for people; CheckDescription (values.h)
 };
 

@@ -115,8 +115,8 @@ TEST(Values, DescriptionsAreShortTextWithoutControls) {
   EXPECT_FALSE(CheckDescription(e255 + "x").ok());
   EXPECT_TRUE(CheckDescription(std::string(255, 'x')).ok());
   EXPECT_FALSE(CheckDescription(std::string(256, 'x')).ok());
-  const std::string bads[] = {"a\nb",  "tab\there", "del\x7f",        std::string("nul\0x", 5),
-                              "\xff", "\xc3",       "\xed\xa0\x80"};
+  const std::string bads[] = {"a\nb", "tab\there", "del\x7f",     std::string("nul\0x", 5),
+                              "\xff", "\xc3",      "\xed\xa0\x80"};
   for (const std::string& bad : bads) {
     Status s = CheckDescription(bad);
     EXPECT_EQ(s.code(), Status::Code::kInvalid) << bad;
