@@ -312,6 +312,26 @@ class PageTest(PageStack):
                   .filter((e) => !e.labels.length && !e.getAttribute('aria-label'))
                   .map((e) => e.name || e.id);""")
             self.assertEqual(unlabelled, [], view)
+            # Nothing in a list is cut off or spills into the next cell (the
+            # mailboxes' rows are grids of fixed tracks: one too narrow would).
+            spilled = b.driver.execute_script("""
+                return [...document.querySelectorAll('table.records th, table.records td, table.records button')]
+                  .filter((e) => e.offsetParent !== null)
+                  .filter((e) => e.scrollWidth > e.clientWidth + 1 ||
+                                 e.getBoundingClientRect().right >
+                                   Math.min(e.closest('.scroll').getBoundingClientRect().right,
+                                            window.innerWidth) + 1)
+                  .map((e) => e.textContent);""")
+            self.assertEqual(spilled, [], view)
+            if name == "mailboxes":
+                # A screen reader still reads a table of rows, headers and
+                # cells (the grid rows' CSS display is not a table's).
+                roles = [n.get("role", {}).get("value") for n in
+                         b.driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]]
+                self.assertEqual(roles.count("table"), 1, view)
+                self.assertEqual(roles.count("columnheader"), 6, view)
+                self.assertEqual(roles.count("row"), len(b.rows()) + 1, view)
+                self.assertEqual(roles.count("cell"), 6 * len(b.rows()), view)
             b.screenshot("view-" + name)
             if name == "catchall-none":
                 b.expect_refusals(404)  # a domain without a catch-all

@@ -163,6 +163,34 @@ class TabsTest(PageStack):
         self.assertNotIn("gen@example.com", [r[0] for r in b.rows()])
         self.assertEqual(self.api.get(base + "/gen").status, 404)
 
+    def test_a_search_redraws_the_list_in_place(self):
+        # A search changes the rows already drawn (the page's fast path):
+        # each must then read as a freshly drawn page's row, and its
+        # buttons act on the mailbox it now shows.
+        b = self.browser
+        b.sign_in("exadmin", ADMIN_PASSWORD)
+        b.open("#/domain/example.com/mailboxes")
+        everyone = b.rows()
+        by_address = {r[0]: r for r in everyone}
+        self.assertIn("lmtp:", by_address["dave@example.com"][4])  # a transport of its own
+        for typed, want in (("ca", ["carol@example.com"]), ((Keys.BACKSPACE,) * 2, None),
+                            ("d", ["dave@example.com"]), ((Keys.BACKSPACE,), None),
+                            ("ca", ["carol@example.com"])):
+            b.field("Search mailboxes").send_keys(*typed)
+            want_rows = everyone if want is None else [by_address[a] for a in want]
+            b.wait(lambda: b.rows() == want_rows, what=f"the rows after {typed!r}")
+            b.settle()
+        carol = by_address["carol@example.com"]
+        before = self.api.get(DOMAINS + "/example.com/mailboxes/carol").json["active"]
+        self.press_in_row("Disable" if carol[5].startswith("Disable") else "Enable", "carol@example.com")
+        self.assertIs(self.api.get(DOMAINS + "/example.com/mailboxes/carol").json["active"], not before)
+        for other in everyone:
+            if other[0] != "carol@example.com":
+                local = other[0].split("@")[0]
+                self.assertEqual(self.api.get(DOMAINS + f"/example.com/mailboxes/{local}").json["active"],
+                                 other[2] == "active", other[0])
+        self.api.patch(DOMAINS + "/example.com/mailboxes/carol", {"active": before})
+
     def test_mailbox_descriptions_shown_changed_and_removed(self):
         base = DOMAINS + "/example.com/mailboxes"
         # Descriptions as admins give them (the screenshots show these).
