@@ -588,7 +588,8 @@
     if (state.firstChild.classList.contains("on") !== m.active) setTag(state.firstChild, m.active);
     text(quota, formatQuota(m.quota));
     text(transport, m.transport, "the domain's");
-    actions.firstChild.textContent = m.active ? "Disable" : "Enable";
+    const toggle = m.active ? "Disable" : "Enable";
+    if (actions.firstChild.textContent !== toggle) actions.firstChild.textContent = toggle;
     mailboxOfRow.set(row, m);
     return row;
   }
