@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include "json.h"
 #include "password.h"
 #include "values.h"
 
@@ -16,6 +17,13 @@ Json RecordJson(const std::string& json, const std::string& version) {
   Json j = Json::parse(json, nullptr, false);
   if (!version.empty()) j["version"] = version;
   return j;
+}
+
+std::string RecordText(std::string_view json, std::string_view version) {
+  if (version.empty() || !json.ends_with('}')) return std::string(json);
+  std::string out(json.substr(0, json.size() - 1));
+  if (out != "{") out += ',';
+  return out + "\"version\":" + JsonQuote(version) + "}";
 }
 
 HttpResponse RecordResponse(int status, const std::string& json, const std::string& version,
@@ -113,12 +121,34 @@ std::optional<Problem> ReadPage(const Call& call, PageParams* page) {
   return std::nullopt;
 }
 
+namespace {
+
+// The next page's cursor: none if this page of count items was not full.
+std::optional<std::string> NextCursor(std::size_t count, std::size_t limit,
+                                      const std::string& last_key) {
+  if (count < limit || last_key.empty()) return std::nullopt;
+  return EncodeCursor(last_key);
+}
+
+}  // namespace
+
 Json PageJson(Json items, std::size_t limit, const std::string& last_key) {
   Json page;
-  bool full = items.size() >= limit && !last_key.empty();
+  std::optional<std::string> next = NextCursor(items.size(), limit, last_key);
   page["items"] = std::move(items);
-  page["next"] = full ? Json(EncodeCursor(last_key)) : Json(nullptr);
+  page["next"] = next ? Json(*next) : Json(nullptr);
   return page;
+}
+
+std::string PageText(const std::vector<std::string>& items, std::size_t limit,
+                     const std::string& last_key) {
+  std::string out = "{\"items\":[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i];
+  }
+  std::optional<std::string> next = NextCursor(items.size(), limit, last_key);
+  return out + "],\"next\":" + (next ? JsonQuote(*next) : "null") + "}";
 }
 
 Actor ActorOf(const Call& call) {
@@ -158,10 +188,14 @@ Result<std::string> AddressIn(const std::string& domain, const std::string& loca
 }
 
 HttpResponse JsonResponse(int status, const Json& json) {
+  return JsonTextResponse(status, json.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+HttpResponse JsonTextResponse(int status, std::string text) {
   HttpResponse r;
   r.status = status;
   r.content_type = "application/json";
-  r.body = json.dump(-1, ' ', false, Json::error_handler_t::replace);
+  r.body = std::move(text);
   return r;
 }
 

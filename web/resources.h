@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "actor.h"
 #include "call.h"
@@ -31,6 +32,8 @@ inline constexpr std::size_t kMaxBatchItems = 1000;
 // Returns json as an application/json response with status.
 HttpResponse JsonResponse(int status, const Json& json);
 inline Reply JsonReply(int status, const Json& json) { return JsonResponse(status, json); }
+// Returns text, which is JSON already, as such a response.
+HttpResponse JsonTextResponse(int status, std::string text);
 
 // The default and the largest page a list answers (limit).
 inline constexpr int kDefaultPageSize = 100;
@@ -39,6 +42,8 @@ inline constexpr int kMaxPageSize = 1000;
 // Returns a record's JSON as the provisioning code writes it
 // (record_json.h), with "version" added when version is not empty.
 Json RecordJson(const std::string& json, const std::string& version = "");
+// The same as JSON text, without parsing json (an object's text).
+std::string RecordText(std::string_view json, std::string_view version);
 // Returns a record as a response: the JSON above, ETag (the version,
 // quoted) and Location when given.
 HttpResponse RecordResponse(int status, const std::string& json, const std::string& version,
@@ -70,6 +75,10 @@ inline constexpr std::string_view kNotACursor = "cursor: not a cursor this API g
 // Returns {"items": items, "next": cursor of last_key, or null if the
 // page was not full (there is no next page)}.
 Json PageJson(Json items, std::size_t limit, const std::string& last_key);
+// The same as JSON text, items being JSON texts (RecordText): a long page
+// of records written as text is not parsed to be written again.
+std::string PageText(const std::vector<std::string>& items, std::size_t limit,
+                     const std::string& last_key);
 
 // A page of rows that are read whole (domains, sender rules, admins,
 // tokens: a few per database) and offered in key order: it keeps the

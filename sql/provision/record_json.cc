@@ -120,7 +120,11 @@ std::string TokenJson(const Token& t) {
 
 std::string RecordVersion(const Domain& d) { return Version(DomainJson(d)); }
 
-std::string RecordVersion(const Mailbox& m) { return Version(MailboxJson(m) + '\n' + m.password); }
+std::string RecordVersion(const Mailbox& m) { return RecordVersion(m, MailboxJson(m)); }
+
+std::string RecordVersion(const Mailbox& m, std::string_view mailbox_json) {
+  return Version(std::string(mailbox_json) + '\n' + m.password);
+}
 
 std::string RecordVersion(std::string_view source, const std::vector<AliasTarget>& rows) {
   return Version(AliasSourceJson(source, rows));

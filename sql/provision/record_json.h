@@ -52,6 +52,9 @@ std::string TokenJson(const Token& t);
 
 std::string RecordVersion(const Domain& d);
 std::string RecordVersion(const Mailbox& m);
+// The same, given mailbox_json = MailboxJson(m) already written (a list
+// writes each row's JSON once).
+std::string RecordVersion(const Mailbox& m, std::string_view mailbox_json);
 std::string RecordVersion(std::string_view source, const std::vector<AliasTarget>& rows);
 std::string RecordVersion(const Admin& a);
 std::string RecordVersion(const SettingValues& all);
