@@ -14,9 +14,7 @@
 namespace rcptdb::web {
 
 Json RecordJson(const std::string& json, const std::string& version) {
-  Json j = Json::parse(json, nullptr, false);
-  if (!version.empty()) j["version"] = version;
-  return j;
+  return Json::parse(RecordText(json, version), nullptr, false);
 }
 
 std::string RecordText(std::string_view json, std::string_view version) {

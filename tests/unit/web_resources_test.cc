@@ -20,7 +20,9 @@ Mailbox Odd(int i) {
   m.password = i % 3 ? "{SHA512-CRYPT}$6$x" : "";
   m.quota = i * 1024;
   m.transport = i % 2 ? "lmtp:unix:private/dovecot-lmtp" : "";
-  m.description = "\"quoted\" \\ <img src=x onerror=alert(1)> b\xc3\xbc" "cher \x7f";
+  m.description =
+      "\"quoted\" \\ <img src=x onerror=alert(1)> b\xc3\xbc"
+      "cher \x7f";
   return m;
 }
 
