@@ -8,7 +8,9 @@ press a button by its text, read what is shown. It records what a test
 must be able to fail on: browser console messages (errors from scripts,
 the Content-Security-Policy, the network), alerts, and it saves a
 screenshot of a view under SCREENSHOTS (RCPTDB_SCREENSHOTS, default
-/tmp/rcptdb-web-screenshots), named after the test's view.
+/tmp/rcptdb-web-screenshots), named after the test's view. With
+RCPTDB_WEBDRIVER set (a URL such as http://127.0.0.1:PORT) it asks that
+running chromedriver for its Chromium instead of starting its own.
 """
 import os
 import shutil
@@ -18,6 +20,7 @@ import time
 from selenium import webdriver
 from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
                                         TimeoutException)
+from selenium.webdriver.chromium.remote_connection import ChromiumRemoteConnection
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -39,12 +42,27 @@ class Browser:
                   f"--window-size={size[0]},{size[1]}"):
             opts.add_argument(a)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver") \
-            if hasattr(webdriver, "ChromeService") else None
-        self.driver = webdriver.Chrome(options=opts, service=service) if service else \
-            webdriver.Chrome(options=opts)
+        remote = os.environ.get("RCPTDB_WEBDRIVER")
+        if remote:
+            # A chromedriver started by the caller (scripts/check starts one
+            # outside strace, which has lost track of Chromium's processes).
+            # Chromium's connection knows its own commands (the DevTools
+            # protocol's, for cdp() below).
+            self.driver = webdriver.Remote(
+                command_executor=ChromiumRemoteConnection(remote, "goog", "chrome"), options=opts)
+        elif hasattr(webdriver, "ChromeService"):
+            self.driver = webdriver.Chrome(
+                options=opts, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
+        else:
+            self.driver = webdriver.Chrome(options=opts)
         self.driver.set_window_size(*size)
         self.console = []
+
+    def cdp(self, cmd, params=None):
+        """The answer of Chromium's DevTools protocol command CMD, through
+        a local or a remote chromedriver alike."""
+        return self.driver.execute("executeCdpCommand",
+                                   {"cmd": cmd, "params": params or {}})["value"]
 
     def close(self):
         try:

@@ -327,7 +327,7 @@ class PageTest(PageStack):
                 # A screen reader still reads a table of rows, headers and
                 # cells (the grid rows' CSS display is not a table's).
                 roles = [n.get("role", {}).get("value") for n in
-                         b.driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]]
+                         b.cdp("Accessibility.getFullAXTree")["nodes"]]
                 self.assertEqual(roles.count("table"), 1, view)
                 self.assertEqual(roles.count("columnheader"), 6, view)
                 self.assertEqual(roles.count("row"), len(b.rows()) + 1, view)
