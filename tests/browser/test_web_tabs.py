@@ -265,6 +265,14 @@ class TabsTest(PageStack):
         b.driver.find_element(By.LINK_TEXT, "\u2190 First page").click()
         b.settle()
         self.assertEqual([r[0] for r in b.rows()], first)
+        # Searches that change a page of 100 in place into pages of 30, 100,
+        # 10 and 100 rows: each row then reads as the search's.
+        for typed, want in (("user1", range(100, 130)), ((Keys.BACKSPACE,), range(100)),
+                            ("05", range(50, 60)), ((Keys.BACKSPACE,) * 2, range(100))):
+            b.field("Search mailboxes").send_keys(*typed)
+            want_rows = [f"user{i:03d}@many.test" for i in want]
+            b.wait(lambda: [r[0] for r in b.rows()] == want_rows, what=f"the rows after {typed!r}")
+            b.settle()
 
     # --- aliases, catch-all, relay recipients, sender logins -------------------------
 

@@ -577,8 +577,11 @@
   function fillMailboxRow(row, m) {
     const [address, description, state, quota, transport, actions] = row.cells;
     const text = (cell, value, none) => {
-      if (value) {
-        if (cell.textContent !== value || cell.firstElementChild) cell.textContent = value;
+      const only = cell.firstChild;
+      if (value && only && only.nodeType === Node.TEXT_NODE && !only.nextSibling) {
+        if (only.data !== value) only.data = value;  // the same text node, changed: cheaper to draw
+      } else if (value) {
+        cell.textContent = value;
       } else if (!cell.firstElementChild) {
         cell.replaceChildren(el("span", { class: "off" }, none));
       }
