@@ -578,12 +578,12 @@
     const [address, description, state, quota, transport, actions] = row.cells;
     const text = (cell, value, none) => {
       const only = cell.firstChild;
-      if (value && only && only.nodeType === Node.TEXT_NODE && !only.nextSibling) {
+      if (!value) {
+        if (!cell.firstElementChild) cell.replaceChildren(el("span", { class: "off" }, none));
+      } else if (only && only.nodeType === Node.TEXT_NODE && !only.nextSibling) {
         if (only.data !== value) only.data = value;  // the same text node, changed: cheaper to draw
-      } else if (value) {
+      } else {
         cell.textContent = value;
-      } else if (!cell.firstElementChild) {
-        cell.replaceChildren(el("span", { class: "off" }, none));
       }
     };
     text(address, m.address);
