@@ -274,6 +274,60 @@ class TabsTest(PageStack):
             b.wait(lambda: [r[0] for r in b.rows()] == want_rows, what=f"the rows after {typed!r}")
             b.settle()
 
+    def test_a_search_changes_the_rows_in_sight_first(self):
+        """The rows up to the window's bottom edge show a search's answer at
+        once; those below it change in the task after the next frame (held
+        here by holding requestAnimationFrame's callbacks), the table is
+        aria-busy and the page busy until they have, and a newer search's
+        rows win over an older one still pending."""
+        self.api.post(DOMAINS, {"name": "sight.test", "kind": "hosted",
+                                "transport": f"lmtp:inet:127.0.0.1:{self.stack.store_a.port}"})
+        items = [{"method": "POST", "path": DOMAINS + "/sight.test/mailboxes",
+                  "body": {"local": f"user{i:03d}"}} for i in range(130)]
+        self.assertEqual(self.api.post("/api/v1/batch", {"items": items}).status, 200)
+        b = self.browser
+        b.sign_in("root", ROOT_PASSWORD)
+        b.open("#/domain/sight.test/mailboxes")
+        self.assertEqual(len(b.rows()), 100)
+        d = b.driver
+        d.execute_script("window.heldFrames = [];"
+                         "window.requestAnimationFrame = (f) => window.heldFrames.push(f);")
+        # Each row's address and whether it starts inside the window.
+        seen = ("return [...document.querySelectorAll('table.mailboxes tbody tr')].map((tr) =>"
+                " [tr.cells[0].textContent, tr.getBoundingClientRect().top < innerHeight]);")
+        marks = "return performance.getEntriesByName('rcptdb-mailboxes-shown').length"
+
+        def search(typed):
+            before = d.execute_script(marks)
+            b.field("Search mailboxes").send_keys(*typed)
+            b.wait(lambda: d.execute_script(marks) > before, what=f"the rows in sight after {typed!r}")
+            return d.execute_script(seen)
+
+        rows = search("user1")  # 30 rows: user100 to user129
+        sight = [a for a, inside in rows if inside]
+        self.assertGreater(len(sight), 3)
+        self.assertLess(len(sight), 30, "the window is meant to show only some of the rows")
+        self.assertEqual(sight, [f"user{i:03d}@sight.test" for i in range(100, 100 + len(sight))])
+        self.assertEqual(len(rows), 30)
+        below = [a for a, inside in rows if not inside]
+        self.assertNotEqual(below, [f"user{i:03d}@sight.test" for i in range(100 + len(sight), 130)],
+                            "the rows below the window waited for the next frame")
+        self.assertEqual(d.execute_script("return document.querySelector('table.mailboxes')"
+                                          ".getAttribute('aria-busy')"), "true")
+        self.assertNotEqual(d.execute_script("return document.documentElement.dataset.busy"), "0")
+        # A newer search while the older one's rows below are still pending.
+        rows = search((Keys.BACKSPACE, "0"))  # user0: 100 rows, user000 to user099
+        sight = [a for a, inside in rows if inside]
+        self.assertEqual(sight, [f"user{i:03d}@sight.test" for i in range(len(sight))])
+        self.assertEqual(len(rows), 30, "the 70 rows more are added with those below the window")
+        self.assertGreaterEqual(len(d.execute_script("return window.heldFrames")), 2)
+        # Released newest first: the older search must not draw over the newer.
+        d.execute_script("window.heldFrames.splice(0).reverse().forEach((f) => f(performance.now()));")
+        b.settle()
+        self.assertEqual([r[0] for r in b.rows()], [f"user{i:03d}@sight.test" for i in range(100)])
+        self.assertIsNone(d.execute_script("return document.querySelector('table.mailboxes')"
+                                           ".getAttribute('aria-busy')"))
+
     # --- aliases, catch-all, relay recipients, sender logins -------------------------
 
     def test_aliases_catchall_relay_recipients_and_senders(self):

@@ -598,22 +598,61 @@
   }
 
   // Shows page r in the mailbox list already drawn in list, if there is
-  // one without an open editor; false if there is none to reuse.
+  // one without an open editor; false if there is none to reuse. The rows
+  // up to the window's bottom edge change at once; those below it, out of
+  // sight, change in the task after the next frame is painted (the table
+  // is aria-busy until then), so the answer one sees does not wait for
+  // the rest of a page of 100.
+  const pendingRows = new WeakMap();  // tbody -> the newest search's rows still to change
+
   function reuseMailboxList(list, base, r) {
     const shown = list.querySelector("table.mailboxes");
     if (!shown || r.status !== 200 || !r.json.items.length || shown.querySelector("tr.editor")) return false;
     const body = shown.tBodies[0];
-    r.json.items.forEach((m, i) => {
-      if (i < body.rows.length) fillMailboxRow(body.rows[i], m);
-      else body.append(mailboxRow(m));
-    });
-    while (body.rows.length > r.json.items.length) body.lastElementChild.remove();
+    const items = r.json.items;
+    const put = (from, to) => {
+      for (let i = from; i < to; i++) {
+        if (i < body.rows.length) fillMailboxRow(body.rows[i], items[i]);
+        else body.append(mailboxRow(items[i]));
+      }
+    };
+    const now = Math.min(items.length, rowsToWindowEnd(body));
+    put(0, now);
+    while (body.rows.length > items.length) body.lastElementChild.remove();
+    const pending = {};
+    pendingRows.set(body, pending);
+    if (now < items.length) {
+      shown.setAttribute("aria-busy", "true");
+      busy(+1);
+      requestAnimationFrame(() => setTimeout(() => {
+        if (pendingRows.get(body) === pending) {  // else a newer search has drawn over it
+          put(now, items.length);
+          shown.removeAttribute("aria-busy");
+          void body.offsetHeight;  // laid out: the whole page is drawn
+          performance.mark("rcptdb-mailboxes-complete");
+        }
+        busy(-1);
+      }, 0));
+    }
     const before = list.querySelector(".pager");
     const after = pager(base, r.json.next, hashQuery());
     if (before && after) before.replaceWith(after);
     else if (before) before.remove();
     else if (after) list.append(after);
     return true;
+  }
+
+  // How many of body's rows start above the window's bottom edge, and one
+  // more: read from the layout already done, before anything changes.
+  function rowsToWindowEnd(body) {
+    const rows = body.rows;
+    let lo = 0, hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rows[mid].getBoundingClientRect().top >= innerHeight) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo + 1;
   }
 
   // A click on one of a mailbox row's buttons.
