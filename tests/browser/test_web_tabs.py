@@ -315,6 +315,7 @@ class TabsTest(PageStack):
         self.assertEqual(d.execute_script("return document.querySelector('table.mailboxes')"
                                           ".getAttribute('aria-busy')"), "true")
         self.assertNotEqual(d.execute_script("return document.documentElement.dataset.busy"), "0")
+        b.screenshot("search-rows-in-sight")  # what one sees before the rows below change
         # A newer search while the older one's rows below are still pending.
         rows = search((Keys.BACKSPACE, "0"))  # user0: 100 rows, user000 to user099
         sight = [a for a, inside in rows if inside]
