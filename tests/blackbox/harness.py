@@ -34,6 +34,7 @@ write their own complete configuration and always pass -c themselves.
 """
 import atexit
 import os
+import random
 import re
 import shutil
 import signal
@@ -54,11 +55,39 @@ if os.environ.get("RCPTDB_INSTALLED") == "1":
     PLUGIN_DIR = "/usr/lib/dovecot/modules"
 
 
+def _ephemeral_low():
+    """The first port of the kernel's ephemeral range (32768 by default)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_given_ports = set()  # by free_port, in this process: never given twice
+
+
 def free_port():
-    """Returns a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Returns a TCP port on 127.0.0.1 that was free a moment ago, never
+    the same one twice in a process. It is below the kernel's ephemeral
+    range: a port from that range (what bind to port 0 gives) can become
+    the local port of any outgoing connection between this check and the
+    server's bind, which then fails (a test once waited 10 s for a server
+    that could not listen on 127.0.0.1:55643)."""
+    low = _ephemeral_low()
+    first = max(1024, low - 12000)
+    for _ in range(500):
+        port = random.randrange(first, low)
+        if port in _given_ports:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given_ports.add(port)
+        return port
+    raise OSError(f"no free port on 127.0.0.1 between {first} and {low - 1}")
 
 
 def wait_port(port, timeout=10.0, host="127.0.0.1"):
