@@ -328,6 +328,21 @@ class TabsTest(PageStack):
         self.assertEqual([r[0] for r in b.rows()], [f"user{i:03d}@sight.test" for i in range(100)])
         self.assertIsNone(d.execute_script("return document.querySelector('table.mailboxes')"
                                            ".getAttribute('aria-busy')"))
+        # A search whose rows all fit in the window, while an older one's
+        # rows below are pending: nothing is left pending, nor busy.
+        search((Keys.BACKSPACE,))  # user: 100 rows, those below the window pending
+        self.assertEqual(d.execute_script("return document.querySelector('table.mailboxes')"
+                                          ".getAttribute('aria-busy')"), "true")
+        rows = search(("12",))  # user12: 10 rows, all in sight
+        want = [f"user{i:03d}@sight.test" for i in range(120, 130)]
+        self.assertEqual(rows, [[a, True] for a in want])
+        self.assertIsNone(d.execute_script("return document.querySelector('table.mailboxes')"
+                                           ".getAttribute('aria-busy')"))
+        d.execute_script("window.heldFrames.splice(0).reverse().forEach((f) => f(performance.now()));")
+        b.settle()
+        self.assertEqual([r[0] for r in b.rows()], want)
+        self.assertIsNone(d.execute_script("return document.querySelector('table.mailboxes')"
+                                           ".getAttribute('aria-busy')"))
 
     # --- aliases, catch-all, relay recipients, sender logins -------------------------
 

@@ -620,7 +620,8 @@
     put(0, now);
     while (body.rows.length > items.length) body.lastElementChild.remove();
     const pending = {};
-    pendingRows.set(body, pending);
+    pendingRows.set(body, pending);  // an older search's pending rows are dropped
+    shown.removeAttribute("aria-busy");
     if (now < items.length) {
       shown.setAttribute("aria-busy", "true");
       busy(+1);
