@@ -40,7 +40,7 @@ Engine EngineOf(const std::string& database) {
 }  // namespace
 
 Monitoring::Monitoring(asio::io_context& control, ServerState& state,
-                       std::vector<asio::io_context*> workers, MetricsLayout layout,
+                       std::vector<Loop> workers, MetricsLayout layout,
                        std::string database, int busy_timeout_ms)
     : control_(control),
       state_(state),
@@ -143,13 +143,13 @@ bool Monitoring::WorkersAlive() {
     bool ran = answered_[i].load(std::memory_order_acquire) == heartbeat_;
     if (!ran && !reported_stuck_[i])
       LogError(
-          "worker {} has not run its event loop for over {} ms; no longer telling systemd's "
+          "{} has not run its event loop for over {} ms; no longer telling systemd's "
           "watchdog that the server is alive",
-          i,
+          workers_[i].name,
           std::chrono::duration_cast<std::chrono::milliseconds>(
               notifier_.watchdog().value_or(kMaxTick * 2) / 2)
               .count());
-    if (ran && reported_stuck_[i]) LogInfo("worker {} runs its event loop again", i);
+    if (ran && reported_stuck_[i]) LogInfo("{} runs its event loop again", workers_[i].name);
     reported_stuck_[i] = !ran;
     alive = alive && ran;
   }
@@ -157,7 +157,7 @@ bool Monitoring::WorkersAlive() {
   ++heartbeat_;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     std::uint64_t n = heartbeat_;
-    asio::post(*workers_[i], [this, i, n] { answered_[i].store(n, std::memory_order_release); });
+    workers_[i].post([this, i, n] { answered_[i].store(n, std::memory_order_release); });
   }
   return alive;
 }
@@ -182,7 +182,7 @@ asio::awaitable<void> Monitoring::Tick() {
 void Monitoring::WedgeWorker(std::size_t i) {
   if (i >= workers_.size()) return;
   LogWarning("test fault: blocking worker {}'s event loop until the drain", i);
-  asio::post(*workers_[i], [this] {
+  workers_[i].post([this] {
     while (!unwedge_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   });
 }

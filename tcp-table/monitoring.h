@@ -31,6 +31,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,9 +48,14 @@ namespace rcptdb {
 
 class Monitoring {
  public:
-  // workers are the workers' event loops, by index; database and
-  // busy_timeout_ms are the server's (the probe opens its own connection).
-  Monitoring(asio::io_context& control, ServerState& state, std::vector<asio::io_context*> workers,
+  // A worker's event loop, as the heartbeats see it.
+  struct Loop {
+    std::string name;  // for log lines: "worker 0"
+    std::function<void(std::function<void()>)> post;  // runs work on the loop's thread
+  };
+  // workers are the workers' event loops; database and busy_timeout_ms are
+  // the server's (the probe opens its own connection).
+  Monitoring(asio::io_context& control, ServerState& state, std::vector<Loop> workers,
              MetricsLayout layout, std::string database, int busy_timeout_ms);
   ~Monitoring();
   Monitoring(const Monitoring&) = delete;
@@ -84,7 +90,7 @@ class Monitoring {
 
   asio::io_context& control_;
   ServerState& state_;
-  std::vector<asio::io_context*> workers_;
+  std::vector<Loop> workers_;
   const MetricsLayout layout_;
   SystemdNotifier notifier_;
   std::atomic<Engine> engine_;

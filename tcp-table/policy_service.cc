@@ -44,16 +44,18 @@ std::uint64_t PolicySize(const PolicyBlock& request) {
   return v;
 }
 
-PolicyService::PolicyService(Worker& worker, QuotaStatusHealth& health, PolicyConfig config,
-                             std::string database, int busy_timeout_ms)
-    : worker_(worker),
+PolicyService::PolicyService(asio::io_context& context, ServerState& state,
+                             QuotaStatusHealth& health, PolicyConfig config, std::string database,
+                             int busy_timeout_ms)
+    : context_(context),
+      state_(state),
       health_(health),
       config_(std::move(config)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
-      client_(worker.context(), config_.max_idle) {}
+      client_(context, config_.max_idle) {}
 
 void PolicyService::Reconfigure(PolicyConfig config, std::string database, int busy_timeout_ms) {
-  asio::post(worker_.context(), [this, config = std::move(config), database = std::move(database),
+  asio::post(context_, [this, config = std::move(config), database = std::move(database),
                                  busy_timeout_ms]() mutable {
     if (!(config.quota_status == config_.quota_status)) client_.Clear();
     client_.set_max_idle(config.max_idle);
@@ -71,7 +73,7 @@ asio::awaitable<std::string> PolicyService::Answer(const PolicyBlock& request,
   if (!state || *state != "RCPT" || !recipient || recipient->empty()) co_return "DUNNO";
   std::uint64_t size = PolicySize(request);
   PolicyDecision d = co_await Judge(*recipient, size, peer);
-  if (worker_.state().verbose.load(std::memory_order_relaxed))
+  if (state_.verbose.load(std::memory_order_relaxed))
     LogInfo("{} policy recipient {} size {}: {} ({})", peer, Printable(*recipient), size,
             Printable(d.action, 200), Printable(d.why, 300));
   co_return d.action;
@@ -88,7 +90,7 @@ asio::awaitable<PolicyDecision> PolicyService::Judge(std::string_view recipient,
                Printable(res.status().message(), 300));
   } else if (!res.ok()) {
     store_->Invalidate();
-    worker_.state().health().Failed(
+    state_.health().Failed(
         res.status().cause(), res.status().message(),
         fmt::format("{} policy recipient {}", peer, Printable(recipient)));
   }
@@ -96,7 +98,7 @@ asio::awaitable<PolicyDecision> PolicyService::Judge(std::string_view recipient,
     co_return PolicyDecision{PolicyDecision::Kind::kTrouble, config_.trouble_action,
                              std::string(CauseName(res.status().cause()))};
   }
-  worker_.state().health().Succeeded();
+  state_.health().Succeeded();
   QuotaPlan plan = PlanQuotaChecks(*res, config_.quota_status);
   if (!plan.judge) co_return PolicyDecision{PolicyDecision::Kind::kAccept, "DUNNO", plan.why};
   // A message always has at least one octet: "no SIZE=" asks about that.

@@ -23,7 +23,7 @@
 // many seconds per mailbox and reused for messages at least as large, so a
 // mailbox emptied meanwhile may be refused for up to that long.
 //
-// Thread safety: one PolicyService per worker, used on its thread only;
+// Thread safety: one PolicyService per PolicyWorker, used on its thread only;
 // Reconfigure() may be called from any thread.
 #ifndef RCPTDB_POLICY_SERVICE_H
 #define RCPTDB_POLICY_SERVICE_H
@@ -41,15 +41,16 @@
 #include "quota_status_client.h"
 #include "quota_status_health.h"
 #include "server_config.h"
-#include "worker.h"
+#include "server_state.h"
 
 namespace rcptdb {
 
 class PolicyService {
  public:
-  // health is shared by all workers; worker outlives the service.
-  PolicyService(Worker& worker, QuotaStatusHealth& health, PolicyConfig config,
-                std::string database, int busy_timeout_ms);
+  // context runs the service's work; health is shared by all workers;
+  // both outlive the service, as state does.
+  PolicyService(asio::io_context& context, ServerState& state, QuotaStatusHealth& health,
+                PolicyConfig config, std::string database, int busy_timeout_ms);
 
   // Returns the action for one request block (see above). peer names the
   // client in log lines.
@@ -69,7 +70,8 @@ class PolicyService {
   const Cached* FromCache(const std::string& mailbox, std::uint64_t size);
   void Remember(const std::string& mailbox, std::uint64_t size, const std::string& action);
 
-  Worker& worker_;
+  asio::io_context& context_;
+  ServerState& state_;
   QuotaStatusHealth& health_;
   PolicyConfig config_;
   std::unique_ptr<LiveStore> store_;

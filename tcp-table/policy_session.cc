@@ -22,9 +22,30 @@ namespace {
 using asio::redirect_error;
 using asio::use_awaitable;
 
-asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& service,
-                            const std::shared_ptr<Connection>& connection) {
-  SessionScope scope(worker, socket, connection);
+// Registers socket with its worker for Drain() while the session lives.
+class Registration {
+ public:
+  Registration(PolicyWorker& worker, Socket& socket)
+      : worker_(worker), it_(worker.Register(&socket)) {}
+  ~Registration() { worker_.Unregister(it_); }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  // Waiting for a request (safe to cancel), or not.
+  void reading(bool on) { it_->reading = on; }
+
+ private:
+  PolicyWorker& worker_;
+  PolicyWorker::SessionList::iterator it_;
+};
+
+asio::awaitable<void> Serve(PolicyWorker& worker, Socket& socket, SessionScope& scope) {
+  Registration registration(worker, socket);
+  Connection* connection = &scope.connection();
+  connection->on_reclaim = [&socket] {
+    asio::error_code ec;
+    socket.cancel(ec);
+  };
+  PolicyService& service = worker.service();
   const std::string& peer = connection->name();
   std::array<char, 1024> buf;
   std::string pending;
@@ -63,10 +84,10 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
     }
     if (pending.capacity() > 8192 && pending.size() < 1024) pending.shrink_to_fit();
     if (worker.draining() || connection->reclaimed()) co_return;
-    scope.reading(true);
+    registration.reading(true);
     std::size_t n =
         co_await socket.async_read_some(asio::buffer(buf), redirect_error(use_awaitable, ec));
-    scope.reading(false);
+    registration.reading(false);
     // EOF, reset, cancelled by a drain or a reclaim.
     if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted) scope.failed();
     if (ec || connection->reclaimed()) co_return;
@@ -76,12 +97,13 @@ asio::awaitable<void> Serve(Worker& worker, Socket& socket, PolicyService& servi
 
 }  // namespace
 
-asio::awaitable<void> RunPolicySession(Worker& worker, Socket socket, PolicyService& service,
-                                       std::shared_ptr<Connection> connection) {
+asio::awaitable<void> RunPolicySession(PolicyWorker& worker, Socket socket,
+                                       std::unique_ptr<SessionScope> scope) {
   try {
-    co_await Serve(worker, socket, service, connection);
+    co_await Serve(worker, socket, *scope);
   } catch (const std::exception& e) {
-    LogError("{}: policy session ended by an internal error: {}", connection->name(), e.what());
+    LogError("{}: policy session ended by an internal error: {}", scope->connection().name(),
+             e.what());
   }
 }
 

@@ -4,9 +4,10 @@
 // DESCRIPTION
 //   One control thread accepts on every listener and gives each admitted
 //   connection to the next worker in turn (round robin: Postfix opens its
-//   connections slowly and keeps them, so turns balance well enough). The
-//   accepted socket is registered directly with the chosen worker's event
-//   loop, so the control thread never touches it again.
+//   connections slowly and keeps them, so turns balance well enough): a
+//   map connection to a map Worker, whose loop takes the descriptor over,
+//   a policy connection to a PolicyWorker, accepted straight onto its
+//   event loop. The control thread never touches it again.
 //
 //   Admission: a TCP peer must be on loopback or in allow_networks. Idle
 //   clients never lock out a new one: when the peer has
@@ -27,7 +28,7 @@
 //   left after one second: Postfix's clients retry, and systemd expects a
 //   prompt exit.
 // SEE ALSO
-//   server.h, worker.h, session.h, rcptdb-server(8)
+//   server.h, worker.h, policy_worker.h, session.h, rcptdb-server(8)
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -159,9 +160,14 @@ Server::Server(ServerConfig config, ConfigLoader loader, std::vector<BoundListen
 }
 
 Server::~Server() {
-  for (auto& w : workers_) w->Stop();
+  StopWorkers();
   for (std::thread& t : threads_)
     if (t.joinable()) t.join();
+}
+
+void Server::StopWorkers() {
+  for (auto& w : workers_) w->Stop();
+  for (auto& w : policy_workers_) w->Stop();
 }
 
 std::size_t Server::ConnectionCap(std::size_t wanted) const {
@@ -184,13 +190,20 @@ void Server::Prepare() {
         std::make_unique<Worker>(*state_, i, config_.database, config_.busy_timeout_ms));
     workers_.back()->Warm();
     if (!config_.policy.listeners.empty())
-      policy_.push_back(std::make_unique<PolicyService>(*workers_.back(), quota_health_,
-                                                        config_.policy, config_.database,
-                                                        config_.busy_timeout_ms));
+      policy_workers_.push_back(std::make_unique<PolicyWorker>(*state_, quota_health_,
+                                                               config_.policy, config_.database,
+                                                               config_.busy_timeout_ms));
   }
   accept_log_.resize(listeners_.size());
-  std::vector<asio::io_context*> loops;
-  for (auto& w : workers_) loops.push_back(&w->context());
+  std::vector<Monitoring::Loop> loops;
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    loops.push_back({fmt::format("worker {}", i),
+                     [w = workers_[i].get()](std::function<void()> f) { w->Post(std::move(f)); }});
+  for (std::size_t i = 0; i < policy_workers_.size(); ++i)
+    loops.push_back({fmt::format("policy worker {}", i),
+                     [w = policy_workers_[i].get()](std::function<void()> f) {
+                       w->Post(std::move(f));
+                     }});
   monitoring_ =
       std::make_unique<Monitoring>(control_, *state_, std::move(loops), LayoutOf(listeners_),
                                    config_.database, config_.busy_timeout_ms);
@@ -204,13 +217,16 @@ void Server::Prepare() {
 }
 
 int Server::Run() {
-  for (auto& w : workers_) {
-    Worker* worker = w.get();
-    threads_.emplace_back([this, worker] {
+  for (auto& w : workers_)
+    threads_.emplace_back([this, worker = w.get()] {
       worker->Run();
       workers_done_.fetch_add(1);
     });
-  }
+  for (auto& w : policy_workers_)
+    threads_.emplace_back([this, worker = w.get()] {
+      worker->Run();
+      workers_done_.fetch_add(1);
+    });
   for (std::size_t i = 0; i < acceptors_.size(); ++i)
     asio::co_spawn(control_, Accept(i), asio::detached);
   asio::co_spawn(control_, HandleSignals(), asio::detached);
@@ -232,10 +248,11 @@ asio::awaitable<void> Server::Accept(std::size_t index) {
   Acceptor& acceptor = *acceptors_[index];
   const BoundListener& listener = listeners_[index];
   asio::steady_timer pause(control_);
+  bool policy = listener.protocol == BoundListener::Protocol::kPolicy;
   while (acceptor.is_open()) {
-    std::size_t worker_index = next_worker_++ % workers_.size();
-    Worker& worker = *workers_[worker_index];
-    Socket socket(worker.context());
+    std::size_t worker_index = policy ? next_policy_worker_++ % policy_workers_.size()
+                                      : next_worker_++ % workers_.size();
+    Socket socket(policy ? policy_workers_[worker_index]->context() : control_);
     Endpoint peer;
     asio::error_code ec;
     co_await acceptor.async_accept(socket, peer, redirect_error(use_awaitable, ec));
@@ -300,9 +317,13 @@ void Server::FlushFloodCounts(std::chrono::steady_clock::time_point now) {
 }
 
 void Server::Reclaim(const std::shared_ptr<Connection>& c) {
-  asio::post(workers_[c->worker()]->context(), [c] {
+  auto reclaim = [c] {
     if (c->on_reclaim) c->on_reclaim();
-  });
+  };
+  if (c->protocol() == Connection::Protocol::kPolicy)
+    policy_workers_[c->worker()]->Post(std::move(reclaim));
+  else
+    workers_[c->worker()]->Post(std::move(reclaim));
 }
 
 bool Server::MakeRoom(const std::string* peer, Connection::Protocol protocol,
@@ -373,7 +394,6 @@ bool Server::Admit(const Endpoint& peer, const std::string& key, const std::stri
 
 void Server::StartSession(std::size_t worker_index, Socket socket, const BoundListener& listener,
                           std::string key, std::string name) {
-  Worker& worker = *workers_[worker_index];
   std::shared_ptr<Connection> connection =
       state_->connection_table().Add(std::move(key), name, ConnectionProtocol(listener),
                                      worker_index, std::chrono::steady_clock::now());
@@ -387,20 +407,42 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
     setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   if (listener.protocol == BoundListener::Protocol::kPolicy) {
-    asio::co_spawn(
-        worker.context(),
-        RunPolicySession(worker, std::move(socket), *policy_[worker_index], std::move(connection)),
-        asio::detached);
+    PolicyWorker& worker = *policy_workers_[worker_index];
+    auto scope = std::make_unique<SessionScope>(*state_, std::move(connection), worker.draining());
+    asio::co_spawn(worker.context(), RunPolicySession(worker, std::move(socket), std::move(scope)),
+                   asio::detached);
     return;
   }
+  Worker& worker = *workers_[worker_index];
   std::unique_ptr<Responder> responder;
   if (listener.protocol == BoundListener::Protocol::kTcpTable)
     responder = std::make_unique<TcpTableResponder>(worker, listener.map, name);
   else
     responder = std::make_unique<SocketmapResponder>(worker, name);
-  asio::co_spawn(worker.context(),
-                 RunSession(worker, std::move(socket), std::move(responder), std::move(connection)),
-                 asio::detached);
+  // The worker's loop takes the descriptor over; until it runs the
+  // handover, the handover owns it (a drained worker never runs it).
+  struct Handover {
+    int fd = -1;
+    std::unique_ptr<Responder> responder;
+    std::unique_ptr<SessionScope> scope;
+    ~Handover() {
+      if (fd >= 0) close(fd);
+    }
+  };
+  auto handover = std::make_shared<Handover>();
+  asio::error_code ec;
+  handover->fd = socket.release(ec);
+  handover->responder = std::move(responder);
+  handover->scope = std::make_unique<SessionScope>(*state_, std::move(connection), worker.draining());
+  if (ec) {
+    LogWarning("{}: cannot hand the connection to a worker: {}", name, ec.message());
+    handover->scope->failed();
+    return;
+  }
+  worker.Post([&worker, handover] {
+    worker.Serve(std::exchange(handover->fd, -1), std::move(handover->responder),
+                 std::move(handover->scope));
+  });
 }
 
 asio::awaitable<void> Server::HandleSignals() {
@@ -447,7 +489,7 @@ void Server::Reload() {
     Logger::ToSyslog(n.syslog_name, n.syslog_facility);
   if (n.database != config_.database || n.busy_timeout_ms != config_.busy_timeout_ms)
     for (auto& w : workers_) w->SetDatabase(n.database, n.busy_timeout_ms);
-  for (auto& p : policy_) p->Reconfigure(n.policy, n.database, n.busy_timeout_ms);
+  for (auto& p : policy_workers_) p->service().Reconfigure(n.policy, n.database, n.busy_timeout_ms);
   state_->verbose = n.verbose;
   max_connections_ = ConnectionCap(n.max_connections);
   // Keep what needs a restart as it runs, so that the next reload compares
@@ -475,17 +517,18 @@ void Server::Drain() {
   asio::error_code ec;
   for (auto& a : acceptors_) a->close(ec);
   for (auto& w : workers_) w->Drain();
+  for (auto& w : policy_workers_) w->Drain();
 }
 
 void Server::Finish() {
   // Sessions writing a reply get until the deadline; then stop regardless.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(900);
-  while (workers_done_.load() < workers_.size() && std::chrono::steady_clock::now() < deadline)
+  while (workers_done_.load() < threads_.size() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (workers_done_.load() < workers_.size()) {
+  if (workers_done_.load() < threads_.size()) {
     LogWarning("{} connections still busy after the drain deadline; closing them",
                state_->connections.load());
-    for (auto& w : workers_) w->Stop();
+    StopWorkers();
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();

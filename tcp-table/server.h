@@ -32,7 +32,7 @@
 #include "log_throttle.h"
 #include "map_answers.h"
 #include "monitoring.h"
-#include "policy_service.h"
+#include "policy_worker.h"
 #include "quota_status_health.h"
 #include "server_config.h"
 #include "server_state.h"
@@ -91,8 +91,12 @@ class Server {
   void FlushFloodCounts(std::chrono::steady_clock::time_point now);
   // Has c's worker close it (the caller logs).
   void Reclaim(const std::shared_ptr<Connection>& c);
+  // Hands socket, accepted on context (the control thread's for a map
+  // listener, the policy worker's for a policy one), to worker_index.
   void StartSession(std::size_t worker_index, Socket socket, const BoundListener& listener,
                     std::string peer_key, std::string peer_name);
+  // Stops the workers of both kinds.
+  void StopWorkers();
   // Removes the unix sockets and the pid file (at exit).
   void RemoveRunFiles();
   void Reload();
@@ -115,16 +119,16 @@ class Server {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unique_ptr<ServerState> state_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::thread> threads_;
-  // The policy service: one per worker (same index), iff policy is set.
-  // Declared after workers_, so destroyed before their event loops.
+  // As many as workers_, iff a policy listener is set.
   QuotaStatusHealth quota_health_;
-  std::vector<std::unique_ptr<PolicyService>> policy_;
+  std::vector<std::unique_ptr<PolicyWorker>> policy_workers_;
+  std::vector<std::thread> threads_;  // one per worker of either kind
   // What operators watch; created by Prepare(), after the workers.
   std::unique_ptr<Monitoring> monitoring_;
   int metrics_fd_ = -1;
-  std::atomic<std::size_t> workers_done_{0};
+  std::atomic<std::size_t> workers_done_{0};  // of either kind
   std::size_t next_worker_ = 0;
+  std::size_t next_policy_worker_ = 0;
   std::size_t max_connections_ = 0;
   bool draining_ = false;
 

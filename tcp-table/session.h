@@ -1,69 +1,49 @@
 // SPDX-License-Identifier: MIT
-// session.h - one client connection, from accept to close
+// session.h - the bookkeeping every client session keeps
 //
-// RunSession reads requests, lets a Responder answer them and writes the
-// replies, one batch at a time: nothing more is read until every reply so
-// far is written, so a client that never reads stops being served once the
-// socket buffer is full and costs no more memory than one batch.
+// A map session (tcp_table, socketmap) is served by its worker's MapLoop
+// (map_loop.h), a policy session by RunPolicySession on a PolicyWorker
+// (policy_session.h). Both are one entry of the server's ConnectionTable
+// (connection_table.h) and keep it right through a SessionScope: when the
+// session ends, for whatever reason, the scope removes the connection from
+// the table, lowers the open connection count and counts the close by its
+// reason. The session's owner sets Connection::on_reclaim, which the server
+// calls on the session's thread to end it early.
 //
-// The session marks its Connection (connection_table.h) active after each
-// batch of replies is written, and ends when the server reclaims it: the
-// server cancels the socket through Connection::on_reclaim on the worker's
-// thread, and a session that had already received a request when the
-// cancel came ends after it, without answering.
-//
-// While idle a session holds a 512-byte read buffer and an unfinished
-// request, if any (bounded by the codec limits): thousands of idle
-// connections stay cheap. Reads go through Asio's reactor, which reads as
-// soon as epoll reports data, so a request costs one epoll wakeup, one
-// read and one write.
-//
-// Thread safety: runs on the worker's thread; the socket belongs to it.
+// Thread safety: created anywhere, then used and destroyed on the
+// session's thread.
 #ifndef RCPTDB_SESSION_H
 #define RCPTDB_SESSION_H
 
-#include <asio.hpp>
+#include <atomic>
 #include <memory>
-#include <string>
 
 #include "connection_table.h"
-#include "responder.h"
-#include "worker.h"
+#include "server_state.h"
 
 namespace rcptdb {
 
-// Keeps a session's bookkeeping right on every exit, for the map and the
-// policy sessions alike: registers the socket with the worker (for
-// Drain()), lets the server's reclaim cancel it (Connection::on_reclaim),
-// and on destruction removes the connection from the ConnectionTable and
-// the open connection count. Worker thread only.
 class SessionScope {
  public:
-  SessionScope(Worker& worker, Socket& socket, const std::shared_ptr<Connection>& connection);
+  // draining is the session's thread's: a session that ends while it is
+  // set was closed for a shutdown. Both outlive the scope.
+  SessionScope(ServerState& state, std::shared_ptr<Connection> connection,
+               const std::atomic<bool>& draining);
   ~SessionScope();
   SessionScope(const SessionScope&) = delete;
   SessionScope& operator=(const SessionScope&) = delete;
-  // Marks the session as waiting for a request (safe to cancel) or not.
-  void reading(bool on) { it_->reading = on; }
+
+  Connection& connection() { return *connection_; }
   // The session ends for an I/O error or a broken request, not the
   // client's close (the close reason counted for the metrics).
   void failed() { failed_ = true; }
 
  private:
-  Worker& worker_;
+  ServerState& state_;
   std::shared_ptr<Connection> connection_;
-  Worker::SessionList::iterator it_;
+  const std::atomic<bool>& draining_;
   bool failed_ = false;
 };
-
-// Serves socket until the client closes, an I/O error, a Responder close,
-// the worker drains or the connection is reclaimed. Never throws;
-// decrements the open connection count and removes connection from the
-// server's ConnectionTable when it ends. REQUIRES: socket was opened on
-// worker.context(); connection came from worker.state().connection_table().
-asio::awaitable<void> RunSession(Worker& worker, Socket socket,
-                                 std::unique_ptr<Responder> responder,
-                                 std::shared_ptr<Connection> connection);
 
 }  // namespace rcptdb
 

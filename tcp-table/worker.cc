@@ -23,19 +23,11 @@ namespace rcptdb {
 Worker::Worker(ServerState& state, std::size_t index, std::string database, int busy_timeout_ms)
     : state_(state),
       stats_(state.stats(index)),
-      guard_(asio::make_work_guard(*context_)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
       signal_(store_->NewChangeSignal()),
       engine_(IsPostgresSpec(store_->path()) ? Engine::kPostgresql : Engine::kSqlite),
       release_policy_(signal_->idle_hold()),
-      release_timer_(std::make_unique<asio::steady_timer>(*context_)) {}
-
-Worker::~Worker() {
-  guard_.reset();
-  // The timer must go before its io_context.
-  release_timer_.reset();
-  context_.reset();
-}
+      loop_([this] { EndRound(); }) {}
 
 void Worker::Warm() {
   Result<Store*> s = store_->Get();
@@ -142,28 +134,23 @@ void Worker::EndBatch() {
   }
 }
 
-void Worker::PostRelease() {
-  if (release_posted_) return;
-  release_posted_ = true;
-  // Runs once the handlers already ready have run. A snapshot younger
-  // than the signal's idle_hold() serves the next requests too (renewing it per
-  // request would cost more than the lookup); an older one is released.
-  // Readers that kept theirs for the whole bound lagged every writer by
-  // up to 1 ms: two of them always held one, SQLite could then never fully
-  // checkpoint and restart its WAL, and it grew for as long as a fast
-  // writer wrote (test_visibility).
-  asio::post(*context_, [this] {
-    release_posted_ = false;
-    EndBatch();
-  });
+void Worker::EndRound() {
+  // Once the requests that were ready together are answered. A snapshot
+  // younger than the signal's idle_hold() serves the next requests too
+  // (renewing it per request would cost more than the lookup); an older
+  // one is released. Readers that kept theirs for the whole bound lagged
+  // every writer by up to 1 ms: two of them always held one, SQLite could
+  // then never fully checkpoint and restart its WAL, and it grew for as
+  // long as a fast writer wrote (test_visibility).
+  if (!release_posted_) return;
+  release_posted_ = false;
+  EndBatch();
 }
 
 void Worker::ArmRelease(std::chrono::steady_clock::time_point since) {
   release_armed_ = true;
-  release_timer_->expires_at(since + release_policy_.hold());
-  release_timer_->async_wait([this, since](const asio::error_code& ec) {
+  loop_.SetTimer(since + release_policy_.hold(), [this, since] {
     release_armed_ = false;
-    if (ec) return;
     std::optional<std::chrono::steady_clock::time_point> now_held = cache_.polled_at();
     if (now_held == since) {
       cache_.Release(*signal_);
@@ -196,14 +183,14 @@ void Worker::Reset() {
 
 void Worker::Run() {
   try {
-    context_->run();
+    loop_.Run();
   } catch (const std::exception& e) {
     LogError("worker thread stopped: {}", e.what());
   }
 }
 
 void Worker::SetDatabase(std::string database, int busy_timeout_ms) {
-  asio::post(*context_, [this, database = std::move(database), busy_timeout_ms]() mutable {
+  Post([this, database = std::move(database), busy_timeout_ms]() mutable {
     signal_.reset();
     cache_.Clear();
     store_ = std::make_unique<LiveStore>(std::move(database), busy_timeout_ms);
@@ -216,20 +203,7 @@ void Worker::SetDatabase(std::string database, int busy_timeout_ms) {
 }
 
 void Worker::Drain() {
-  asio::post(*context_, [this] {
-    draining_ = true;
-    for (SessionEntry& s : sessions_) {
-      asio::error_code ec;
-      if (s.reading) s.socket->cancel(ec);
-    }
-    guard_.reset();
-    // A pending release timer would keep the loop running until it fires.
-    release_timer_->cancel();
-  });
-}
-
-Worker::SessionList::iterator Worker::Register(Socket* socket) {
-  return sessions_.insert(sessions_.end(), SessionEntry{socket, false});
+  Post([this] { loop_.Drain(); });
 }
 
 }  // namespace rcptdb

@@ -1,43 +1,46 @@
 // SPDX-License-Identifier: MIT
-// worker.h - one thread of rcptdb-server: event loop, database, sessions
+// worker.h - one map worker thread of rcptdb-server: event loop, database, sessions
 //
-// rcptdb-server runs one Worker per CPU. A Worker owns an Asio io_context
-// that runs on its own thread, a read-only LiveStore (SQLite connections
-// are cheap and must not be shared between threads), and the sessions the
-// accepting thread handed to it. A lookup runs on the worker's thread from
-// start to finish: SQLite answers from the page cache in microseconds, so
-// handing it to another thread would cost more than it saves.
+// rcptdb-server runs one Worker per CPU for its map sessions (tcp_table,
+// socketmap). A Worker owns a MapLoop (map_loop.h: its own epoll loop,
+// without Asio) that runs on its own thread, a read-only LiveStore
+// (SQLite connections are cheap and must not be shared between threads),
+// and the sessions the accepting thread handed to it. A lookup runs on
+// the worker's thread from start to finish: SQLite answers from the page
+// cache in microseconds, so handing it to another thread would cost more
+// than it saves. Policy sessions run on PolicyWorkers (policy_worker.h),
+// which need Asio for the quota-status client.
 //
 // Answers come from a ResolutionCache (resolution_cache.h) validated by
 // the database engine's ChangeSignal (LiveStore::NewChangeSignal; for
 // SQLite a SnapshotSignal): a lookup reuses the worker's read snapshot and
 // its kept answers for at most kVisibilityBound, so a commit is seen by
 // every lookup that starts that long after it. Once the requests that
-// were ready together have been answered, a snapshot older than the
-// signal's idle_hold() is released, and a younger one either at once
-// (requests come further apart than the hold) or when it reaches that age
-// (release_policy.h), so a worker never holds one for long, and SQLite
+// were ready together have been answered (the loop's round ends), a
+// snapshot older than the signal's idle_hold() is released, and a younger
+// one either at once (requests come further apart than the hold) or when
+// it reaches that age (release_policy.h; the loop's timer), so a worker
+// never holds one for long, and SQLite
 // finds the gaps it needs to checkpoint and restart its WAL even under
 // continuous load. A kept answer is also given with no snapshot at all
 // while the signal vouches that nothing was committed since it was read
 // (ResolutionCache::Reuse; SQLite's WAL-index header): at Postfix's pace
 // a repeated key then costs no SQLite lock.
 //
-// Drain(): sessions waiting for a request are cancelled at once; a session
-// writing a reply finishes the write and then ends; the loop returns when
-// the last session has ended.
+// Drain(): sessions waiting for a request end at once; a session writing
+// replies finishes the write and then ends; Run() returns when the last
+// session has ended.
 //
-// Thread safety: Lookup() and the session registry belong to
-// the worker's thread. Post(), SetDatabase(), Drain() and Stop() may be
-// called from any thread. Warm() runs before the thread starts.
+// Thread safety: Lookup(), Serve() and the loop belong to the worker's
+// thread (or to the caller, before Run starts or without it). Post(),
+// SetDatabase(), Drain() and Stop() may be called from any thread.
+// Warm() runs before the thread starts.
 #ifndef RCPTDB_WORKER_H
 #define RCPTDB_WORKER_H
 
-#include <array>
-#include <asio.hpp>
 #include <chrono>
 #include <cstdint>
-#include <list>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,20 +48,14 @@
 
 #include "change_signal.h"
 #include "live_store.h"
+#include "map_loop.h"
 #include "release_policy.h"
+#include "responder.h"
 #include "resolution_cache.h"
 #include "server_state.h"
 #include "status.h"
 
 namespace rcptdb {
-
-using Socket = asio::generic::stream_protocol::socket;
-
-// A session as the worker sees it, for Drain().
-struct SessionEntry {
-  Socket* socket = nullptr;
-  bool reading = false;  // waiting for the next request (safe to cancel)
-};
 
 // How long after a commit a lookup may still see the data from before it.
 inline constexpr std::chrono::microseconds kVisibilityBound = ResolutionCache::kDefaultBound;
@@ -67,12 +64,9 @@ class Worker {
  public:
   // index selects this worker's LookupStats in state.
   Worker(ServerState& state, std::size_t index, std::string database, int busy_timeout_ms);
-  // Destroys the sessions still suspended (after Stop()) before the rest.
-  ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  asio::io_context& context() { return *context_; }
   ServerState& state() { return state_; }
 
   // Opens the database now, so that it happens before privileges drop.
@@ -85,31 +79,39 @@ class Worker {
   // This worker's counters (worker thread only for writing).
   LookupStats& stats() { return stats_; }
 
+  // Serves the connected socket fd (owned from now on) with responder,
+  // which answers through this worker; scope keeps the connection's
+  // bookkeeping (session.h). Worker thread.
+  void Serve(int fd, std::unique_ptr<Responder> responder, std::unique_ptr<SessionScope> scope) {
+    loop_.Add(fd, std::move(responder), std::move(scope));
+  }
+  // Set once Drain() has begun, for SessionScope's close reason.
+  const std::atomic<bool>& draining() const { return loop_.draining(); }
+
   // Runs the event loop until drained or stopped.
   void Run();
+  // Runs f on the worker's thread. Any thread.
+  void Post(std::function<void()> f) { loop_.Post(std::move(f)); }
   // Switches to another database file or busy timeout (SIGHUP).
   void SetDatabase(std::string database, int busy_timeout_ms);
   // Stops taking requests: see above.
   void Drain();
   // Ends the loop now, whatever runs.
-  void Stop() { context_->stop(); }
-
-  // Session registry (worker thread only).
-  using SessionList = std::list<SessionEntry>;
-  SessionList::iterator Register(Socket* socket);
-  void Unregister(SessionList::iterator it) { sessions_.erase(it); }
-  bool draining() const { return draining_; }
+  void Stop() { loop_.Stop(); }
 
  private:
   // Opens the store if needed and makes the cache current at now.
   Status Refresh(std::chrono::steady_clock::time_point now);
-  // Releases the read snapshot once the requests ready now are answered,
-  // or keeps it for the next batch as release_policy_ says.
-  void PostRelease();
+  // Releases the read snapshot once the requests ready now are answered
+  // (the loop's round ends: EndRound), or keeps it for the next batch as
+  // release_policy_ says.
+  void PostRelease() { release_posted_ = true; }
+  // Ends the batch PostRelease asked to end; the loop's after_round.
+  void EndRound();
   // The batch is answered: releases its snapshot or keeps it (arming the
-  // release) as release_policy_ says. Posted by PostRelease, or called by
-  // Lookup itself when Refresh posted nothing (sparse requests, releasing
-  // costs no round trip).
+  // release) as release_policy_ says. Called by EndRound, or by Lookup
+  // itself when Refresh posted nothing (sparse requests, releasing costs
+  // no round trip).
   void EndBatch();
   // Releases the snapshot taken at since when it comes of age, unless it
   // was renewed by then; a renewed one gets its own release.
@@ -122,10 +124,6 @@ class Worker {
 
   ServerState& state_;
   LookupStats& stats_;
-  // A pointer, so that ~Worker can destroy suspended sessions (which
-  // unregister themselves) while the registry still exists.
-  std::unique_ptr<asio::io_context> context_ = std::make_unique<asio::io_context>(1);
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
   std::unique_ptr<LiveStore> store_;
   // Declared after store_: it ends its snapshot on store_ when destroyed.
   std::unique_ptr<ChangeSignal> signal_;
@@ -135,10 +133,10 @@ class Worker {
   std::optional<std::uint64_t> seen_version_;  // NoteDataVersion's last
   bool release_posted_ = false;
   ReleasePolicy release_policy_;
-  std::unique_ptr<asio::steady_timer> release_timer_;
-  bool release_armed_ = false;
-  SessionList sessions_;
-  bool draining_ = false;
+  bool release_armed_ = false;  // the loop's timer is set for a release
+  // Declared last: its sessions' responders use the worker, and its
+  // queue may hold handed-over sessions.
+  MapLoop loop_;
 };
 
 }  // namespace rcptdb

@@ -99,7 +99,7 @@ TEST_F(PgWorkerTest, ReleasesARenewedSnapshotOnceIdle) {
   std::thread loop([&worker] { worker.Run(); });
   auto lookup = [&worker, this](const char* key) {
     std::promise<MapAnswer::Kind> done;
-    asio::post(worker.context(), [&] { done.set_value(Kind(worker, MapId::kRecipients, key)); });
+    worker.Post([&] { done.set_value(Kind(worker, MapId::kRecipients, key)); });
     return done.get_future().get();
   };
   const std::string open_reads =
