@@ -213,7 +213,7 @@ void MapLoop::Serve(Session& s) {
 
 void MapLoop::End(Session& s) {
   if (s.queued) std::erase(ready_, &s);
-  close(s.fd);  // also leaves epoll_fd_
+  close(s.fd);            // also leaves epoll_fd_
   sessions_.erase(s.it);  // its scope does the bookkeeping
 }
 

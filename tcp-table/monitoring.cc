@@ -39,9 +39,8 @@ Engine EngineOf(const std::string& database) {
 
 }  // namespace
 
-Monitoring::Monitoring(asio::io_context& control, ServerState& state,
-                       std::vector<Loop> workers, MetricsLayout layout,
-                       std::string database, int busy_timeout_ms)
+Monitoring::Monitoring(asio::io_context& control, ServerState& state, std::vector<Loop> workers,
+                       MetricsLayout layout, std::string database, int busy_timeout_ms)
     : control_(control),
       state_(state),
       workers_(std::move(workers)),

@@ -50,7 +50,7 @@ class Monitoring {
  public:
   // A worker's event loop, as the heartbeats see it.
   struct Loop {
-    std::string name;  // for log lines: "worker 0"
+    std::string name;                                 // for log lines: "worker 0"
     std::function<void(std::function<void()>)> post;  // runs work on the loop's thread
   };
   // workers are the workers' event loops; database and busy_timeout_ms are

@@ -56,7 +56,7 @@ PolicyService::PolicyService(asio::io_context& context, ServerState& state,
 
 void PolicyService::Reconfigure(PolicyConfig config, std::string database, int busy_timeout_ms) {
   asio::post(context_, [this, config = std::move(config), database = std::move(database),
-                                 busy_timeout_ms]() mutable {
+                        busy_timeout_ms]() mutable {
     if (!(config.quota_status == config_.quota_status)) client_.Clear();
     client_.set_max_idle(config.max_idle);
     if (config.cache_seconds != config_.cache_seconds) cache_.clear();
@@ -90,9 +90,8 @@ asio::awaitable<PolicyDecision> PolicyService::Judge(std::string_view recipient,
                Printable(res.status().message(), 300));
   } else if (!res.ok()) {
     store_->Invalidate();
-    state_.health().Failed(
-        res.status().cause(), res.status().message(),
-        fmt::format("{} policy recipient {}", peer, Printable(recipient)));
+    state_.health().Failed(res.status().cause(), res.status().message(),
+                           fmt::format("{} policy recipient {}", peer, Printable(recipient)));
   }
   if (!res.ok()) {
     co_return PolicyDecision{PolicyDecision::Kind::kTrouble, config_.trouble_action,

@@ -190,9 +190,8 @@ void Server::Prepare() {
         std::make_unique<Worker>(*state_, i, config_.database, config_.busy_timeout_ms));
     workers_.back()->Warm();
     if (!config_.policy.listeners.empty())
-      policy_workers_.push_back(std::make_unique<PolicyWorker>(*state_, quota_health_,
-                                                               config_.policy, config_.database,
-                                                               config_.busy_timeout_ms));
+      policy_workers_.push_back(std::make_unique<PolicyWorker>(
+          *state_, quota_health_, config_.policy, config_.database, config_.busy_timeout_ms));
   }
   accept_log_.resize(listeners_.size());
   std::vector<Monitoring::Loop> loops;
@@ -200,10 +199,9 @@ void Server::Prepare() {
     loops.push_back({fmt::format("worker {}", i),
                      [w = workers_[i].get()](std::function<void()> f) { w->Post(std::move(f)); }});
   for (std::size_t i = 0; i < policy_workers_.size(); ++i)
-    loops.push_back({fmt::format("policy worker {}", i),
-                     [w = policy_workers_[i].get()](std::function<void()> f) {
-                       w->Post(std::move(f));
-                     }});
+    loops.push_back(
+        {fmt::format("policy worker {}", i),
+         [w = policy_workers_[i].get()](std::function<void()> f) { w->Post(std::move(f)); }});
   monitoring_ =
       std::make_unique<Monitoring>(control_, *state_, std::move(loops), LayoutOf(listeners_),
                                    config_.database, config_.busy_timeout_ms);
@@ -250,8 +248,8 @@ asio::awaitable<void> Server::Accept(std::size_t index) {
   asio::steady_timer pause(control_);
   bool policy = listener.protocol == BoundListener::Protocol::kPolicy;
   while (acceptor.is_open()) {
-    std::size_t worker_index = policy ? next_policy_worker_++ % policy_workers_.size()
-                                      : next_worker_++ % workers_.size();
+    std::size_t worker_index =
+        policy ? next_policy_worker_++ % policy_workers_.size() : next_worker_++ % workers_.size();
     Socket socket(policy ? policy_workers_[worker_index]->context() : control_);
     Endpoint peer;
     asio::error_code ec;
@@ -433,7 +431,8 @@ void Server::StartSession(std::size_t worker_index, Socket socket, const BoundLi
   asio::error_code ec;
   handover->fd = socket.release(ec);
   handover->responder = std::move(responder);
-  handover->scope = std::make_unique<SessionScope>(*state_, std::move(connection), worker.draining());
+  handover->scope =
+      std::make_unique<SessionScope>(*state_, std::move(connection), worker.draining());
   if (ec) {
     LogWarning("{}: cannot hand the connection to a worker: {}", name, ec.message());
     handover->scope->failed();

@@ -15,7 +15,7 @@ SessionScope::~SessionScope() {
   connection_->on_reclaim = nullptr;
   state_.connection_table().Remove(connection_);
   state_.connections.fetch_sub(1, std::memory_order_relaxed);
-  CloseReason why = connection_->reclaimed()                     ? connection_->reclaim_reason()
+  CloseReason why = connection_->reclaimed()                    ? connection_->reclaim_reason()
                     : draining_.load(std::memory_order_relaxed) ? CloseReason::kShutdown
                     : failed_                                   ? CloseReason::kError
                                                                 : CloseReason::kClient;

@@ -50,8 +50,8 @@
 #include "live_store.h"
 #include "map_loop.h"
 #include "release_policy.h"
-#include "responder.h"
 #include "resolution_cache.h"
+#include "responder.h"
 #include "server_state.h"
 #include "status.h"
 
