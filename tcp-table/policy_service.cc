@@ -28,6 +28,21 @@ namespace {
 
 constexpr std::size_t kCacheEntries = 10000;
 
+// The metrics' name for a decision's kind.
+PolicyAction ActionOf(PolicyDecision::Kind kind) {
+  switch (kind) {
+    case PolicyDecision::Kind::kAccept:
+      return PolicyAction::kDunno;
+    case PolicyDecision::Kind::kRefuse:
+      return PolicyAction::kReject;
+    case PolicyDecision::Kind::kDefer:
+      return PolicyAction::kDefer;
+    case PolicyDecision::Kind::kTrouble:
+      return PolicyAction::kTrouble;
+  }
+  return PolicyAction::kTrouble;
+}
+
 }  // namespace
 
 std::uint64_t PolicySize(const PolicyBlock& request) {
@@ -44,11 +59,12 @@ std::uint64_t PolicySize(const PolicyBlock& request) {
   return v;
 }
 
-PolicyService::PolicyService(asio::io_context& context, ServerState& state,
+PolicyService::PolicyService(asio::io_context& context, ServerState& state, LookupStats& stats,
                              QuotaStatusHealth& health, PolicyConfig config, std::string database,
                              int busy_timeout_ms)
     : context_(context),
       state_(state),
+      stats_(stats),
       health_(health),
       config_(std::move(config)),
       store_(std::make_unique<LiveStore>(std::move(database), busy_timeout_ms)),
@@ -68,14 +84,21 @@ void PolicyService::Reconfigure(PolicyConfig config, std::string database, int b
 
 asio::awaitable<std::string> PolicyService::Answer(const PolicyBlock& request,
                                                    std::string_view peer) {
+  auto start = std::chrono::steady_clock::now();
+  stats_.Begin();
   std::optional<std::string_view> state = request.Get("protocol_state");
   std::optional<std::string_view> recipient = request.Get("recipient");
-  if (!state || *state != "RCPT" || !recipient || recipient->empty()) co_return "DUNNO";
-  std::uint64_t size = PolicySize(request);
-  PolicyDecision d = co_await Judge(*recipient, size, peer);
-  if (state_.verbose.load(std::memory_order_relaxed))
-    LogInfo("{} policy recipient {} size {}: {} ({})", peer, Printable(*recipient), size,
-            Printable(d.action, 200), Printable(d.why, 300));
+  PolicyDecision d;
+  if (!state || *state != "RCPT" || !recipient || recipient->empty()) {
+    d = {PolicyDecision::Kind::kAccept, "DUNNO", "not a RCPT request"};
+  } else {
+    std::uint64_t size = PolicySize(request);
+    d = co_await Judge(*recipient, size, peer);
+    if (state_.verbose.load(std::memory_order_relaxed))
+      LogInfo("{} policy recipient {} size {}: {} ({})", peer, Printable(*recipient), size,
+              Printable(d.action, 200), Printable(d.why, 300));
+  }
+  stats_.RecordPolicy(ActionOf(d.kind), std::chrono::steady_clock::now() - start);
   co_return d.action;
 }
 

@@ -36,6 +36,7 @@
 #include <unordered_map>
 
 #include "live_store.h"
+#include "lookup_stats.h"
 #include "policy_codec.h"
 #include "quota_policy.h"
 #include "quota_status_client.h"
@@ -48,12 +49,14 @@ namespace rcptdb {
 class PolicyService {
  public:
   // context runs the service's work; health is shared by all workers;
-  // both outlive the service, as state does.
-  PolicyService(asio::io_context& context, ServerState& state, QuotaStatusHealth& health,
-                PolicyConfig config, std::string database, int busy_timeout_ms);
+  // stats counts the answers (this thread's own); all outlive the service,
+  // as state does.
+  PolicyService(asio::io_context& context, ServerState& state, LookupStats& stats,
+                QuotaStatusHealth& health, PolicyConfig config, std::string database,
+                int busy_timeout_ms);
 
-  // Returns the action for one request block (see above). peer names the
-  // client in log lines.
+  // Returns the action for one request block (see above), counted in
+  // stats by kind with its time. peer names the client in log lines.
   asio::awaitable<std::string> Answer(const PolicyBlock& request, std::string_view peer);
 
   // Takes new settings (SIGHUP); applied on the worker's thread.
@@ -72,6 +75,7 @@ class PolicyService {
 
   asio::io_context& context_;
   ServerState& state_;
+  LookupStats& stats_;
   QuotaStatusHealth& health_;
   PolicyConfig config_;
   std::unique_ptr<LiveStore> store_;

@@ -9,12 +9,13 @@
 
 namespace rcptdb {
 
-PolicyWorker::PolicyWorker(ServerState& state, QuotaStatusHealth& health, PolicyConfig config,
-                           std::string database, int busy_timeout_ms)
+PolicyWorker::PolicyWorker(ServerState& state, std::size_t index, QuotaStatusHealth& health,
+                           PolicyConfig config, std::string database, int busy_timeout_ms)
     : state_(state),
       guard_(asio::make_work_guard(*context_)),
-      service_(std::make_unique<PolicyService>(*context_, state, health, std::move(config),
-                                               std::move(database), busy_timeout_ms)) {}
+      service_(std::make_unique<PolicyService>(*context_, state, state.stats(index), health,
+                                               std::move(config), std::move(database),
+                                               busy_timeout_ms)) {}
 
 PolicyWorker::~PolicyWorker() {
   guard_.reset();

@@ -37,8 +37,10 @@ using Socket = asio::generic::stream_protocol::socket;
 
 class PolicyWorker {
  public:
-  PolicyWorker(ServerState& state, QuotaStatusHealth& health, PolicyConfig config,
-               std::string database, int busy_timeout_ms);
+  // index selects this thread's LookupStats in state (after the map
+  // workers').
+  PolicyWorker(ServerState& state, std::size_t index, QuotaStatusHealth& health,
+               PolicyConfig config, std::string database, int busy_timeout_ms);
   // Destroys the sessions still suspended (after Stop()) before the rest.
   ~PolicyWorker();
   PolicyWorker(const PolicyWorker&) = delete;

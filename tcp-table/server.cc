@@ -183,15 +183,18 @@ std::size_t Server::ConnectionCap(std::size_t wanted) const {
 }
 
 void Server::Prepare() {
-  state_ = std::make_unique<ServerState>(config_.threads, listeners_.size());
+  // Counters for every thread that answers: map workers, then policy ones.
+  bool policy = !config_.policy.listeners.empty();
+  state_ = std::make_unique<ServerState>(config_.threads * (policy ? 2 : 1), listeners_.size());
   state_->verbose = config_.verbose;
   for (std::size_t i = 0; i < config_.threads; ++i) {
     workers_.push_back(
         std::make_unique<Worker>(*state_, i, config_.database, config_.busy_timeout_ms));
     workers_.back()->Warm();
-    if (!config_.policy.listeners.empty())
+    if (policy)
       policy_workers_.push_back(std::make_unique<PolicyWorker>(
-          *state_, quota_health_, config_.policy, config_.database, config_.busy_timeout_ms));
+          *state_, config_.threads + i, quota_health_, config_.policy, config_.database,
+          config_.busy_timeout_ms));
   }
   accept_log_.resize(listeners_.size());
   std::vector<Monitoring::Loop> loops;

@@ -22,10 +22,12 @@ import threading
 import time
 
 import harness
+import metrics_client
 import reference_data
 from fake_quota_status import FakeQuotaStatus
 
 FULL = "552 5.2.2 Mailbox is full"
+LATER = "452 4.2.2 Mailbox is full, try again later"
 TROUBLE = "DEFER_IF_PERMIT quota service unavailable, try again later"
 # The server built with AddressSanitizer (Makefile.am: check_PROGRAMS), when
 # the tests run in the build tree; the installed server otherwise.
@@ -110,6 +112,40 @@ class PolicyLimitsTest(harness.BlackBoxTest):
         return sock.recv(1000)
 
     closed = staticmethod(harness.peer_closed)
+
+    # --- what the metrics count ---------------------------------------------------
+
+    def test_policy_answers_are_counted_by_kind(self):
+        """rcptdb_policy_actions_total and the policy latency histogram.
+
+        Documented since the metrics endpoint came, but no answer was ever
+        counted: the family stayed at 0 whatever the policy said.
+        """
+        metrics_port = harness.free_port()
+        self.quota.answers["bob@example.com"] = LATER
+        self.start_server(f"metrics = 127.0.0.1:{metrics_port}\nquota_status_timeout = 300\n")
+        harness.wait_port(metrics_port)
+        where = f"127.0.0.1:{metrics_port}"
+        before = metrics_client.scrape(where)
+        for kind in ("dunno", "reject", "defer", "trouble"):
+            self.assertEqual(before.value("rcptdb_policy_actions_total", action=kind), 0)
+        self.assertEqual(self.ask("alice@example.com"), FULL)
+        self.assertEqual(self.ask("bob@example.com"), LATER)
+        self.assertEqual(self.ask("a_b@example.com"), "DUNNO")
+        self.assertEqual(self.ask("nobody@example.com"), "DUNNO")  # unknown: not judged
+        with socket.create_connection(("127.0.0.1", self.policy_port), timeout=10) as s:
+            s.sendall(policy_request("alice@example.com").replace(b"=RCPT", b"=DATA"))
+            self.assertEqual(read_block(s), "DUNNO")  # not a RCPT request
+        self.quota.delay = 1.0  # past quota_status_timeout
+        self.assertEqual(self.ask("alice@example.com"), TROUBLE)
+        after = metrics_client.scrape(where)
+        self.assertEqual(after.value("rcptdb_policy_actions_total", action="reject"), 1)
+        self.assertEqual(after.value("rcptdb_policy_actions_total", action="defer"), 1)
+        self.assertEqual(after.value("rcptdb_policy_actions_total", action="dunno"), 3)
+        self.assertEqual(after.value("rcptdb_policy_actions_total", action="trouble"), 1)
+        self.assertEqual(
+            after.value("rcptdb_lookup_duration_seconds_count", protocol="policy"), 6)
+        self.assertEqual(after.value("rcptdb_lookups_in_flight"), 0)
 
     # --- item 1: policy connections in the connection table --------------------
 
