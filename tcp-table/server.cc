@@ -171,8 +171,11 @@ void Server::StopWorkers() {
 }
 
 std::size_t Server::ConnectionCap(std::size_t wanted) const {
-  // Keep descriptors for listeners, event loops and database files.
-  std::size_t reserve = 64 + 8 * (config_.threads ? config_.threads : 1) + listeners_.size();
+  // Keep descriptors for listeners, event loops and database files: 8 per
+  // thread, map workers and policy threads alike.
+  std::size_t threads =
+      (config_.threads ? config_.threads : 1) * (config_.policy.listeners.empty() ? 1 : 2);
+  std::size_t reserve = 64 + 8 * threads + listeners_.size();
   std::size_t cap = fd_limit_ > reserve ? fd_limit_ - reserve : 1;
   if (wanted > cap) {
     LogWarning("max_connections {} exceeds what the file descriptor limit {} allows; using {}",
