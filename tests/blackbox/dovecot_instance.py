@@ -91,10 +91,6 @@ def example_conf(d, port, plugin_db, plugin, db_path=None, sql_text=None):
     on 2.4 with sql_text, that text in place of the sqlite passdb/userdb."""
     with open(EXAMPLE) as f:
         text = f.read()
-    if SERIES == "2.4" and sql_text is not None:
-        text, n = SQLITE_24_SECTION.subn(lambda m: sql_text, text)
-        if n != 1:
-            raise AssertionError(f"{EXAMPLE} lost its sqlite passdb/userdb section")
     replacements = [
         ("rcptdb_database = /var/lib/rcptdb/rcptdb.sqlite", f"rcptdb_database = {plugin_db}"),
         ("port = 24", f"port = {port}"),
@@ -114,6 +110,13 @@ def example_conf(d, port, plugin_db, plugin, db_path=None, sql_text=None):
         if old not in text:
             raise AssertionError(f"{EXAMPLE} lost its placeholder {old!r}")
         text = text.replace(old, new)
+    # Last: the placeholders above are the shipped example's only. Put in
+    # first, sql_text's own "port = 24887" (a PostgreSQL port) became
+    # "port = <lmtp port>887".
+    if SERIES == "2.4" and sql_text is not None:
+        text, n = SQLITE_24_SECTION.subn(lambda m: sql_text, text)
+        if n != 1:
+            raise AssertionError(f"{EXAMPLE} lost its sqlite passdb/userdb section")
     return text
 
 
