@@ -221,16 +221,15 @@ void Server::Prepare() {
 }
 
 int Server::Run() {
-  for (auto& w : workers_)
-    threads_.emplace_back([this, worker = w.get()] {
+  // One thread per worker of either kind; Finish() waits for them all.
+  auto start = [this](auto* worker) {
+    threads_.emplace_back([this, worker] {
       worker->Run();
       workers_done_.fetch_add(1);
     });
-  for (auto& w : policy_workers_)
-    threads_.emplace_back([this, worker = w.get()] {
-      worker->Run();
-      workers_done_.fetch_add(1);
-    });
+  };
+  for (auto& w : workers_) start(w.get());
+  for (auto& w : policy_workers_) start(w.get());
   for (std::size_t i = 0; i < acceptors_.size(); ++i)
     asio::co_spawn(control_, Accept(i), asio::detached);
   asio::co_spawn(control_, HandleSignals(), asio::detached);
