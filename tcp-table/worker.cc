@@ -49,8 +49,11 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
     stats_.RecordRenewal();
     NoteDataVersion();
   }
+  last_lookup_ = start;
   if (kept) {
     answer = *kept;
+    // Pushing the check back costs nothing: the loop's timeout.
+    if (kept_quiet_ && signal_->Keepable()) KeepQuiet(start);
   } else if (ready.ok()) {
     answer = cache_.Answer(*store_->current(), map, key);
     // No release posted: requests are sparse, this lookup is its batch.
@@ -125,10 +128,16 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
 void Worker::EndBatch() {
   std::optional<std::chrono::steady_clock::time_point> since = cache_.polled_at();
   if (!since) return;
-  if (release_policy_.AfterBatch(std::chrono::steady_clock::now(), *since) ==
-      ReleasePolicy::Action::kRelease) {
+  auto now = std::chrono::steady_clock::now();
+  if (signal_->Keepable()) {
+    // It holds nothing back until the next commit, which the next lookup
+    // or the timer sees: keep it for the lookups to come.
+    KeepQuiet(now);
+    return;
+  }
+  if (release_policy_.AfterBatch(now, *since) == ReleasePolicy::Action::kRelease) {
     cache_.Release(*signal_);
-  } else if (!release_armed_) {
+  } else if (!release_armed_ || kept_quiet_) {
     // Kept: release it when it comes of age, unless renewed by then.
     ArmRelease(*since);
   }
@@ -147,8 +156,27 @@ void Worker::EndRound() {
   EndBatch();
 }
 
+void Worker::KeepQuiet(std::chrono::steady_clock::time_point now) {
+  release_armed_ = true;
+  kept_quiet_ = true;
+  loop_.SetTimer(now + kQuietRecheck, [this] {
+    release_armed_ = false;
+    kept_quiet_ = false;
+    if (!cache_.polled_at()) return;  // released meanwhile
+    auto at = std::chrono::steady_clock::now();
+    if (signal_->Keepable() && at - last_lookup_ < kQuietIdle) {
+      KeepQuiet(at);
+    } else {
+      // A commit came (its checkpoint waits for this), a store check is
+      // due, or the worker is idle.
+      cache_.Release(*signal_);
+    }
+  });
+}
+
 void Worker::ArmRelease(std::chrono::steady_clock::time_point since) {
   release_armed_ = true;
+  kept_quiet_ = false;
   loop_.SetTimer(since + release_policy_.hold(), [this, since] {
     release_armed_ = false;
     std::optional<std::chrono::steady_clock::time_point> now_held = cache_.polled_at();

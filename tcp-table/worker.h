@@ -25,7 +25,14 @@
 // continuous load. A kept answer is also given with no snapshot at all
 // while the signal vouches that nothing was committed since it was read
 // (ResolutionCache::Reuse; SQLite's WAL-index header): at Postfix's pace
-// a repeated key then costs no SQLite lock.
+// a repeated key then costs no SQLite lock. And a snapshot that holds
+// nothing back (ChangeSignal::Keepable: SQLite's, begun when the WAL was
+// wholly checkpointed, and nothing committed since) is kept past the hold
+// for the next lookups, each of which checks the header first: while the
+// data stands still, lookups at Postfix's pace take no snapshot of their
+// own. It is released at the first commit (seen by the next lookup, or by
+// the loop's timer kQuietRecheck after the last one) or once no lookup
+// came for kQuietIdle.
 //
 // Drain(): sessions waiting for a request end at once; a session writing
 // replies finishes the write and then ends; Run() returns when the last
@@ -59,6 +66,13 @@ namespace rcptdb {
 
 // How long after a commit a lookup may still see the data from before it.
 inline constexpr std::chrono::microseconds kVisibilityBound = ResolutionCache::kDefaultBound;
+// A kept quiet snapshot (see above) is checked this long after the last
+// lookup, so a commit made while no lookup comes waits at most that long
+// for it to be released (its checkpoint needs that).
+inline constexpr std::chrono::microseconds kQuietRecheck{1000};
+// ... and released once no lookup came for this long: an idle worker
+// holds nothing and wakes for nothing.
+inline constexpr std::chrono::milliseconds kQuietIdle{20};
 
 class Worker {
  public:
@@ -116,6 +130,9 @@ class Worker {
   // Releases the snapshot taken at since when it comes of age, unless it
   // was renewed by then; a renewed one gets its own release.
   void ArmRelease(std::chrono::steady_clock::time_point since);
+  // Keeps the quiet snapshot in force: (re)sets the loop's timer to check
+  // it kQuietRecheck after now, the last lookup.
+  void KeepQuiet(std::chrono::steady_clock::time_point now);
   // Forgets the snapshot, the kept answers and the connection.
   void Reset();
   // Tells the server's DataFreshness when the change counter this worker
@@ -134,6 +151,8 @@ class Worker {
   bool release_posted_ = false;
   ReleasePolicy release_policy_;
   bool release_armed_ = false;  // the loop's timer is set for a release
+  bool kept_quiet_ = false;     // the loop's timer checks a kept quiet snapshot
+  std::chrono::steady_clock::time_point last_lookup_;
   // Declared last: its sessions' responders use the worker, and its
   // queue may hold handed-over sessions.
   MapLoop loop_;

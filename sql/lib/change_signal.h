@@ -41,6 +41,12 @@ class ChangeSignal {
   // SQLite's WAL-index header). Answers kept under that token may then be
   // given without a poll, hence without a snapshot. False when unsure.
   virtual bool Unchanged() const { return false; }
+  // Returns true only if the snapshot the last Poll() holds may be kept
+  // by an idle reader past idle_hold(): Unchanged(), and keeping it holds
+  // back no writer, checkpoint or WAL restart until the next commit, which
+  // makes this false (SQLite: the WAL was wholly checkpointed when it
+  // began). False when unsure.
+  virtual bool Keepable() const { return false; }
   // How long an idle reader may keep what Poll() holds before it calls
   // Release(). Short by default: a SQLite reader's snapshot stops the
   // WAL from being checkpointed and restarted.

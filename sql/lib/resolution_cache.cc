@@ -4,7 +4,7 @@
 // DESCRIPTION
 //   Refresh() and Reuse() are the only places that decide whether kept
 //   answers may still be given: once per bound Refresh() asks the
-//   ChangeSignal, and a different token empties the cache; Reuse() gives a
+//   ChangeSignal (unless it vouches for free that nothing changed), and a different token empties the cache; Reuse() gives a
 //   kept answer only while the signal vouches that nothing changed since
 //   that token was read. Answer() resolves a key at most once while it
 //   is kept, whichever maps are asked for it.
@@ -15,7 +15,9 @@
 namespace rcptdb {
 
 Status ResolutionCache::Refresh(ChangeSignal& signal, Clock::time_point now) {
-  if (polled_at_ && now - *polled_at_ < bound_) return Status::Ok();
+  // Past the bound, a poll in force still holds while the signal vouches
+  // that nothing was committed since it: a new one would read the same.
+  if (polled_at_ && (now - *polled_at_ < bound_ || signal.Unchanged())) return Status::Ok();
   Result<std::uint64_t> token = signal.Poll();
   if (!token.ok()) {
     Clear();

@@ -6,6 +6,10 @@
 // (change_signal.h) reports no change. The signal is asked at most once per
 // bound (default 1 ms): a change committed at time T is seen by every
 // lookup that starts at T + bound or later, and by some that start sooner.
+// Past the bound, the poll in force (and its snapshot) stays current
+// without a new one while the signal vouches at no cost that nothing was
+// committed since it (ChangeSignal::Unchanged): a new poll would read the
+// same, and the first lookup after a commit polls.
 // That bound is the reader's documented visibility promise. Between polls,
 // with no snapshot in force, a kept answer is given only while the signal
 // vouches, at no cost, that no commit came since its poll (Reuse(); for

@@ -28,6 +28,10 @@ bool SnapshotSignal::Unchanged() const {
          !live_.check_due() && live_.current()->UnchangedSinceMark();
 }
 
+bool SnapshotSignal::Keepable() const {
+  return holding() && Unchanged() && live_.current()->KeepableSinceMark();
+}
+
 Result<std::uint64_t> SnapshotSignal::Poll() {
   marked_ = false;
   Store* store = nullptr;

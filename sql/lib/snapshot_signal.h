@@ -43,6 +43,9 @@ class SnapshotSignal : public ChangeSignal {
   // snapshot began, still holds (Store::UnchangedSinceMark), and no
   // LiveStore check is due (a replaced file is found by that check).
   bool Unchanged() const override;
+  // Unchanged(), the snapshot is held, and the Store's mark says keeping
+  // it holds nothing back (Store::KeepableSinceMark).
+  bool Keepable() const override;
   std::optional<std::uint64_t> data_version() const override { return version_; }
   // Returns true iff a snapshot is held on the LiveStore's current store.
   bool holding() const;

@@ -94,6 +94,7 @@ class SqliteStore final : public Store {
   // of the WAL index it maps (wal_index_watch.h); otherwise no check.
   void MarkState() override;
   bool UnchangedSinceMark() const override { return watch_.Unchanged(); }
+  bool KeepableSinceMark() const override { return watch_.Backfilled() && watch_.Unchanged(); }
 
   Status BackupTo(const std::string& dest_path) override;
 

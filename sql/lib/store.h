@@ -426,6 +426,11 @@ class Store {
   // snapshot.
   virtual void MarkState() {}
   virtual bool UnchangedSinceMark() const { return false; }
+  // UnchangedSinceMark(), and a snapshot begun after the mark may be kept
+  // while it stays true, holding back no writer, checkpoint or WAL
+  // restart (SQLite: every frame of the WAL had been checkpointed at the
+  // mark, so the snapshot reads the file alone). False when unsure.
+  virtual bool KeepableSinceMark() const { return false; }
 
   // Copies the whole database to a new file with SQLite's online backup.
   // Invalid on an engine that has no such copy (PostgreSQL: use pg_dump or

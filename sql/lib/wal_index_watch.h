@@ -13,6 +13,14 @@
 // transaction begins (wal.c, walIndexTryHdr), without the lock it then
 // takes.
 //
+// The checkpoint information follows the two copies; its first word is
+// how many WAL frames have been copied into the database file. When it
+// equals the header's last frame (mxFrame), the WAL was wholly
+// checkpointed or empty at the save, and a snapshot begun after it reads
+// the database file alone (SQLite's read mark 0, wal.c walTryBeginRead):
+// kept, such a snapshot holds back no WAL restart, and no checkpoint until
+// the next commit, which the header then shows (Backfilled()).
+//
 // WalIndexWatch is that rule alone, over memory it is given: it knows
 // nothing of SQLite's API (SqliteStore finds the mapping). A header caught
 // while a commit rewrites it (the copies differ) saves nothing, and a
@@ -35,8 +43,8 @@ class WalIndexWatch {
   // The size of one header copy; the copies lie back to back at offset 0.
   static constexpr std::size_t kHeaderBytes = 48;
 
-  // header: the start of the WAL index (2 * kHeaderBytes readable bytes,
-  // 4-byte aligned), valid for as long as the watch is used; null: a watch
+  // header: the start of the WAL index (2 * kHeaderBytes + 4 readable
+  // bytes: both copies and the checkpointed frame count; 4-byte aligned), valid for as long as the watch is used; null: a watch
   // that never reports "unchanged".
   explicit WalIndexWatch(const volatile void* header = nullptr)
       : header_(static_cast<const volatile std::uint32_t*>(header)) {}
@@ -45,12 +53,17 @@ class WalIndexWatch {
   void Save();
   // Returns true iff a header was saved and both copies still hold it.
   bool Unchanged() const;
+  // Returns true iff a header was saved and, when it was, every frame in
+  // the WAL had been checkpointed (none at all counts).
+  bool Backfilled() const { return saved_valid_ && saved_backfilled_; }
   // Forgets the saved header: Unchanged() is false until the next Save().
   void Forget() { saved_valid_ = false; }
   bool attached() const { return header_ != nullptr; }
 
  private:
   static constexpr std::size_t kWords = kHeaderBytes / 4;
+  static constexpr std::size_t kMaxFrameWord = 4;  // the header's mxFrame
+  static constexpr std::size_t kBackfillWord = 2 * kWords;  // nBackfill
   using Words = std::array<std::uint32_t, kWords>;
   // Reads copy 0 then copy 1 (the reverse of a writer's order); true iff
   // they agree, with copy 0 in out.
@@ -59,6 +72,7 @@ class WalIndexWatch {
   const volatile std::uint32_t* header_;
   Words saved_{};
   bool saved_valid_ = false;
+  bool saved_backfilled_ = false;
 };
 
 }  // namespace rcptdb

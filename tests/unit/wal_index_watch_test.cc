@@ -31,15 +31,24 @@ using test::MakeMailbox;
 using test::Must;
 using test::TempDatabase;
 
-// Two 48-byte header copies, as at the start of a -shm file.
+// Two 48-byte header copies, as at the start of a -shm file, then the
+// checkpointed frame count (nBackfill).
 struct FakeIndex {
-  std::array<std::uint32_t, 24> words{};
+  std::array<std::uint32_t, 25> words{};
   // What a commit does: copy 1 first, then copy 0.
   void WriteCopy(int copy, std::uint32_t change) { words[copy * 12 + 2] = change; }
   void Commit(std::uint32_t change) {
     WriteCopy(1, change);
     WriteCopy(0, change);
   }
+  // A commit that ends at WAL frame last (the header's mxFrame).
+  void CommitFrames(std::uint32_t change, std::uint32_t last) {
+    words[12 + 4] = last;
+    WriteCopy(1, change);
+    words[4] = last;
+    WriteCopy(0, change);
+  }
+  void Backfill(std::uint32_t frames) { words[24] = frames; }
 };
 
 TEST(WalIndexWatchTest, WithoutAHeaderNothingIsUnchanged) {
@@ -80,6 +89,30 @@ TEST(WalIndexWatchTest, AHeaderCaughtMidRewriteSavesNothing) {
   EXPECT_TRUE(watch.Unchanged());
 }
 
+TEST(WalIndexWatchTest, BackfilledOnlyWhenEveryFrameWasCheckpointedAtTheSave) {
+  FakeIndex shm;
+  WalIndexWatch watch(shm.words.data());
+  EXPECT_FALSE(watch.Backfilled()) << "nothing saved yet";
+  watch.Save();
+  EXPECT_TRUE(watch.Backfilled()) << "an empty WAL";
+  shm.CommitFrames(1, 3);
+  watch.Save();
+  EXPECT_FALSE(watch.Backfilled()) << "frames 1-3 not checkpointed";
+  shm.Backfill(2);
+  watch.Save();
+  EXPECT_FALSE(watch.Backfilled()) << "frame 3 not checkpointed";
+  shm.Backfill(3);
+  EXPECT_FALSE(watch.Backfilled()) << "decided at the save, not now";
+  watch.Save();
+  EXPECT_TRUE(watch.Backfilled());
+  shm.Backfill(0);  // a restarted WAL, before its first commit
+  shm.CommitFrames(2, 0);
+  watch.Save();
+  EXPECT_TRUE(watch.Backfilled());
+  watch.Forget();
+  EXPECT_FALSE(watch.Backfilled());
+}
+
 class SqliteWatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -113,6 +146,51 @@ TEST_F(SqliteWatchTest, AMarkHoldsUntilAnotherConnectionCommits) {
   EXPECT_TRUE(reader_->UnchangedSinceMark()) << "not committed yet";
   Must(writer_->Commit());
   EXPECT_FALSE(reader_->UnchangedSinceMark());
+}
+
+// A snapshot begun when the WAL was wholly checkpointed may be kept: it
+// holds back no commit and no WAL restart (SQLite's read mark 0), and the
+// next commit ends its keepability. One begun over frames a checkpoint
+// has yet to copy is never keepable: it would hold the WAL back.
+TEST_F(SqliteWatchTest, OnlyASnapshotOverAWhollyCheckpointedWalIsKeepable) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.path().c_str(), &db), SQLITE_OK);
+  // A connection learns that the file is in WAL mode when it first reads
+  // it; a checkpoint before that "succeeds" with nothing to do.
+  ASSERT_EQ(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto checkpoint = [db](int mode) {
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db, "main", mode, &log, &done);
+    return rc == SQLITE_OK && log == done;
+  };
+  Must(writer_->InsertMailbox(MakeMailbox("first@example.com")));
+  reader_->MarkState();
+  EXPECT_TRUE(reader_->UnchangedSinceMark());
+  EXPECT_FALSE(reader_->KeepableSinceMark()) << "the commit is in the WAL only";
+  ASSERT_TRUE(checkpoint(SQLITE_CHECKPOINT_PASSIVE));
+  reader_->MarkState();
+  ASSERT_TRUE(reader_->KeepableSinceMark());
+  Must(reader_->BeginRead());
+  ASSERT_TRUE(reader_->DataVersion().ok());
+  // Held: a TRUNCATE checkpoint (which must restart the WAL) still
+  // completes, and a writer still commits.
+  EXPECT_TRUE(checkpoint(SQLITE_CHECKPOINT_TRUNCATE)) << "the kept snapshot held the WAL back";
+  Must(writer_->InsertMailbox(MakeMailbox("second@example.com")));
+  EXPECT_FALSE(reader_->KeepableSinceMark()) << "a commit ends it";
+  EXPECT_FALSE(reader_->UnchangedSinceMark());
+  Must(reader_->Commit());
+  // A snapshot over frames not yet checkpointed is not keepable, and
+  // holding it would have blocked the TRUNCATE: the contrast that makes
+  // the check above mean something.
+  reader_->MarkState();
+  EXPECT_FALSE(reader_->KeepableSinceMark());
+  Must(reader_->BeginRead());
+  ASSERT_TRUE(reader_->DataVersion().ok());
+  EXPECT_FALSE(checkpoint(SQLITE_CHECKPOINT_TRUNCATE));
+  Must(reader_->Commit());
+  EXPECT_TRUE(checkpoint(SQLITE_CHECKPOINT_TRUNCATE));
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteWatchTest, AWriterConnectionNeverVouches) {
