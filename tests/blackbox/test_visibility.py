@@ -19,6 +19,7 @@ import threading
 import time
 
 import harness
+import metrics_client
 import reference_data
 import test_server
 
@@ -162,6 +163,68 @@ class VisibilityTest(test_server.ServerTest):
         # would be ~16 MiB otherwise. Workers that held their snapshot from
         # one batch of requests to the next left it at 6-16 MiB here.
         self.assertLess(max(sizes), 6 * 2**20, f"WAL sizes during the run: {sizes}")
+
+
+class QuietSnapshotTest(test_server.ServerTest):
+    """While nothing is committed and the WAL is wholly checkpointed, a
+    worker keeps its read snapshot across lookups (rcptdb-server(8),
+    DATABASE): lookups at Postfix's pace then take no snapshot of their
+    own. The first commit ends it, for the very next lookup, and a commit
+    made while no lookup comes does not wait on it for its checkpoint."""
+
+    def setUp(self):
+        super().setUp()
+        self.db_rw = reference_data.connect(self.db)
+        self.addCleanup(self.db_rw.close)
+        self.db_rw.execute("PRAGMA busy_timeout = 2000")
+        self.checkpoint()
+        self.metrics = f"127.0.0.1:{harness.free_port()}"
+        self.start_server("--metrics", self.metrics)
+        harness.wait_port(int(self.metrics.rsplit(":", 1)[1]))
+        self.tcp = self.connect("recipients")
+
+    def checkpoint(self):
+        busy, log, done = self.db_rw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        self.assertEqual((busy, log, done), (0, 0, 0), "TRUNCATE checkpoint")
+
+    def snapshots(self):
+        s = metrics_client.scrape(self.metrics)
+        self.assertEqual(s.status, 200, s.body)
+        return s.value("rcptdb_snapshot_renewals_total")
+
+    def paced_lookups(self, n, gap=0.0005):
+        """n lookups of keys never asked before (no kept answer serves
+        them), gap seconds apart: longer than the 250 us a snapshot is
+        otherwise held, as one Postfix connection asks."""
+        for i in range(n):
+            self.assertEqual(self.tcp_get(self.tcp, f"paced{i}-{time.monotonic_ns()}@example.com"),
+                             "500 not%20found\n")
+            time.sleep(gap)
+
+    def test_quiet_lookups_share_one_snapshot_until_a_commit(self):
+        self.paced_lookups(5)
+        before = self.snapshots()
+        self.paced_lookups(200)
+        taken = self.snapshots() - before
+        # One kept snapshot, renewed once per 50 ms store check at most
+        # (the lookups take 0.1 to 1 s); each lookup took one before.
+        self.assertLess(taken, 50, "paced lookups each took a snapshot")
+        self.db_rw.execute("INSERT INTO mailboxes (address) VALUES ('fresh@example.com')")
+        # No wait: the lookup after the commit sees the WAL-index header
+        # changed and takes a new snapshot.
+        self.assertEqual(self.tcp_get(self.tcp, "fresh@example.com"), "200 mailbox\n")
+        self.paced_lookups(20)
+        self.checkpoint()
+
+    def test_commit_while_no_lookup_comes_is_not_held_back(self):
+        self.paced_lookups(50)
+        # The worker keeps its quiet snapshot; no lookup follows. The
+        # commit's frames must be checkpointed, which that snapshot (it
+        # reads the database file alone) blocks until the worker's timer
+        # releases it.
+        self.db_rw.execute("INSERT INTO mailboxes (address) VALUES ('idle@example.com')")
+        self.checkpoint()
+        self.assertEqual(self.tcp_get(self.tcp, "idle@example.com"), "200 mailbox\n")
 
 
 if __name__ == "__main__":
