@@ -4,10 +4,11 @@
 // DESCRIPTION
 //   Refresh() and Reuse() are the only places that decide whether kept
 //   answers may still be given: once per bound Refresh() asks the
-//   ChangeSignal (unless it vouches for free that nothing changed), and a different token empties the cache; Reuse() gives a
-//   kept answer only while the signal vouches that nothing changed since
-//   that token was read. Answer() resolves a key at most once while it
-//   is kept, whichever maps are asked for it.
+//   ChangeSignal (unless it vouches for free that nothing changed), and
+//   a different token empties the cache; Reuse() gives a kept answer only
+//   while the signal vouches that nothing changed since that token was
+//   read. Answer() resolves a key at most once while it is kept,
+//   whichever maps are asked for it.
 // SEE ALSO
 //   resolution_cache.h, change_signal.h, map_answers.h
 #include "resolution_cache.h"

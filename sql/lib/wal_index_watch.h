@@ -44,8 +44,9 @@ class WalIndexWatch {
   static constexpr std::size_t kHeaderBytes = 48;
 
   // header: the start of the WAL index (2 * kHeaderBytes + 4 readable
-  // bytes: both copies and the checkpointed frame count; 4-byte aligned), valid for as long as the watch is used; null: a watch
-  // that never reports "unchanged".
+  // bytes: both copies and the checkpointed frame count; 4-byte
+  // aligned), valid for as long as the watch is used; null: a watch that
+  // never reports "unchanged".
   explicit WalIndexWatch(const volatile void* header = nullptr)
       : header_(static_cast<const volatile std::uint32_t*>(header)) {}
 
@@ -62,7 +63,7 @@ class WalIndexWatch {
 
  private:
   static constexpr std::size_t kWords = kHeaderBytes / 4;
-  static constexpr std::size_t kMaxFrameWord = 4;  // the header's mxFrame
+  static constexpr std::size_t kMaxFrameWord = 4;           // the header's mxFrame
   static constexpr std::size_t kBackfillWord = 2 * kWords;  // nBackfill
   using Words = std::array<std::uint32_t, kWords>;
   // Reads copy 0 then copy 1 (the reverse of a writer's order); true iff
