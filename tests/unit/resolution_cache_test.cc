@@ -125,11 +125,33 @@ class FakeSignal : public ChangeSignal {
     return token;
   }
   void Release() override { ++releases; }
+  bool Unchanged() const override { return unchanged; }
   int polls = 0;
   int releases = 0;
   std::uint64_t token = 1;
   bool fail = false;
+  bool unchanged = false;
 };
+
+// Past the bound, a poll in force is kept while the signal vouches that
+// nothing changed (a new one would read the same), and renewed as soon as
+// it no longer does.
+TEST_F(ResolutionCacheTest, APollOutlivesTheBoundOnlyWhileTheSignalVouches) {
+  FakeSignal fake;
+  Clock::time_point t0 = Clock::now();
+  ASSERT_TRUE(cache_.Refresh(fake, t0).ok());
+  fake.unchanged = true;
+  ASSERT_TRUE(cache_.Refresh(fake, t0 + 5 * kBound).ok());
+  EXPECT_EQ(fake.polls, 1);
+  EXPECT_EQ(cache_.polled_at(), t0) << "the poll in force is the first one";
+  fake.unchanged = false;
+  ASSERT_TRUE(cache_.Refresh(fake, t0 + 5 * kBound).ok());
+  EXPECT_EQ(fake.polls, 2);
+  fake.unchanged = true;
+  cache_.Release(fake);
+  ASSERT_TRUE(cache_.Refresh(fake, t0 + 5 * kBound).ok());
+  EXPECT_EQ(fake.polls, 3) << "after a release, a poll: none was in force";
+}
 
 TEST_F(ResolutionCacheTest, PollsAtMostOncePerBoundAndClearsOnChange) {
   FakeSignal fake;
