@@ -10,16 +10,16 @@
 // since: if both copies still hold the saved bytes, no commit has been
 // published since the save, so what the snapshot read is still the
 // database's state. This is the check SQLite itself makes when a read
-// transaction begins (wal.c, walIndexTryHdr), without the lock it then
-// takes.
+// transaction begins, without the lock it then takes.
 //
 // The checkpoint information follows the two copies; its first word is
 // how many WAL frames have been copied into the database file. When it
 // equals the header's last frame (mxFrame), the WAL was wholly
 // checkpointed or empty at the save, and a snapshot begun after it reads
-// the database file alone (SQLite's read mark 0, wal.c walTryBeginRead):
-// kept, such a snapshot holds back no WAL restart, and no checkpoint until
-// the next commit, which the header then shows (Backfilled()).
+// the database file alone (SQLite's read mark 0; doc/DESIGN.md, "What a
+// SQLite lookup costs"). Kept, such a snapshot holds back no WAL restart,
+// and no checkpoint until the next commit, which the header then shows
+// (Backfilled()).
 //
 // WalIndexWatch is that rule alone, over memory it is given: it knows
 // nothing of SQLite's API (SqliteStore finds the mapping). A header caught
