@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <array>
@@ -51,23 +52,29 @@ struct MapLoop::Session {
 };
 
 MapLoop::MapLoop(std::function<void()> after_round) : after_round_(std::move(after_round)) {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) {
+  auto fail = [this](const char* what) {
     int e = errno;
-    close(epoll_fd_);
-    throw std::system_error(e, std::generic_category(), "eventfd");
-  }
+    for (int fd : {timer_fd_, wake_fd_, epoll_fd_}) {
+      if (fd >= 0) close(fd);
+    }
+    throw std::system_error(e, std::generic_category(), what);
+  };
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) fail("epoll_create1");
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) fail("eventfd");
+  // steady_clock is CLOCK_MONOTONIC, so a deadline arms it as it is.
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (timer_fd_ < 0) fail("timerfd_create");
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.ptr = nullptr;  // the only event without a session
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
-    int e = errno;
-    close(wake_fd_);
-    close(epoll_fd_);
-    throw std::system_error(e, std::generic_category(), "epoll_ctl");
-  }
+  ev.data.ptr = nullptr;  // posted work: the only other event without a session
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) fail("epoll_ctl");
+  // Edge-triggered: each expiry is one event, and the expiry count is
+  // never read (a system call); timerfd_settime resets it.
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = &timer_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev) != 0) fail("epoll_ctl");
 }
 
 MapLoop::~MapLoop() {
@@ -79,6 +86,7 @@ MapLoop::~MapLoop() {
     std::lock_guard lock(posted_mutex_);
     posted_.clear();
   }
+  close(timer_fd_);
   close(wake_fd_);
   close(epoll_fd_);
 }
@@ -135,6 +143,34 @@ void MapLoop::Drain() {
 
 void MapLoop::SetTimer(Clock::time_point at, std::function<void()> f) {
   timer_ = Timer{at, std::move(f)};
+  Arm(at);
+}
+
+void MapLoop::Arm(Clock::time_point at) {
+  // A sooner expiry wakes the loop, which then re-arms for this one.
+  if (armed_at_ && *armed_at_ <= at) return;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
+  itimerspec spec{};
+  spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+  spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+  // A zero it_value would disarm it: a deadline that passed expires at once.
+  if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+  if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) {
+    // Cannot happen with a valid descriptor and time; never lose a timer.
+    throw std::system_error(errno, std::generic_category(), "timerfd_settime");
+  }
+  armed_at_ = at;
+}
+
+void MapLoop::RunTimer() {
+  if (timer_ && timer_->at <= Clock::now()) {
+    std::function<void()> f = std::move(timer_->f);
+    timer_.reset();
+    f();
+  }
+  // Still pending (it was set later than the expiry that woke us, or f
+  // set a new one): the timerfd must wake us for it.
+  if (timer_ && !armed_at_) Arm(timer_->at);
 }
 
 void MapLoop::Turn(Session& s) {
@@ -226,36 +262,21 @@ void MapLoop::RunPosted() {
   for (std::function<void()>& f : work) f();
 }
 
-std::optional<std::chrono::nanoseconds> MapLoop::Timeout(Clock::time_point now) const {
-  if (!ready_.empty()) return std::chrono::nanoseconds(0);
-  if (!timer_) return std::nullopt;
-  return std::max<std::chrono::nanoseconds>(timer_->at - now, std::chrono::nanoseconds(0));
-}
-
-int MapLoop::Wait(std::optional<std::chrono::nanoseconds> timeout) {
-  // epoll_wait's milliseconds would hold a 250 us snapshot for 1 ms.
+int MapLoop::Wait() {
   std::array<epoll_event, 64> events;
-  int n;
-  if (!no_pwait2_) {
-    timespec ts{};
-    if (timeout) {
-      ts.tv_sec = static_cast<time_t>(timeout->count() / 1000000000);
-      ts.tv_nsec = static_cast<long>(timeout->count() % 1000000000);
-    }
-    n = epoll_pwait2(epoll_fd_, events.data(), static_cast<int>(events.size()),
-                     timeout ? &ts : nullptr, nullptr);
-    if (n < 0 && errno == ENOSYS) no_pwait2_ = true;
-  }
-  if (no_pwait2_) {
-    int ms = -1;
-    if (timeout) ms = static_cast<int>((timeout->count() + 999999) / 1000000);  // never early
-    n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), ms);
-  }
+  // Sessions with input left are served at once; otherwise block until
+  // an event: the timer is the timerfd's, so no timeout is needed.
+  int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
+                     ready_.empty() ? -1 : 0);
   if (n < 0) return errno == EINTR ? 0 : -1;
   bool posted = false;
   for (int i = 0; i < n; ++i) {
     if (events[i].data.ptr == nullptr) {
       posted = true;
+      continue;
+    }
+    if (events[i].data.ptr == &timer_fd_) {
+      armed_at_.reset();  // it expired: RunTimer runs what is due and re-arms
       continue;
     }
     // A turn ends only its own session, and each socket comes once per
@@ -280,7 +301,7 @@ void MapLoop::Run() {
   for (;;) {
     if (stopped_) return;
     if (draining_ && sessions_.empty()) return;
-    if (Wait(Timeout(Clock::now())) < 0) {
+    if (Wait() < 0) {
       LogError("worker thread: epoll_wait: {}", std::strerror(errno));
       return;
     }
@@ -289,11 +310,7 @@ void MapLoop::Run() {
     turn.swap(ready_);
     for (Session* s : turn) s->queued = false;
     for (Session* s : turn) Turn(*s);
-    if (timer_ && timer_->at <= Clock::now()) {
-      std::function<void()> f = std::move(timer_->f);
-      timer_.reset();
-      f();
-    }
+    RunTimer();
     after_round_();
   }
 }

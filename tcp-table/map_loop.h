@@ -19,8 +19,13 @@
 // Besides the sessions the loop runs:
 //   - work posted from any thread (Post): a mutex-guarded queue behind an
 //     eventfd, written only when the queue was empty;
-//   - one timer (SetTimer), as epoll_pwait2's timeout: no timer descriptor,
-//     no system call to arm it;
+//   - one timer (SetTimer) on a timerfd in the same epoll set, armed
+//     lazily: only when the deadline moves earlier than the armed one
+//     (one timerfd_settime); a later deadline is re-armed once the earlier
+//     expiry wakes the loop. The loop otherwise waits without a timeout:
+//     a wait with a timeout arms and cancels a kernel hrtimer every time,
+//     which on this project's virtual machines cost 6-8 us per wait
+//     (doc/DESIGN.md, "What a SQLite lookup costs");
 //   - after_round, after every round of events and posted work: the
 //     worker ends its batch of lookups there (worker.h).
 //
@@ -92,13 +97,18 @@ class MapLoop {
   void End(Session& s);
   // Runs what other threads posted.
   void RunPosted();
-  // The epoll_pwait2 timeout: none (block), zero, or until the timer.
-  std::optional<std::chrono::nanoseconds> Timeout(Clock::time_point now) const;
-  int Wait(std::optional<std::chrono::nanoseconds> timeout);
+  // Waits for events (without blocking while sessions are ready) and
+  // serves them; -1 on an epoll error.
+  int Wait();
+  // Sets the timerfd to expire at at, unless it is set to expire sooner.
+  void Arm(Clock::time_point at);
+  // Runs the timer if due, and re-arms the timerfd for one still pending.
+  void RunTimer();
 
   std::function<void()> after_round_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
+  int timer_fd_ = -1;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
   std::mutex posted_mutex_;
@@ -108,9 +118,11 @@ class MapLoop {
     std::function<void()> f;
   };
   std::optional<Timer> timer_;
+  // When the timerfd will expire, if it is set (a cancelled or replaced
+  // timer may leave it set: it then wakes the loop once for nothing).
+  std::optional<Clock::time_point> armed_at_;
   std::list<Session> sessions_;
   std::vector<Session*> ready_;  // input left when their turn ended
-  bool no_pwait2_ = false;       // the kernel lacks epoll_pwait2 (before 5.11)
 };
 
 }  // namespace rcptdb

@@ -52,8 +52,6 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   last_lookup_ = start;
   if (kept) {
     answer = *kept;
-    // Pushing the check back costs nothing: the loop's timeout.
-    if (kept_quiet_ && signal_->Keepable()) KeepQuiet(start);
   } else if (ready.ok()) {
     answer = cache_.Answer(*store_->current(), map, key);
     // No release posted: requests are sparse, this lookup is its batch.
@@ -157,8 +155,12 @@ void Worker::EndRound() {
 }
 
 void Worker::KeepQuiet(std::chrono::steady_clock::time_point now) {
-  release_armed_ = true;
+  // Checked every kQuietRecheck, not pushed back by each lookup: each
+  // lookup checks the header itself, and a timer moved per lookup would
+  // wake the loop once per lookup.
+  if (kept_quiet_) return;
   kept_quiet_ = true;
+  release_armed_ = true;
   loop_.SetTimer(now + kQuietRecheck, [this] {
     release_armed_ = false;
     kept_quiet_ = false;

@@ -202,6 +202,61 @@ TEST_F(MapLoopTest, TheTimerFiresOnceAndNotBeforeItsTime) {
   EXPECT_FALSE(ran.load());
 }
 
+// The timerfd is armed lazily (map_loop.h): a deadline moved later is
+// kept armed at the earlier one, whose expiry must re-arm for the later
+// one rather than run the timer early or lose it; one moved earlier must
+// re-arm at once.
+TEST_F(MapLoopTest, AMovedTimerFiresAtItsNewTimeOnly) {
+  Start();
+  using Clock = std::chrono::steady_clock;
+  std::promise<Clock::time_point> later_fired;
+  std::atomic<int> count{0};
+  Clock::time_point later;
+  loop_.Post([&] {
+    loop_.SetTimer(Clock::now() + 2ms, [&] { count += 100; });  // replaced below
+    later = Clock::now() + 30ms;
+    loop_.SetTimer(later, [&] {
+      if (count++ == 0) later_fired.set_value(Clock::now());
+    });
+  });
+  std::future<Clock::time_point> f = later_fired.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  EXPECT_GE(f.get(), later);
+  Sync();
+  EXPECT_EQ(count.load(), 1);
+
+  std::promise<Clock::time_point> sooner_fired;
+  Clock::time_point sooner;
+  loop_.Post([&] {
+    loop_.SetTimer(Clock::now() + 10s, [&] { count += 100; });
+    sooner = Clock::now() + 3ms;
+    loop_.SetTimer(sooner, [&] { sooner_fired.set_value(Clock::now()); });
+  });
+  std::future<Clock::time_point> g = sooner_fired.get_future();
+  // Long before the 10 s deadline that was armed first.
+  ASSERT_EQ(g.wait_for(2s), std::future_status::ready);
+  EXPECT_GE(g.get(), sooner);
+}
+
+// A timer that sets the next one from its own callback (the worker's
+// periodic check of a kept snapshot) keeps firing.
+TEST_F(MapLoopTest, ATimerSetFromItsOwnCallbackFiresToo) {
+  Start();
+  std::promise<void> done;
+  int fired = 0;
+  std::function<void()> tick = [&] {
+    if (++fired == 3) {
+      done.set_value();
+      return;
+    }
+    loop_.SetTimer(std::chrono::steady_clock::now() + 2ms, tick);
+  };
+  loop_.Post([&] { loop_.SetTimer(std::chrono::steady_clock::now() + 2ms, tick); });
+  ASSERT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+  Sync();
+  EXPECT_EQ(fired, 3);
+}
+
 TEST_F(MapLoopTest, AReclaimedSessionEndsWithoutAnsweringAgain) {
   Start();
   int fd = Connect();
