@@ -31,7 +31,7 @@
 // for the next lookups, each of which checks the header first: while the
 // data stands still, lookups at Postfix's pace take no snapshot of their
 // own. It is released at the first commit (seen by the next lookup, or by
-// the loop's timer kQuietRecheck after the last one) or once no lookup
+// the loop's timer, which checks it every kQuietRecheck) or once no lookup
 // came for kQuietIdle.
 //
 // Drain(): sessions waiting for a request end at once; a session writing
