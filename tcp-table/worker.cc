@@ -39,6 +39,9 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   auto start = std::chrono::steady_clock::now();
   stats_.Begin();
   MapAnswer answer;
+  // The resolver's path notes only for the -v log that prints them.
+  bool verbose = state_.verbose.load(std::memory_order_relaxed);
+  cache_.SetNotes(verbose);
   std::optional<std::chrono::steady_clock::time_point> polled = cache_.polled_at();
   std::uint64_t derived = cache_.derived();
   // A kept answer while nothing changed: no snapshot, no batch to end.
@@ -83,7 +86,7 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   } else {
     state_.health().Succeeded();
   }
-  if (state_.verbose.load(std::memory_order_relaxed)) {
+  if (verbose) {
     const char* kind = answer.kind == MapAnswer::Kind::kFound      ? "found"
                        : answer.kind == MapAnswer::Kind::kNotFound ? "not found"
                                                                    : "temporary failure";

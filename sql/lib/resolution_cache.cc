@@ -67,7 +67,7 @@ const MapAnswer& ResolutionCache::Answer(Store& store, MapId map, std::string_vi
     answer = AnswerMap(store, map, key);
   } else {
     if (!e.resolution) {
-      Result<Resolution> r = Resolver(store).Resolve(key);
+      Result<Resolution> r = Resolver(store, notes_).Resolve(key);
       if (!r.ok()) {
         uncached_ = AnswerFromResolution(store, map, key, r);
         return uncached_;

@@ -67,6 +67,15 @@ class ResolutionCache {
   void Release(ChangeSignal& signal);
   // Returns when the poll in force was made; nullopt if none is in force.
   std::optional<Clock::time_point> polled_at() const { return polled_at_; }
+  // Whether answers carry the resolver's path notes in their why (the
+  // server's -v log; default on). Without them a lookup formats no note
+  // and a why is the verdict alone. A change forgets every answer, so
+  // none is given with the other kind of why.
+  void SetNotes(bool notes) {
+    if (notes == notes_) return;
+    notes_ = notes;
+    entries_.clear();
+  }
   // Forgets every answer; the next Refresh() polls.
   void Clear();
 
@@ -96,6 +105,7 @@ class ResolutionCache {
   };
   std::chrono::microseconds bound_;
   std::size_t capacity_;
+  bool notes_ = true;
   StringMap<Entry> entries_;                    // find() by view: no allocation for a hit
   std::optional<Clock::time_point> polled_at_;  // the poll in force
   std::optional<std::uint64_t> token_;          // what that poll returned

@@ -10,13 +10,15 @@
 //   (loops) and by the bounds of resolver.h, which end the walk with a
 //   temporary failure instead of a partial answer.
 //   Each step appends a line to Resolution::path so that `rcptdb check`
-//   can say why an address means what it means.
+//   can say why an address means what it means; a Resolver made without
+//   notes (rcptdb-server's lookups, unless -v) formats none of them.
 // SEE ALSO
 //   resolver.h, map_answers.h, rcpt_decision.h, doc/DESIGN.md "The resolver rules"
 #include "resolver.h"
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "address.h"
 
@@ -50,7 +52,15 @@ struct Resolver::Walk {
   std::set<std::string> visited;  // alias sources and targets already seen
   std::size_t reply_bytes = 0;    // of the joined targets so far
   std::vector<std::string>* path = nullptr;
-  void Note(std::string line) { path->push_back(std::string(depth * 2, ' ') + std::move(line)); }
+  bool notes = true;
+  // Appends the line made of parts, indented by depth, if notes are kept.
+  template <typename... Parts>
+  void Note(const Parts&... parts) {
+    if (!notes) return;
+    std::string line(static_cast<std::size_t>(depth) * 2, ' ');
+    (line.append(std::string_view(parts)), ...);
+    path->push_back(std::move(line));
+  }
 };
 
 Result<Resolution> Resolver::Resolve(std::string_view raw) {
@@ -58,7 +68,7 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
   bool postmaster = !addr && IsBarePostmaster(raw);
   if (!addr && !postmaster) {
     Resolution r;
-    r.path.push_back("not a valid address");
+    if (notes_) r.path.push_back("not a valid address");
     return r;
   }
   // One read snapshot for the whole walk: one consistent state of the file,
@@ -72,6 +82,7 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
   }
   Delimiters delimiters;
   Walk w;
+  w.notes = notes_;
   w.delimiters = &delimiters;
   Resolution start;
   w.path = &start.path;
@@ -96,7 +107,7 @@ Result<Resolution> Resolver::ResolvePostmaster(Walk& w, Resolution r) {
     w.Note("postmaster without a domain, and no postmaster setting");
     return r;
   }
-  w.Note("postmaster without a domain -> " + addr->str() + " (postmaster setting)");
+  w.Note("postmaster without a domain -> ", addr->str(), " (postmaster setting)");
   Result<Resolution> out = ResolveAddress(w, *addr, std::move(r));
   if (out.ok()) out->input = "postmaster";
   return out;
@@ -125,7 +136,7 @@ Result<Resolution> Resolver::ResolveAddress(Walk& w, const Address& addr, Resolu
 // Rule 4: a relay domain accepts its listed recipients, +detail or not.
 Status Resolver::ResolveRelay(Walk& w, const Domain& domain, std::string_view local,
                               Resolution& r) {
-  w.Note("relay domain " + domain.name);
+  w.Note("relay domain ", domain.name);
   Result<std::optional<std::string>> listed = MatchRelay(store_, domain, local, *w.delimiters);
   if (!listed.ok()) return listed.status();
   if (!*listed) {
@@ -137,7 +148,7 @@ Status Resolver::ResolveRelay(Walk& w, const Domain& domain, std::string_view lo
   r.delivery = std::string(local) + '@' + domain.name;
   std::size_t base = (*listed)->find('@');
   if (base != local.size()) r.detail = std::string(local.substr(base));
-  w.Note("listed relay recipient " + **listed);
+  w.Note("listed relay recipient ", **listed);
   return Status::Ok();
 }
 
@@ -151,11 +162,11 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
   std::string address = std::string(local) + '@' + domain.name;
   Result<LocalMatch> m = MatchLocal(store_, domain, local, *w.delimiters);
   if (!m.ok()) return m.status();
-  if (!m->detail.empty()) w.Note("no " + address + ", trying without detail: " + m->address);
+  if (!m->detail.empty()) w.Note("no ", address, ", trying without detail: ", m->address);
   switch (m->kind) {
     case LocalMatch::Kind::kNone:
       r.verdict = Verdict::kUnknownRecipient;
-      w.Note("no mailbox or alias " + address);
+      w.Note("no mailbox or alias ", address);
       return Status::Ok();
     case LocalMatch::Kind::kMailbox: {
       bool active = m->mailbox.active;
@@ -164,7 +175,7 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
 #endif
       if (!active) {
         r.verdict = Verdict::kDisabled;
-        w.Note("mailbox " + m->address + " is disabled");
+        w.Note("mailbox ", m->address, " is disabled");
         return Status::Ok();
       }
       r.verdict = Verdict::kMailbox;
@@ -172,15 +183,15 @@ Status Resolver::ResolveIn(Walk& w, const Domain& domain, std::string_view local
       r.delivery = address;  // keeps a detail for Dovecot and Sieve
       r.detail = m->detail;
       if (!m->mailbox.transport.empty()) r.transport = m->mailbox.transport;
-      w.Note("mailbox " + m->address);
+      w.Note("mailbox ", m->address);
       return Status::Ok();
     }
     case LocalMatch::Kind::kAlias:
       w.visited.insert(m->address);
-      w.Note("alias " + m->address);
+      w.Note("alias ", m->address);
       return ExpandAlias(w, m->rows, r);
     case LocalMatch::Kind::kCatchall: {
-      w.Note("catch-all of " + domain.name + " -> " + m->address);
+      w.Note("catch-all of ", domain.name, " -> ", m->address);
       r.via_catchall = true;
       bool disabled = false;
       Status s = ExpandTarget(w, m->address, r, disabled);
@@ -243,28 +254,33 @@ Status Resolver::ExpandTarget(Walk& w, const std::string& address, Resolution& r
                                  std::to_string(kMaxAliasDepth) + " alias steps (at " + address +
                                  "; resolver bound kMaxAliasDepth); not answered in part");
   if (!w.visited.insert(address).second) {
-    w.Note(address + ": seen before (alias loop or shared target), dropped");
+    w.Note(address, ": seen before (alias loop or shared target), dropped");
     return Status::Ok();
   }
   std::optional<Address> addr = NormalizeAddress(address);
   if (!addr) {
-    w.Note(address + ": not a valid address, dropped");
+    w.Note(address, ": not a valid address, dropped");
     return Status::Ok();
   }
   Result<DomainMatch> dom = MatchDomain(store_, addr->domain);
   if (!dom.ok()) return dom.status();
   if (dom->kind == DomainMatch::Kind::kNotOurs) {
-    w.Note("-> " + address + " (foreign)");
+    w.Note("-> ", address, " (foreign)");
     return AddTarget(w, Target{address, "", ""}, r);
   }
   // A local target goes through the whole walk, one level deeper.
   Resolution sub;
-  Walk inner{w.delimiters, w.root, w.depth + 1, std::move(w.visited), w.reply_bytes, w.path};
+  Walk inner{w.delimiters,  w.root, w.depth + 1, std::move(w.visited),
+             w.reply_bytes, w.path, w.notes};
   Status s = Status::Ok();
   if (!dom->ours()) {
-    inner.Note("-> " + address + ": " + dom->why + ", dropped");
+    inner.Note("-> ", address, ": ", dom->why, ", dropped");
   } else {
-    inner.Note("-> " + address + (dom->via_alias_domain() ? " via " + dom->why : ""));
+    if (dom->via_alias_domain()) {
+      inner.Note("-> ", address, " via ", dom->why);
+    } else {
+      inner.Note("-> ", address);
+    }
     s = ResolveIn(inner, dom->domain, addr->local, sub);
   }
   w.visited = std::move(inner.visited);
@@ -285,7 +301,7 @@ Status Resolver::ExpandTarget(Walk& w, const std::string& address, Resolution& r
       disabled = true;
       return Status::Ok();
     default:
-      w.Note("   " + address + " is not deliverable, dropped");
+      w.Note("   ", address, " is not deliverable, dropped");
       return Status::Ok();
   }
 }

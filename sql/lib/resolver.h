@@ -100,8 +100,11 @@ struct Resolution {
 
 class Resolver {
  public:
-  // REQUIRES: store outlives the Resolver.
-  explicit Resolver(Store& store) : store_(store) {}
+  // REQUIRES: store outlives the Resolver. notes: fill Resolution::path
+  // (for `rcptdb check`, the plugin's log lines and -v); without them the
+  // answer is the same, only its path is empty and nothing is formatted
+  // for it.
+  explicit Resolver(Store& store, bool notes = true) : store_(store), notes_(notes) {}
 
   // Returns the meaning of raw, or Temporary on database trouble.
   Result<Resolution> Resolve(std::string_view raw);
@@ -117,6 +120,7 @@ class Resolver {
   Status AddTarget(Walk& w, Target t, Resolution& r);
 
   Store& store_;
+  bool notes_;
 };
 
 }  // namespace rcptdb

@@ -4,7 +4,7 @@
 // SYNOPSIS
 //   lookup_bench --db PATH --mode fresh|cached [--lookups 200000]
 //                [--mailboxes 1000000] [--aliases 100000]
-//                [--catchall-domain catch.example] [--seed 1]
+//                [--catchall-domain catch.example] [--seed 1] [--notes yes|no]
 // DESCRIPTION
 //   Answers the recipients map for keys of the benchmark key mix
 //   (key_mix.h) on one thread, without the network, and prints the
@@ -12,8 +12,9 @@
 //   ResolutionCache (AnswerMap with one read snapshot per lookup); --mode
 //   cached is rcptdb-server's worker path (ResolutionCache over a
 //   SnapshotSignal, refreshed before every lookup, at most once per
-//   millisecond). Every answer is checked against its key: a wrong one
-//   ends the run with exit status 1.
+//   millisecond), without the resolver's path notes as the server resolves
+//   unless -v (--notes yes: with them, as with -v). Every answer is checked
+//   against its key: a wrong one ends the run with exit status 1.
 //
 //   Without a network and with one thread it also runs under callgrind
 //   (valgrind --tool=callgrind lookup_bench ...), whose instruction counts
@@ -45,6 +46,7 @@ double ThreadCpuSeconds() {
 
 int main(int argc, char** argv) {
   std::string db, mode;
+  bool notes = false;
   long lookups = 200000;
   rcptdb::bench::KeyMix::Options mix;
   mix.aliases = 100000;
@@ -66,18 +68,22 @@ int main(int argc, char** argv) {
       mix.catchall_domain = v;
     else if (k == "--seed")
       mix.seed = static_cast<unsigned>(std::atol(v));
+    else if (k == "--notes" && (std::string(v) == "yes" || std::string(v) == "no"))
+      notes = std::string(v) == "yes";
     else
       mode.clear();
   }
   if (db.empty() || (mode != "fresh" && mode != "cached") || lookups <= 0) {
     std::fprintf(stderr,
                  "usage: lookup_bench --db PATH --mode fresh|cached [--lookups N] "
-                 "[--mailboxes M] [--aliases A] [--catchall-domain D] [--seed N]\n");
+                 "[--mailboxes M] [--aliases A] [--catchall-domain D] [--seed N] "
+                 "[--notes yes|no]\n");
     return 2;
   }
   rcptdb::LiveStore live(db);
   rcptdb::SnapshotSignal signal(live);
   rcptdb::ResolutionCache cache;
+  cache.SetNotes(notes);
   rcptdb::bench::KeyMix keys(mix);
   long wrong = 0, found = 0;
   double cpu_start = ThreadCpuSeconds();
@@ -99,9 +105,10 @@ int main(int argc, char** argv) {
     wrong += is_found != expect || kind == rcptdb::MapAnswer::Kind::kTemporary;
   }
   double cpu = ThreadCpuSeconds() - cpu_start;
-  std::printf("mode=%s lookups=%ld cpu_per_lookup=%.2fus found=%.1f%% expected=%.1f%% wrong=%ld\n",
-              mode.c_str(), lookups, 1e6 * cpu / static_cast<double>(lookups),
-              100.0 * static_cast<double>(found) / static_cast<double>(lookups),
-              keys.expected_found_percent(), wrong);
+  std::printf(
+      "mode=%s notes=%s lookups=%ld cpu_per_lookup=%.2fus found=%.1f%% expected=%.1f%% wrong=%ld\n",
+      mode.c_str(), notes ? "yes" : "no", lookups, 1e6 * cpu / static_cast<double>(lookups),
+      100.0 * static_cast<double>(found) / static_cast<double>(lookups),
+      keys.expected_found_percent(), wrong);
   return wrong ? 1 : 0;
 }

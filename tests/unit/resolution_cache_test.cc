@@ -208,6 +208,37 @@ TEST_F(ResolutionCacheTest, AnswersAgreeWithAnswerMap) {
     }
 }
 
+// Without notes (rcptdb-server unless -v) the answers are the same and a
+// why is the verdict alone; switching notes back on forgets the answers
+// kept without them, so the -v log never shows a why without its note.
+TEST_F(ResolutionCacheTest, NotesChangeOnlyTheWhyAndASwitchForgetsTheAnswers) {
+  Result<Store*> store = live_.Get();
+  ASSERT_TRUE(store.ok());
+  Clock::time_point t0 = Clock::now();
+  cache_.SetNotes(false);
+  for (const char* key : {"alice@example.com", "sales@example.com", "x@example.org",
+                          "alice+tag@example.com", "bob@example.net", "carol@example.com"})
+    for (MapId map : kAllMaps) {
+      MapAnswer want = AnswerMap(**store, map, key);
+      MapAnswer got = At(t0, map, key);
+      EXPECT_EQ(static_cast<int>(got.kind), static_cast<int>(want.kind))
+          << key << " " << MapName(map);
+      EXPECT_EQ(got.value, want.value) << key << " " << MapName(map);
+      // The domains map answers from the domain row, not a resolution.
+      if (map != MapId::kDomains) {
+        EXPECT_EQ(got.why.find(':'), std::string::npos)
+            << key << " " << MapName(map) << ": " << got.why;
+      }
+    }
+  EXPECT_GT(cache_.size(), 0u);
+  cache_.SetNotes(false);  // no change: the answers stay
+  EXPECT_GT(cache_.size(), 0u);
+  cache_.SetNotes(true);
+  EXPECT_EQ(cache_.size(), 0u);
+  EXPECT_EQ(At(t0, MapId::kRecipients, "alice@example.com").why,
+            "mailbox: mailbox alice@example.com");
+}
+
 TEST_F(ResolutionCacheTest, TheSignalNamesTheCounterItReadNotItsToken) {
   EXPECT_EQ(signal_.data_version(), std::nullopt);
   for (int reopen = 0; reopen < 2; ++reopen) {

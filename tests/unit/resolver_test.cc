@@ -65,6 +65,38 @@ TEST_P(ResolverTest, Resolves) {
 
 INSTANTIATE_TEST_SUITE_P(Table, ResolverTest, ::testing::ValuesIn(kResolverCases));
 
+// Without notes (rcptdb-server's lookups) every case resolves to the very
+// same answer, field by field; only the path is left empty.
+TEST(ResolverNotes, WithoutNotesEveryCaseMeansTheSameWithAnEmptyPath) {
+  TempDatabase db;
+  CreateFilled(db.path());
+  Result<std::unique_ptr<Store>> store = Store::Open(db.path(), Store::Mode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  for (const ResolverCase& c : kResolverCases) {
+    SCOPED_TRACE("input [" + c.input + "]");
+    Result<Resolution> with = Resolver(**store).Resolve(c.input);
+    Result<Resolution> without = Resolver(**store, false).Resolve(c.input);
+    ASSERT_TRUE(with.ok() && without.ok());
+    EXPECT_FALSE(with->path.empty());
+    EXPECT_TRUE(without->path.empty());
+    EXPECT_EQ(without->verdict, with->verdict);
+    EXPECT_EQ(without->input, with->input);
+    EXPECT_EQ(without->domain, with->domain);
+    EXPECT_EQ(without->domain_ours, with->domain_ours);
+    EXPECT_EQ(without->transport, with->transport);
+    EXPECT_EQ(without->mailbox, with->mailbox);
+    EXPECT_EQ(without->delivery, with->delivery);
+    EXPECT_EQ(without->detail, with->detail);
+    EXPECT_EQ(without->via_catchall, with->via_catchall);
+    ASSERT_EQ(without->targets.size(), with->targets.size());
+    for (std::size_t i = 0; i < with->targets.size(); ++i) {
+      EXPECT_EQ(without->targets[i].address, with->targets[i].address);
+      EXPECT_EQ(without->targets[i].mailbox, with->targets[i].mailbox);
+      EXPECT_EQ(without->targets[i].transport, with->targets[i].transport);
+    }
+  }
+}
+
 #ifdef RCPTDB_WITH_PGSQL
 // The same table on PostgreSQL (RCPTDB_TEST_PGSQL_URI, pg_fixture.h): one
 // fresh schema, filled once, read by one connection.
