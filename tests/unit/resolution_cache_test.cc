@@ -46,6 +46,15 @@ class ResolutionCacheTest : public ::testing::Test {
     if (!s.ok()) return {};
     return cache_.Answer(*live_.current(), map, key);
   }
+  // The same, checked against AnswerMap's answer (kind and value).
+  MapAnswer AgreeingAt(Store& store, Clock::time_point now, MapId map, const std::string& key) {
+    MapAnswer want = AnswerMap(store, map, key);
+    MapAnswer got = At(now, map, key);
+    EXPECT_EQ(static_cast<int>(got.kind), static_cast<int>(want.kind))
+        << key << " " << MapName(map);
+    EXPECT_EQ(got.value, want.value) << key << " " << MapName(map);
+    return got;
+  }
   bool Found(Clock::time_point now, const std::string& key) {
     return At(now, MapId::kRecipients, key).kind == MapAnswer::Kind::kFound;
   }
@@ -199,13 +208,7 @@ TEST_F(ResolutionCacheTest, AnswersAgreeWithAnswerMap) {
   Clock::time_point t0 = Clock::now();
   for (const char* key : {"alice@example.com", "sales@example.com", "x@example.org",
                           "alice+tag@example.com", "bob@example.net", "example.com", "nope@x.test"})
-    for (MapId map : kAllMaps) {
-      MapAnswer want = AnswerMap(**store, map, key);
-      MapAnswer got = At(t0, map, key);
-      EXPECT_EQ(static_cast<int>(got.kind), static_cast<int>(want.kind))
-          << key << " " << MapName(map);
-      EXPECT_EQ(got.value, want.value) << key << " " << MapName(map);
-    }
+    for (MapId map : kAllMaps) AgreeingAt(**store, t0, map, key);
 }
 
 // Without notes (rcptdb-server unless -v) the answers are the same and a
@@ -219,11 +222,7 @@ TEST_F(ResolutionCacheTest, NotesChangeOnlyTheWhyAndASwitchForgetsTheAnswers) {
   for (const char* key : {"alice@example.com", "sales@example.com", "x@example.org",
                           "alice+tag@example.com", "bob@example.net", "carol@example.com"})
     for (MapId map : kAllMaps) {
-      MapAnswer want = AnswerMap(**store, map, key);
-      MapAnswer got = At(t0, map, key);
-      EXPECT_EQ(static_cast<int>(got.kind), static_cast<int>(want.kind))
-          << key << " " << MapName(map);
-      EXPECT_EQ(got.value, want.value) << key << " " << MapName(map);
+      MapAnswer got = AgreeingAt(**store, t0, map, key);
       // The domains map answers from the domain row, not a resolution.
       if (map != MapId::kDomains) {
         EXPECT_EQ(got.why.find(':'), std::string::npos)
