@@ -205,56 +205,61 @@ TEST_F(MapLoopTest, TheTimerFiresOnceAndNotBeforeItsTime) {
 // The timerfd is armed lazily (map_loop.h): a deadline moved later is
 // kept armed at the earlier one, whose expiry must re-arm for the later
 // one rather than run the timer early or lose it; one moved earlier must
-// re-arm at once.
+// re-arm at once. What the callbacks touch is shared with them, so that a
+// failed wait ends the test with a failure, not with a timer that fires
+// into the test's freed frame once the loop stops.
 TEST_F(MapLoopTest, AMovedTimerFiresAtItsNewTimeOnly) {
   Start();
   using Clock = std::chrono::steady_clock;
-  std::promise<Clock::time_point> later_fired;
-  std::atomic<int> count{0};
-  Clock::time_point later;
-  loop_.Post([&] {
-    loop_.SetTimer(Clock::now() + 2ms, [&] { count += 100; });  // replaced below
-    later = Clock::now() + 30ms;
-    loop_.SetTimer(later, [&] {
-      if (count++ == 0) later_fired.set_value(Clock::now());
+  struct Shared {
+    std::promise<Clock::time_point> later_fired, sooner_fired;
+    std::atomic<int> count{0};
+    Clock::time_point later, sooner;
+  };
+  auto sh = std::make_shared<Shared>();
+  loop_.Post([this, sh] {
+    loop_.SetTimer(Clock::now() + 2ms, [sh] { sh->count += 100; });  // replaced below
+    sh->later = Clock::now() + 30ms;
+    loop_.SetTimer(sh->later, [sh] {
+      if (sh->count++ == 0) sh->later_fired.set_value(Clock::now());
     });
   });
-  std::future<Clock::time_point> f = later_fired.get_future();
+  std::future<Clock::time_point> f = sh->later_fired.get_future();
   ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
-  EXPECT_GE(f.get(), later);
+  EXPECT_GE(f.get(), sh->later);
   Sync();
-  EXPECT_EQ(count.load(), 1);
+  EXPECT_EQ(sh->count.load(), 1);
 
-  std::promise<Clock::time_point> sooner_fired;
-  Clock::time_point sooner;
-  loop_.Post([&] {
-    loop_.SetTimer(Clock::now() + 10s, [&] { count += 100; });
-    sooner = Clock::now() + 3ms;
-    loop_.SetTimer(sooner, [&] { sooner_fired.set_value(Clock::now()); });
+  loop_.Post([this, sh] {
+    loop_.SetTimer(Clock::now() + 10s, [sh] { sh->count += 100; });
+    sh->sooner = Clock::now() + 3ms;
+    loop_.SetTimer(sh->sooner, [sh] { sh->sooner_fired.set_value(Clock::now()); });
   });
-  std::future<Clock::time_point> g = sooner_fired.get_future();
+  std::future<Clock::time_point> g = sh->sooner_fired.get_future();
   // Long before the 10 s deadline that was armed first.
   ASSERT_EQ(g.wait_for(2s), std::future_status::ready);
-  EXPECT_GE(g.get(), sooner);
+  EXPECT_GE(g.get(), sh->sooner);
 }
 
 // A timer that sets the next one from its own callback (the worker's
 // periodic check of a kept snapshot) keeps firing.
 TEST_F(MapLoopTest, ATimerSetFromItsOwnCallbackFiresToo) {
   Start();
-  std::promise<void> done;
-  int fired = 0;
-  std::function<void()> tick = [&] {
-    if (++fired == 3) {
-      done.set_value();
-      return;
-    }
-    loop_.SetTimer(std::chrono::steady_clock::now() + 2ms, tick);
+  struct Shared {
+    std::promise<void> done;
+    int fired = 0;  // loop thread only, until done
   };
-  loop_.Post([&] { loop_.SetTimer(std::chrono::steady_clock::now() + 2ms, tick); });
-  ASSERT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+  auto sh = std::make_shared<Shared>();
+  // Each tick sets the next; the chain ends at the third.
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [this, sh, weak = std::weak_ptr<std::function<void()>>(tick)] {
+    if (++sh->fired == 3) return sh->done.set_value();
+    if (auto next = weak.lock()) loop_.SetTimer(std::chrono::steady_clock::now() + 2ms, *next);
+  };
+  loop_.Post([this, tick] { loop_.SetTimer(std::chrono::steady_clock::now() + 2ms, *tick); });
+  ASSERT_EQ(sh->done.get_future().wait_for(5s), std::future_status::ready);
   Sync();
-  EXPECT_EQ(fired, 3);
+  EXPECT_EQ(sh->fired, 3);
 }
 
 TEST_F(MapLoopTest, AReclaimedSessionEndsWithoutAnsweringAgain) {
