@@ -46,7 +46,7 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   std::uint64_t derived = cache_.derived();
   // A kept answer while nothing changed: no snapshot, no batch to end.
   const MapAnswer* kept = cache_.Reuse(*signal_, map, key);
-  Status ready = kept ? Status::Ok() : Refresh(start);
+  Status ready = kept ? Status::Ok() : Refresh(start, map, key);
   bool renewed = cache_.polled_at() && cache_.polled_at() != polled;
   if (renewed) {
     stats_.RecordRenewal();
@@ -97,7 +97,7 @@ MapAnswer Worker::Lookup(LookupProtocol protocol, MapId map, std::string_view ke
   return answer;
 }
 
-Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
+Status Worker::Refresh(std::chrono::steady_clock::time_point now, MapId map, std::string_view key) {
   Result<Store*> store = store_->Get();
   if (!store.ok()) return store.status();
   // A new connection (a replaced or reopened file): nothing kept holds.
@@ -106,6 +106,8 @@ Status Worker::Refresh(std::chrono::steady_clock::time_point now) {
     generation_ = store_->generation();
   }
   std::optional<std::chrono::steady_clock::time_point> before = cache_.polled_at();
+  // The key's first read may come with a poll's snapshot.
+  cache_.Expect(**store, map, key, now);
   Status s = cache_.Refresh(*signal_, now);
   if (s.ok() && store_->current() == nullptr) s = Status::Temporary("database connection lost");
   if (!s.ok()) return s;

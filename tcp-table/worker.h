@@ -116,8 +116,9 @@ class Worker {
   void Stop() { loop_.Stop(); }
 
  private:
-  // Opens the store if needed and makes the cache current at now.
-  Status Refresh(std::chrono::steady_clock::time_point now);
+  // Opens the store if needed and makes the cache current at now, for a
+  // lookup of key in map.
+  Status Refresh(std::chrono::steady_clock::time_point now, MapId map, std::string_view key);
   // Releases the read snapshot once the requests ready now are answered
   // (the loop's round ends: EndRound), or keeps it for the next batch as
   // release_policy_ says.

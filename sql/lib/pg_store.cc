@@ -32,6 +32,9 @@ const char kMigratePgsql4[] =
 #include "migrate_pgsql_4_sql.inc"
     ;
 
+// The name of slot's prepared statement on a connection.
+std::string StatementName(int slot) { return "rcptdb_" + std::to_string(slot); }
+
 // Returns the first line of a libpq message, without its "ERROR:  " tag.
 std::string FirstLine(const char* msg) {
   std::string s = msg ? msg : "";
@@ -151,19 +154,24 @@ Status PgStore::ResultError(PGresult* res, const char* what) {
   return Status::Temporary(TroubleCause(sqlstate), "database " + name() + ": " + what + ": " + msg);
 }
 
+Status PgStore::Prepare(int slot, const char* sql, int params, const char* what) {
+  if (prepared_.size() <= static_cast<std::size_t>(slot)) prepared_.resize(slot + 1);
+  if (prepared_[slot]) return Status::Ok();
+  PGresult* prep = PQprepare(conn_, StatementName(slot).c_str(), sql, params, nullptr);
+  Rows owned(prep);
+  if (prep == nullptr || PQresultStatus(prep) != PGRES_COMMAND_OK) return ResultError(prep, what);
+  prepared_[slot] = true;
+  return Status::Ok();
+}
+
 Result<PgStore::Rows> PgStore::Run(int slot, const char* sql, const std::vector<Param>& params,
                                    const char* what) {
   if (broken_)
     return Status::Temporary(Status::Cause::kUnreachable,
                              "database " + name() + ": connection lost");
-  std::string stmt = "rcptdb_" + std::to_string(slot);
-  if (prepared_.size() <= static_cast<std::size_t>(slot)) prepared_.resize(slot + 1);
-  if (!prepared_[slot]) {
-    PGresult* prep = PQprepare(conn_, stmt.c_str(), sql, static_cast<int>(params.size()), nullptr);
-    Rows owned(prep);
-    if (prep == nullptr || PQresultStatus(prep) != PGRES_COMMAND_OK) return ResultError(prep, what);
-    prepared_[slot] = true;
-  }
+  Status prepared = Prepare(slot, sql, static_cast<int>(params.size()), what);
+  if (!prepared.ok()) return prepared;
+  std::string stmt = StatementName(slot);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -253,7 +261,18 @@ enum PgSlot {
   "', true), '') "                                                                          \
   "FROM rcptdb_version LEFT JOIN (SELECT pid, status, last_msg_receipt_time "               \
   "FROM pg_stat_wal_receiver WHERE pg_is_in_recovery()) w ON true"
-#define PG_BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " PG_PROBE
+#define PG_BEGIN "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+#define PG_BEGIN_READ PG_BEGIN "; " PG_PROBE
+// FindLocal's statement: one row with the mailbox's columns, or one per
+// alias row (or one of NULLs): the aliases are joined only where no
+// mailbox matched.
+#define PG_FIND_LOCAL                                                  \
+  "SELECT m.address, m.active, m.password, m.quota, m.transport, "     \
+  "a.target, a.active FROM (SELECT $1::text AS address) q "            \
+  "LEFT JOIN mailboxes m ON m.address = q.address "                    \
+  "LEFT JOIN aliases a ON m.address IS NULL AND a.source = q.address " \
+  "ORDER BY a.target"
+#define PG_FIND_LOCAL_WHAT "looking up mailbox or alias"
 
 Status PgStore::Configure(int busy_timeout_ms) {
   Result<Rows> r =
@@ -435,26 +454,33 @@ Result<std::vector<AliasTarget>> PgStore::FindAlias(std::string_view source) {
   return RowsOfThree<AliasTarget>(*r);
 }
 
-Result<LocalRows> PgStore::FindLocal(std::string_view address) {
-  // One row with the mailbox's columns, or one per alias row (or one of
-  // NULLs): the aliases are joined only where no mailbox matched.
-  Result<Rows> r = Run(kPgFindLocal,
-                       "SELECT m.address, m.active, m.password, m.quota, m.transport, "
-                       "a.target, a.active FROM (SELECT $1::text AS address) q "
-                       "LEFT JOIN mailboxes m ON m.address = q.address "
-                       "LEFT JOIN aliases a ON m.address IS NULL AND a.source = q.address "
-                       "ORDER BY a.target",
-                       {Text(address)}, "looking up mailbox or alias");
-  if (!r.ok()) return r.status();
+namespace {
+
+// FindLocal's rows of address as its statement (PG_FIND_LOCAL) read them.
+template <typename Rows>
+LocalRows RowsToLocal(const Rows& r, std::string_view address) {
   LocalRows out;
-  if (r->size() > 0 && !r->IsNull(0, 0)) {
-    out.mailbox = RowToMailbox(*r, 0, /*described=*/false);
+  if (r.size() > 0 && !r.IsNull(0, 0)) {
+    out.mailbox = RowToMailbox(r, 0, /*described=*/false);
     return out;
   }
-  for (int i = 0; i < r->size(); ++i)
-    if (!r->IsNull(i, 5))
-      out.aliases.push_back({std::string(address), r->Text(i, 5), r->Int(i, 6) != 0});
+  for (int i = 0; i < r.size(); ++i)
+    if (!r.IsNull(i, 5))
+      out.aliases.push_back({std::string(address), r.Text(i, 5), r.Int(i, 6) != 0});
   return out;
+}
+
+}  // namespace
+
+Result<LocalRows> PgStore::FindLocal(std::string_view address) {
+  if (prefetched_ && prefetched_->first == address) {
+    LocalRows rows = std::move(prefetched_->second);
+    prefetched_.reset();
+    return rows;
+  }
+  Result<Rows> r = Run(kPgFindLocal, PG_FIND_LOCAL, {Text(address)}, PG_FIND_LOCAL_WHAT);
+  if (!r.ok()) return r.status();
+  return RowsToLocal(*r, address);
 }
 
 Result<bool> PgStore::IsRelayRecipient(std::string_view address) {
@@ -708,35 +734,98 @@ Status PgStore::SetSetting(std::string_view name, std::string_view value) {
 
 Status PgStore::Begin() {
   probe_.reset();
+  prefetched_.reset();
   Status s = Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
   // rcptdb's writes audit themselves (sql/provision): the schema's
   // plain-SQL audit trigger is told so, for this transaction only.
   if (s.ok()) s = Control(kPgAudited, "SELECT set_config('rcptdb.audited', 'on', true)");
   return s;
 }
-Status PgStore::BeginSnapshot() { return BeginSnapshotWith(PG_BEGIN_READ); }
-Status PgStore::RenewSnapshot() { return BeginSnapshotWith("COMMIT; " PG_BEGIN_READ); }
+Status PgStore::BeginSnapshot() { return BeginSnapshotWith(false); }
+Status PgStore::RenewSnapshot() { return BeginSnapshotWith(true); }
 
-// The simple query protocol runs several statements in one round trip
-// (prepared statements take one each); sql is a constant, without data.
-Status PgStore::BeginSnapshotWith(const char* sql) {
+Status PgStore::BeginSnapshotWith(bool renew) {
   probe_.reset();
+  prefetched_.reset();
   if (broken_)
     return Status::Temporary(Status::Cause::kUnreachable,
                              "database " + name() + ": connection lost");
-  PGresult* res = PQexec(conn_, sql);
-  Rows rows(res);
-  Status s = res != nullptr && PQresultStatus(res) == PGRES_TUPLES_OK
-                 ? Status::Ok()
-                 : ResultError(res, "beginning a read snapshot");
+  std::optional<Rows> rows;
+  std::optional<Rows> local;
+  Status s;
+  if (expected_lookup().empty()) {
+    // The simple query protocol runs several statements in one round
+    // trip; the text is a constant, without data.
+    PGresult* res = PQexec(conn_, renew ? "COMMIT; " PG_BEGIN_READ : PG_BEGIN_READ);
+    rows.emplace(res);
+    if (res == nullptr || PQresultStatus(res) != PGRES_TUPLES_OK)
+      s = ResultError(res, "beginning a read snapshot");
+  } else {
+    s = SnapshotAndLookup(renew, expected_lookup(), rows, local);
+  }
   if (s.ok()) {
-    Result<Probe> probe = ReadProbe(rows);
+    Result<Probe> probe = ReadProbe(*rows);
     if (probe.ok()) s = CheckStandbyLag(*probe);
     if (probe.ok() && s.ok()) probe_ = std::move(*probe);
     if (!probe.ok()) s = probe.status();
   }
+  if (s.ok() && local)
+    prefetched_.emplace(expected_lookup(), RowsToLocal(*local, expected_lookup()));
   // A snapshot that failed to begin is not left open for the caller.
   if (!s.ok() && !broken_ && InTransaction()) Control(kPgRollback, "ROLLBACK");
+  return s;
+}
+
+// Prepared statements take a round trip each, unless they are pipelined:
+// sent together and answered together, up to one sync.
+Status PgStore::SnapshotAndLookup(bool renew, const std::string& address,
+                                  std::optional<Rows>& probe, std::optional<Rows>& local) {
+  Status s = Prepare(kPgDataVersion, PG_PROBE, 0, "reading the data version");
+  if (s.ok()) s = Prepare(kPgFindLocal, PG_FIND_LOCAL, 1, PG_FIND_LOCAL_WHAT);
+  if (!s.ok()) return s;
+  if (PQenterPipelineMode(conn_) != 1) return ResultError(nullptr, "beginning a read snapshot");
+  std::string probe_stmt = StatementName(kPgDataVersion);
+  std::string local_stmt = StatementName(kPgFindLocal);
+  const char* value = address.c_str();
+  bool sent =
+      (!renew || PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0)) &&
+      PQsendQueryParams(conn_, PG_BEGIN, 0, nullptr, nullptr, nullptr, nullptr, 0) &&
+      PQsendQueryPrepared(conn_, probe_stmt.c_str(), 0, nullptr, nullptr, nullptr, 0) &&
+      PQsendQueryPrepared(conn_, local_stmt.c_str(), 1, &value, nullptr, nullptr, 0) &&
+      PQpipelineSync(conn_);
+  if (!sent) s = ResultError(nullptr, "beginning a read snapshot");
+  // Every result up to the sync, also after a failure (the statements
+  // after it come back aborted), so that pipeline mode can end.
+  int steps = renew ? 4 : 3;
+  for (int i = 0; sent && i <= steps; ++i) {
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr) {
+      // Only a lost connection ends the results before the sync.
+      if (s.ok()) s = ResultError(nullptr, "beginning a read snapshot");
+      break;
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (i == steps) {  // the sync
+      PQclear(res);
+      break;
+    }
+    bool done = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (done && i == steps - 2) {
+      probe.emplace(res);
+    } else if (done && i == steps - 1) {
+      local.emplace(res);
+    } else {
+      if (!done && s.ok())
+        s = ResultError(res, i == steps - 1 ? PG_FIND_LOCAL_WHAT : "beginning a read snapshot");
+      PQclear(res);
+    }
+    // Each statement's results end with a null.
+    while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
+  }
+  if (PQexitPipelineMode(conn_) != 1) {
+    broken_ = true;
+    if (s.ok()) s = ResultError(nullptr, "beginning a read snapshot");
+  }
   return s;
 }
 
@@ -764,10 +853,12 @@ bool PgStore::InTransaction() const {
 }
 Status PgStore::CommitTransaction() {
   probe_.reset();
+  prefetched_.reset();
   return Control(kPgCommit, "COMMIT");
 }
 void PgStore::RollbackTransaction() {
   probe_.reset();
+  prefetched_.reset();
   if (!broken_) Control(kPgRollback, "ROLLBACK");
 }
 

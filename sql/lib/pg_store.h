@@ -94,7 +94,8 @@ class PgStore final : public Store {
 
   Result<std::optional<Mailbox>> FindMailbox(std::string_view address) override;
   Result<std::vector<AliasTarget>> FindAlias(std::string_view source) override;
-  // One statement: the mailbox, or else the alias rows.
+  // One statement: the mailbox, or else the alias rows. The address
+  // ExpectLookup() named is answered from the rows read with the snapshot.
   Result<LocalRows> FindLocal(std::string_view address) override;
   Result<bool> IsRelayRecipient(std::string_view address) override;
   Result<std::vector<SenderLogin>> FindSenderLogins(std::string_view address) override;
@@ -163,10 +164,17 @@ class PgStore final : public Store {
     std::string lag_setting;  // rcptdb.max_standby_lag as set, or empty
   };
   class Rows;
-  // Sends sql (a constant ending in BEGIN ... READ ONLY and the probe) as
-  // one simple query, keeps the probe's row for DataVersion and checks the
-  // standby bound with it; rolls back what it began if either fails.
-  Status BeginSnapshotWith(const char* sql);
+  // Begins a read snapshot (after a COMMIT if renew) and reads the probe
+  // in one round trip, keeps the probe's row for DataVersion and checks
+  // the standby bound with it; rolls back what it began if either fails.
+  // With an expected lookup (Store::ExpectLookup) its FindLocal rows come
+  // in the same round trip (SnapshotAndLookup).
+  Status BeginSnapshotWith(bool renew);
+  // The snapshot's statements and the expected FindLocal of address, sent
+  // together in libpq's pipeline mode; fills probe and local, or returns
+  // the first error. Leaves pipeline mode, or the connection broken.
+  Status SnapshotAndLookup(bool renew, const std::string& address, std::optional<Rows>& probe,
+                           std::optional<Rows>& local);
   // Ok on a primary, and on a standby whose data is within the bound
   // (JudgeStandby); else Temporary naming the lag.
   Status CheckStandbyLag(const Probe& probe);
@@ -178,6 +186,8 @@ class PgStore final : public Store {
   Result<std::int64_t> LagBound(const std::string& setting);
   PgStore(const std::string& spec, pg_conn* conn, bool read_only);
   Result<Rows> Run(int slot, const char* sql, const std::vector<Param>& params, const char* what);
+  // Prepares sql as slot's statement on this connection, once.
+  Status Prepare(int slot, const char* sql, int params, const char* what);
   Status Control(int slot, const char* sql);
   Status RunWrite(int slot, const char* sql, const std::vector<Param>& params,
                   long* changes = nullptr);
@@ -191,6 +201,9 @@ class PgStore final : public Store {
   bool broken_ = false;         // the connection was lost: never used again
   std::vector<bool> prepared_;  // by slot, on this connection
   std::optional<Probe> probe_;  // the read snapshot's, while it is in force
+  // FindLocal's rows for the expected address, read with the snapshot in
+  // force; FindLocal of that address takes them.
+  std::optional<std::pair<std::string, LocalRows>> prefetched_;
   std::optional<std::pair<std::string, std::int64_t>> parsed_bound_;  // LagBound's
 };
 

@@ -30,6 +30,18 @@ Status ResolutionCache::Refresh(ChangeSignal& signal, Clock::time_point now) {
   return Status::Ok();
 }
 
+void ResolutionCache::Expect(Store& store, MapId map, std::string_view key,
+                             Clock::time_point now) const {
+  // Within the bound no poll, hence no snapshot to read with.
+  if (polled_at_ && now - *polled_at_ < bound_) return;
+  if (map == MapId::kDomains) return;
+  // A kept resolution is read again only if the data changed: rarely.
+  auto it = entries_.find(key);
+  if (it != entries_.end() && it->second.resolution) return;
+  if (std::optional<std::string> first = Resolver::FirstLocalLookup(key))
+    store.ExpectLookup(*first);
+}
+
 void ResolutionCache::Release(ChangeSignal& signal) {
   signal.Release();
   polled_at_.reset();

@@ -62,6 +62,11 @@ class ResolutionCache {
   // answer if the signal reports a change. On trouble returns the status,
   // forgets everything and polls again next time.
   Status Refresh(ChangeSignal& signal, Clock::time_point now);
+  // Before Refresh(now) for a lookup of key in map: if that Refresh polls
+  // and the answer needs a resolution not kept, names the address it
+  // reads first to store (Store::ExpectLookup), so that an engine whose
+  // snapshot is a round trip (PostgreSQL) reads it with the snapshot.
+  void Expect(Store& store, MapId map, std::string_view key, Clock::time_point now) const;
   // Releases the signal (its read snapshot) now. The kept answers stay:
   // the next Refresh() polls again, and its token says whether they hold.
   void Release(ChangeSignal& signal);

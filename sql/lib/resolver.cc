@@ -95,6 +95,13 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
   return r;
 }
 
+std::optional<std::string> Resolver::FirstLocalLookup(std::string_view raw) {
+  std::optional<Address> addr = NormalizeAddress(raw);
+  if (!addr) return std::nullopt;
+  // ResolveIn's first MatchLocal read: local@domain, the domain as hosted.
+  return addr->str();
+}
+
 // Rule 7: the bare "postmaster" means what the setting names.
 Result<Resolution> Resolver::ResolvePostmaster(Walk& w, Resolution r) {
   w.path = &r.path;  // r was moved here: its path is the one to write

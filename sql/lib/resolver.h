@@ -108,6 +108,10 @@ class Resolver {
 
   // Returns the meaning of raw, or Temporary on database trouble.
   Result<Resolution> Resolve(std::string_view raw);
+  // The address Resolve(raw) reads first with Store::FindLocal when raw's
+  // domain is hosted under its own name (no alias or relay domain);
+  // nullopt if raw is not an address. A hint for Store::ExpectLookup.
+  static std::optional<std::string> FirstLocalLookup(std::string_view raw);
 
  private:
   struct Walk;

@@ -300,6 +300,7 @@ Result<std::string> Store::GetSetting(std::string_view name) {
 Status Store::BeginRead() {
   SnapshotBegun(false);
   Status s = BeginSnapshot();
+  expected_.clear();
   SnapshotBegun(s.ok());
   return s;
 }
@@ -307,6 +308,7 @@ Status Store::BeginRead() {
 Status Store::RenewRead() {
   SnapshotBegun(false);
   Status s = RenewSnapshot();
+  expected_.clear();
   SnapshotBegun(s.ok());
   return s;
 }

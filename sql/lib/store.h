@@ -407,6 +407,16 @@ class Store {
   // round trip). On failure the caller rolls back what is left open.
   // REQUIRES: a snapshot begun with BeginRead() is in force.
   Status RenewRead();
+  // Names the address that the next snapshot begun or renewed (BeginRead,
+  // RenewRead) will likely look up first with FindLocal. An engine where
+  // beginning a snapshot is a round trip (PostgreSQL) reads that address's
+  // rows in the same round trip, and FindLocal answers it from them once,
+  // inside that snapshot. Only a hint: every other read runs as usual.
+  // The next BeginRead or RenewRead consumes it; empty names none.
+  void ExpectLookup(std::string_view address) { expected_.assign(address); }
+  // The address ExpectLookup() named, until a snapshot begins (the engine
+  // reads it inside BeginSnapshot and RenewSnapshot); empty for none.
+  const std::string& expected_lookup() const { return expected_; }
   // Returns a change counter: it differs from the value read before on
   // this connection iff another connection committed in between (SQLite:
   // PRAGMA data_version; PostgreSQL: the rcptdb_version row the schema's
@@ -482,6 +492,7 @@ class Store {
   SnapshotMemo memo_;
   bool in_snapshot_ = false;                       // a read-only snapshot of BeginRead/RenewRead
   std::optional<std::uint64_t> snapshot_version_;  // SnapshotVersion(), once read
+  std::string expected_;                           // ExpectLookup's, until a snapshot begins
 };
 
 // The most domain names (and settings) the snapshot memo keeps: a client

@@ -557,6 +557,117 @@ TEST_F(PgStoreTest, FindLocalReadsMailboxOrAlias) {
   ExpectFindLocalAgrees(*reader);
 }
 
+// Checks that two FindLocal answers are the same rows.
+void ExpectSameRows(const LocalRows& got, const LocalRows& want, const std::string& address) {
+  ASSERT_EQ(got.mailbox.has_value(), want.mailbox.has_value()) << address;
+  if (want.mailbox) {
+    EXPECT_EQ(got.mailbox->address, want.mailbox->address);
+    EXPECT_EQ(got.mailbox->active, want.mailbox->active);
+    EXPECT_EQ(got.mailbox->password, want.mailbox->password);
+    EXPECT_EQ(got.mailbox->quota, want.mailbox->quota);
+    EXPECT_EQ(got.mailbox->transport, want.mailbox->transport);
+  }
+  ASSERT_EQ(got.aliases.size(), want.aliases.size()) << address;
+  for (std::size_t i = 0; i < want.aliases.size(); ++i) {
+    EXPECT_EQ(got.aliases[i].source, want.aliases[i].source);
+    EXPECT_EQ(got.aliases[i].target, want.aliases[i].target);
+    EXPECT_EQ(got.aliases[i].active, want.aliases[i].active);
+  }
+}
+
+// The rows of an expected lookup (Store::ExpectLookup) come with the
+// snapshot: the same rows FindLocal reads, once; a new snapshot, begun or
+// renewed, consumes the hint.
+TEST_F(PgStoreTest, AnExpectedLookupIsReadWithTheSnapshot) {
+  std::unique_ptr<Store> reader = Open(Store::Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(reader->BeginRead().ok());
+  for (const std::string address :
+       {"alice@example.com", "sales@example.com", "nobody@example.com", "dave@example.com"}) {
+    reader->ExpectLookup(address);
+    ASSERT_EQ(reader->expected_lookup(), address);
+    ASSERT_TRUE(reader->RenewRead().ok());
+    EXPECT_EQ(reader->expected_lookup(), "") << "consumed by the snapshot";
+    Result<LocalRows> ahead = reader->FindLocal(address);
+    ASSERT_TRUE(ahead.ok()) << ahead.status().message();
+    Result<LocalRows> read = reader->FindLocal(address);
+    ASSERT_TRUE(read.ok()) << read.status().message();
+    ExpectSameRows(*ahead, *read, address);
+  }
+  ASSERT_TRUE(reader->Commit().ok());
+  // A snapshot begun afresh reads ahead too, and sees what was committed.
+  ASSERT_EQ(Sql("INSERT INTO aliases (source, target) VALUES ('late@example.com', "
+                "'alice@example.com')"),
+            "");
+  reader->ExpectLookup("late@example.com");
+  ASSERT_TRUE(reader->BeginRead().ok());
+  Result<LocalRows> late = reader->FindLocal("late@example.com");
+  ASSERT_TRUE(late.ok()) << late.status().message();
+  ASSERT_EQ(late->aliases.size(), 1u);
+  EXPECT_EQ(late->aliases[0].target, "alice@example.com");
+  ASSERT_TRUE(reader->Commit().ok());
+}
+
+// The expected rows cost no round trip of their own: with the connection
+// killed after the snapshot began, they still answer, once, and every
+// other read is the lost connection's Temporary failure.
+TEST_F(PgStoreTest, AnExpectedLookupCostsNoRoundTripOfItsOwn) {
+  std::unique_ptr<Store> reader = Open(Store::Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(reader->BeginRead().ok());
+  ASSERT_EQ(Sql("INSERT INTO mailboxes (address) VALUES ('late@example.com')"), "");
+  reader->ExpectLookup("late@example.com");
+  ASSERT_TRUE(reader->RenewRead().ok());
+  ASSERT_EQ(Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'rcptdb' AND pid <> pg_backend_pid()"),
+            "");
+  Result<LocalRows> ahead = reader->FindLocal("late@example.com");
+  ASSERT_TRUE(ahead.ok()) << ahead.status().message();
+  ASSERT_TRUE(ahead->mailbox.has_value()) << "the renewed snapshot sees the commit";
+  for (const char* address : {"alice@example.com", "late@example.com"}) {
+    Result<LocalRows> other = reader->FindLocal(address);
+    ASSERT_FALSE(other.ok()) << address;
+    EXPECT_EQ(other.status().cause(), Status::Cause::kUnreachable) << other.status().message();
+  }
+}
+
+// A snapshot and its expected lookup that fail in one round trip are a
+// Temporary failure with the cause of the first failure, leave no
+// transaction open and, on a live connection, the store usable.
+TEST_F(PgStoreTest, AFailedReadAheadLeavesNothingOpen) {
+  Result<std::unique_ptr<Store>> s = Store::Open(uri_, Store::Mode::kReadOnly, 200);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  Store& reader = **s;
+  ASSERT_TRUE(reader.BeginRead().ok());
+  // The lookup waits for a lock past the statement timeout; the probe
+  // before it reads another table and succeeds.
+  PGconn* locker = PQconnectdb(uri_.c_str());
+  PQclear(PQexec(locker, "BEGIN; LOCK TABLE mailboxes IN ACCESS EXCLUSIVE MODE"));
+  reader.ExpectLookup("alice@example.com");
+  Status renewed = reader.RenewRead();
+  PQfinish(locker);
+  ASSERT_FALSE(renewed.ok());
+  EXPECT_EQ(renewed.cause(), Status::Cause::kTimeout) << renewed.message();
+  EXPECT_FALSE(reader.InTransaction());
+  reader.ExpectLookup("alice@example.com");
+  ASSERT_TRUE(reader.BeginRead().ok());
+  Result<LocalRows> rows = reader.FindLocal("alice@example.com");
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_TRUE(rows->mailbox.has_value());
+  ASSERT_TRUE(reader.Commit().ok());
+  // A connection lost before the round trip: Temporary, and broken for good.
+  ASSERT_TRUE(reader.BeginRead().ok());
+  ASSERT_EQ(Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'rcptdb' AND pid <> pg_backend_pid()"),
+            "");
+  reader.ExpectLookup("alice@example.com");
+  renewed = reader.RenewRead();
+  ASSERT_FALSE(renewed.ok());
+  EXPECT_EQ(renewed.cause(), Status::Cause::kUnreachable) << renewed.message();
+  Result<bool> current = reader.StillCurrent();
+  EXPECT_TRUE(current.ok() && !*current);
+}
+
 // A streaming standby of the RCPTDB_TEST_PGSQL_URI database, named by
 // RCPTDB_TEST_PGSQL_STANDBY_URI (tests/support/pg-cluster standby); the
 // test skips without it.
