@@ -38,7 +38,7 @@ void ResolutionCache::Expect(Store& store, MapId map, std::string_view key,
   // A kept resolution is read again only if the data changed: rarely.
   auto it = entries_.find(key);
   if (it != entries_.end() && it->second.resolution) return;
-  if (std::optional<std::string> first = Resolver::FirstLocalLookup(key))
+  if (std::optional<std::string> first = Resolver::FirstLocalLookup(store, key))
     store.ExpectLookup(*first);
 }
 

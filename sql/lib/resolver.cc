@@ -95,10 +95,14 @@ Result<Resolution> Resolver::Resolve(std::string_view raw) {
   return r;
 }
 
-std::optional<std::string> Resolver::FirstLocalLookup(std::string_view raw) {
+std::optional<std::string> Resolver::FirstLocalLookup(const Store& store, std::string_view raw) {
   std::optional<Address> addr = NormalizeAddress(raw);
   if (!addr) return std::nullopt;
-  // ResolveIn's first MatchLocal read: local@domain, the domain as hosted.
+  // MatchDomain then finds the domain under its own name and ResolveIn's
+  // first MatchLocal read is local@domain.
+  const Domain* domain = store.RememberedDomain(addr->domain);
+  if (domain == nullptr || !domain->active || domain->kind != DomainKind::kHosted)
+    return std::nullopt;
   return addr->str();
 }
 

@@ -108,10 +108,13 @@ class Resolver {
 
   // Returns the meaning of raw, or Temporary on database trouble.
   Result<Resolution> Resolve(std::string_view raw);
-  // The address Resolve(raw) reads first with Store::FindLocal when raw's
-  // domain is hosted under its own name (no alias or relay domain);
-  // nullopt if raw is not an address. A hint for Store::ExpectLookup.
-  static std::optional<std::string> FirstLocalLookup(std::string_view raw);
+  // The address Resolve(raw) reads first with Store::FindLocal if raw's
+  // domain is an active hosted domain, as store's snapshot memo last read
+  // it (Store::RememberedDomain); nullopt if raw is not an address or the
+  // memo does not hold its domain as such (a domain not ours, a relay or
+  // alias domain, or one not read yet: then Resolve reads no such row
+  // first). A hint for Store::ExpectLookup.
+  static std::optional<std::string> FirstLocalLookup(const Store& store, std::string_view raw);
 
  private:
   struct Walk;

@@ -281,6 +281,12 @@ Result<std::optional<Domain>> Store::FindDomain(std::string_view name) {
   return found;
 }
 
+const Domain* Store::RememberedDomain(std::string_view name) const {
+  auto kept = memo_.domains.find(name);
+  if (kept == memo_.domains.end() || !kept->second) return nullptr;
+  return &*kept->second;
+}
+
 Result<std::string> Store::GetSetting(std::string_view name) {
   SnapshotMemo* memo = Memo();
   if (memo) {

@@ -294,6 +294,11 @@ class Store {
   // DataVersion() is unchanged (no write since), at most kMaxMemoRows
   // names of each kind.
   Result<std::optional<Domain>> FindDomain(std::string_view name);
+  // The domain row the snapshot memo last read for name, whatever the
+  // version it was read at, without reading anything; null if the memo
+  // holds none (never read, emptied, or no such domain). For hints only
+  // (ExpectLookup): it may be out of date.
+  const Domain* RememberedDomain(std::string_view name) const;
   virtual Result<std::optional<Mailbox>> FindMailbox(std::string_view address) = 0;
   // All rows with this source, active or not; empty if there is no alias.
   virtual Result<std::vector<AliasTarget>> FindAlias(std::string_view source) = 0;
