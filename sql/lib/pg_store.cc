@@ -273,6 +273,7 @@ enum PgSlot {
   "LEFT JOIN aliases a ON m.address IS NULL AND a.source = q.address " \
   "ORDER BY a.target"
 #define PG_FIND_LOCAL_WHAT "looking up mailbox or alias"
+#define PG_BEGIN_WHAT "beginning a read snapshot"
 
 Status PgStore::Configure(int busy_timeout_ms) {
   Result<Rows> r =
@@ -733,20 +734,22 @@ Status PgStore::SetSetting(std::string_view name, std::string_view value) {
 }
 
 Status PgStore::Begin() {
-  probe_.reset();
-  prefetched_.reset();
+  ForgetSnapshot();
   Status s = Control(kPgBegin, "BEGIN ISOLATION LEVEL SERIALIZABLE");
   // rcptdb's writes audit themselves (sql/provision): the schema's
   // plain-SQL audit trigger is told so, for this transaction only.
   if (s.ok()) s = Control(kPgAudited, "SELECT set_config('rcptdb.audited', 'on', true)");
   return s;
 }
+void PgStore::ForgetSnapshot() {
+  probe_.reset();
+  prefetched_.reset();
+}
 Status PgStore::BeginSnapshot() { return BeginSnapshotWith(false); }
 Status PgStore::RenewSnapshot() { return BeginSnapshotWith(true); }
 
 Status PgStore::BeginSnapshotWith(bool renew) {
-  probe_.reset();
-  prefetched_.reset();
+  ForgetSnapshot();
   if (broken_)
     return Status::Temporary(Status::Cause::kUnreachable,
                              "database " + name() + ": connection lost");
@@ -759,7 +762,7 @@ Status PgStore::BeginSnapshotWith(bool renew) {
     PGresult* res = PQexec(conn_, renew ? "COMMIT; " PG_BEGIN_READ : PG_BEGIN_READ);
     rows.emplace(res);
     if (res == nullptr || PQresultStatus(res) != PGRES_TUPLES_OK)
-      s = ResultError(res, "beginning a read snapshot");
+      s = ResultError(res, PG_BEGIN_WHAT);
   } else {
     s = SnapshotAndLookup(renew, expected_lookup(), rows, local);
   }
@@ -783,7 +786,7 @@ Status PgStore::SnapshotAndLookup(bool renew, const std::string& address,
   Status s = Prepare(kPgDataVersion, PG_PROBE, 0, "reading the data version");
   if (s.ok()) s = Prepare(kPgFindLocal, PG_FIND_LOCAL, 1, PG_FIND_LOCAL_WHAT);
   if (!s.ok()) return s;
-  if (PQenterPipelineMode(conn_) != 1) return ResultError(nullptr, "beginning a read snapshot");
+  if (PQenterPipelineMode(conn_) != 1) return ResultError(nullptr, PG_BEGIN_WHAT);
   std::string probe_stmt = StatementName(kPgDataVersion);
   std::string local_stmt = StatementName(kPgFindLocal);
   const char* value = address.c_str();
@@ -793,7 +796,7 @@ Status PgStore::SnapshotAndLookup(bool renew, const std::string& address,
       PQsendQueryPrepared(conn_, probe_stmt.c_str(), 0, nullptr, nullptr, nullptr, 0) &&
       PQsendQueryPrepared(conn_, local_stmt.c_str(), 1, &value, nullptr, nullptr, 0) &&
       PQpipelineSync(conn_);
-  if (!sent) s = ResultError(nullptr, "beginning a read snapshot");
+  if (!sent) s = ResultError(nullptr, PG_BEGIN_WHAT);
   // Every result up to the sync, also after a failure (the statements
   // after it come back aborted), so that pipeline mode can end.
   int steps = renew ? 4 : 3;
@@ -801,7 +804,7 @@ Status PgStore::SnapshotAndLookup(bool renew, const std::string& address,
     PGresult* res = PQgetResult(conn_);
     if (res == nullptr) {
       // Only a lost connection ends the results before the sync.
-      if (s.ok()) s = ResultError(nullptr, "beginning a read snapshot");
+      if (s.ok()) s = ResultError(nullptr, PG_BEGIN_WHAT);
       break;
     }
     ExecStatusType st = PQresultStatus(res);
@@ -816,7 +819,7 @@ Status PgStore::SnapshotAndLookup(bool renew, const std::string& address,
       local.emplace(res);
     } else {
       if (!done && s.ok())
-        s = ResultError(res, i == steps - 1 ? PG_FIND_LOCAL_WHAT : "beginning a read snapshot");
+        s = ResultError(res, i == steps - 1 ? PG_FIND_LOCAL_WHAT : PG_BEGIN_WHAT);
       PQclear(res);
     }
     // Each statement's results end with a null.
@@ -824,7 +827,7 @@ Status PgStore::SnapshotAndLookup(bool renew, const std::string& address,
   }
   if (PQexitPipelineMode(conn_) != 1) {
     broken_ = true;
-    if (s.ok()) s = ResultError(nullptr, "beginning a read snapshot");
+    if (s.ok()) s = ResultError(nullptr, PG_BEGIN_WHAT);
   }
   return s;
 }
@@ -852,13 +855,11 @@ bool PgStore::InTransaction() const {
   return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 Status PgStore::CommitTransaction() {
-  probe_.reset();
-  prefetched_.reset();
+  ForgetSnapshot();
   return Control(kPgCommit, "COMMIT");
 }
 void PgStore::RollbackTransaction() {
-  probe_.reset();
-  prefetched_.reset();
+  ForgetSnapshot();
   if (!broken_) Control(kPgRollback, "ROLLBACK");
 }
 

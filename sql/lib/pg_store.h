@@ -164,6 +164,9 @@ class PgStore final : public Store {
     std::string lag_setting;  // rcptdb.max_standby_lag as set, or empty
   };
   class Rows;
+  // Drops what the snapshot in force read (its probe and read-ahead
+  // rows): it is ending, or another transaction begins.
+  void ForgetSnapshot();
   // Begins a read snapshot (after a COMMIT if renew) and reads the probe
   // in one round trip, keeps the probe's row for DataVersion and checks
   // the standby bound with it; rolls back what it began if either fails.

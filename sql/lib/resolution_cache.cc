@@ -18,7 +18,7 @@ namespace rcptdb {
 Status ResolutionCache::Refresh(ChangeSignal& signal, Clock::time_point now) {
   // Past the bound, a poll in force still holds while the signal vouches
   // that nothing was committed since it: a new one would read the same.
-  if (polled_at_ && (now - *polled_at_ < bound_ || signal.Unchanged())) return Status::Ok();
+  if (polled_at_ && (WithinBound(now) || signal.Unchanged())) return Status::Ok();
   Result<std::uint64_t> token = signal.Poll();
   if (!token.ok()) {
     Clear();
@@ -33,7 +33,7 @@ Status ResolutionCache::Refresh(ChangeSignal& signal, Clock::time_point now) {
 void ResolutionCache::Expect(Store& store, MapId map, std::string_view key,
                              Clock::time_point now) const {
   // Within the bound no poll, hence no snapshot to read with.
-  if (polled_at_ && now - *polled_at_ < bound_) return;
+  if (polled_at_ && WithinBound(now)) return;
   if (map == MapId::kDomains) return;
   // A kept resolution is read again only if the data changed: rarely.
   auto it = entries_.find(key);

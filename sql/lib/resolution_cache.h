@@ -104,6 +104,9 @@ class ResolutionCache {
   std::uint64_t derived() const { return derived_; }
 
  private:
+  // Whether the poll in force (REQUIRES: one is) was made less than bound
+  // before now: no new poll is due.
+  bool WithinBound(Clock::time_point now) const { return now - *polled_at_ < bound_; }
   struct Entry {
     std::optional<Result<Resolution>> resolution;  // never a Temporary one
     std::array<std::optional<MapAnswer>, std::size(kAllMaps)> answers;

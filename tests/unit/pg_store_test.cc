@@ -557,24 +557,6 @@ TEST_F(PgStoreTest, FindLocalReadsMailboxOrAlias) {
   ExpectFindLocalAgrees(*reader);
 }
 
-// Checks that two FindLocal answers are the same rows.
-void ExpectSameRows(const LocalRows& got, const LocalRows& want, const std::string& address) {
-  ASSERT_EQ(got.mailbox.has_value(), want.mailbox.has_value()) << address;
-  if (want.mailbox) {
-    EXPECT_EQ(got.mailbox->address, want.mailbox->address);
-    EXPECT_EQ(got.mailbox->active, want.mailbox->active);
-    EXPECT_EQ(got.mailbox->password, want.mailbox->password);
-    EXPECT_EQ(got.mailbox->quota, want.mailbox->quota);
-    EXPECT_EQ(got.mailbox->transport, want.mailbox->transport);
-  }
-  ASSERT_EQ(got.aliases.size(), want.aliases.size()) << address;
-  for (std::size_t i = 0; i < want.aliases.size(); ++i) {
-    EXPECT_EQ(got.aliases[i].source, want.aliases[i].source);
-    EXPECT_EQ(got.aliases[i].target, want.aliases[i].target);
-    EXPECT_EQ(got.aliases[i].active, want.aliases[i].active);
-  }
-}
-
 // The rows of an expected lookup (Store::ExpectLookup) come with the
 // snapshot: the same rows FindLocal reads, once; a new snapshot, begun or
 // renewed, consumes the hint.
@@ -592,7 +574,7 @@ TEST_F(PgStoreTest, AnExpectedLookupIsReadWithTheSnapshot) {
     ASSERT_TRUE(ahead.ok()) << ahead.status().message();
     Result<LocalRows> read = reader->FindLocal(address);
     ASSERT_TRUE(read.ok()) << read.status().message();
-    ExpectSameRows(*ahead, *read, address);
+    ExpectSameLocalRows(*ahead, *read, address);
   }
   ASSERT_TRUE(reader->Commit().ok());
   // A snapshot begun afresh reads ahead too, and sees what was committed.

@@ -149,7 +149,7 @@ class RoundTripRelay {
   int trips() const { return trips_.load(); }
 
  private:
-  // Waits for fd to be readable, at most 20 ms; false when stopping.
+  // Polls fds until one is ready, 20 ms at a time; false once stopping.
   bool Readable(pollfd* fds, int n) {
     while (!stop_) {
       int r = ::poll(fds, n, 20);
