@@ -92,6 +92,11 @@ Outcome PostfixConfig(Cli& cli) {
     if (!parsed.ok()) return parsed.status();
     setup.server = *parsed;
   }
+  if (std::optional<std::string> queue = cli.Value("queue-directory")) {
+    Status s = CheckConfigPath("queue-directory", *queue);
+    if (!s.ok()) return s;
+    setup.server.queue_directory = *queue;
+  }
   if (std::optional<std::string> path = cli.Value("header-checks")) {
     Status s = CheckConfigPath("header-checks", *path);
     if (!s.ok()) return s;

@@ -39,7 +39,7 @@ constexpr OptionSpec kOptions[] = {
     {"config-dir", true},  {"dovecot-passwd", true, true}, {"dry-run", false},
     {"force-partial", false}, {"postfix-config", true},  {"postfixadmin", true},
     {"accept", true, true}, {"keep", false}, {"once", false},
-    {"description", true},
+    {"description", true}, {"queue-directory", true},
 };
 
 // clang-format on
@@ -138,9 +138,9 @@ const std::vector<Command>& Commands() {
        "--postfix-config DIR [--postfixadmin URI] [--accept RULE]... [--keep]", 0, 0,
        {"postfix-config", "postfixadmin", "accept", "keep"}, Compare},
       {"postfix-config", "",
-       "[--server unix:PATH|ADDR:PORT] [--lmtp ADDR:PORT] [--header-checks PATH] [--verify] "
-       "[--policy ADDR:PORT]", 0, 0,
-       {"server", "lmtp", "header-checks", "verify", "policy"}, PostfixConfig},
+       "[--server unix:PATH|ADDR:PORT] [--queue-directory DIR] [--lmtp ADDR:PORT] "
+       "[--header-checks PATH] [--verify] [--policy ADDR:PORT]", 0, 0,
+       {"server", "queue-directory", "lmtp", "header-checks", "verify", "policy"}, PostfixConfig},
       {"dovecot-config", "",
        "[--database PATH] [--lmtp ADDR:PORT] [--quota-status ADDR:PORT] "
        "[--dovecot-version 2.3|2.4]", 0, 0,

@@ -17,6 +17,7 @@
 #include "setup_config.h"
 
 #include <charconv>
+#include <filesystem>
 
 namespace rcptdb::admin {
 namespace {
@@ -170,9 +171,17 @@ std::string PostfixHead(const MailSetup& setup, std::string_view example) {
   } else {
     h += "the unix socket\n# " + server.unix_path +
          " (rcptdb.conf: socketmap = " + server.Listener() + ",\n";
-    h += "# unix_socket_group = postfix, unix_socket_mode = 0660). Each map goes\n";
-    h += "# through proxymap(8): smtpd, cleanup and trivial-rewrite, chrooted in\n";
-    h += "# Debian's master.cf, cannot reach the socket themselves.";
+    if (server.QueueRelativePath().empty()) {
+      h += "# unix_socket_group = postfix, unix_socket_mode = 0660). Each map goes\n";
+      h += "# through proxymap(8): smtpd, cleanup and trivial-rewrite, chrooted in\n";
+      h += "# Debian's master.cf, cannot reach the socket themselves.";
+    } else {
+      h += "# unix_socket_group = postfix, unix_socket_mode = 0660). The socket is in\n";
+      h += "# Postfix's queue directory, where every Postfix daemon runs, chrooted or\n";
+      h += "# not, so each map names it by its relative path and reaches it directly,\n";
+      h += "# without proxymap(8). postmap -q finds it only from " + server.queue_directory +
+           "\n# (cd there first).";
+    }
   }
   h += "\n# Route each domain to Dovecot's LMTP with:\n";
   h += "#   rcptdb domain add DOMAIN --transport lmtp:inet:" + setup.lmtp.str() + "\n\n";
@@ -219,8 +228,21 @@ Result<HostPort> ParseHostPort(std::string_view option, std::string_view text) {
   return HostPort{std::string(host), std::string(text.substr(colon + 1))};
 }
 
+std::string SocketmapServer::QueueRelativePath() const {
+  if (unix_path.empty()) return "";
+  // Lexically only: the path need not exist where the command runs.
+  std::filesystem::path relative =
+      std::filesystem::path(unix_path).lexically_normal().lexically_relative(
+          std::filesystem::path(queue_directory).lexically_normal());
+  std::string text = relative.string();
+  if (text.empty() || text == "." || text.starts_with("..")) return "";
+  return text;
+}
+
 std::string SocketmapServer::MapPrefix() const {
   if (unix_path.empty()) return "socketmap:inet:" + inet.str() + ":";
+  std::string relative = QueueRelativePath();
+  if (!relative.empty()) return "socketmap:unix:" + relative + ":";
   return "proxy:socketmap:unix:" + unix_path + ":";
 }
 

@@ -40,17 +40,32 @@ struct HostPort {
 // option and text otherwise.
 Result<HostPort> ParseHostPort(std::string_view option, std::string_view text);
 
+// Postfix's default queue_directory. Every Postfix daemon runs in its
+// queue directory: chrooted services (Debian's smtpd, cleanup,
+// trivial-rewrite) have it as their root, the others as their working
+// directory.
+constexpr std::string_view kPostfixQueueDirectory = "/var/spool/postfix";
+
 // Where Postfix reaches rcptdb-server's socketmap listener: a unix socket
 // (the default, rcptdb.conf(5)'s recommended listener on the same host) or
 // TCP (for a Postfix on another host).
 struct SocketmapServer {
   std::string unix_path = "/run/rcptdb/socketmap";  // empty: TCP at inet
   HostPort inet;
+  std::string queue_directory{kPostfixQueueDirectory};  // Postfix's queue_directory
 
-  // Returns what main.cf writes before each map's name: a unix socket
-  // through proxymap, "proxy:socketmap:unix:PATH:" (chrooted Postfix
-  // services cannot reach the socket themselves), or
-  // "socketmap:inet:HOST:PORT:".
+  // Returns the socket's path relative to queue_directory if it lies
+  // below it (e.g. "rcptdb/socketmap"); empty otherwise, and for TCP.
+  std::string QueueRelativePath() const;
+  // Returns what main.cf writes before each map's name:
+  //   - a unix socket below Postfix's queue directory, directly by its
+  //     relative path, "socketmap:unix:rcptdb/socketmap:": each daemon,
+  //     chrooted or not, finds it from where it runs, and no proxymap
+  //     stands between smtpd and rcptdb-server;
+  //   - any other unix socket through proxymap,
+  //     "proxy:socketmap:unix:PATH:" (chrooted Postfix services cannot
+  //     reach it themselves);
+  //   - TCP, "socketmap:inet:HOST:PORT:".
   std::string MapPrefix() const;
   // Returns the listener as rcptdb.conf's socketmap setting spells it:
   // "unix:PATH" or "HOST:PORT".

@@ -884,6 +884,28 @@ class SetupConfigTest(CliTest):
         value = harness.private_config(self.dir).lookup(header, "regexp:" + table)
         self.assertEqual(value, "REPLACE Received: from x by mx with ESMTP id 1; Wed")
 
+    def test_postfix_config_names_a_socket_in_the_queue_directory_directly(self):
+        # Below Postfix's queue directory (default /var/spool/postfix, or
+        # --queue-directory): relative to it, no proxy:, for every map.
+        for args, queue in (([], "/var/spool/postfix"),
+                            (["--queue-directory", "/srv/pf/spool/"], "/srv/pf/spool")):
+            out = self.ok("postfix-config", "--server", f"unix:{queue}/rcptdb/socketmap",
+                          "--policy", "127.0.0.1:10028", *args)
+            maps = re.findall(r"\S*socketmap:\S+", "\n".join(settings_lines(out)))
+            self.assertEqual(len(maps), 6, out)
+            for m in maps:
+                self.assertRegex(m, r"^socketmap:unix:rcptdb/socketmap:[a-z]+$")
+            self.assertIn(f"postmap -q finds it only from {queue}", out)
+            self.postconf(out, "-n")
+        # Anywhere else, the queue directory itself, or a path that only
+        # looks as if it were below it: through proxymap, as written.
+        for path in ("/var/spool/postfix-other/s", "/var/spool/postfix",
+                     "/var/spool/postfix/../rcptdb/s", "/run/rcptdb/socketmap"):
+            out = self.ok("postfix-config", "--server", f"unix:{path}")
+            self.assertIn(f"relay_domains = proxy:socketmap:unix:{path}:domains\n", out)
+        self.refused(1, "postfix-config", "--queue-directory", "spool",
+                     names="--queue-directory spool: must be an absolute path")
+
     def test_dovecot_config_takes_the_delimiter_from_the_database(self):
         for delimiter, shown, dovecot in (("+-", "+-", "+-"), ("+#", '"+#"', "+#"), ("", "", "")):
             self.ok("config", "set", "delimiter", delimiter)

@@ -512,6 +512,46 @@ class ChrootTest(harness.BlackBoxTest):
         self.assertEqual(got, [451, 451], log)
         self.assertIn(f"connect to {sock}: No such file or directory", log)
 
+    def test_a_socket_in_the_queue_directory_is_reached_without_proxymap(self):
+        """`rcptdb postfix-config --server unix:QUEUE/rcptdb/socketmap` names
+        the socket relative to Postfix's queue directory, where chrooted
+        and unchrooted daemons alike run: the chrooted smtpd reaches
+        rcptdb-server directly, with no proxymap in between."""
+        from postfix_instance import (EXAMPLE_FILES, read_main_cf, socketmap_conf,
+                                      wait_socket)
+        db = os.path.join(self.dir, "rcptdb.sqlite")
+        harness.rcptdb(db, "init")
+        harness.rcptdb(db, "domain", "add", "example.com", "--transport", "lmtp:inet:127.0.0.1:9")
+        harness.rcptdb(db, "mailbox", "add", "alice@example.com", "--no-password")
+        os.chmod(db, 0o644)
+        # rcpt_replies("direct", ...) puts the instance's queue here.
+        queue = os.path.join(self.dir, "direct", "queue")
+        sockdir = os.path.join(queue, "rcptdb")
+        os.makedirs(sockdir)
+        os.chmod(self.dir, 0o755)
+        # As rcptdb-server(8) has it: root:rcptdb 0771, Postfix may only
+        # pass through (here the group is root's: the server stays root).
+        os.chmod(sockdir, 0o771)
+        sock = os.path.join(sockdir, "socketmap")
+        conf = os.path.join(self.dir, "rcptdb-server.conf")
+        with open(conf, "w") as f:
+            f.write(socketmap_conf(sock))
+        self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db], "server")
+        wait_socket(sock)
+        (table,) = EXAMPLE_FILES.values()
+        out = harness.rcptdb(db, "postfix-config", "--server", f"unix:{sock}",
+                             "--queue-directory", queue, "--header-checks", table).stdout
+        main = os.path.join(self.dir, "rendered-main.cf")
+        with open(main, "w") as f:
+            f.write(out)
+        settings = read_main_cf(main)
+        self.assertEqual(settings["relay_recipient_maps"],
+                         "socketmap:unix:rcptdb/socketmap:recipients")
+        self.assertNotIn("proxy:", out)
+        got, log = self.rcpt_replies("direct", settings)
+        self.assertEqual(got, [250, 550], log)
+        self.assertNotIn("proxymap", log)
+
 
 
 if __name__ == "__main__":
