@@ -516,10 +516,18 @@ class ChrootTest(harness.BlackBoxTest):
         """`rcptdb postfix-config --server unix:QUEUE/rcptdb/socketmap` names
         the socket relative to Postfix's queue directory, where chrooted
         and unchrooted daemons alike run: the chrooted smtpd reaches
-        rcptdb-server directly, with no proxymap in between."""
+        rcptdb-server directly, with no proxymap in between. The socket's
+        directory has rcptdb-server(8)'s modes (root, the server's group,
+        0771): root binds, the server's user removes the socket at exit,
+        Postfix only passes through."""
+        import pwd
         from postfix_instance import (EXAMPLE_FILES, read_main_cf, socketmap_conf,
                                       wait_socket)
-        db = os.path.join(self.dir, "rcptdb.sqlite")
+        user = pwd.getpwnam("nobody")
+        data = os.path.join(self.dir, "data")
+        os.makedirs(data)
+        os.chown(data, user.pw_uid, user.pw_gid)
+        db = os.path.join(data, "rcptdb.sqlite")
         harness.rcptdb(db, "init")
         harness.rcptdb(db, "domain", "add", "example.com", "--transport", "lmtp:inet:127.0.0.1:9")
         harness.rcptdb(db, "mailbox", "add", "alice@example.com", "--no-password")
@@ -529,14 +537,14 @@ class ChrootTest(harness.BlackBoxTest):
         sockdir = os.path.join(queue, "rcptdb")
         os.makedirs(sockdir)
         os.chmod(self.dir, 0o755)
-        # As rcptdb-server(8) has it: root:rcptdb 0771, Postfix may only
-        # pass through (here the group is root's: the server stays root).
+        os.chown(sockdir, 0, user.pw_gid)
         os.chmod(sockdir, 0o771)
         sock = os.path.join(sockdir, "socketmap")
         conf = os.path.join(self.dir, "rcptdb-server.conf")
         with open(conf, "w") as f:
             f.write(socketmap_conf(sock))
-        self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db], "server")
+        server = self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db,
+                             "--user", "nobody"], "server")
         wait_socket(sock)
         (table,) = EXAMPLE_FILES.values()
         out = harness.rcptdb(db, "postfix-config", "--server", f"unix:{sock}",
@@ -551,7 +559,9 @@ class ChrootTest(harness.BlackBoxTest):
         got, log = self.rcpt_replies("direct", settings)
         self.assertEqual(got, [250, 550], log)
         self.assertNotIn("proxymap", log)
-
+        server.stop()
+        self.assertFalse(os.path.exists(sock), server.output())
+        self.assertNotIn("warning", server.output())
 
 
 if __name__ == "__main__":
