@@ -171,12 +171,13 @@ std::string PostfixHead(const MailSetup& setup, std::string_view example) {
   } else {
     h += "the unix socket\n# " + server.unix_path +
          " (rcptdb.conf: socketmap = " + server.Listener() + ",\n";
+    h += "# unix_socket_group = postfix, unix_socket_mode = 0660). ";
     if (server.QueueRelativePath().empty()) {
-      h += "# unix_socket_group = postfix, unix_socket_mode = 0660). Each map goes\n";
+      h += "Each map goes\n";
       h += "# through proxymap(8): smtpd, cleanup and trivial-rewrite, chrooted in\n";
       h += "# Debian's master.cf, cannot reach the socket themselves.";
     } else {
-      h += "# unix_socket_group = postfix, unix_socket_mode = 0660). The socket is in\n";
+      h += "The socket is in\n";
       h += "# Postfix's queue directory, where every Postfix daemon runs, chrooted or\n";
       h += "# not, so each map names it by its relative path and reaches it directly,\n";
       h += "# without proxymap(8). postmap -q finds it only from " + server.queue_directory +
@@ -234,9 +235,9 @@ std::string SocketmapServer::QueueRelativePath() const {
   std::filesystem::path relative =
       std::filesystem::path(unix_path).lexically_normal().lexically_relative(
           std::filesystem::path(queue_directory).lexically_normal());
-  std::string text = relative.string();
-  if (text.empty() || text == "." || text.starts_with("..")) return "";
-  return text;
+  // Not below it: nothing in common, the directory itself, or "../...".
+  if (relative.empty() || relative == "." || *relative.begin() == "..") return "";
+  return relative.string();
 }
 
 std::string SocketmapServer::MapPrefix() const {

@@ -490,13 +490,18 @@ class ChrootTest(harness.BlackBoxTest):
             got = [s.rcpt(r)[0] for r in ("alice@example.com", "nobody@example.com")]
         return got, postfix.log_text()
 
-    def test_proxied_unix_socketmap_works_from_chrooted_services(self):
-        from postfix_instance import example_settings, socketmap_conf, wait_socket
-        db = os.path.join(self.dir, "rcptdb.sqlite")
+    @staticmethod
+    def make_database(db):
+        """alice@example.com, a mailbox; readable by rcptdb-server's user."""
         harness.rcptdb(db, "init")
         harness.rcptdb(db, "domain", "add", "example.com", "--transport", "lmtp:inet:127.0.0.1:9")
         harness.rcptdb(db, "mailbox", "add", "alice@example.com", "--no-password")
         os.chmod(db, 0o644)
+
+    def test_proxied_unix_socketmap_works_from_chrooted_services(self):
+        from postfix_instance import example_settings, socketmap_conf, wait_socket
+        db = os.path.join(self.dir, "rcptdb.sqlite")
+        self.make_database(db)
         sock = os.path.join(self.dir, "socketmap")
         conf = os.path.join(self.dir, "rcptdb-server.conf")
         with open(conf, "w") as f:
@@ -528,10 +533,7 @@ class ChrootTest(harness.BlackBoxTest):
         os.makedirs(data)
         os.chown(data, user.pw_uid, user.pw_gid)
         db = os.path.join(data, "rcptdb.sqlite")
-        harness.rcptdb(db, "init")
-        harness.rcptdb(db, "domain", "add", "example.com", "--transport", "lmtp:inet:127.0.0.1:9")
-        harness.rcptdb(db, "mailbox", "add", "alice@example.com", "--no-password")
-        os.chmod(db, 0o644)
+        self.make_database(db)
         # rcpt_replies("direct", ...) puts the instance's queue here.
         queue = os.path.join(self.dir, "direct", "queue")
         sockdir = os.path.join(queue, "rcptdb")

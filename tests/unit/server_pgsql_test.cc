@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "fixture.h"
+#include "listen_socket.h"
 #include "pg_fixture.h"
 #include "worker.h"
 
@@ -129,21 +130,23 @@ TEST_F(PgWorkerTest, ReleasesARenewedSnapshotOnceIdle) {
 class RoundTripRelay {
  public:
   explicit RoundTripRelay(int pg_port) : pg_port_(pg_port) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) == 0 &&
-        ::listen(listen_fd_, 4) == 0 &&
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-      port_ = ntohs(a.sin_port);
+    // Port 0: the kernel picks a free one, read back with getsockname.
+    ListenAddress any;
+    any.host = "127.0.0.1";
+    Result<int> fd = OpenListenSocket(any, {}, 4);
+    if (fd.ok()) {
+      listen_fd_ = *fd;
+      sockaddr_in a{};
+      socklen_t len = sizeof a;
+      if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port_ = ntohs(a.sin_port);
+    }
     thread_ = std::thread([this] { Run(); });
   }
   ~RoundTripRelay() {
     stop_ = true;
     thread_.join();
-    ::close(listen_fd_);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
   }
   int port() const { return port_; }
   int trips() const { return trips_.load(); }
