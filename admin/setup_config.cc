@@ -33,7 +33,7 @@ constexpr ExampleFile kExamples[] = {
 
 // The values the examples are written with.
 // Each socketmap map of the Postfix examples, up to the map's name.
-constexpr std::string_view kExampleMapPrefix = "proxy:socketmap:unix:/run/rcptdb/socketmap:";
+constexpr std::string_view kExampleMapPrefix = "socketmap:unix:rcptdb/socketmap:";
 constexpr std::string_view kExampleLmtp = "lmtp:inet:127.0.0.1:24";
 constexpr std::string_view kExampleDatabase = "/var/lib/rcptdb/rcptdb.sqlite";
 constexpr std::string_view kExampleHeaderChecks = "/etc/postfix/rcptdb-header-checks.regexp";
@@ -267,9 +267,10 @@ Result<SocketmapServer> ParseSocketmapServer(std::string_view option, std::strin
   }
   Result<HostPort> inet = ParseHostPort(option, text);
   if (!inet.ok())
-    return Status::Invalid("--" + std::string(option) + " " + std::string(text) +
-                           ": not unix:PATH or HOST:PORT (e.g. unix:/run/rcptdb/socketmap "
-                           "or 127.0.0.1:10027)");
+    return Status::Invalid(
+        "--" + std::string(option) + " " + std::string(text) +
+        ": not unix:PATH or HOST:PORT (e.g. unix:/var/spool/postfix/rcptdb/socketmap "
+        "or 127.0.0.1:10027)");
   server.unix_path.clear();
   server.inet = *inet;
   return server;

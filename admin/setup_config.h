@@ -50,7 +50,8 @@ constexpr std::string_view kPostfixQueueDirectory = "/var/spool/postfix";
 // (the default, rcptdb.conf(5)'s recommended listener on the same host) or
 // TCP (for a Postfix on another host).
 struct SocketmapServer {
-  std::string unix_path = "/run/rcptdb/socketmap";  // empty: TCP at inet
+  // empty: TCP at inet
+  std::string unix_path = std::string(kPostfixQueueDirectory) + "/rcptdb/socketmap";
   HostPort inet;
   std::string queue_directory{kPostfixQueueDirectory};  // Postfix's queue_directory
 

@@ -84,7 +84,8 @@ def main():
         stack.start_all()
         save_state(stack)
         print(f"  database      {stack.db}")
-        print(f"  rcptdb-server socketmap:unix:{stack.socketmap}")
+        print(f"  rcptdb-server {stack.socketmap} (Postfix's queue directory; main.cf: "
+              "socketmap:unix:rcptdb/socketmap:MAP)")
         print(f"  Dovecot LMTP  127.0.0.1:{stack.store_a.port} (store A), "
               f"127.0.0.1:{stack.store_b.port} (store B), plugin loaded")
         print(f"  Postfix SMTP  127.0.0.1:{stack.postfix.smtp_port}")

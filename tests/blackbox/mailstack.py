@@ -3,8 +3,9 @@
 
 MailStack starts, under one directory:
   - the sample database (SAMPLE below), provisioned with rcptdb(1);
-  - rcptdb-server with a socketmap listener on a unix socket under the
-    directory, with doc/examples/rcptdb.conf's group and mode;
+  - rcptdb-server with a socketmap listener on the documented unix socket,
+    rcptdb/socketmap in Postfix's queue directory, with
+    doc/examples/rcptdb.conf's group and mode;
   - Dovecot "store-a" with the rcptdb plugin, LMTP on a free port, and
     Dovecot "store-b", the second mail store that per-mailbox transports
     point at (dave@example.com lives there);
@@ -19,7 +20,8 @@ import uuid
 
 import harness
 from dovecot_instance import PrivateDovecot
-from postfix_instance import PrivatePostfix, example_settings, socketmap_conf, wait_socket
+from postfix_instance import (PrivatePostfix, example_settings, queue_socket, socketmap_conf,
+                              wait_socket)
 
 PASSWORD = "Demo-Secret-1"
 
@@ -58,15 +60,15 @@ class MailStack:
         self.dir = d
         self.db = os.path.join(d, "rcptdb.sqlite")
         self.processes = []
-        self.socketmap = os.path.join(d, "socketmap")
+        postfix_dir = os.path.join(d, "postfix")
+        # The examples' own socket: Postfix names it relative to its queue.
+        self.socketmap = queue_socket(postfix_dir)
         self.server_conf = os.path.join(d, "rcptdb-server.conf")
         with open(self.server_conf, "w") as f:
             f.write(socketmap_conf(self.socketmap))
         self.store_a = PrivateDovecot(os.path.join(d, "store-a"), self.db, name="store-a")
         self.store_b = PrivateDovecot(os.path.join(d, "store-b"), self.db, name="store-b")
-        self.postfix = PrivatePostfix(
-            os.path.join(d, "postfix"),
-            example_settings(example, self.socketmap))
+        self.postfix = PrivatePostfix(postfix_dir, example_settings(example))
         self.server = None
 
     # Processes are owned here, so that stop() can end every one by pid.

@@ -7,10 +7,11 @@ ports only, logs to a file (no syslog here), and is stopped with
 `postfix -c DIR stop` plus a kill of its master pid. It never reads or
 changes /etc/postfix or the system queue, and never binds port 25.
 
-The rcptdb settings come from the documented examples in doc/examples/
-(only the path of rcptdb-server's unix socket changed), so the
-documentation is what the tests run: their rcptdb-server listens on that
-socket with the example rcptdb.conf's group and mode (socketmap_conf()).
+The rcptdb settings come from the documented examples in doc/examples/,
+so the documentation is what the tests run: their rcptdb-server listens
+on the examples' socket, rcptdb/socketmap in the instance's queue
+directory (queue_socket()), or on another path the test names, with the
+example rcptdb.conf's group and mode (socketmap_conf()).
 
 127.0.0.1 is NOT in mynetworks, so the SMTP client of the tests is an
 unauthenticated stranger and an open-relay test proves something.
@@ -28,8 +29,9 @@ import harness
 
 
 EXAMPLES = os.path.join(harness.SRC, "doc", "examples")
-# rcptdb-server's socketmap socket in the documented examples.
-EXAMPLE_SOCKET = "/run/rcptdb/socketmap"
+# rcptdb-server's socketmap socket in the documented Postfix examples:
+# relative to Postfix's queue directory (socketmap:unix:rcptdb/socketmap:MAP).
+EXAMPLE_SOCKET = "rcptdb/socketmap"
 # Installed paths in the examples, and where the tests find those files.
 EXAMPLE_FILES = {
     "/etc/postfix/rcptdb-header-checks.regexp":
@@ -55,12 +57,15 @@ def read_main_cf(path):
     return settings
 
 
-def example_settings(example, socket_path):
+def example_settings(example, socket_path=EXAMPLE_SOCKET):
     """The settings of doc/examples/EXAMPLE with rcptdb-server's socketmap
-    unix socket at socket_path (instead of EXAMPLE_SOCKET).
+    unix socket at socket_path: by default the examples' own, EXAMPLE_SOCKET
+    in the instance's queue directory (queue_socket() makes its directory);
+    an absolute path for a socket elsewhere, which the instance's services
+    reach because postfix-master.cf does not chroot them.
 
-    Only that exact path is rewritten: an example that names another path
-    keeps it, and Postfix's lookups then fail (451 at RCPT)."""
+    Only the examples' exact socket is rewritten: an example that names
+    another keeps it, and Postfix's lookups then fail (451 at RCPT)."""
     settings = read_main_cf(os.path.join(EXAMPLES, example))
     out = {}
     for k, v in settings.items():
@@ -69,6 +74,20 @@ def example_settings(example, socket_path):
             v = v.replace(installed, here)
         out[k] = v
     return out
+
+
+def queue_socket(postfix_dir):
+    """The absolute path of the examples' socket for a PrivatePostfix in
+    postfix_dir: EXAMPLE_SOCKET in its queue directory. Makes the socket's
+    directory with rcptdb-server(8)'s mode, 0771: the server (root here)
+    binds and removes the socket, Postfix only passes through."""
+    queue = os.path.join(postfix_dir, "queue")
+    sockdir = os.path.join(queue, os.path.dirname(EXAMPLE_SOCKET))
+    os.makedirs(sockdir, exist_ok=True)
+    os.chmod(postfix_dir, 0o755)
+    os.chmod(queue, 0o755)
+    os.chmod(sockdir, 0o771)
+    return os.path.join(queue, EXAMPLE_SOCKET)
 
 
 def socketmap_conf(socket_path):

@@ -858,9 +858,12 @@ class SetupConfigTest(CliTest):
     def test_postfix_config_defaults_are_the_example_and_its_table_works(self):
         out = self.ok("postfix-config")
         self.assertEqual(settings_lines(out), settings_lines(self.example("postfix-main.cf")))
-        # The unix socket only Postfix can reach, through proxymap.
-        self.assertIn("relay_domains = proxy:socketmap:unix:/run/rcptdb/socketmap:domains\n", out)
-        self.assertIn("(rcptdb.conf: socketmap = unix:/run/rcptdb/socketmap,\n", out)
+        # The unix socket only Postfix can reach, in its queue directory:
+        # named relative to it, with no proxymap.
+        self.assertIn("relay_domains = socketmap:unix:rcptdb/socketmap:domains\n", out)
+        self.assertIn("(rcptdb.conf: socketmap = unix:/var/spool/postfix/rcptdb/socketmap,\n",
+                      out)
+        self.assertNotIn("proxy:", out)
         self.assertNotIn("inet:127.0.0.1:10027", out)
         self.postconf(out, "-n")
         out = self.ok("postfix-config", "--server", "unix:/srv/rcptdb/sm.sock", "--policy",

@@ -32,15 +32,15 @@ class PostfixExamplesTest(harness.BlackBoxTest):
         self.assertGreaterEqual(len(examples), 3)
         for path in examples:
             rel = os.path.relpath(path, EXAMPLES)
-            settings = example_settings(rel, "/run/rcptdb-test/socketmap")
+            settings = example_settings(rel)
             self.assertIn("relay_domains", settings, rel)
             self.assertEqual(settings.get("virtual_alias_domains"), "", rel)
             self.assertIn("reject_unauth_destination", settings["smtpd_relay_restrictions"], rel)
             self.assertEqual(self.postconf_warnings(settings), [], rel)
 
     def test_policy_example_adds_the_policy_check_after_the_recipient_checks(self):
-        settings = example_settings("postfix-main.cf", "/run/rcptdb-test/socketmap")
-        settings.update(example_settings("postfix-policy.cf", "/run/rcptdb-test/socketmap"))
+        settings = example_settings("postfix-main.cf")
+        settings.update(example_settings("postfix-policy.cf"))
         restrictions = settings["smtpd_recipient_restrictions"]
         self.assertRegex(restrictions, r"access\s+reject_unlisted_recipient\s+check_policy_service "
                          r"\{ inet:127\.0\.0\.1:10028, timeout=10s, default_action=DUNNO \}$")
@@ -70,19 +70,28 @@ class ServerExamplesTest(unittest.TestCase):
     def test_the_same_host_example_matches_postfix_main_cf(self):
         with open(os.path.join(EXAMPLES, "rcptdb.conf")) as f:
             text = f.read()
-        # The listener the Postfix examples name, only Postfix's to reach.
-        self.assertRegex(text, r"(?m)^socketmap = unix:/run/rcptdb/socketmap$")
+        # The listeners: the one the Postfix examples name, in Postfix's
+        # queue directory, and the one in the unit's RuntimeDirectory (for
+        # postmap -q and main.cf files of earlier releases); only Postfix's
+        # to reach.
+        self.assertRegex(text, r"(?m)^socketmap = unix:/var/spool/postfix/rcptdb/socketmap, "
+                         r"unix:/run/rcptdb/socketmap$")
         self.assertRegex(text, r"(?m)^unix_socket_group = postfix$")
         self.assertRegex(text, r"(?m)^unix_socket_mode = 0660$")
         # Every socketmap map of the same-host examples is on that socket,
-        # through proxymap (reachable from a chrooted smtpd).
+        # by its path relative to the queue directory (reached directly
+        # from a chrooted smtpd).
         for name in ("postfix-main.cf", "postfix-main-verify.cf", "postfix-policy.cf"):
             values = " ".join(read_main_cf(os.path.join(EXAMPLES, name)).values())
             maps = re.findall(r"\S*socketmap:\S+", values)
             self.assertTrue(maps, name)
             for m in maps:
-                self.assertRegex(m, r"^proxy:socketmap:unix:/run/rcptdb/socketmap:[a-z]+,?$",
-                                 name)
+                self.assertRegex(m, r"^socketmap:unix:rcptdb/socketmap:[a-z]+,?$", name)
+        # The package makes that socket's directory with rcptdb-server(8)'s
+        # modes: root binds, the server's group removes, Postfix passes.
+        with open(os.path.join(harness.SRC, "debian", "rcptdb.tmpfiles")) as f:
+            lines = [l.split() for l in f if l.strip() and not l.startswith("#")]
+        self.assertIn(["d", "/var/spool/postfix/rcptdb", "0771", "root", "rcptdb", "-"], lines)
         self.assertRegex(text, r"(?m)^policy = 127\.0\.0\.1:10028$")
         self.assertRegex(text, r"(?m)^quota_status = 127\.0\.0\.1:10029$")
 

@@ -458,15 +458,17 @@ class PostfixConfigTest(unittest.TestCase):
                 res = harness.run(["postconf", "-c", d, *args], check=False)
                 self.assertEqual(res.returncode, 0, res.stderr)
                 self.assertEqual(res.stderr, "", f"postconf {' '.join(args)} {variant}")
-            self.assertIn("proxy:socketmap:unix:/run/rcptdb/socketmap:domains",
+            self.assertIn("socketmap:unix:rcptdb/socketmap:domains",
                           harness.run(["postconf", "-c", d, "-h", "relay_domains"]).stdout)
 
 
 class ChrootTest(harness.BlackBoxTest):
-    """The example's maps work with Debian's stock master.cf, which runs
-    smtpd, cleanup and trivial-rewrite chrooted in the queue directory:
-    through proxymap (proxy:), which runs outside the chroot. Without
-    proxy: the chrooted services cannot reach the unix socket."""
+    """rcptdb's maps work with Debian's stock master.cf, which runs smtpd,
+    cleanup and trivial-rewrite chrooted in the queue directory: the
+    examples' socket inside the queue directory directly, by its relative
+    path; a socket elsewhere through proxymap (proxy:), which runs outside
+    the chroot. Without proxy: the chrooted services cannot reach that
+    one."""
 
     def rcpt_replies(self, name, settings):
         """RCPT codes for a known and an unknown recipient, and the log, of
@@ -498,8 +500,12 @@ class ChrootTest(harness.BlackBoxTest):
         harness.rcptdb(db, "mailbox", "add", "alice@example.com", "--no-password")
         os.chmod(db, 0o644)
 
-    def test_proxied_unix_socketmap_works_from_chrooted_services(self):
-        from postfix_instance import example_settings, socketmap_conf, wait_socket
+    def test_a_socket_outside_the_queue_directory_is_reached_through_proxymap(self):
+        """`rcptdb postfix-config --server unix:PATH` for a socket outside
+        Postfix's queue directory (an admin's /run/rcptdb/socketmap, as
+        rcptdb wrote the maps before) writes proxy:, and the chrooted
+        services reach the socket through proxymap."""
+        from postfix_instance import EXAMPLE_FILES, read_main_cf, socketmap_conf, wait_socket
         db = os.path.join(self.dir, "rcptdb.sqlite")
         self.make_database(db)
         sock = os.path.join(self.dir, "socketmap")
@@ -508,7 +514,15 @@ class ChrootTest(harness.BlackBoxTest):
             f.write(socketmap_conf(sock))
         self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db], "server")
         wait_socket(sock)
-        settings = example_settings("postfix-main.cf", sock)
+        (table,) = EXAMPLE_FILES.values()
+        out = harness.rcptdb(db, "postfix-config", "--server", f"unix:{sock}",
+                             "--header-checks", table).stdout
+        main = os.path.join(self.dir, "rendered-main.cf")
+        with open(main, "w") as f:
+            f.write(out)
+        settings = read_main_cf(main)
+        self.assertEqual(settings["relay_recipient_maps"],
+                         f"proxy:socketmap:unix:{sock}:recipients")
         got, log = self.rcpt_replies("proxied", settings)
         self.assertEqual(got, [250, 550], log)
         # The same maps without proxy: every lookup fails in the chroot.

@@ -32,7 +32,8 @@ import harness
 from dovecot_instance import Lmtp, LmtpGate, PrivateDovecot, Stream, userdb_question
 from mailstack import PASSWORD, send, token, wait_for
 from pg_instance import PrivatePostgres
-from postfix_instance import PrivatePostfix, example_settings, socketmap_conf, wait_socket
+from postfix_instance import (PrivatePostfix, example_settings, queue_socket, socketmap_conf,
+                              wait_socket)
 
 # How much later than the standby itself a reader of the standby may see
 # a change: its own bounded staleness (a lookup cache it cannot
@@ -48,13 +49,12 @@ class Mx:
         self.uri = uri
         self.owner = owner
         os.makedirs(os.path.join(d, name), mode=0o755, exist_ok=True)
-        self.socketmap = os.path.join(d, name, "socketmap")
+        self.socketmap = queue_socket(os.path.join(d, name, "postfix"))
         self.server_conf = os.path.join(d, name, "rcptdb-server.conf")
         with open(self.server_conf, "w") as f:
             f.write(socketmap_conf(self.socketmap))
-        self.postfix = PrivatePostfix(
-            os.path.join(d, name, "postfix"),
-            example_settings("postfix-main.cf", self.socketmap))
+        self.postfix = PrivatePostfix(os.path.join(d, name, "postfix"),
+                                      example_settings("postfix-main.cf"))
         self.server = None
 
     def start_server(self):

@@ -22,7 +22,8 @@ import unittest
 import harness
 from dovecot_instance import PrivateDovecot, Lmtp, message
 from mailstack import token, wait_for
-from postfix_instance import EXAMPLES, PrivatePostfix, example_settings, socketmap_conf
+from postfix_instance import (EXAMPLES, PrivatePostfix, example_settings, queue_socket,
+                              socketmap_conf)
 
 QUOTA_EXAMPLE = os.path.join(EXAMPLES, "dovecot-quota.conf")
 EXAMPLE_POLICY = "127.0.0.1:10028"
@@ -103,7 +104,7 @@ class PolicyTest(unittest.TestCase):
     def build_stack(cls):
         d = cls.dir
         cls.db = os.path.join(d, "rcptdb.sqlite")
-        cls.socketmap = os.path.join(d, "socketmap")
+        cls.socketmap = queue_socket(os.path.join(d, "postfix"))
         cls.policy_port = harness.free_port()
         cls.qs_port = harness.free_port()
         with open(QUOTA_EXAMPLE) as f:
@@ -124,8 +125,8 @@ class PolicyTest(unittest.TestCase):
         cls.server = cls.start([harness.SERVER, "--foreground", "-c", cls.conf], "rcptdb-server")
         harness.wait_port(cls.policy_port)
         cls.dovecot_process = cls.dovecot.start(cls)
-        settings = example_settings("postfix-main.cf", cls.socketmap)
-        quota = example_settings("postfix-policy.cf", cls.socketmap)
+        settings = example_settings("postfix-main.cf")
+        quota = example_settings("postfix-policy.cf")
         for k, v in quota.items():
             if EXAMPLE_POLICY in v:
                 v = v.replace(EXAMPLE_POLICY, f"127.0.0.1:{cls.policy_port}")

@@ -248,22 +248,34 @@ class LimitsTest(harness.BlackBoxTest):
         self.assertEqual(st.st_gid, os.getgid())
         self.assert_postmap_answers()
 
-    def test_same_host_example_unix_listener_serves_only_postfix(self):
-        """doc/examples/rcptdb.conf, only paths, port and user changed."""
+    def test_same_host_example_unix_listeners_serve_only_postfix(self):
+        """doc/examples/rcptdb.conf, only paths, port and user changed: its
+        socket in Postfix's queue directory (in a directory with the
+        package's modes, root and the server's group, 0771), asked as
+        Postfix's daemons ask it, by its path relative to the queue
+        directory they run in; and its socket in /run/rcptdb."""
         user = nobody()
         run = os.path.join(self.dir, "run")
         data = os.path.join(self.dir, "data")
         for d in (run, data):
             os.mkdir(d)
             os.chown(d, user.pw_uid, user.pw_gid)
+        queue = os.path.join(self.dir, "queue")
+        os.makedirs(os.path.join(queue, "rcptdb"))
+        os.chmod(queue, 0o755)
+        os.chown(os.path.join(queue, "rcptdb"), 0, user.pw_gid)
+        os.chmod(os.path.join(queue, "rcptdb"), 0o771)
+        os.chmod(self.dir, 0o755)
         shutil.move(self.db, os.path.join(data, "rcptdb.sqlite"))
         self.db = os.path.join(data, "rcptdb.sqlite")
         os.chmod(self.db, 0o644)
         sock = os.path.join(run, "socketmap")
+        queue_sock = os.path.join(queue, "rcptdb", "socketmap")
         port = harness.free_port()
         with open(os.path.join(harness.SRC, "doc", "examples", "rcptdb.conf")) as f:
             text = f.read()
-        for old, new in (("/run/rcptdb/socketmap", sock),
+        for old, new in (("unix:/var/spool/postfix/rcptdb/socketmap", f"unix:{queue_sock}"),
+                         ("unix:/run/rcptdb/socketmap", f"unix:{sock}"),
                          ("policy = 127.0.0.1:10028", f"policy = 127.0.0.1:{port}"),
                          ("/var/lib/rcptdb/rcptdb.sqlite", self.db),
                          ("user = rcptdb", "user = nobody")):
@@ -274,20 +286,25 @@ class LimitsTest(harness.BlackBoxTest):
             f.write(text)
         self.server = self.start([harness.SERVER, "--foreground", "-c", conf], "server")
         harness.wait_port(port)
-        table = f"socketmap:unix:{sock}:recipients"
-        # The server runs as nobody (and owns the socket); daemon is anyone else.
-        for who, want in (("postfix", (0, "mailbox")), ("daemon", (1, ""))):
-            pw = pwd.getpwnam(who)
-            res = subprocess.run(["postmap", "-c", self.cfg.postfix, "-q", "alice@example.com",
-                                  table], capture_output=True, text=True, timeout=30,
-                                 preexec_fn=lambda pw=pw: (os.setgroups([]),
-                                                           os.setgid(pw.pw_gid),
-                                                           os.setuid(pw.pw_uid)))
-            self.assertEqual((res.returncode, res.stdout.strip()), want, (who, res.stderr))
-            if who == "daemon":
-                self.assertIn("Permission denied", res.stderr)
+        # The server runs as nobody (and owns the sockets); daemon is anyone else.
+        for table, cwd in ((f"socketmap:unix:{sock}:recipients", None),
+                           ("socketmap:unix:rcptdb/socketmap:recipients", queue)):
+            for who, want in (("postfix", (0, "mailbox")), ("daemon", (1, ""))):
+                pw = pwd.getpwnam(who)
+                res = subprocess.run(["postmap", "-c", self.cfg.postfix, "-q",
+                                      "alice@example.com", table], cwd=cwd,
+                                     capture_output=True, text=True, timeout=30,
+                                     preexec_fn=lambda pw=pw: (os.setgroups([]),
+                                                               os.setgid(pw.pw_gid),
+                                                               os.setuid(pw.pw_uid)))
+                self.assertEqual((res.returncode, res.stdout.strip()), want,
+                                 (table, who, res.stderr))
+                if who == "daemon":
+                    self.assertIn("Permission denied", res.stderr)
         self.assertEqual(self.server.stop(), 0, self.server.output())
         self.assertFalse(os.path.exists(sock), self.server.output())
+        self.assertFalse(os.path.exists(queue_sock), self.server.output())
+        self.assertNotIn("cannot remove", self.server.output())
 
     # --- 8.4: sockets and run files -------------------------------------------
 
