@@ -169,19 +169,17 @@ std::string PostfixHead(const MailSetup& setup, std::string_view example) {
   if (server.unix_path.empty()) {
     h += server.inet.str() + "\n# (rcptdb.conf: socketmap = " + server.Listener() + ").";
   } else {
-    h += "the unix socket\n# " + server.unix_path +
-         " (rcptdb.conf: socketmap = " + server.Listener() + ",\n";
-    h += "# unix_socket_group = postfix, unix_socket_mode = 0660). ";
+    h += "the unix socket\n# " + server.unix_path + " (rcptdb.conf: socketmap =\n# " +
+         server.Listener() + ", unix_socket_group = postfix,\n";
+    h += "# unix_socket_mode = 0660).\n";
     if (server.QueueRelativePath().empty()) {
-      h += "Each map goes\n";
-      h += "# through proxymap(8): smtpd, cleanup and trivial-rewrite, chrooted in\n";
-      h += "# Debian's master.cf, cannot reach the socket themselves.";
+      h += "# Each map goes through proxymap(8): smtpd, cleanup and trivial-rewrite,\n";
+      h += "# chrooted in Debian's master.cf, cannot reach the socket themselves.";
     } else {
-      h += "The socket is in\n";
-      h += "# Postfix's queue directory, where every Postfix daemon runs, chrooted or\n";
-      h += "# not, so each map names it by its relative path and reaches it directly,\n";
-      h += "# without proxymap(8). postmap -q finds it only from " + server.queue_directory +
-           "\n# (cd there first).";
+      h += "# The socket is in Postfix's queue directory, where every Postfix daemon\n";
+      h += "# runs, chrooted or not, so each map names it by its relative path and\n";
+      h += "# reaches it directly, without proxymap(8).\n";
+      h += "# postmap -q finds it only from " + server.queue_directory + " (cd there first).";
     }
   }
   h += "\n# Route each domain to Dovecot's LMTP with:\n";
