@@ -92,6 +92,9 @@ class ServerExamplesTest(unittest.TestCase):
         with open(os.path.join(harness.SRC, "debian", "rcptdb.tmpfiles")) as f:
             lines = [l.split() for l in f if l.strip() and not l.startswith("#")]
         self.assertIn(["d", "/var/spool/postfix/rcptdb", "0771", "root", "rcptdb", "-"], lines)
+        # ... and the unit, under ProtectSystem=strict, may write it.
+        with open(os.path.join(harness.SRC, "init", "rcptdb-server.service.in")) as f:
+            self.assertIn("ReadWritePaths=-/var/spool/postfix/rcptdb\n", f.read())
         self.assertRegex(text, r"(?m)^policy = 127\.0\.0\.1:10028$")
         self.assertRegex(text, r"(?m)^quota_status = 127\.0\.0\.1:10029$")
 
