@@ -76,16 +76,20 @@ def example_settings(example, socket_path=EXAMPLE_SOCKET):
     return out
 
 
-def queue_socket(postfix_dir):
+def queue_socket(postfix_dir, group=None):
     """The absolute path of the examples' socket for a PrivatePostfix in
     postfix_dir: EXAMPLE_SOCKET in its queue directory. Makes the socket's
-    directory with rcptdb-server(8)'s mode, 0771: the server (root here)
-    binds and removes the socket, Postfix only passes through."""
+    directory with rcptdb-server(8)'s mode, 0771, owned by root and group
+    (a gid: the group of a server that drops root, as the package gives
+    it rcptdb's; None keeps root's): root binds, the server's user
+    removes the socket at exit, Postfix only passes through."""
     queue = os.path.join(postfix_dir, "queue")
     sockdir = os.path.join(queue, os.path.dirname(EXAMPLE_SOCKET))
     os.makedirs(sockdir, exist_ok=True)
     os.chmod(postfix_dir, 0o755)
     os.chmod(queue, 0o755)
+    if group is not None:
+        os.chown(sockdir, 0, group)
     os.chmod(sockdir, 0o771)
     return os.path.join(queue, EXAMPLE_SOCKET)
 

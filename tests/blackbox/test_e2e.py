@@ -504,12 +504,23 @@ class ChrootTest(harness.BlackBoxTest):
         harness.rcptdb(db, "mailbox", "add", "alice@example.com", "--no-password")
         os.chmod(db, 0o644)
 
+    def postfix_config_settings(self, db, *args):
+        """`rcptdb postfix-config ARGS` (with the header_checks table where
+        the tests find it): its output and the settings it holds."""
+        from postfix_instance import EXAMPLE_FILES, read_main_cf
+        (table,) = EXAMPLE_FILES.values()
+        out = harness.rcptdb(db, "postfix-config", *args, "--header-checks", table).stdout
+        main = os.path.join(self.dir, "rendered-main.cf")
+        with open(main, "w") as f:
+            f.write(out)
+        return out, read_main_cf(main)
+
     def test_a_socket_outside_the_queue_directory_is_reached_through_proxymap(self):
         """`rcptdb postfix-config --server unix:PATH` for a socket outside
         Postfix's queue directory (an admin's /run/rcptdb/socketmap, as
         rcptdb wrote the maps before) writes proxy:, and the chrooted
         services reach the socket through proxymap."""
-        from postfix_instance import EXAMPLE_FILES, read_main_cf, socketmap_conf, wait_socket
+        from postfix_instance import socketmap_conf, wait_socket
         db = os.path.join(self.dir, "rcptdb.sqlite")
         self.make_database(db)
         sock = os.path.join(self.dir, "socketmap")
@@ -518,13 +529,7 @@ class ChrootTest(harness.BlackBoxTest):
             f.write(socketmap_conf(sock))
         self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db], "server")
         wait_socket(sock)
-        (table,) = EXAMPLE_FILES.values()
-        out = harness.rcptdb(db, "postfix-config", "--server", f"unix:{sock}",
-                             "--header-checks", table).stdout
-        main = os.path.join(self.dir, "rendered-main.cf")
-        with open(main, "w") as f:
-            f.write(out)
-        settings = read_main_cf(main)
+        _, settings = self.postfix_config_settings(db, "--server", f"unix:{sock}")
         self.assertEqual(settings["relay_recipient_maps"],
                          f"proxy:socketmap:unix:{sock}:recipients")
         got, log = self.rcpt_replies("proxied", settings)
@@ -544,8 +549,7 @@ class ChrootTest(harness.BlackBoxTest):
         0771): root binds, the server's user removes the socket at exit,
         Postfix only passes through."""
         import pwd
-        from postfix_instance import (EXAMPLE_FILES, read_main_cf, socketmap_conf,
-                                      wait_socket)
+        from postfix_instance import queue_socket, socketmap_conf, wait_socket
         user = pwd.getpwnam("nobody")
         data = os.path.join(self.dir, "data")
         os.makedirs(data)
@@ -553,26 +557,17 @@ class ChrootTest(harness.BlackBoxTest):
         db = os.path.join(data, "rcptdb.sqlite")
         self.make_database(db)
         # rcpt_replies("direct", ...) puts the instance's queue here.
-        queue = os.path.join(self.dir, "direct", "queue")
-        sockdir = os.path.join(queue, "rcptdb")
-        os.makedirs(sockdir)
         os.chmod(self.dir, 0o755)
-        os.chown(sockdir, 0, user.pw_gid)
-        os.chmod(sockdir, 0o771)
-        sock = os.path.join(sockdir, "socketmap")
+        sock = queue_socket(os.path.join(self.dir, "direct"), user.pw_gid)
+        queue = os.path.join(self.dir, "direct", "queue")
         conf = os.path.join(self.dir, "rcptdb-server.conf")
         with open(conf, "w") as f:
             f.write(socketmap_conf(sock))
         server = self.start([harness.SERVER, "--foreground", "-c", conf, "--db", db,
                              "--user", "nobody"], "server")
         wait_socket(sock)
-        (table,) = EXAMPLE_FILES.values()
-        out = harness.rcptdb(db, "postfix-config", "--server", f"unix:{sock}",
-                             "--queue-directory", queue, "--header-checks", table).stdout
-        main = os.path.join(self.dir, "rendered-main.cf")
-        with open(main, "w") as f:
-            f.write(out)
-        settings = read_main_cf(main)
+        out, settings = self.postfix_config_settings(db, "--server", f"unix:{sock}",
+                                                     "--queue-directory", queue)
         self.assertEqual(settings["relay_recipient_maps"],
                          "socketmap:unix:rcptdb/socketmap:recipients")
         self.assertNotIn("proxy:", out)

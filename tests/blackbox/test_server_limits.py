@@ -24,6 +24,7 @@ import time
 
 import harness
 import reference_data
+from postfix_instance import queue_socket
 
 
 # A python the unprivileged test users can run (the test runner's may live
@@ -260,17 +261,12 @@ class LimitsTest(harness.BlackBoxTest):
         for d in (run, data):
             os.mkdir(d)
             os.chown(d, user.pw_uid, user.pw_gid)
+        queue_sock = queue_socket(self.dir, user.pw_gid)
         queue = os.path.join(self.dir, "queue")
-        os.makedirs(os.path.join(queue, "rcptdb"))
-        os.chmod(queue, 0o755)
-        os.chown(os.path.join(queue, "rcptdb"), 0, user.pw_gid)
-        os.chmod(os.path.join(queue, "rcptdb"), 0o771)
-        os.chmod(self.dir, 0o755)
         shutil.move(self.db, os.path.join(data, "rcptdb.sqlite"))
         self.db = os.path.join(data, "rcptdb.sqlite")
         os.chmod(self.db, 0o644)
         sock = os.path.join(run, "socketmap")
-        queue_sock = os.path.join(queue, "rcptdb", "socketmap")
         port = harness.free_port()
         with open(os.path.join(harness.SRC, "doc", "examples", "rcptdb.conf")) as f:
             text = f.read()
